@@ -1,0 +1,12 @@
+"""Coding scheme, validation and before/after analysis of SFPD prostitution / human-trafficking incident reports.
+
+Data flows one way: raw coded tables -> :mod:`analysis.validate` -> :mod:`analysis.derive` -> tables and charts.
+The coding scheme (:mod:`analysis.codebook`, ``codebook.yaml``) is the single source of truth.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("sfpd-vice-svu-analysis")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+source"

@@ -1,0 +1,283 @@
+"""Read coded tables from a folder of CSV files or from an XLSX workbook, changing as little as possible.
+
+Every cell comes back as text exactly as the coder entered it (spreadsheet dates become YYYY-MM-DD, whole
+numbers lose Excel's '.0'), with the file, sheet and row number the coder sees. Whatever makes the input
+unusable (a missing table, an empty file, something that is not a table, wrong columns) is collected and
+raised together as :class:`UnusableInputError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .codebook import TABLES, Codebook, load_codebook
+from .problems import UnusableInputError, problem
+
+ROW = "_row"  # the row number the coder sees (header = row 1)
+
+
+@dataclass
+class RawTable:
+    """One coded table as entered: text cells, codebook column names, and ``_row``."""
+
+    name: str
+    frame: pd.DataFrame
+    file: str = ""
+    sheet: str = ""
+    ignored_columns: list[str] = field(default_factory=list)
+    blank_rows: int = 0
+    too_wide_rows: list[int] = field(default_factory=list)
+
+
+def _norm_header(h: object) -> str:
+    s = "" if h is None else str(h)
+    return re.sub(r"[\s\-]+", "_", s.strip().lower())
+
+
+def _cell_text(v: object) -> str:
+    if v is None or v is pd.NaT or v is pd.NA or (isinstance(v, float) and v != v):
+        return ""
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat() if v.time() == dt.time(0) else v.isoformat(sep=" ")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() else repr(v)
+    return str(v)
+
+
+def _read_csv_records(path: Path) -> list[list[str]]:
+    data = path.read_bytes()
+    if not data.strip():
+        raise ValueError("the file is empty")
+    if data[:4] == b"PK\x03\x04":
+        raise ValueError("this is a zip file (an Excel workbook?), not a CSV file; give the .xlsx file instead")
+    if b"\x00" in data[:65536]:
+        raise ValueError("this is a binary file, not a CSV table")
+    for enc in ("utf-8-sig", "cp1252"):
+        try:
+            text = data.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - cp1252 decodes nearly everything
+        raise ValueError("the file's text encoding is not UTF-8 or Windows-1252; save it as CSV UTF-8")
+    try:
+        dialect = csv.excel
+        sample = text[:4096]
+        if sample.count(";") > sample.count(",") and sample.count(";") > sample.count("\t"):
+            dialect = type("semicolon", (csv.excel,), {"delimiter": ";"})
+        elif sample.count("\t") > sample.count(","):
+            dialect = csv.excel_tab
+        return list(csv.reader(io.StringIO(text, newline=""), dialect))
+    except csv.Error as exc:
+        raise ValueError(f"the file is not a readable CSV table ({exc})") from None
+
+
+def _read_xlsx_sheets(path: Path) -> dict[str, list[list[str]]]:
+    import openpyxl  # imported here: only workbook users pay for it
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ValueError(f"not an Excel workbook that can be read ({type(exc).__name__}: {exc})") from None
+    try:
+        sheets = {}
+        for ws in wb.worksheets:
+            sheets[ws.title] = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        return sheets
+    finally:
+        wb.close()
+
+
+def _records_to_table(
+    name: str, records: list[list[str]], codebook: Codebook, file: str, sheet: str, problems: list[dict]
+) -> RawTable | None:
+    where = {"file": file, "sheet": sheet, "table": name}
+    # the first non-blank record is the header
+    start = 0
+    while start < len(records) and not any(str(c).strip() for c in records[start]):
+        start += 1
+    if start == len(records):
+        problems.append(problem("empty_table", f"{name}: the table is empty (no header row)", **where))
+        return None
+    header = [_norm_header(h) for h in records[start]]
+    # drop trailing unnamed columns that are empty everywhere (Excel often leaves them)
+    expected = codebook.table(name).columns
+    width = len(header)
+    while width and header[width - 1] == "" and all(
+        len(r) < width or not str(r[width - 1]).strip() for r in records[start + 1 :]
+    ):
+        width -= 1
+    header = header[:width]
+    missing = [c for c in expected if c not in header]
+    unknown = [h for h in header if h not in expected]
+    dups = sorted({h for h in header if h and header.count(h) > 1})
+    header_row = start + 1
+    if dups:
+        problems.append(
+            problem(
+                "duplicate_column",
+                f"{name}: column(s) {', '.join(dups)} appear more than once in the header (row {header_row}); "
+                "keep one of each",
+                row=header_row,
+                variable=", ".join(dups),
+                **where,
+            )
+        )
+    if missing:
+        hints = []
+        for m in missing:
+            close = difflib.get_close_matches(m, [u for u in unknown if u], n=1, cutoff=0.6)
+            hints.append(f"{m} (is '{close[0]}' a misspelling of it?)" if close else m)
+        found = [h for h in header if h in expected]
+        what = (
+            "it does not look like this table at all: none of the expected columns is there"
+            if not found
+            else "the header lacks required column(s)"
+        )
+        problems.append(
+            problem(
+                "missing_column",
+                f"{name}: {what}: {'; '.join(hints)}. The header (row {header_row}) must hold the codebook's "
+                f"column names: {', '.join(expected)}",
+                row=header_row,
+                variable=", ".join(missing),
+                **where,
+            )
+        )
+    if missing or dups:
+        return None
+    keep = [i for i, h in enumerate(header) if h in expected]
+    ignored = [h if h else f"(unnamed column {i + 1})" for i, h in enumerate(header) if h not in expected]
+    rows, numbers, blank = [], [], 0
+    n_head = len(header)
+    too_wide = []
+    for i, rec in enumerate(records[start + 1 :], start=start + 2):
+        if not any(str(c).strip() for c in rec):
+            blank += 1
+            continue
+        if len(rec) > n_head and any(str(c).strip() for c in rec[n_head:]):
+            too_wide.append(i)
+        rec = list(rec) + [""] * (n_head - len(rec))
+        rows.append([rec[j] for j in keep])
+        numbers.append(i)
+    frame = pd.DataFrame(rows, columns=[header[j] for j in keep], dtype=object)
+    frame = frame[expected] if len(frame.columns) else pd.DataFrame(columns=expected, dtype=object)
+    frame[ROW] = pd.Series(numbers, dtype="int64")
+    return RawTable(name, frame.reset_index(drop=True), file, sheet, ignored, blank, too_wide)
+
+
+def load_coded_tables(path: str | Path, codebook: Codebook | None = None) -> dict[str, RawTable]:
+    """Read the three coded tables from ``path``: a folder of ``<table>.csv`` files or an ``.xlsx`` workbook.
+
+    Raises :class:`UnusableInputError` listing every problem that stops validation.
+    """
+    cb = codebook or load_codebook()
+    path = Path(path)
+    problems: list[dict] = []
+    tables: dict[str, RawTable] = {}
+    if not path.exists():
+        raise UnusableInputError([problem("not_found", f"{path}: no such file or folder", file=str(path))])
+    if path.is_dir():
+        for name in TABLES:
+            f = path / f"{name}.csv"
+            if not f.exists():
+                others = sorted(p.name for p in path.glob("*.csv"))
+                problems.append(
+                    problem(
+                        "missing_table",
+                        f"{f}: the {name} table is missing; expected {name}.csv in {path}"
+                        + (f" (found: {', '.join(others)})" if others else ""),
+                        file=str(f),
+                        table=name,
+                    )
+                )
+                continue
+            try:
+                records = _read_csv_records(f)
+            except (ValueError, OSError) as exc:
+                problems.append(problem("not_a_table", f"{f}: {exc}", file=str(f), table=name))
+                continue
+            t = _records_to_table(name, records, cb, str(f), "", problems)
+            if t is not None:
+                tables[name] = t
+    elif path.suffix.lower() in {".xlsx", ".xlsm"}:
+        try:
+            sheets = _read_xlsx_sheets(path)
+        except ValueError as exc:
+            raise UnusableInputError([problem("not_a_table", f"{path}: {exc}", file=str(path))]) from None
+        by_lower = {s.strip().lower(): s for s in sheets}
+        for name in TABLES:
+            sheet = by_lower.get(name)
+            if sheet is None:
+                problems.append(
+                    problem(
+                        "missing_table",
+                        f"{path}: the workbook has no sheet named '{name}' (sheets: {', '.join(sheets)})",
+                        file=str(path),
+                        table=name,
+                    )
+                )
+                continue
+            t = _records_to_table(name, sheets[sheet], cb, str(path), sheet, problems)
+            if t is not None:
+                tables[name] = t
+    elif path.suffix.lower() == ".csv":
+        raise UnusableInputError(
+            [
+                problem(
+                    "not_a_table",
+                    f"{path}: give the folder holding incidents.csv, persons.csv and charges.csv, not one file",
+                    file=str(path),
+                )
+            ]
+        )
+    else:
+        raise UnusableInputError(
+            [
+                problem(
+                    "not_a_table",
+                    f"{path}: not a folder of CSV files or an .xlsx workbook",
+                    file=str(path),
+                )
+            ]
+        )
+    if problems:
+        raise UnusableInputError(problems)
+    return tables
+
+
+def tables_from_frames(
+    frames: dict[str, pd.DataFrame], source: str = "<memory>", codebook: Codebook | None = None
+) -> dict[str, RawTable]:
+    """Wrap in-memory frames (e.g. a REDCap import) as raw tables, with the same header checks as files.
+
+    Row numbers are counted as in a spreadsheet of the frame (header = row 1).
+    """
+    cb = codebook or load_codebook()
+    problems: list[dict] = []
+    out = {}
+    for name in TABLES:
+        if name not in frames:
+            problems.append(problem("missing_table", f"{source}: the {name} table is missing", file=source, table=name))
+            continue
+        df = frames[name]
+        records = [list(map(str, df.columns))] + [[_cell_text(v) for v in row] for row in df.itertuples(index=False)]
+        t = _records_to_table(name, records, cb, source, name, problems)
+        if t is not None:
+            out[name] = t
+    if problems:
+        raise UnusableInputError(problems)
+    return out

@@ -1,0 +1,90 @@
+"""Turn what coders type into the codebook's canonical values, without guessing.
+
+Accepted for a code: the code itself in any case, its label in any case, and the template's drop-down form
+``code = label``. Missing codes may be written ``-8``, ``-8.0`` or ``-8 = Not documented``. Multi-select cells
+may separate codes with ``;`` or ``,``. Dates may be ``YYYY-MM-DD``, a spreadsheet date, or ``M/D/YYYY``.
+Anything else is left as typed (stripped), for the validator to report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pandas as pd
+
+from .codebook import Codebook, Variable
+
+DISPLAY_SEP = " = "
+_INT_RE = re.compile(r"^[+-]?\d+(\.0*)?$")
+_MULTI_SPLIT = re.compile(r"\s*[;,]\s*")
+
+
+def display_choice(code: str, label: str) -> str:
+    """How a code is shown in a drop-down list: ``code = label``."""
+    return f"{code}{DISPLAY_SEP}{label}"
+
+
+def accepted_spellings(var: Variable, cb: Codebook) -> dict[str, str]:
+    """Lower-cased spellings accepted for ``var`` -> canonical code (codes and missing codes)."""
+    out: dict[str, str] = {}
+    for m in cb.missing_labels:
+        label = cb.missing_labels[m]
+        for s in (m, f"{m}.0", display_choice(m, label), label):
+            out[s.lower()] = m
+    for c in var.codes:
+        for s in (c.label, display_choice(c.code, c.label), c.code):
+            out[s.lower()] = c.code
+    return out
+
+
+def _normalise_int(s: str) -> str:
+    return str(int(float(s))) if _INT_RE.match(s) else s
+
+
+def _normalise_date(s: str) -> str:
+    if not s or s in {"-8", "-9"}:
+        return s
+    head = s.split(" ")[0].split("T")[0]
+    for fmt in ("%Y-%m-%d", "%m/%d/%Y"):
+        try:
+            return dt.datetime.strptime(head, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return s
+
+
+def _normalise_multi(s: str, spellings: dict[str, str], order: dict[str, int]) -> str:
+    if not s:
+        return s
+    parts = [p for p in _MULTI_SPLIT.split(s) if p]
+    canon = [spellings.get(p.lower(), p) for p in parts]
+    if any(c not in order for c in canon):
+        return ";".join(canon)
+    return ";".join(sorted(set(canon), key=order.__getitem__))
+
+
+def normalise_column(var: Variable, values: pd.Series, cb: Codebook) -> pd.Series:
+    """Canonical text for one column. Unrecognised values are returned as typed (stripped)."""
+    stripped = values.fillna("").astype(str).str.strip()
+    if var.type in {"id", "text", "statute"}:
+        if var.missing:
+            spell = {k: v for k, v in accepted_spellings(var, cb).items() if v in cb.missing_labels}
+            return stripped.map(lambda s: spell.get(s.lower(), s))
+        return stripped
+    uniques = stripped.unique()
+    if var.type == "code":
+        spell = accepted_spellings(var, cb)
+        mapping = {u: spell.get(u.lower(), u) for u in uniques}
+    elif var.type == "multi":
+        spell = accepted_spellings(var, cb)
+        order = {c: i for i, c in enumerate(var.code_values)}
+        order.update({m: -1 for m in cb.missing_labels})
+        mapping = {u: _normalise_multi(u, spell, order) for u in uniques}
+    elif var.type == "integer":
+        mapping = {u: _normalise_int(u) for u in uniques}
+    elif var.type == "date":
+        mapping = {u: _normalise_date(u) for u in uniques}
+    else:  # pragma: no cover - check_codebook rejects unknown types
+        raise ValueError(f"unknown variable type {var.type!r}")
+    return stripped.map(mapping)

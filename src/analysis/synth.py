@@ -32,7 +32,7 @@ BUILT_IN_DIFFERENCES = {
     "origin_massage_inspection": ("Case from a massage-establishment inspection", 0.05, 0.15),
     "labelled_trafficking": ("SFPD labelled the report trafficking (or both)", 0.07, 0.30),
     "correctly_identified": ("Of reports SFPD labelled trafficking, share the coder assessed as established", 0.6, 0.25),
-    "hiv_charge": ("Any HIV-specific charge (PC 647f / H&S 120291) on a person selling sex", 0.01, 0.0),
+    "hiv_charge": ("HIV-specific charge (PC 647f / H&S 120291) added to a charged person selling sex", 0.03, 0.0),
 }
 
 _DISTRICTS = ["bayview", "central", "ingleside", "mission", "northern", "park", "richmond", "southern",
@@ -238,7 +238,7 @@ def _charges_for(rng: np.random.Generator, role: str, truth: bool, before: bool)
     if role == "seller":
         main = _choice(rng, _SELLING_WRITTEN) if rng.random() < 0.85 else _choice(rng, ["653.22 PC", "PC 653.22"])
         out = [main]
-        if before and rng.random() < 0.01:
+        if before and rng.random() < 0.03:
             out.append(_choice(rng, ["647f PC", "H&S 120291"]))
         extra = rng.random()
         if extra < 0.05:

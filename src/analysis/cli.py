@@ -1,0 +1,257 @@
+"""Command line: ``python -m analysis <command> --help``.
+
+Only this module (and the notebooks) read and write files; everything it calls takes and returns data.
+Exit codes: 0 success / all rows valid, 1 some rows rejected, 2 unusable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .codebook import TABLES, load_codebook
+from .config import ConfigError, load_study_config, paths
+from .problems import UnusableInputError, problems_frame
+
+EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE = 0, 1, 2
+
+
+def _say(msg: str = "") -> None:
+    print(msg, flush=True)
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def input_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return [path / f"{t}.csv" for t in TABLES if (path / f"{t}.csv").exists()]
+    return [path] if path.exists() else []
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(path, index=False, lineterminator="\n")
+
+
+# --- validate ------------------------------------------------------------------------------------------
+
+
+def _validate(path: Path, config_path: str | None):
+    from .load import load_coded_tables
+    from .validate import validate_tables
+
+    cfg = load_study_config(config_path)
+    raw = load_coded_tables(path)
+    return validate_tables(raw, load_codebook(), cfg), cfg
+
+
+def write_validation(result, out: Path) -> None:
+    """problems.csv, summary.txt, valid/<table>.csv and rejected/<table>.csv (with reasons) under ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(result.problems, out / "problems.csv")
+    write_csv(result.accounting(), out / "row_accounting.csv")
+    (out / "summary.txt").write_text(result.summary(max_listed=200) + "\n", encoding="utf-8")
+    for t in TABLES:
+        write_csv(result.valid[t], out / "valid" / f"{t}.csv")
+        write_csv(result.rejected[t], out / "rejected" / f"{t}.csv")
+
+
+def _report_unusable(exc: UnusableInputError) -> int:
+    from .validate import describe_problem
+
+    _err("The input cannot be validated:")
+    for _, p in problems_frame(exc.problems).iterrows():
+        _err("  " + describe_problem(p))
+    return EXIT_UNUSABLE
+
+
+def cmd_validate(args) -> int:
+    path = Path(args.path)
+    result, _ = _validate(path, args.config)
+    _say(f"Validated {path} with codebook {load_codebook().version}")
+    _say(result.summary(max_listed=args.max_listed))
+    if args.out:
+        write_validation(result, Path(args.out))
+        _say(f"Wrote the problems table, row accounting, valid and rejected rows to {args.out}")
+    return result.exit_code
+
+
+# --- derive --------------------------------------------------------------------------------------------
+
+
+def _read_income_lookup(path: str | None):
+    if not path:
+        return None
+    from .income import parse_acs_income
+
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"{p}: income lookup file not found")
+    return parse_acs_income(pd.read_csv(p, dtype=str, keep_default_na=False), source=str(p))
+
+
+def write_derived(derived: dict[str, pd.DataFrame], out: Path, manifest: dict) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for name, df in derived.items():
+        df.to_parquet(out / f"{name}.parquet", index=False, engine="pyarrow")
+        write_csv(df, out / f"{name}.csv")
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def build_manifest(path: Path, result, derived, cfg, income_path: str | None) -> dict:
+    from .synth import is_synthetic
+
+    files = input_files(path)
+    return {
+        "synthetic_data": is_synthetic(result.valid["incidents"]) or is_synthetic(result.rejected["incidents"]),
+        "codebook_version": load_codebook().version,
+        "code_version": __version__,
+        "study_config": Path(cfg.source).name,
+        "inputs": {f.name: _sha256(f) for f in files},
+        "income_lookup": (Path(income_path).name if income_path else None),
+        "rows": {t: {"input": result.input_rows[t], "valid": len(result.valid[t]),
+                     "rejected": len(result.rejected[t]), "derived": len(derived[t])} for t in TABLES},
+    }
+
+
+def run_derive(path: Path, out: Path, config_path: str | None, income_path: str | None):
+    from .derive import derive
+
+    result, cfg = _validate(path, config_path)
+    lookup = _read_income_lookup(income_path)
+    derived = derive(result.valid, load_codebook(), cfg, lookup)
+    write_validation(result, out / "validation")
+    write_derived(derived, out, build_manifest(path, result, derived, cfg, income_path))
+    return result, derived
+
+
+def cmd_derive(args) -> int:
+    path, out = Path(args.path), Path(args.out)
+    result, derived = run_derive(path, out, args.config, args.income_lookup)
+    _say(f"Validated {path}:")
+    _say(result.summary(max_listed=args.max_listed))
+    if not args.income_lookup:
+        _say("Buyer income strata: not available (no --income-lookup file given).")
+    _say(f"Wrote derived tables ({', '.join(f'{k} {len(v)} rows' for k, v in derived.items())}) to {out}")
+    return result.exit_code
+
+
+# --- synth ---------------------------------------------------------------------------------------------
+
+
+def cmd_synth(args) -> int:
+    from .synth import generate
+    from .xlsx import tables_to_xlsx
+
+    frames = generate(n_reports=args.reports, seed=args.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, df in frames.items():
+        write_csv(df, out / f"{name}.csv")
+    if not args.no_xlsx:
+        cb = load_codebook()
+        kinds = {t: {v.name: v.type for v in cb.table(t).variables if v.type in ("date", "integer")} for t in TABLES}
+        (out / "example_workbook.xlsx").write_bytes(tables_to_xlsx(frames, kinds))
+    _say(f"Wrote SYNTHETIC example ({', '.join(f'{k} {len(v)} rows' for k, v in frames.items())}) to {out}")
+    return EXIT_OK
+
+
+# --- report --------------------------------------------------------------------------------------------
+
+
+def cmd_report(args) -> int:
+    path = Path(args.path)
+    out = Path(args.out) if args.out else paths().derived
+    _say(f"[1/2] Validating {path}")
+    result, derived = run_derive(path, out, args.config, args.income_lookup)
+    _say(result.summary(max_listed=10))
+    synthetic = bool(derived["incidents"]["synthetic"].any())
+    _say(f"[2/2] Derived tables written to {out}")
+    if synthetic:
+        _say("NOTE: SYNTHETIC DATA. These tables come from the generated example, not from real reports.")
+    return result.exit_code
+
+
+# --- parser --------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m analysis",
+        description="SFPD prostitution / human-trafficking incident-report study: coding scheme, validation, "
+        "derived tables. Exit codes: 0 ok, 1 some rows rejected, 2 unusable input.",
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(sp):
+        sp.add_argument("--config", help="study configuration YAML (default: the package's study.yaml)")
+        sp.add_argument("--max-listed", type=int, default=25, help="errors to list on screen (default 25)")
+
+    v = sub.add_parser("validate", help="check coded tables against the codebook",
+                       description="Check coded tables (a folder with incidents.csv, persons.csv, charges.csv, "
+                       "or an .xlsx workbook with those sheets) and report every problem with file, sheet, row, "
+                       "report id, person code, variable, value, rule and how to fix it.")
+    v.add_argument("path", help="folder of CSV files or .xlsx workbook")
+    v.add_argument("--out", help="folder for problems.csv, summary.txt, valid/ and rejected/ rows")
+    common(v)
+    v.set_defaults(func=cmd_validate)
+
+    d = sub.add_parser("derive", help="validate, then write derived analysis tables",
+                       description="Validate the coded tables, then write derived tables (Parquet and CSV) from "
+                       "the valid rows, with the validation outputs in OUT/validation.")
+    d.add_argument("path", help="folder of CSV files or .xlsx workbook")
+    d.add_argument("--out", default=str(paths().derived), help="output folder (default data/derived)")
+    d.add_argument("--income-lookup", help="ACS median household income by ZIP (table B19013 CSV)")
+    common(d)
+    d.set_defaults(func=cmd_derive)
+
+    s = sub.add_parser("synth", help="generate the synthetic example sample",
+                       description="Generate the SYNTHETIC example sample from the codebook with a fixed seed "
+                       "(byte for byte the same for the same arguments).")
+    s.add_argument("--out", default=str(paths().example), help="output folder (default data/raw/example)")
+    s.add_argument("--reports", type=int, default=989, help="number of reports (default 989)")
+    s.add_argument("--seed", type=int, default=20171115, help="random seed (default 20171115)")
+    s.add_argument("--no-xlsx", action="store_true", help="skip the filled-in workbook")
+    s.set_defaults(func=cmd_synth)
+
+    r = sub.add_parser("report", help="the main job: validate and derive (default: the synthetic example)",
+                       description="Run the pipeline on PATH (default: the bundled synthetic example).")
+    r.add_argument("path", nargs="?", default=str(paths().example), help="coded data (default data/raw/example)")
+    r.add_argument("--out", help="output folder for derived tables (default data/derived)")
+    r.add_argument("--income-lookup", help="ACS median household income by ZIP (table B19013 CSV)")
+    common(r)
+    r.set_defaults(func=cmd_report)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .income import IncomeLookupError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UnusableInputError as exc:
+        return _report_unusable(exc)
+    except (ConfigError, IncomeLookupError, FileNotFoundError) as exc:
+        _err(f"error: {exc}")
+        return EXIT_UNUSABLE
+    except PermissionError as exc:
+        _err(f"error: cannot read or write {exc.filename}: permission denied")
+        return EXIT_UNUSABLE

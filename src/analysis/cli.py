@@ -238,6 +238,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--income-lookup", help="ACS median household income by ZIP (table B19013 CSV)")
     common(r)
     r.set_defaults(func=cmd_report)
+
+    # commands owned by other modules: each module's add_commands(sub) registers its own subcommands
+    from . import cli_coders, cli_reliability
+
+    cli_coders.add_commands(sub)
+    cli_reliability.add_commands(sub)
     return p
 
 

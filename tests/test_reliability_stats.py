@@ -8,19 +8,12 @@ from __future__ import annotations
 
 import math
 import re
-import sys
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy import stats
 
-try:
-    from analysis import reliability_stats as rs
-except ModuleNotFoundError:  # running without the package installed / on sys.path
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from analysis import reliability_stats as rs
+from analysis import reliability_stats as rs
 
 NAN = np.nan
 TOL3 = 5e-4  # "equal to 3 decimals"
@@ -402,17 +395,9 @@ def test_alpha_matches_slow_reference_on_published_example():
         assert rs.krippendorff_alpha(KRIPP_2011, level) == pytest.approx(_slow_alpha(rows, level), abs=1e-10)
 
 
-# --------------------------------------------------------------------------
-# Speed
-# --------------------------------------------------------------------------
-
-
-def test_nominal_alpha_is_fast_for_100k_units():
+def test_nominal_alpha_on_100k_random_units_is_chance_level():
+    # speed is measured in bench/, not here
     rng = np.random.default_rng(0)
     data = rng.integers(0, 5, size=(2, 100_000)).astype(float)
     data[0, rng.random(100_000) < 0.1] = np.nan
-    start = time.perf_counter()
-    alpha = rs.krippendorff_alpha(data, "nominal")
-    elapsed = time.perf_counter() - start
-    assert abs(alpha) < 0.05  # independent random codes: chance-level agreement
-    assert elapsed < 1.0
+    assert abs(rs.krippendorff_alpha(data, "nominal")) < 0.05  # independent random codes

@@ -423,7 +423,8 @@ def validate_tables(
     inc = canon["incidents"]
     iso = inc["incident_date"].str.match(r"^\d{4}-\d{2}-\d{2}$")
     yr = inc["report_year"].str.match(r"^\d+$")
-    mismatch = iso & yr & (inc["incident_date"].str[:4] != inc["report_year"])
+    in_years = inc["incident_date"].str[:4].isin([str(y) for y in cfg.sampled_years])
+    mismatch = iso & yr & in_years & (inc["incident_date"].str[:4] != inc["report_year"])
     for i in inc.index[mismatch]:
         cells["incidents"].append(
             (i, "incident_date", "date_year_mismatch", f"incident date {inc.at[i, 'incident_date']} is not in "

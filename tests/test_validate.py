@@ -1,0 +1,348 @@
+"""The validator: each class of error by the exact problem it reports, and row accounting."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analysis.load import load_coded_tables, tables_from_frames
+from analysis.problems import UnusableInputError
+from analysis.validate import table_schema, validate_tables
+
+from .conftest import write_folder
+
+
+def run(frames):
+    return validate_tables(tables_from_frames(frames, source="test"))
+
+
+def errors(result, rule=None):
+    e = result.errors
+    if rule:
+        e = e[e["rule"] == rule]
+    return [tuple(r) for r in e[["table", "row", "report_id", "person_code", "variable", "value", "rule",
+                                 "message"]].itertuples(index=False)]
+
+
+def test_clean_synthetic_sample_is_all_valid(frames):
+    r = run(frames)
+    assert r.exit_code == 0
+    assert r.errors.empty
+    assert r.accounting()["rejected_rows"].tolist() == [0, 0, 0]
+
+
+def test_misspelt_code_is_reported_with_a_suggestion(frames):
+    frames["incidents"].loc[0, "district"] = "tenderlion"
+    rid = frames["incidents"].loc[0, "report_id"]
+    r = run(frames)
+    assert errors(r, "unknown_code") == [(
+        "incidents", 2, rid, "", "district", "tenderlion", "unknown_code",
+        "'tenderlion' is not a code for district. Allowed: bayview, central, ingleside, mission, northern, park, "
+        "richmond, southern, taraval, tenderloin; or -8 (not documented). Did you mean 'tenderloin'?",
+    )]
+
+
+def test_out_of_range_and_non_numeric_ages(frames):
+    frames["persons"].loc[0, "age"] = "7"
+    frames["persons"].loc[1, "age"] = "thirty"
+    p0, p1 = frames["persons"].loc[0, "person_code"], frames["persons"].loc[1, "person_code"]
+    r = run(frames)
+    assert errors(r, "out_of_range") == [(
+        "persons", 2, frames["persons"].loc[0, "report_id"], p0, "age", "7", "out_of_range",
+        "7 is outside the allowed range 10-95 for age; check the report, or use -8 if it is not documented.",
+    )]
+    assert errors(r, "not_a_whole_number")[0][3:] == (
+        p1, "age", "thirty", "not_a_whole_number", "'thirty' is not a whole number; age needs a whole number or -8.")
+
+
+def test_dates_outside_the_sampled_years(frames):
+    inc = frames["incidents"]
+    inc.loc[0, ["incident_date", "report_year"]] = ["2012-03-01", "2012"]
+    inc.loc[1, "incident_date"] = "2015-06-01"  # report year is 2009
+    r = run(frames)
+    got = {(e[1], e[4], e[6]): e[7] for e in errors(r)}
+    assert got[(2, "incident_date", "date_outside_sampled_years")] == (
+        "2012-03-01 is outside the sampled years (2009, 2010, 2014, 2015); check the date and the report year.")
+    assert got[(2, "report_year", "outside_sampled_years")] == (
+        "2012 is not a sampled year; report_year must be one of 2009, 2010, 2014, 2015 (study configuration).")
+    assert got[(3, "incident_date", "date_year_mismatch")] == (
+        "incident date 2015-06-01 is not in report year 2009; correct the date or the year.")
+
+
+def test_unparseable_date(frames):
+    frames["incidents"].loc[2, "incident_date"] = "14th March"
+    r = run(frames)
+    assert [e[4:] for e in errors(r) if e[0] == "incidents"] == [(
+        "incident_date", "14th March", "bad_date", "'14th March' is not a date; write YYYY-MM-DD (or M/D/YYYY, "
+        "or a date cell).")]
+
+
+def test_duplicated_report_ids_reject_every_copy_and_their_people(frames):
+    inc = frames["incidents"]
+    dup = inc.loc[3, "report_id"]
+    inc.loc[4, "report_id"] = dup
+    r = run(frames)
+    d = errors(r, "duplicate_id")
+    assert [(e[1], e[2]) for e in d] == [(5, dup), (6, dup)]
+    assert d[0][7] == (f"report id '{dup}' appears 2 times (rows 5, 6); each report id is entered once. Keep one "
+                       "row and fix or delete the others.")
+    # people on the duplicated report are held back, not silently attached to one copy
+    held = r.rejected["persons"]
+    assert set(held["report_id"]) >= {dup}
+
+
+def test_duplicated_person_codes(frames):
+    per = frames["persons"]
+    per.loc[5, "person_code"] = per.loc[4, "person_code"]
+    r = run(frames)
+    assert [(e[1], e[4], e[6]) for e in errors(r, "duplicate_id")] == [(6, "person_code", "duplicate_id"),
+                                                                     (7, "person_code", "duplicate_id")]
+
+
+def test_person_whose_report_does_not_exist(frames):
+    frames["persons"].loc[0, "report_id"] = "SYN-9999"
+    r = run(frames)
+    assert errors(r, "unknown_report") == [(
+        "persons", 2, "SYN-9999", frames["persons"].loc[0, "person_code"], "report_id", "SYN-9999",
+        "unknown_report", "report id 'SYN-9999' is not in the incidents table; add the report or correct the id.")]
+
+
+def test_charge_of_an_unknown_person_and_unknown_statute(frames):
+    frames["charges"].loc[0, "person_code"] = "SYN-P999999"
+    frames["charges"].loc[1, "statute"] = "647 f"
+    r = run(frames)
+    assert errors(r, "unknown_person")[0][4:7] == ("person_code", "SYN-P999999", "unknown_person")
+    assert errors(r, "unknown_statute")[0][7] == (
+        "statute '647 f' is not in the charge classification table. Close matches: PC 647f, PC 647(f), PC 647(b). "
+        "Check what the report says; if it is right, ask the data manager to add it to the codebook.")
+
+
+def _row_with(inc, col, value):
+    return int(inc.index[inc[col] == value][0])
+
+
+def test_skip_logic_both_directions(frames):
+    inc = frames["incidents"]
+    i = _row_with(inc, "condoms_mentioned", "no")
+    inc.loc[i, "condoms_evidence"] = "yes"  # answered although it does not apply
+    j = _row_with(inc, "language_other_than_english", "no")
+    inc.loc[j, "language_other_than_english"] = "yes"  # now interpreter_used applies but says -9
+    r = run(frames)
+    got = sorted((e[1], e[4], e[7]) for e in errors(r, "skip_logic"))
+    assert got == sorted([
+        (i + 2, "condoms_evidence", "condoms_evidence should be -9 (not applicable) or blank because "
+         "condoms_mentioned is 'no' (it applies only when condoms_mentioned is 'yes'); remove 'yes' or correct "
+         "condoms_mentioned."),
+        (j + 2, "interpreter_used", "interpreter_used is -9 (not applicable) but language_other_than_english is "
+         "'yes', so it applies: enter a code, or -8 if the report does not say."),
+    ])
+
+
+def test_blank_in_a_skipped_item_reads_as_not_applicable(frames):
+    inc = frames["incidents"]
+    i = _row_with(inc, "condoms_mentioned", "no")
+    inc.loc[i, ["condoms_confiscated", "condoms_evidence"]] = ""
+    r = run(frames)
+    assert r.exit_code == 0
+    row = r.valid["incidents"].set_index("report_id").loc[inc.loc[i, "report_id"]]
+    assert (row["condoms_confiscated"], row["condoms_evidence"]) == ("-9", "-9")
+
+
+def test_blank_where_the_item_applies_is_an_error(frames):
+    inc = frames["incidents"]
+    inc.loc[0, "sfpd_label"] = ""
+    r = run(frames)
+    assert errors(r)[0][4:] == ("sfpd_label", "", "required", "sfpd_label is blank: enter a code.")
+
+
+def test_missing_code_where_it_is_not_accepted(frames):
+    frames["incidents"].loc[0, "sfpd_label"] = "-8"
+    frames["incidents"].loc[1, "district"] = "-9"
+    r = run(frames)
+    msgs = [e[7] for e in errors(r, "missing_code_not_allowed")]
+    assert msgs == [
+        "-8 (not documented) is not allowed for sfpd_label: choose one of prostitution, trafficking, both.",
+        "-9 (not applicable) is not allowed for district: it has no skip logic, so it always applies. Enter a "
+        "code, or -8 if the report does not say.",
+    ]
+
+
+def test_multi_select_rules(frames):
+    inc = frames["incidents"]
+    inc.loc[0, "trafficking_indicators"] = "none;debt_bondage"
+    inc.loc[1, "investigating_unit"] = "vice;svy"
+    inc.loc[2, "investigating_unit"] = "-8;vice"
+    r = run(frames)
+    got = {e[6]: e[7] for e in errors(r)}
+    assert got["exclusive_option"] == ("'debt_bondage;none': none must stand alone in trafficking_indicators; "
+                                       "remove it or the other codes.")
+    assert got["unknown_code"].startswith("'svy' is not a code for investigating_unit.")
+    assert got["unknown_code"].endswith("Did you mean 'svu'?")
+    assert got["missing_code_combined"] == "'-8;vice': a missing code (-8 or -9) must stand alone in investigating_unit."
+
+
+def test_spreadsheet_spellings_are_accepted(frames):
+    inc, per = frames["incidents"], frames["persons"]
+    inc.loc[0, "district"] = "Tenderloin"
+    inc.loc[1, "district"] = "mission = Mission"
+    inc.loc[2, "screened_trafficking"] = " YES "
+    inc.loc[3, "incident_date"] = "3/14/2009"
+    inc.loc[4, "investigating_unit"] = "SVU, Vice"
+    per.loc[0, "age"] = "34.0"
+    inc.loc[3, "report_year"] = "2009"
+    r = run(frames)
+    assert r.exit_code == 0, r.summary()
+    v = r.valid["incidents"]
+    assert v.loc[0, "district"] == "tenderloin" and v.loc[1, "district"] == "mission"
+    assert v.loc[2, "screened_trafficking"] == "yes"
+    assert v.loc[3, "incident_date"] == "2009-03-14"
+    assert v.loc[4, "investigating_unit"] == "vice;svu"
+    assert r.valid["persons"].loc[0, "age"] == "34"
+
+
+def test_every_problem_is_reported_at_once(frames):
+    frames["incidents"].loc[0, "district"] = "x"
+    frames["incidents"].loc[1, "origin"] = "y"
+    frames["persons"].loc[2, "age"] = "200"
+    frames["charges"].loc[3, "statute"] = "zzz"
+    r = run(frames)
+    rules = sorted(r.errors["rule"])
+    assert rules.count("unknown_code") == 2 and "out_of_range" in rules and "unknown_statute" in rules
+
+
+def test_schema_is_a_pandera_schema_built_from_the_codebook(cb):
+    s = table_schema("persons")
+    assert list(s.columns) == cb.table("persons").columns
+    assert {c.name for c in s.columns["age"].checks} == {"not_a_whole_number", "missing_code_not_allowed",
+                                                         "out_of_range"}
+
+
+# --- file-level problems: the input is unusable --------------------------------------------------------
+
+
+def unusable(path):
+    with pytest.raises(UnusableInputError) as exc:
+        load_coded_tables(path)
+    return [(p["rule"], p["message"]) for p in exc.value.problems]
+
+
+def test_wrong_column_name_is_named_with_a_suggestion(frames, tmp_path):
+    frames["incidents"] = frames["incidents"].rename(columns={"district": "distrcit"})
+    folder = write_folder(frames, tmp_path / "d")
+    [(rule, msg)] = unusable(folder)
+    assert rule == "missing_column"
+    assert msg.startswith(f"incidents: the header lacks required column(s): district (is 'distrcit' a misspelling "
+                          "of it?). The header (row 1) must hold the codebook's column names: report_id, coder_id,")
+
+
+def test_missing_table(frames, tmp_path):
+    folder = write_folder({k: v for k, v in frames.items() if k != "persons"}, tmp_path / "d")
+    assert unusable(folder) == [(
+        "missing_table", f"{folder}/persons.csv: the persons table is missing; expected persons.csv in {folder} "
+        "(found: charges.csv, incidents.csv)")]
+
+
+def test_empty_file(frames, tmp_path):
+    folder = write_folder(frames, tmp_path / "d")
+    (folder / "charges.csv").write_text("")
+    assert unusable(folder) == [("not_a_table", f"{folder}/charges.csv: the file is empty")]
+
+
+def test_file_that_is_not_a_table(frames, tmp_path):
+    folder = write_folder(frames, tmp_path / "d")
+    (folder / "incidents.csv").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    (folder / "persons.csv").write_text("Dear coder,\nplease find the persons attached.\n")
+    got = unusable(folder)
+    assert got[0] == ("not_a_table", f"{folder}/incidents.csv: this is a binary file, not a CSV table")
+    assert got[1][0] == "missing_column"
+    assert got[1][1].startswith("persons: it does not look like this table at all: none of the expected columns "
+                                "is there:")
+
+
+def test_garbage_workbook_and_missing_sheet(frames, tmp_path):
+    bad = tmp_path / "coded.xlsx"
+    bad.write_bytes(b"this is not a zip")
+    [(rule, msg)] = unusable(bad)
+    assert rule == "not_a_table" and msg.startswith(f"{bad}: not an Excel workbook that can be read")
+    from analysis.xlsx import tables_to_xlsx
+
+    wb = tmp_path / "two_sheets.xlsx"
+    wb.write_bytes(tables_to_xlsx({"incidents": frames["incidents"], "charges": frames["charges"]}))
+    assert unusable(wb) == [("missing_table", f"{wb}: the workbook has no sheet named 'persons' (sheets: incidents, "
+                                              "charges)")]
+
+
+def test_no_such_path(tmp_path):
+    assert unusable(tmp_path / "nope") == [("not_found", f"{tmp_path / 'nope'}: no such file or folder")]
+
+
+def test_workbook_errors_name_the_sheet_and_spreadsheet_row(frames, tmp_path, cb):
+    from analysis.xlsx import tables_to_xlsx
+
+    frames["persons"].loc[9, "role"] = "byer"
+    kinds = {t: {v.name: v.type for v in cb.table(t).variables if v.type in ("date", "integer")} for t in frames}
+    wb = tmp_path / "coded.xlsx"
+    wb.write_bytes(tables_to_xlsx(frames, kinds))
+    r = validate_tables(load_coded_tables(wb))
+    per = r.errors[r.errors["table"] == "persons"]
+    [e] = per[["file", "sheet", "row", "variable", "value", "rule"]].itertuples(index=False)
+    assert tuple(e) == (str(wb), "persons", 11, "role", "byer", "unknown_code")
+    assert "Did you mean 'buyer'?" in per.iloc[0]["message"]
+    # the person's charges are held back with the reason, not dropped
+    held = r.errors[r.errors["table"] == "charges"]
+    assert set(held["rule"]) <= {"parent_rejected"}
+
+
+def test_blank_lines_are_skipped_but_rows_keep_their_numbers(frames, tmp_path):
+    folder = write_folder(frames, tmp_path / "d")
+    lines = (folder / "incidents.csv").read_text().splitlines()
+    lines.insert(3, ",,,,")
+    lines[5] = lines[5].replace(",2009,", ",2001,", 1)
+    (folder / "incidents.csv").write_text("\n".join(lines) + "\n")
+    r = validate_tables(load_coded_tables(folder))
+    assert r.input_rows["incidents"] == len(frames["incidents"])
+    assert r.sources["incidents"]["blank_rows"] == 1
+    assert sorted(set(r.errors[r.errors["table"] == "incidents"]["row"])) == [6]
+
+
+def test_extra_column_is_ignored_with_a_warning(frames, tmp_path):
+    frames["incidents"]["narrative"] = "free text"
+    r = validate_tables(load_coded_tables(write_folder(frames, tmp_path / "d")))
+    assert r.exit_code == 0
+    w = r.problems[r.problems["severity"] == "warning"]
+    assert w[["table", "variable", "rule"]].values.tolist() == [["incidents", "narrative", "unknown_column"]]
+    assert "narrative" not in r.valid["incidents"].columns
+
+
+# --- row accounting ------------------------------------------------------------------------------------
+
+_GARBAGE = st.sampled_from(["", "x", "-8", "-9", "yes", "no", "999", "2009-13-45", "vice;none", "none", "SYN-0001",
+                            "647(b)", "647 f", "svu", "2014", "seller", " ", "NA"])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_input_rows_equal_valid_plus_rejected(_small_frames, data):
+    frames = {k: v.copy() for k, v in _small_frames.items()}
+    for _ in range(data.draw(st.integers(0, 12), label="n_edits")):
+        t = data.draw(st.sampled_from(list(frames)), label="table")
+        df = frames[t]
+        i = data.draw(st.integers(0, len(df) - 1), label="row")
+        c = data.draw(st.sampled_from(list(df.columns)), label="col")
+        df.iloc[i, df.columns.get_loc(c)] = data.draw(_GARBAGE, label="value")
+    if data.draw(st.booleans(), label="duplicate a row"):
+        frames["persons"] = pd.concat([frames["persons"], frames["persons"].iloc[[0]]], ignore_index=True)
+    r = run(frames)
+    for t, df in frames.items():
+        v, rej = r.valid[t], r.rejected[t]
+        assert len(v) + len(rej) == len(df) == r.input_rows[t]
+        assert sorted(list(v["_row"]) + list(rej["_row"])) == list(range(2, len(df) + 2))
+        assert all(len(reason) > 0 for reason in rej["_reasons"])
+    # nothing valid points at something that is not valid
+    assert set(r.valid["persons"]["report_id"]) <= set(r.valid["incidents"]["report_id"])
+    assert set(r.valid["charges"]["person_code"]) <= set(r.valid["persons"]["person_code"])
+    # every rejected row has at least one error naming its row
+    for t in frames:
+        assert set(r.rejected[t]["_row"]) == set(r.errors[r.errors["table"] == t]["row"])

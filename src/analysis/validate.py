@@ -79,12 +79,19 @@ class ValidationResult:
                 f"  {r['table']:<10} {r['input_rows']:>7} rows read  {r['valid_rows']:>7} valid  "
                 f"{r['rejected_rows']:>7} rejected"
             )
-        errs = self.errors
+        errs = self.errors[self.errors["rule"] != "parent_rejected"]
+        held = self.errors[self.errors["rule"] == "parent_rejected"]
         warns = self.problems[self.problems["severity"] == "warning"]
-        if errs.empty:
+        if self.errors.empty:
             lines.append("No errors: every row is valid.")
         else:
-            lines.append(f"{len(errs)} error(s) in {self.n_rejected} rejected row(s). By rule:")
+            n_direct = len(errs[["table", "row"]].drop_duplicates())
+            n_held = len(held[["table", "row"]].drop_duplicates().merge(
+                errs[["table", "row"]].drop_duplicates(), how="left", indicator=True).query("_merge == 'left_only'"))
+            lines.append(f"{len(errs)} error(s) to fix in {n_direct} row(s); {self.n_rejected} row(s) rejected in all"
+                         + (f" ({n_held} held back only because the report or person they belong to was rejected)."
+                            if n_held else "."))
+            lines.append("By rule:")
             for rule, n in errs["rule"].value_counts().sort_index().items():
                 lines.append(f"  {rule:<28} {n}")
             lines.append("Errors (file, row, report, variable: message):")

@@ -1,0 +1,92 @@
+"""The command line: exit codes, messages for people (never a traceback), outputs, determinism."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from analysis.cli import main
+
+from .conftest import EXAMPLE, write_folder
+
+
+@pytest.mark.parametrize("command", ["validate", "derive", "synth", "report"])
+def test_every_command_has_help(command):
+    out = subprocess.run([sys.executable, "-m", "analysis", command, "--help"], capture_output=True, text=True)
+    assert out.returncode == 0
+    assert out.stdout.startswith(f"usage: python -m analysis {command}")
+
+
+def test_validate_example_exits_0(capsys):
+    assert main(["validate", str(EXAMPLE)]) == 0
+    assert "No errors: every row is valid." in capsys.readouterr().out
+
+
+def test_validate_with_rejected_rows_exits_1_and_writes_problems(frames, tmp_path, capsys):
+    frames["persons"].loc[0, "age"] = "200"
+    folder = write_folder(frames, tmp_path / "in")
+    assert main(["validate", str(folder), "--out", str(tmp_path / "out")]) == 1
+    out = capsys.readouterr().out
+    # the person, and held back with it, their charge
+    assert "1 error(s) to fix in 1 row(s); 2 row(s) rejected in all (1 held back only because the report or person they belong to was rejected)." in out
+    problems = pd.read_csv(tmp_path / "out" / "problems.csv", dtype=str, keep_default_na=False)
+    assert problems[["table", "row", "variable", "value", "rule"]].values.tolist()[0] == [
+        "persons", "2", "age", "200", "out_of_range"]
+    rejected = pd.read_csv(tmp_path / "out" / "rejected" / "persons.csv", dtype=str)
+    assert rejected["_row"].tolist() == ["2"] and "age: 200 is outside" in rejected["_reasons"][0]
+    acct = pd.read_csv(tmp_path / "out" / "row_accounting.csv")
+    assert (acct["input_rows"] == acct["valid_rows"] + acct["rejected_rows"]).all()
+
+
+def test_unusable_input_exits_2_with_a_message_not_a_traceback(frames, tmp_path):
+    folder = write_folder(frames, tmp_path / "in")
+    (folder / "persons.csv").unlink()
+    out = subprocess.run([sys.executable, "-m", "analysis", "validate", str(folder)], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr
+    assert f"persons.csv: the persons table is missing; expected persons.csv in {folder}" in out.stderr
+
+
+def test_bad_config_exits_2(tmp_path, capsys):
+    cfg = tmp_path / "study.yaml"
+    cfg.write_text("periods: nonsense\n")
+    assert main(["validate", str(EXAMPLE), "--config", str(cfg)]) == 2
+    assert f"error: {cfg}: study configuration is not valid" in capsys.readouterr().err
+
+
+def test_missing_income_lookup_exits_2(tmp_path, capsys):
+    assert main(["derive", str(EXAMPLE), "--out", str(tmp_path), "--income-lookup", str(tmp_path / "acs.csv")]) == 2
+    assert "income lookup file not found" in capsys.readouterr().err
+
+
+def test_derive_is_deterministic_and_writes_parquet_and_csv(tmp_path, capsys):
+    for d in ("a", "b"):
+        assert main(["derive", str(EXAMPLE), "--out", str(tmp_path / d)]) == 0
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    for name in ("incidents", "persons", "charges"):
+        assert any(str(f) == f"{name}.parquet" for f in files) and any(str(f) == f"{name}.csv" for f in files)
+    for f in files:
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
+    out = capsys.readouterr().out
+    assert "Buyer income strata: not available (no --income-lookup file given)." in out
+    per = pd.read_parquet(tmp_path / "a" / "persons.parquet")
+    assert len(per) == len(pd.read_csv(EXAMPLE / "persons.csv"))
+    assert str(per["period"].dtype) == "category"
+
+
+def test_manifest_records_inputs_and_synthetic_flag(tmp_path, capsys):
+    import json
+
+    main(["derive", str(EXAMPLE), "--out", str(tmp_path)])
+    m = json.loads((tmp_path / "manifest.json").read_text())
+    assert m["synthetic_data"] is True
+    assert sorted(m["inputs"]) == ["charges.csv", "incidents.csv", "persons.csv"]
+    assert m["rows"]["incidents"] == {"input": 989, "valid": 989, "rejected": 0, "derived": 989}
+
+
+def test_report_says_synthetic(tmp_path, capsys):
+    assert main(["report", str(EXAMPLE), "--out", str(tmp_path)]) == 0
+    assert "SYNTHETIC DATA" in capsys.readouterr().out

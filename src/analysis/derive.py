@@ -20,6 +20,7 @@ from .charges import charge_table
 from .codebook import NOT_APPLICABLE, NOT_DOCUMENTED, Codebook, load_codebook
 from .config import StudyConfig, load_study_config
 from .income import STRATUM_REASONS, income_stratum
+from .normalise import map_distinct
 from .synth import SYNTHETIC_PREFIX
 
 MISSING = (NOT_DOCUMENTED, NOT_APPLICABLE)
@@ -37,11 +38,10 @@ def _typed(df: pd.DataFrame, table: str, cb: Codebook) -> pd.DataFrame:
             out[var.name] = pd.Categorical(col, categories=cats, ordered=var.level == "ordinal")
         elif var.type == "multi":
             out[var.name] = col
-            tokens = col.str.split(";")
-            is_missing = col.isin(MISSING)
+            sep = cb.separator
             for code in var.code_values:
-                has = tokens.map(lambda ts, c=code: c in ts)
-                out[f"{var.name}__{code}"] = pd.array(has.where(~is_missing, None), dtype="boolean")
+                has = map_distinct(col, lambda u, c=code: None if u in MISSING else c in u.split(sep))
+                out[f"{var.name}__{code}"] = pd.array(has, dtype="boolean")
         elif var.type == "integer":
             out[var.name] = pd.to_numeric(col.where(~col.isin(MISSING)), errors="raise").astype("Int64")
         elif var.type == "date":
@@ -53,8 +53,7 @@ def _typed(df: pd.DataFrame, table: str, cb: Codebook) -> pd.DataFrame:
 
 def _yes(series: pd.Series) -> pd.Series:
     """yes -> True, no -> False, missing codes -> NA (nullable boolean)."""
-    s = series.astype(object)
-    return pd.array(s.map({"yes": True, "no": False}), dtype="boolean")
+    return pd.array(map_distinct(series, {"yes": True, "no": False}.get), dtype="boolean")
 
 
 def _age_groups(age: pd.Series, cfg: StudyConfig) -> pd.Categorical:
@@ -114,9 +113,11 @@ def derive_persons(per: pd.DataFrame, inc: pd.DataFrame, chg_derived: pd.DataFra
     out["trans_woman_of_color"] = twoc
     # charges per person
     cats = list(charge_table(cb).categories)
-    counts = pd.crosstab(chg_derived["person_code"], chg_derived["charge_category"]).reindex(columns=cats, fill_value=0)
+    has = (pd.get_dummies(chg_derived["charge_category"].astype(str)).reindex(columns=cats, fill_value=False)
+           .groupby(chg_derived["person_code"].to_numpy()).any())
+    has = has.reindex(per["person_code"].to_numpy(), fill_value=False)
     for c in cats:
-        out[f"charge__{c}"] = per["person_code"].map(counts[c]).fillna(0).astype(int).gt(0).to_numpy()
+        out[f"charge__{c}"] = has[c].to_numpy(dtype=bool)
     out["n_charges"] = per["person_code"].map(chg_derived["person_code"].value_counts()).fillna(0).astype(int).to_numpy()
     out["hiv_charge"] = out["charge__hiv"]
     rank = {s: k for k, s in enumerate(SEVERITY_ORDER)}

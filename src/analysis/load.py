@@ -57,7 +57,13 @@ def _cell_text(v: object) -> str:
     return str(v)
 
 
-def _read_csv_records(path: Path) -> list[list[str]]:
+def _grid(records: list[list[str]]) -> pd.DataFrame:
+    width = max((len(r) for r in records), default=0)
+    return pd.DataFrame([list(r) + [""] * (width - len(r)) for r in records], dtype=object)
+
+
+def _read_csv_grid(path: Path) -> pd.DataFrame:
+    """Every record of a CSV file as text; position i is spreadsheet row i + 1."""
     data = path.read_bytes()
     if not data.strip():
         raise ValueError("the file is empty")
@@ -73,14 +79,20 @@ def _read_csv_records(path: Path) -> list[list[str]]:
             continue
     else:  # pragma: no cover - cp1252 decodes nearly everything
         raise ValueError("the file's text encoding is not UTF-8 or Windows-1252; save it as CSV UTF-8")
+    sample = text[:4096]
+    delim = ","
+    if sample.count(";") > sample.count(",") and sample.count(";") > sample.count("\t"):
+        delim = ";"
+    elif sample.count("\t") > sample.count(","):
+        delim = "\t"
+    try:  # fast path: pandas' C parser
+        grid = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False, na_filter=False,
+                           skip_blank_lines=False, sep=delim, engine="c", quotechar='"')
+        return grid.fillna("").astype(object)
+    except (pd.errors.ParserError, ValueError):
+        pass  # ragged rows: the csv module reads them and the validator reports them
     try:
-        dialect = csv.excel
-        sample = text[:4096]
-        if sample.count(";") > sample.count(",") and sample.count(";") > sample.count("\t"):
-            dialect = type("semicolon", (csv.excel,), {"delimiter": ";"})
-        elif sample.count("\t") > sample.count(","):
-            dialect = csv.excel_tab
-        return list(csv.reader(io.StringIO(text, newline=""), dialect))
+        return _grid(list(csv.reader(io.StringIO(text, newline=""), delimiter=delim)))
     except csv.Error as exc:
         raise ValueError(f"the file is not a readable CSV table ({exc})") from None
 
@@ -101,26 +113,25 @@ def _read_xlsx_sheets(path: Path) -> dict[str, list[list[str]]]:
         wb.close()
 
 
-def _records_to_table(
-    name: str, records: list[list[str]], codebook: Codebook, file: str, sheet: str, problems: list[dict]
+def _grid_to_table(
+    name: str, grid: pd.DataFrame, codebook: Codebook, file: str, sheet: str, problems: list[dict]
 ) -> RawTable | None:
     where = {"file": file, "sheet": sheet, "table": name}
-    # the first non-blank record is the header
-    start = 0
-    while start < len(records) and not any(str(c).strip() for c in records[start]):
-        start += 1
-    if start == len(records):
+    grid = grid.reset_index(drop=True)
+    grid.columns = range(grid.shape[1])
+    blank = (grid == "").all(axis=1) if grid.shape[1] else pd.Series(True, index=grid.index)
+    if blank.all():
         problems.append(problem("empty_table", f"{name}: the table is empty (no header row)", **where))
         return None
-    header = [_norm_header(h) for h in records[start]]
-    # drop trailing unnamed columns that are empty everywhere (Excel often leaves them)
-    expected = codebook.table(name).columns
+    start = int(blank.idxmin())  # the first non-blank record is the header
+    header = [_norm_header(h) for h in grid.iloc[start]]
+    body = grid.iloc[start + 1 :]
+    # drop trailing unnamed columns that are empty everywhere (spreadsheets often leave them)
     width = len(header)
-    while width and header[width - 1] == "" and all(
-        len(r) < width or not str(r[width - 1]).strip() for r in records[start + 1 :]
-    ):
+    while width and header[width - 1] == "" and (body[width - 1] == "").all():
         width -= 1
     header = header[:width]
+    expected = codebook.table(name).columns
     missing = [c for c in expected if c not in header]
     unknown = [h for h in header if h not in expected]
     dups = sorted({h for h in header if h and header.count(h) > 1})
@@ -159,24 +170,15 @@ def _records_to_table(
         )
     if missing or dups:
         return None
-    keep = [i for i, h in enumerate(header) if h in expected]
     ignored = [h if h else f"(unnamed column {i + 1})" for i, h in enumerate(header) if h not in expected]
-    rows, numbers, blank = [], [], 0
-    n_head = len(header)
-    too_wide = []
-    for i, rec in enumerate(records[start + 1 :], start=start + 2):
-        if not any(str(c).strip() for c in rec):
-            blank += 1
-            continue
-        if len(rec) > n_head and any(str(c).strip() for c in rec[n_head:]):
-            too_wide.append(i)
-        rec = list(rec) + [""] * (n_head - len(rec))
-        rows.append([rec[j] for j in keep])
-        numbers.append(i)
-    frame = pd.DataFrame(rows, columns=[header[j] for j in keep], dtype=object)
-    frame = frame[expected] if len(frame.columns) else pd.DataFrame(columns=expected, dtype=object)
-    frame[ROW] = pd.Series(numbers, dtype="int64")
-    return RawTable(name, frame.reset_index(drop=True), file, sheet, ignored, blank, too_wide)
+    body_blank = blank.iloc[start + 1 :]
+    too_wide = (body.iloc[:, width:] != "").any(axis=1) if grid.shape[1] > width else pd.Series(False, index=body.index)
+    rows = body[~body_blank]
+    frame = pd.DataFrame({h: rows[i].to_numpy(dtype=object) for i, h in enumerate(header) if h in expected})
+    frame = frame[expected]
+    frame[ROW] = (rows.index.to_numpy() + 1).astype("int64")
+    wide_rows = [int(i) + 1 for i in too_wide[too_wide & ~body_blank].index]
+    return RawTable(name, frame, file, sheet, ignored, int(body_blank.sum()), wide_rows)
 
 
 def load_coded_tables(path: str | Path, codebook: Codebook | None = None) -> dict[str, RawTable]:
@@ -206,11 +208,11 @@ def load_coded_tables(path: str | Path, codebook: Codebook | None = None) -> dic
                 )
                 continue
             try:
-                records = _read_csv_records(f)
+                grid = _read_csv_grid(f)
             except (ValueError, OSError) as exc:
                 problems.append(problem("not_a_table", f"{f}: {exc}", file=str(f), table=name))
                 continue
-            t = _records_to_table(name, records, cb, str(f), "", problems)
+            t = _grid_to_table(name, grid, cb, str(f), "", problems)
             if t is not None:
                 tables[name] = t
     elif path.suffix.lower() in {".xlsx", ".xlsm"}:
@@ -231,7 +233,7 @@ def load_coded_tables(path: str | Path, codebook: Codebook | None = None) -> dic
                     )
                 )
                 continue
-            t = _records_to_table(name, sheets[sheet], cb, str(path), sheet, problems)
+            t = _grid_to_table(name, _grid(sheets[sheet]), cb, str(path), sheet, problems)
             if t is not None:
                 tables[name] = t
     elif path.suffix.lower() == ".csv":
@@ -274,8 +276,9 @@ def tables_from_frames(
             problems.append(problem("missing_table", f"{source}: the {name} table is missing", file=source, table=name))
             continue
         df = frames[name]
-        records = [list(map(str, df.columns))] + [[_cell_text(v) for v in row] for row in df.itertuples(index=False)]
-        t = _records_to_table(name, records, cb, source, name, problems)
+        body = pd.DataFrame({i: df[c].map(_cell_text) for i, c in enumerate(df.columns)}, dtype=object)
+        header = pd.DataFrame([[str(c) for c in df.columns]], dtype=object)
+        t = _grid_to_table(name, pd.concat([header, body], ignore_index=True), cb, source, name, problems)
         if t is not None:
             out[name] = t
     if problems:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 from .codebook import Codebook, Variable
@@ -64,27 +66,40 @@ def _normalise_multi(s: str, spellings: dict[str, str], order: dict[str, int]) -
     return ";".join(sorted(set(canon), key=order.__getitem__))
 
 
+def map_distinct(values: pd.Series, fn: Callable[[str], object], dtype=object) -> pd.Series:
+    """Apply ``fn`` once per distinct value (coded columns have few) and spread the results back."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
+    mapped = np.array([fn(u) for u in uniques], dtype=dtype)
+    return pd.Series(mapped[codes] if len(codes) else np.array([], dtype=dtype), index=values.index, dtype=dtype)
+
+
 def normalise_column(var: Variable, values: pd.Series, cb: Codebook) -> pd.Series:
     """Canonical text for one column. Unrecognised values are returned as typed (stripped)."""
-    stripped = values.fillna("").astype(str).str.strip()
     if var.type in {"id", "text", "statute"}:
-        if var.missing:
-            spell = {k: v for k, v in accepted_spellings(var, cb).items() if v in cb.missing_labels}
-            return stripped.map(lambda s: spell.get(s.lower(), s))
-        return stripped
-    uniques = stripped.unique()
-    if var.type == "code":
+        spell = {k: v for k, v in accepted_spellings(var, cb).items() if v in cb.missing_labels} if var.missing else {}
+
+        def fn(u):
+            s = "" if u is None or u != u else str(u).strip()
+            return spell.get(s.lower(), s)
+    elif var.type == "code":
         spell = accepted_spellings(var, cb)
-        mapping = {u: spell.get(u.lower(), u) for u in uniques}
+
+        def fn(u):
+            s = "" if u is None or u != u else str(u).strip()
+            return spell.get(s.lower(), s)
     elif var.type == "multi":
         spell = accepted_spellings(var, cb)
         order = {c: i for i, c in enumerate(var.code_values)}
         order.update({m: -1 for m in cb.missing_labels})
-        mapping = {u: _normalise_multi(u, spell, order) for u in uniques}
+
+        def fn(u):
+            return _normalise_multi("" if u is None or u != u else str(u).strip(), spell, order)
     elif var.type == "integer":
-        mapping = {u: _normalise_int(u) for u in uniques}
+        def fn(u):
+            return _normalise_int("" if u is None or u != u else str(u).strip())
     elif var.type == "date":
-        mapping = {u: _normalise_date(u) for u in uniques}
+        def fn(u):
+            return _normalise_date("" if u is None or u != u else str(u).strip())
     else:  # pragma: no cover - check_codebook rejects unknown types
         raise ValueError(f"unknown variable type {var.type!r}")
-    return stripped.map(mapping)
+    return map_distinct(values, fn)

@@ -23,7 +23,7 @@ from .charges import charge_table
 from .codebook import NOT_APPLICABLE, NOT_DOCUMENTED, TABLES, Codebook, Variable, load_codebook
 from .config import StudyConfig, load_study_config
 from .load import ROW, RawTable
-from .normalise import accepted_spellings, normalise_column
+from .normalise import accepted_spellings, map_distinct, normalise_column
 from .problems import problem, problems_frame
 
 REASONS = "_reasons"
@@ -137,8 +137,7 @@ def _per_value(pred: Callable[[str], bool]) -> Callable[[pd.Series], pd.Series]:
     """A vectorised test from a per-value predicate, evaluated once per distinct value."""
 
     def test(s: pd.Series) -> pd.Series:
-        uniques = pd.unique(s)
-        return s.map({u: bool(pred(u)) for u in uniques}).astype(bool)
+        return map_distinct(s, lambda u: bool(pred(u)), dtype=bool)
 
     return test
 

@@ -346,3 +346,19 @@ def test_input_rows_equal_valid_plus_rejected(_small_frames, data):
     # every rejected row has at least one error naming its row
     for t in frames:
         assert set(r.rejected[t]["_row"]) == set(r.errors[r.errors["table"] == t]["row"])
+
+
+def test_row_with_more_cells_than_the_header(frames, tmp_path):
+    folder = write_folder(frames, tmp_path / "d")
+    lines = (folder / "charges.csv").read_text().splitlines()
+    lines[2] = lines[2] + ",stray value"
+    (folder / "charges.csv").write_text("\n".join(lines) + "\n")
+    r = validate_tables(load_coded_tables(folder))
+    assert [(e[0], e[1], e[6]) for e in errors(r)] == [("charges", 3, "too_many_cells")]
+    assert r.input_rows["charges"] == len(frames["charges"])
+
+
+def test_header_only_table_is_valid_and_empty(frames, tmp_path):
+    frames["charges"] = frames["charges"].iloc[0:0]
+    r = validate_tables(load_coded_tables(write_folder(frames, tmp_path / "d")))
+    assert r.exit_code == 0 and len(r.valid["charges"]) == 0

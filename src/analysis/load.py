@@ -170,9 +170,11 @@ def _grid_to_table(
         )
     if missing or dups:
         return None
-    ignored = [h if h else f"(unnamed column {i + 1})" for i, h in enumerate(header) if h not in expected]
+    ignored = [h for h in header if h and h not in expected]
     body_blank = blank.iloc[start + 1 :]
-    too_wide = (body.iloc[:, width:] != "").any(axis=1) if grid.shape[1] > width else pd.Series(False, index=body.index)
+    # values under no header (an unnamed column, or past the header's end) are row errors, never dropped
+    headless = [i for i, h in enumerate(header) if not h] + list(range(width, grid.shape[1]))
+    too_wide = (body[headless] != "").any(axis=1) if headless else pd.Series(False, index=body.index)
     rows = body[~body_blank]
     frame = pd.DataFrame({h: rows[i].to_numpy(dtype=object) for i, h in enumerate(header) if h in expected})
     frame = frame[expected]

@@ -417,8 +417,8 @@ def validate_tables(
         df, skip = _skip_logic(name, df, frame, cb, bad)
         found += skip
         for i in df.index[df[ROW].isin(rt.too_wide_rows)]:
-            found.append((i, "", "too_many_cells", "the row has more cells than the header has columns; "
-                          "move the extra values into the right columns or delete them."))
+            found.append((i, "", "too_many_cells", "the row has a value in a column with no header (more cells "
+                          "than the header has names); move it into the right column or delete it."))
         key = cb.table(name).key
         if key:
             found += _duplicates(df, key, "report id" if key == "report_id" else "person code")

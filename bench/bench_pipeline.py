@@ -34,7 +34,7 @@ print(json.dumps({"rows": result.input_rows, "load_s": t1 - t0,
 
 def run(reports: int, workdir: Path) -> dict:
     folder = workdir / f"synth_{reports}"
-    subprocess.run([sys.executable, "-m", "analysis", "synth", "--reports", str(reports), "--no-xlsx",
+    subprocess.run([sys.executable, "-m", "analysis", "synth", "--reports", str(reports), "--no-xlsx", "--no-second-coder",
                     "--out", str(folder)], check=True, capture_output=True)
     out = subprocess.run([sys.executable, "-c", CHILD, str(folder)], capture_output=True, text=True)
     if out.returncode:

@@ -15,8 +15,9 @@ from .conftest import EXAMPLE
 
 def test_example_regenerates_byte_for_byte(tmp_path, capsys):
     assert main(["synth", "--out", str(tmp_path)]) == 0
-    shipped = sorted(p.name for p in EXAMPLE.iterdir() if p.is_file() and p.name != "README.md")
-    assert shipped == ["charges.csv", "example_workbook.xlsx", "incidents.csv", "persons.csv"]
+    shipped = sorted(str(p.relative_to(EXAMPLE)) for p in EXAMPLE.rglob("*") if p.is_file() and p.name != "README.md")
+    assert shipped == ["charges.csv", "example_workbook.xlsx", "incidents.csv", "persons.csv",
+                       "second_coder/charges.csv", "second_coder/incidents.csv", "second_coder/persons.csv"]
     for name in shipped:
         assert (tmp_path / name).read_bytes() == (EXAMPLE / name).read_bytes(), (
             f"{name} differs from a fresh `python -m analysis synth`; regenerate with `make example`")

@@ -164,6 +164,11 @@ def cmd_synth(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for name, df in frames.items():
         write_csv(df, out / f"{name}.csv")
+    if not args.no_second_coder:
+        from .synth_recode import second_coder_example
+
+        for name, df in second_coder_example(frames, seed=args.seed).items():
+            write_csv(df, out / "second_coder" / f"{name}.csv")
     if not args.no_xlsx:
         cb = load_codebook()
         kinds = {t: {v.name: v.type for v in cb.table(t).variables if v.type in ("date", "integer")} for t in TABLES}
@@ -229,6 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--reports", type=int, default=989, help="number of reports (default 989)")
     s.add_argument("--seed", type=int, default=20171115, help="random seed (default 20171115)")
     s.add_argument("--no-xlsx", action="store_true", help="skip the filled-in workbook")
+    s.add_argument("--no-second-coder", action="store_true",
+                   help="skip the second coder's file for the double-coded subset (second_coder/)")
     s.set_defaults(func=cmd_synth)
 
     r = sub.add_parser("report", help="the main job: validate and derive (default: the synthetic example)",

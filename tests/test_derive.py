@@ -161,3 +161,9 @@ def test_synthetic_flag(derived, frames, cb, cfg):
     assert not derived["incidents"]["synthetic"].any()
     r = validate_tables(tables_from_frames(frames))
     assert derive(r.valid, cb, cfg)["persons"]["synthetic"].all()
+
+
+def test_every_declared_derived_variable_is_made(derived, cb):
+    for table, ds in cb.derived.items():
+        cols = set(derived[table].columns)
+        assert [d.name for d in ds if d.name not in cols] == [], table

@@ -92,6 +92,18 @@ class Table:
         raise KeyError(f"table {self.name!r} has no variable {name!r}")
 
 
+@dataclass(frozen=True)
+class DerivedVariable:
+    """A variable made by :mod:`analysis.derive`, declared in the codebook for its label, kind and levels."""
+
+    name: str
+    table: str
+    label: str
+    kind: str  # binary | category | number
+    definition: str
+    levels: tuple[Code, ...] = ()
+
+
 @dataclass(frozen=True, eq=False)
 class Codebook:
     version: str
@@ -102,6 +114,13 @@ class Codebook:
     multi_select_description: str
     tables: dict[str, Table]
     charge_classification: dict[str, Any] = field(repr=False)
+    derived: dict[str, tuple[DerivedVariable, ...]] = field(default_factory=dict, repr=False)
+
+    def derived_variable(self, table: str, name: str) -> DerivedVariable:
+        for d in self.derived.get(table, ()):
+            if d.name == name:
+                return d
+        raise KeyError(f"no derived variable {name!r} in {table}")
 
     def table(self, name: str) -> Table:
         return self.tables[name]
@@ -165,6 +184,20 @@ def parse_codebook(doc: dict) -> Codebook:
         multi_select_description=" ".join(doc["multi_select"]["description"].split()),
         tables=tables,
         charge_classification=doc["charge_classification"],
+        derived={
+            t: tuple(
+                DerivedVariable(
+                    name=d["name"],
+                    table=t,
+                    label=d["label"],
+                    kind=d["kind"],
+                    definition=" ".join(str(d.get("definition", "")).split()),
+                    levels=tuple(Code(str(c["code"]), str(c["label"])) for c in d.get("levels", []) or []),
+                )
+                for d in ds
+            )
+            for t, ds in (doc.get("derived") or {}).items()
+        },
     )
 
 
@@ -240,4 +273,18 @@ def check_codebook(cb: Codebook) -> list[str]:
                     problems.append(f"{where}: references {v.references!r}, which is not a table key")
             if v.type == "integer" and v.allowed_from_config is None and (v.min is None or v.max is None):
                 problems.append(f"{where}: an integer needs min and max")
+    for tname, ds in cb.derived.items():
+        names = [d.name for d in ds]
+        for d in ds:
+            where = f"derived {tname}.{d.name}"
+            if tname not in cb.tables:
+                problems.append(f"{where}: unknown table")
+            if d.kind not in {"binary", "category", "number"}:
+                problems.append(f"{where}: unknown kind {d.kind!r}")
+            if not d.label or not d.definition:
+                problems.append(f"{where}: needs a label and a definition")
+            if names.count(d.name) > 1:
+                problems.append(f"{where}: declared more than once")
+            if tname in cb.tables and d.name in cb.tables[tname].columns:
+                problems.append(f"{where}: clashes with a coded variable")
     return problems

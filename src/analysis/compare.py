@@ -216,6 +216,19 @@ def before_after(
         weights = report_weights(year, frame).to_numpy()
         years = year.to_numpy()
     specs = variable_specs(table, d, cb, variables)
+    if role is not None and variables is None:
+        # in a table of one role, drop what is empty by construction: the role itself, the buyers-only income
+        # stratum for other roles, and yes/no rows with no one in either period
+        def empty(sp: Spec) -> bool:
+            if sp.name == "role":
+                return d["role"].astype(str).nunique() <= 1
+            if sp.name == "income_stratum":
+                return not (d["role"].astype(str) == "buyer").any()
+            if sp.kind == "binary":
+                return not (d[sp.column].astype(object) == sp.true_value).any()
+            return False
+
+        specs = [sp for sp in specs if not empty(sp)]
     rows: list[dict] = []
     var_p: dict[str, float] = {}
     tests_used: list[str] = []
@@ -284,12 +297,16 @@ def before_after(
             tests_used.append(row["test"])
             var_p[row["column"]] = row["p_value"]
             rows.append(row)
-            n_unknown = {g: int((~known & (in_g[g] if g != "overall" else True)).sum()) for g in groups + ("overall",)}
-            if n_unknown["overall"]:
-                urow = dict(base, level="unknown", level_label="Unknown / not documented", row_type="missing")
-                for g in groups + ("overall",):
-                    urow[f"n_{g}"], urow[f"N_{g}"] = n_unknown[g], np.nan
-                rows.append(urow)
+            # the rows outside the denominator: each missing code of a coded variable, or 'unknown'
+            raw = s.astype(object).to_numpy()
+            outside = [(c, lab, raw == c) for c, lab in spec.levels] or [("unknown", "Unknown", ~known)]
+            for code, lab, mask in outside:
+                n_out = {g: int((mask & (in_g[g] if g != "overall" else True)).sum()) for g in groups + ("overall",)}
+                if n_out["overall"]:
+                    urow = dict(base, level=code, level_label=lab, row_type="missing")
+                    for g in groups + ("overall",):
+                        urow[f"n_{g}"], urow[f"N_{g}"] = n_out[g], np.nan
+                    rows.append(urow)
             continue
         # categorical
         vals = s.astype(str).to_numpy()
@@ -348,7 +365,7 @@ def before_after(
         notes.append("Yes/no rows: 95% interval from a cluster bootstrap over reports and p-value from GEE with "
                      "robust standard errors (people on the same report are not independent); naive values in "
                      "p_naive / diff_*_naive. Rows with more than two levels: naive tests.")
-    uniq_tests = tuple(dict.fromkeys(t for t in tests_used if isinstance(t, str) and t))
+    uniq_tests = tuple(dict.fromkeys(t for t in tests_used if isinstance(t, str) and t and t != "not tested"))
     return ComparisonTable(
         rows=out,
         population=population,
@@ -372,11 +389,11 @@ def _clustered_binary(is_true, known, g_of, clusters, groups, n_boot, seed) -> d
     cl = clusters[m]
     out = {}
     try:
-        diff, lo, hi = cluster_bootstrap_diff(y, grp, cl, n_boot=n_boot, seed=seed)
+        diff, lo, hi = cluster_bootstrap_diff(y, grp, cl, n_boot=n_boot, seed=seed, levels=groups)
         out.update(diff_low_cluster=100 * lo, diff_high_cluster=100 * hi)
     except ValueError:
         out.update(diff_low_cluster=np.nan, diff_high_cluster=np.nan)
-    res = gee_binary_test(y, grp, cl)
+    res = gee_binary_test(y, grp, cl, levels=groups)
     out["p_cluster"] = getattr(res, "p_value", np.nan)
     return out
 

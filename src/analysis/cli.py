@@ -38,6 +38,11 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def input_hashes(path: Path) -> dict[str, str]:
+    """SHA-256 of each input file of a coded-data folder or workbook (for the provenance stamp)."""
+    return {f.name: _sha256(f) for f in input_files(Path(path))}
+
+
 def input_files(path: Path) -> list[Path]:
     if path.is_dir():
         return [path / f"{t}.csv" for t in TABLES if (path / f"{t}.csv").exists()]
@@ -117,13 +122,12 @@ def write_derived(derived: dict[str, pd.DataFrame], out: Path, manifest: dict) -
 def build_manifest(path: Path, result, derived, cfg, income_path: str | None) -> dict:
     from .synth import is_synthetic
 
-    files = input_files(path)
     return {
         "synthetic_data": is_synthetic(result.valid["incidents"]) or is_synthetic(result.rejected["incidents"]),
         "codebook_version": load_codebook().version,
         "code_version": __version__,
         "study_config": Path(cfg.source).name,
-        "inputs": {f.name: _sha256(f) for f in files},
+        "inputs": input_hashes(path),
         "income_lookup": (Path(income_path).name if income_path else None),
         "rows": {t: {"input": result.input_rows[t], "valid": len(result.valid[t]),
                      "rejected": len(result.rejected[t]), "derived": len(derived[t])} for t in TABLES},
@@ -193,6 +197,65 @@ def cmd_report(args) -> int:
     return result.exit_code
 
 
+# --- tables --------------------------------------------------------------------------------------------
+
+
+def _read_frame(path: str | None):
+    if not path:
+        return None
+    from .tables import parse_frame
+
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"{p}: sampling frame file not found")
+    try:
+        return parse_frame(pd.read_csv(p, dtype=str), source=str(p))
+    except ValueError as exc:
+        raise FileNotFoundError(str(exc)) from None
+
+
+def write_tables(derived, out: Path, stamp: dict, cfg, frame=None, n_boot: int = 2000) -> list[str]:
+    """The standard before/after tables: shared (suppressed) CSV, Markdown, HTML and one XLSX; the analyst's
+    full tables under analyst/ (never for sharing)."""
+    from .export import to_xlsx
+    from .tables import render, standard_tables
+
+    out.mkdir(parents=True, exist_ok=True)
+    sheets, names = {}, []
+    for nt in standard_tables(derived, frame, n_boot=n_boot, config=cfg):
+        shown, texts, footer = render(nt, stamp, cfg)
+        for ext, text in texts.items():
+            (out / f"{nt.name}.{ext}").write_text(text, encoding="utf-8")
+        sheets[nt.name] = (shown, nt.title + (" (SYNTHETIC DATA)" if stamp["synthetic"] else ""), footer)
+        full = nt.table.rows.copy()
+        full.insert(0, "NOT_FOR_SHARING", "analyst table: unsuppressed")
+        write_csv(full, out / "analyst" / f"{nt.name}_full.csv")
+        names.append(nt.name)
+    (out / "tables.xlsx").write_bytes(to_xlsx(sheets))
+    return names
+
+
+def cmd_tables(args) -> int:
+    from .derive import derive
+    from .export import provenance
+    from .synth import is_synthetic
+
+    path, out = Path(args.path), Path(args.out)
+    result, cfg = _validate(path, args.config)
+    frame = _read_frame(args.frame)
+    derived = derive(result.valid, load_codebook(), cfg)
+    stamp = provenance(input_hashes(path), load_codebook().version,
+                       is_synthetic(result.valid["incidents"]))
+    names = write_tables(derived, out, stamp, cfg, frame, n_boot=args.n_boot)
+    _say(f"Validated {path}: {sum(len(v) for v in result.valid.values())} valid rows, {result.n_rejected} rejected.")
+    _say(f"Wrote {len(names)} tables ({', '.join(names)}) as CSV, Markdown, HTML and tables.xlsx to {out}; "
+         f"the analyst's unsuppressed tables are in {out / 'analyst'} (not for sharing).")
+    _say("Weighted to the sampling frame." if frame else "Unweighted (no --frame given).")
+    if stamp["synthetic"]:
+        _say("NOTE: SYNTHETIC DATA.")
+    return result.exit_code
+
+
 # --- parser --------------------------------------------------------------------------------------------
 
 
@@ -245,6 +308,17 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--income-lookup", help="ACS median household income by ZIP (table B19013 CSV)")
     common(r)
     r.set_defaults(func=cmd_report)
+
+    tb = sub.add_parser("tables", help="the before/after comparison tables (incidents; people by role)",
+                        description="Validate and derive PATH, then write the before/after tables for sharing "
+                        "(small cells suppressed) as CSV, Markdown, HTML and XLSX, with the analyst's full "
+                        "tables in OUT/analyst.")
+    tb.add_argument("path", nargs="?", default=str(paths().example), help="coded data (default: the example)")
+    tb.add_argument("--out", default=str(paths().derived / "tables"), help="output folder (default data/derived/tables)")
+    tb.add_argument("--frame", help="sampling frame CSV with columns year, reports: weight estimates to it")
+    tb.add_argument("--n-boot", type=int, default=2000, help="cluster-bootstrap resamples for person tables")
+    common(tb)
+    tb.set_defaults(func=cmd_tables)
 
     # commands owned by other modules: each module's add_commands(sub) registers its own subcommands
     from . import cli_coders, cli_reliability

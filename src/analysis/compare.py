@@ -11,9 +11,13 @@ For each variable, in the codebook's order and with its labels:
 * p-values adjusted across the table's variables (Holm by default, or Benjamini-Hochberg) as q-values.
 
 People on the same report are not independent: person tables (``cluster="report_id"``, the default for
-persons) show, for yes/no rows, a cluster-aware difference interval (cluster bootstrap over reports) and a
-cluster-aware p-value (GEE, exchangeable working correlation, robust SE) as the default columns, with the naive
-ones beside them. Categorical rows with more than two levels keep the naive test and say so.
+persons) show, for yes/no rows, a cluster-aware difference interval (cluster bootstrap over reports,
+:func:`analysis.clustered.cluster_bootstrap_diff`) and a cluster-robust p-value (GEE with an independence
+working correlation and sandwich SE, in closed form: :func:`analysis.clustered.cluster_robust_binary_test`) as
+the default columns, with the naive ones beside them. Why these are the default: they test exactly the pooled
+difference the table prints (an exchangeable working correlation would re-weight people on large reports and
+test a slightly different quantity), they stay valid whatever the correlation within reports, and they are fast
+enough for any sample. Categorical rows with more than two levels keep the naive test and say so.
 
 Sampling weights: give ``frame`` (reports per sampled year in the sampling frame) and estimates are weighted
 to it: each period's proportion is the frame-weighted average of its years' proportions (a stratified
@@ -38,6 +42,7 @@ from .config import StudyConfig, load_study_config
 from .stats import adjust_pvalues, categorical_test, newcombe_diff_ci, rank_sum_test, wilson_ci
 
 MISSING_CODES = (NOT_DOCUMENTED, NOT_APPLICABLE)
+CLUSTER_TEST = "Cluster-robust Wald (GEE, independence; report clusters)"
 # coded variables that are not compared (identifiers, free text, dates, the sampling variable itself)
 _NOT_COMPARED_TYPES = {"id", "text", "date", "statute"}
 _NOT_COMPARED = {"report_year", "coder_id"}
@@ -291,7 +296,7 @@ def before_after(
                     row["p_value"], row.get("diff_low", np.nan), row.get("diff_high", np.nan))
                 row["test_naive"] = row["test"]
                 if not np.isnan(row.get("p_cluster", np.nan)):
-                    row["p_value"], row["test"] = row["p_cluster"], "GEE (robust SE, report clusters)"
+                    row["p_value"], row["test"] = row["p_cluster"], CLUSTER_TEST
                 if not np.isnan(row.get("diff_low_cluster", np.nan)):
                     row["diff_low"], row["diff_high"] = row["diff_low_cluster"], row["diff_high_cluster"]
             tests_used.append(row["test"])
@@ -362,9 +367,11 @@ def before_after(
     else:
         notes.append("Unweighted: no sampling frame given.")
     if clustered_any:
-        notes.append("Yes/no rows: 95% interval from a cluster bootstrap over reports and p-value from GEE with "
-                     "robust standard errors (people on the same report are not independent); naive values in "
-                     "p_naive / diff_*_naive. Rows with more than two levels: naive tests.")
+        notes.append("Yes/no rows: 95% interval from a cluster bootstrap over reports and a cluster-robust Wald "
+                     "p-value (GEE, independence working correlation, sandwich SE), because people on the same "
+                     "report are not independent; naive values in p_naive / diff_*_naive. Rows with more than two "
+                     "levels: naive tests. Where the cluster-robust test cannot be computed (an outcome all 0 or "
+                     "all 1 in a period) the naive test is shown.")
     uniq_tests = tuple(dict.fromkeys(t for t in tests_used if isinstance(t, str) and t and t != "not tested"))
     return ComparisonTable(
         rows=out,
@@ -381,7 +388,7 @@ def before_after(
 
 
 def _clustered_binary(is_true, known, g_of, clusters, groups, n_boot, seed) -> dict:
-    from .clustered import cluster_bootstrap_diff, gee_binary_test
+    from .clustered import cluster_bootstrap_diff, cluster_robust_binary_test
 
     m = known & np.isin(g_of, groups)
     y = is_true[m].astype(float)
@@ -393,7 +400,7 @@ def _clustered_binary(is_true, known, g_of, clusters, groups, n_boot, seed) -> d
         out.update(diff_low_cluster=100 * lo, diff_high_cluster=100 * hi)
     except ValueError:
         out.update(diff_low_cluster=np.nan, diff_high_cluster=np.nan)
-    res = gee_binary_test(y, grp, cl, levels=groups)
+    res = cluster_robust_binary_test(y, grp, cl, levels=groups)
     out["p_cluster"] = getattr(res, "p_value", np.nan)
     return out
 

@@ -1,0 +1,90 @@
+"""The standard tables as shared files: footer, formats, no small cells, no identifiers; weights from a frame."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from analysis.cli import main
+from analysis.disclosure import check_no_small_cells
+from analysis.tables import parse_frame
+
+from .conftest import EXAMPLE
+
+COUNT_COLUMNS = [2, 3, 4]  # the two periods and overall
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tables")
+    assert main(["tables", str(EXAMPLE), "--out", str(out), "--n-boot", "200"]) == 0
+    return out
+
+
+def test_every_standard_table_in_every_format(written):
+    names = ["incidents", "persons_all", "persons_sellers", "persons_buyers", "persons_third_parties",
+             "persons_trafficking_victims"]
+    for n in names:
+        for ext in ("csv", "md", "html"):
+            assert (written / f"{n}.{ext}").is_file(), f"{n}.{ext}"
+        assert (written / "analyst" / f"{n}_full.csv").is_file()
+    wb = openpyxl.load_workbook(written / "tables.xlsx")
+    assert wb.sheetnames == names
+    assert wb["incidents"]["A1"].value == "Incident reports, before and after (SYNTHETIC DATA)"
+
+
+def _shared_csv(path):
+    text = path.read_text()
+    body = text.split("\n\n")[0]  # title line, then the table, then a blank line and the footer
+    return pd.read_csv(io.StringIO(body), skiprows=1, dtype=str, keep_default_na=False), text
+
+
+def test_shared_files_have_no_small_counts_and_no_person_codes(written):
+    for f in sorted(written.glob("*.csv")):
+        table, text = _shared_csv(f)
+        cols = [table.columns[i] for i in COUNT_COLUMNS]
+        assert check_no_small_cells(table, 5, columns=cols) == [], f.name
+        assert "SYN-P" not in text and "SYN-0" not in text, f.name
+    for f in list(written.glob("*.md")) + list(written.glob("*.html")):
+        assert "SYN-P" not in f.read_text(), f.name
+
+
+def test_footer_says_synthetic_source_periods_tests_suppression_and_provenance(written):
+    _, text = _shared_csv(written / "incidents.csv")
+    footer = text.split("\n\n", 1)[1]
+    assert footer.startswith("\"SYNTHETIC DATA: made from the generated example, not from real reports.\"\n")
+    assert "Periods: Before: Vice (2009-2010): report years 2009, 2010; After: SVU (2014-2015): report years 2014, 2015." in footer
+    assert "Tests: Pearson's chi-squared" in footer
+    assert "Suppression: counts from 1 to 4 are shown as <5" in footer
+    import hashlib
+
+    sha = hashlib.sha256((EXAMPLE / "incidents.csv").read_bytes()).hexdigest()[:12]
+    assert f"incidents.csv sha256:{sha}" in footer and "codebook 1.0.0" in footer
+    html = (written / "incidents.html").read_text()
+    assert '<div class="synthetic">SYNTHETIC DATA' in html
+
+
+def test_analyst_tables_are_marked_not_for_sharing(written):
+    full = pd.read_csv(written / "analyst" / "incidents_full.csv")
+    assert (full["NOT_FOR_SHARING"] == "analyst table: unsuppressed").all()
+
+
+def test_frame_weights_the_tables(tmp_path, capsys):
+    frame = tmp_path / "frame.csv"
+    frame.write_text("year,reports\n2009,1468\n2010,1299\n2014,449\n2015,369\n")
+    assert main(["tables", str(EXAMPLE), "--out", str(tmp_path / "w"), "--frame", str(frame), "--n-boot", "50"]) == 0
+    assert "Weighted to the sampling frame." in capsys.readouterr().out
+    text = (tmp_path / "w" / "incidents.csv").read_text()
+    assert "Weighted to the sampling frame (reports per sampled year: 2009 1,468, 2010 1,299, 2014 449, 2015 369)." in text
+
+
+def test_bad_frame_is_a_clear_error(tmp_path, capsys):
+    frame = tmp_path / "frame.csv"
+    frame.write_text("yr,n\n2009,1\n")
+    assert main(["tables", str(EXAMPLE), "--out", str(tmp_path / "w"), "--frame", str(frame)]) == 2
+    assert "needs columns 'year' and 'reports'" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="row 3: year and reports must be whole numbers"):
+        parse_frame(pd.DataFrame({"year": ["2009", "x"], "reports": ["1", "2"]}))

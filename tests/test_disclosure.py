@@ -7,7 +7,6 @@ arithmetic is in the comments. Recoverability is checked with an independent bru
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -178,7 +177,12 @@ def test_threshold_is_a_parameter():
     # Columns A and B then hold two hidden cells each.
     sup11 = suppress_counts(COUNTS_3x3, threshold=11)
     expected = frame(
-        [["<11", "<11", "20", "33"], ["<11", C, "30", "50"], ["15", "25", "40", "80"], ["26", "47", "90", "163"]],
+        [
+            ["<11", "<11", "20", "33"],
+            ["<11", C, "30", "50"],
+            ["15", "25", "40", "80"],
+            ["26", "47", "90", "163"],
+        ],
         list("abc") + ["Total"], list("ABC") + ["Total"],
     )
     pd.testing.assert_frame_equal(sup11.display, expected)
@@ -249,13 +253,19 @@ def test_line_rule_alone_can_leak_and_the_audit_closes_it():
 
 
 def test_two_small_cells_summing_to_two_are_protected():
-    # Row 0 = 1, 1, 20 | 22: with the line rule alone both "<5" cells are in row 0 and column ... but
-    # 22 - 20 = 2 = x_00 + x_01 with both >= 1 gives x_00 = x_01 = 1. The audit hides more.
+    # counts 1 1 20 / 10 12 30 / 15 25 40. The line rule alone hides row a's two 1s, then 10 (column A)
+    # and 12 (column B): every line has 0 or 2 hidden cells, but row a reads "<5 <5 20 | 22", and
+    # 22 - 20 = 2 = x_aA + x_aB with both >= 1 gives x_aA = x_aB = 1.
     counts = frame([[1, 1, 20], [10, 12, 30], [15, 25, 40]], list("abc"), list("ABC"))
-    assert reader_values(suppress_counts(counts, audit=False), stop_early=False)[(0, 0)] == {1}
+    leaky = suppress_counts(counts, audit=False)
+    assert leaky.display.loc["a"].tolist() == ["<5", "<5", "20", "22"]
+    assert reader_values(leaky, stop_early=False) == {(0, 0): {1}, (0, 1): {1}}
+    # The audit also hides 20, and then column C needs a second hidden cell: 30 (its smallest other).
     safe = suppress_counts(counts)
-    assert all(len(v) >= 2 for v in reader_values(safe).values())
     assert safe.display.loc["a"].tolist() == ["<5", "<5", C, "22"]
+    assert safe.display.loc["b"].tolist() == [C, C, C, "52"]
+    assert safe.display.loc["c"].tolist() == ["15", "25", "40", "80"]
+    assert all(len(v) >= 2 for v in reader_values(safe).values())
 
 
 def test_unprotectable_cell_is_reported():

@@ -18,6 +18,7 @@ from analysis.stats import (
     MONTE_CARLO_RESAMPLES,
     TestResult,
     _fisher_rxc_enumerated,
+    _n_tables_two_columns,
     adjust_pvalues,
     categorical_test,
     newcombe_diff_ci,
@@ -47,7 +48,9 @@ Z = 1.959963984540054  # standard normal 0.975 quantile; Z**2 = 3.841459
         (81, 263, 0.2553, 0.3662),
         (15, 148, 0.0624, 0.1605),
         # Same table: 0/20 and 1/29. 0/20 by hand: the upper limit is Z^2 / (n + Z^2)
-        # = 3.841459 / 23.841459 = 0.16112.
+        # = 3.841459 / 23.841459 = 0.16112. 1/29 by hand: centre (x + Z^2/2) / (n + Z^2)
+        # = 2.920730 / 32.841459 = 0.088934, half-width Z sqrt(x (n - x) / n + Z^2 / 4) / (n + Z^2)
+        # = 1.959964 * sqrt(0.965517 + 0.960365) / 32.841459 = 0.082822 -> 0.006112 to 0.171756.
         (0, 20, 0.0000, 0.1611),
         (1, 29, 0.0061, 0.1718),
         # By hand, x = n: the lower limit is n / (n + Z^2) = 29 / 32.841459 = 0.88303.
@@ -84,13 +87,15 @@ def test_wilson_edge_cases():
     "x1, n1, x2, n2, low, high",
     [
         # Newcombe RG (1998). Interval estimation for the difference between independent proportions:
-        # comparison of eleven methods. Stat Med 17:873-890, Table II, method 10.
+        # comparison of eleven methods. Stat Med 17:873-890, Table II, method 10, examples (a)-(h).
         # (a) and (b) are also checked as the paper's results in propint's tests
-        # (tests/testthat/test_Two_Independent_Props_CI.R).
+        # (github.com/m-Py/propint, tests/testthat/test_Two_Independent_Props_CI.R); the same eight
+        # pairs of limits appear in other public test suites that cite the paper.
         (56, 70, 48, 80, 0.0524, 0.3339),  # (a)
         (9, 10, 3, 10, 0.1705, 0.8090),  # (b)
+        (6, 7, 2, 7, 0.0582, 0.8062),  # (c), worked by hand in test_newcombe_by_hand_6_of_7_vs_2_of_7
         (5, 56, 0, 29, -0.0381, 0.1926),  # (d)
-        # Degenerate examples of the same table; each is also worked out by hand below.
+        # Degenerate examples (zeros) of the same table; worked out by hand in the next test.
         (0, 10, 0, 20, -0.1611, 0.2775),  # (e)
         (0, 10, 0, 10, -0.2775, 0.2775),  # (f)
         (10, 10, 0, 20, 0.6791, 1.0000),  # (g)
@@ -118,7 +123,7 @@ def test_newcombe_zero_examples_by_hand():
 
 
 def test_newcombe_by_hand_6_of_7_vs_2_of_7():
-    # Hand computation of method 10 for 6/7 - 2/7 (d = 0.571429):
+    # Hand computation of method 10 for Newcombe's example (c), 6/7 - 2/7 (d = 0.571429):
     # Wilson 6/7: (0.486872, 0.974320); Wilson 2/7: (0.082219, 0.641066)
     # low  = 0.571429 - sqrt((0.857143 - 0.486872)^2 + (0.641066 - 0.285714)^2)
     #      = 0.571429 - sqrt(0.137100 + 0.126275) = 0.571429 - 0.513201 = 0.058228
@@ -228,6 +233,14 @@ def test_fisher_enumeration_agrees_with_scipy():
         t = np.array(t)
         exact = sps.fisher_exact(t, method=sps.PermutationMethod(n_resamples=10**4)).pvalue
         assert _fisher_rxc_enumerated(t, 10**6) == pytest.approx(exact, abs=1e-12)
+
+
+def test_counting_r_x_2_tables():
+    # Row totals 3, 2, 4 and first-column total 5: first columns (x1, x2, x3) with x1 <= 3, x2 <= 2,
+    # x3 <= 4 and x1 + x2 + x3 = 5. Listing by x1: x1 = 0 -> (x2, x3) in {(1,4), (2,3)}: 2; x1 = 1 -> 3;
+    # x1 = 2 -> 3; x1 = 3 -> 3 (x2 = 0..2). Total 11.
+    assert _n_tables_two_columns(np.array([3, 2, 4]), 5, cap=10**6) == 11
+    assert _n_tables_two_columns(np.array([3, 2, 4]), 5, cap=4) == 5  # capped at cap + 1
 
 
 def test_chooser_switches_on_the_smallest_expected_count():
@@ -342,7 +355,8 @@ def test_smd_continuous_by_hand():
     # d = (3 - 5) / sqrt((2.5 + 6.6667) / 2) = -2 / sqrt(4.58333) = -2 / 2.140872 = -0.934199.
     assert standardized_mean_difference([1, 2, 3, 4, 5], [2, 4, 6, 8]) == pytest.approx(-0.934199, abs=1e-6)
     assert standardized_mean_difference([2, 4, 6, 8], [1, 2, 3, 4, 5]) == pytest.approx(0.934199, abs=1e-6)
-    assert standardized_mean_difference([1, 2, np.nan, 3, 4, 5], [2, 4, 6, 8]) == pytest.approx(-0.934199, abs=1e-6)
+    with_nan = standardized_mean_difference([1, 2, np.nan, 3, 4, 5], [2, 4, 6, 8])
+    assert with_nan == pytest.approx(-0.934199, abs=1e-6)
     assert math.isnan(standardized_mean_difference([1], [2, 3]))
     assert standardized_mean_difference([2, 2], [2, 2]) == 0.0
 

@@ -408,29 +408,21 @@ def _clustered_binary(is_true, known, g_of, clusters, groups, n_boot, seed) -> d
 # --- the shared version --------------------------------------------------------------------------------
 
 
-def _fmt_pct(x: float) -> str:
-    return "" if x != x else f"{x:.1f}%"
-
-
-def _fmt_p(p: float) -> str:
-    if p != p:
-        return ""
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
 def protect_block(counts: np.ndarray, kinds: list[str], threshold: int) -> np.ndarray:
     """Which cells of one variable's block must be hidden so no small count can be worked out.
 
     ``counts``: rows x 2 periods. ``kinds`` per row: 'level' (shown), 'implicit' (not shown but derivable, e.g.
     the 'No' of a yes/no row) or 'missing' (not documented / not applicable rows, outside the denominators).
     Returns a mask of shape (rows + 1) x 3: the last row is the denominator (sum of level and implicit rows), the
-    last column the overall (sum of the periods). Every linear relation the shared table exposes is a *line*:
-    each row (overall = period 1 + period 2), each column's levels with their denominator, and each column's
-    denominator with its missing rows (which add up to the period's N, always shown). Counts 1..threshold-1 are
-    hidden (primary); then, while a line has exactly one hidden cell, the smallest other non-zero cell of the
-    line is hidden too (complementary; a zero only when no non-zero cell is left), so no hidden count follows
-    from a single equation. Zero is never a primary cell.
+    last column the overall (sum of the periods). The lines a reader of the shared table knows are: each row
+    (overall = period 1 + period 2), each column's levels adding up to its denominator, and each column's
+    denominator and missing rows adding up to the period's N (shown at the top of every table). The rules of
+    :func:`analysis.disclosure.protect_cells` are applied to these lines: small counts hidden, the line rule, and
+    the linear-programming audit that a reader who knows '<5' means 1-4 cannot pin a hidden count down. When a
+    count cannot be protected at all, the whole block is hidden.
     """
+    from .disclosure import protect_cells
+
     k = len(kinds)
     grid = np.zeros((k + 1, 3), dtype=np.int64)
     grid[:k, :2] = counts
@@ -438,25 +430,14 @@ def protect_block(counts: np.ndarray, kinds: list[str], threshold: int) -> np.nd
     miss = [i for i, t in enumerate(kinds) if t == "missing"]
     grid[k, :2] = counts[sub].sum(axis=0) if sub else 0
     grid[:, 2] = grid[:, 0] + grid[:, 1]
-    hidden = (grid > 0) & (grid < threshold)
-    lines = [[(r, 0), (r, 1), (r, 2)] for r in range(k + 1)]
+    lines = [([(r, 0), (r, 1)], (r, 2)) for r in range(k + 1)]
     for j in range(3):
-        lines.append([(i, j) for i in sub] + [(k, j)])
+        lines.append(([(i, j) for i in sub], (k, j)))
         if miss:
-            lines.append([(k, j)] + [(i, j) for i in miss])
-    changed = True
-    while changed:
-        changed = False
-        for line in lines:
-            if sum(hidden[c] for c in line) != 1:
-                continue
-            visible = [c for c in line if not hidden[c]]
-            if not visible:
-                continue
-            nonzero = [c for c in visible if grid[c] > 0]
-            pick = min(nonzero or visible, key=lambda c: (grid[c], c))
-            hidden[pick] = True
-            changed = True
+            lines.append(([(k, j)] + [(i, j) for i in miss], None))
+    hidden, _, unprotected = protect_cells(grid, lines, threshold)
+    if unprotected:
+        hidden[:] = True
     return hidden
 
 

@@ -40,7 +40,9 @@ What is guaranteed: no visible count is between 1 and ``threshold - 1``; every l
 hidden cells (rule 2 can always find a second cell in a line of two or more cells); and no primary cell's
 exact value follows from the displayed table and its margins, unless it is listed in ``unprotected``.
 Not guaranteed: a minimum width of the range a reader can infer (a hidden cell may still be known to lie
-in, say, 1-2), nor optimality (fewest cells hidden). Percentages of hidden cells must be hidden too
+in, say, 1-2), nor optimality (fewest cells hidden). The audit errs on the safe side: it assumes a
+reader can tell a hidden zero from a hidden count of ``threshold`` or more, so it may hide a cell more
+than strictly needed, or call a cell unprotectable that a reader could not quite pin down. Percentages of hidden cells must be hidden too
 (:func:`suppress_percentages`), or the count can be recovered from the percentage and the group size.
 
 Sources: Hundepool, A. et al. (2012). *Statistical Disclosure Control*, ch. 4 (primary and secondary cell
@@ -53,8 +55,9 @@ from __future__ import annotations
 import math
 import numbers
 import re
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any, Hashable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -79,7 +82,8 @@ class SuppressedTable:
     ``display``: strings, ready to write (with a ``Total`` row and column when ``totals=True``).
     ``mask``: True where a cell is hidden; ``primary`` / ``complementary`` split the mask by reason.
     ``counts``: the underlying numbers, same shape as ``display`` (internal use only: never share).
-    ``unprotected``: (row, column) labels of primary cells whose value still follows from the margins.
+    ``unprotected``: (row, column) labels of primary cells that no suppression could protect (module
+    docstring, rule 3); when it is not empty, ``safe`` is False and the table should not be shared.
     ``footnote``: text to print under the table.
     """
 
@@ -156,7 +160,7 @@ def _append_label(axis: pd.Index, label: str) -> pd.Index:
 
 
 class _Grid:
-    """The displayed grid: values, hidden flags, and the lines (rows and columns) that have known sums."""
+    """The displayed grid's values and its lines (rows and columns whose sums a reader knows)."""
 
     def __init__(self, values: np.ndarray, totals: bool):
         self.values = values
@@ -308,6 +312,48 @@ def _audit_pick(grid: _Grid, hidden: np.ndarray, primary: np.ndarray, threshold:
 # --------------------------------------------------------------------------------------------------
 
 
+def protect_cells(
+    values: np.ndarray,
+    lines: list[tuple[list[tuple[int, int]], tuple[int, int] | None]],
+    threshold: int = 5,
+    *,
+    audit: bool = True,
+) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """The suppression rules on any grid of counts whose *lines* a reader knows.
+
+    ``values``: a 2-D array of whole numbers (every cell that is shown or can be derived). ``lines``: each is
+    ``(body cells, total cell)`` meaning the body cells add up to the total cell, or ``(body cells, None)``
+    meaning they add up to a number known from elsewhere. :func:`suppress_counts` uses the rows and columns of
+    a table with its margins; a table with nested totals (e.g. a denominator that leaves out 'not documented'
+    rows) passes its own lines. Returns ``(hidden, primary, unprotected)``: the mask of hidden cells, the
+    primary (small) cells, and primary cells no suppression can protect (the caller must not share them as
+    they are: merge categories or hide the whole table).
+    """
+    t = _threshold(threshold)
+    values = np.asarray(values, dtype=np.int64)
+    grid = _Grid.__new__(_Grid)
+    grid.values, grid.totals, grid.lines = values, True, list(lines)
+    primary = (values >= 1) & (values < t)
+    hidden = primary.copy()
+    unprotected: list[tuple[int, int]] = []
+    if audit and primary.any():
+        # Cells pinned down even if every other cell were hidden: no suppression can protect them.
+        unprotected = _determined_primary(grid, np.ones_like(hidden), primary, t)
+    while True:
+        _apply_line_rule(grid, hidden)
+        if not audit or not primary.any():
+            break
+        leaks = [c for c in _determined_primary(grid, hidden, primary, t) if c not in unprotected]
+        if not leaks:
+            break
+        pick = _audit_pick(grid, hidden, primary, t, leaks[0])
+        if pick is None:  # only visible zeros left, and hiding a zero does not help
+            unprotected.append(leaks[0])
+            continue
+        hidden[pick] = True  # then re-run the line rule before looking again
+    return hidden, primary, unprotected
+
+
 def suppress_counts(
     counts: pd.DataFrame,
     threshold: int = 5,
@@ -328,6 +374,11 @@ def suppress_counts(
     Returns a :class:`SuppressedTable`. The rules are in the module docstring.
     """
     t = _threshold(threshold)
+    if not complementary_marker or _visible_counts(complementary_marker) or complementary_marker == f"<{t}":
+        raise ValueError(
+            f"complementary_marker must be a non-empty text that is neither a number nor '<{t}'; "
+            f"got {complementary_marker!r}"
+        )
     vals = _counts_array(counts)
     index, columns = counts.index, counts.columns
     if totals:
@@ -340,25 +391,7 @@ def suppress_counts(
         vals = ext
         index, columns = _append_label(index, total_label), _append_label(columns, total_label)
 
-    grid = _Grid(vals, totals)
-    primary = (vals >= 1) & (vals < t)
-    hidden = primary.copy()
-    unprotected: list[tuple[int, int]] = []
-    if audit and primary.any():
-        # Cells pinned down even if every other cell were hidden: no suppression can protect them.
-        unprotected = _determined_primary(grid, np.ones_like(hidden), primary, t)
-    while True:
-        _apply_line_rule(grid, hidden)
-        if not audit or not primary.any():
-            break
-        leaks = [c for c in _determined_primary(grid, hidden, primary, t) if c not in unprotected]
-        if not leaks:
-            break
-        pick = _audit_pick(grid, hidden, primary, t, leaks[0])
-        if pick is None:  # only visible zeros left, and hiding a zero does not help
-            unprotected.append(leaks[0])
-            continue
-        hidden[pick] = True  # then re-run the line rule before looking again
+    hidden, primary, unprotected = protect_cells(vals, _Grid(vals, totals).lines, t, audit=audit)
     complementary = hidden & ~primary
 
     shown = np.empty(vals.shape, dtype=object)

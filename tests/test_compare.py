@@ -214,3 +214,16 @@ def test_protect_block_closes_the_interval_attack():
     # check as a reader would: unknowns are the hidden Vice cells, small ones in 1..4, others >= 5, sum = 32
     res = linprog([-1, 0, 0], A_eq=[[1, 1, 1]], b_eq=[32], bounds=[(1, 4), (1, 4), (5, None)], method="highs")
     assert -res.fun > 1  # the first cell could be more than 1
+
+
+def test_from_counts_uses_the_same_methods(cfg):
+    from analysis.compare import from_counts
+
+    counts = pd.DataFrame({"period": ["vice", "vice", "svu", "svu"], "category": ["cited", "booked", "cited", "booked"],
+                           "n": [60, 40, 30, 70]})
+    ct = from_counts([("resolution", "Resolution", counts)], population="public records", config=cfg)
+    cited = ct.rows[ct.rows["level"] == "cited"].iloc[0]
+    assert (cited["n_vice"], cited["N_vice"], cited["pct_vice"], cited["pct_svu"]) == (60, 100, 60.0, 30.0)
+    assert cited["test"] == "Pearson's chi-squared"
+    assert cited["p_value"] == pytest.approx(categorical_test([[60, 30], [40, 70]]).p_value)
+    assert ct.group_n == {"vice": 100, "svu": 100}

@@ -321,10 +321,11 @@ def build_parser() -> argparse.ArgumentParser:
     tb.set_defaults(func=cmd_tables)
 
     # commands owned by other modules: each module's add_commands(sub) registers its own subcommands
-    from . import cli_coders, cli_reliability
+    from . import cli_coders, cli_public, cli_reliability
 
     cli_coders.add_commands(sub)
     cli_reliability.add_commands(sub)
+    cli_public.add_commands(sub)
     return p
 
 

@@ -190,16 +190,22 @@ def before_after(
     adjust: str = "holm",
     n_boot: int = 2000,
     seed: int = 20171115,
+    specs: list[Spec] | None = None,
+    population: str | None = None,
     codebook: Codebook | None = None,
     config: StudyConfig | None = None,
 ) -> ComparisonTable:
-    """The before/after table for derived ``incidents`` or ``persons`` (optionally people in ``role``)."""
+    """The before/after table for derived ``incidents`` or ``persons`` (optionally people in ``role``).
+
+    ``specs`` (with ``population``) summarises variables that are not in the codebook, e.g. the public record's
+    (see :func:`from_counts`); by default the variables come from the codebook via :func:`variable_specs`.
+    """
     cb = codebook or load_codebook()
     cfg = config or load_study_config()
     if adjust not in {"holm", "bh"}:
         raise ValueError("adjust must be 'holm' or 'bh'")
     d = data
-    population = cb.table(table).label.lower()
+    population = population or cb.table(table).label.lower()
     if role is not None:
         roles = [role] if isinstance(role, str) else list(role)
         labels = cb.variable("persons", "role").labels
@@ -220,7 +226,7 @@ def before_after(
         year = d["report_year"].astype(int)
         weights = report_weights(year, frame).to_numpy()
         years = year.to_numpy()
-    specs = variable_specs(table, d, cb, variables)
+    specs = specs if specs is not None else variable_specs(table, d, cb, variables)
     if role is not None and variables is None:
         # in a table of one role, drop what is empty by construction: the role itself, the buyers-only income
         # stratum for other roles, and yes/no rows with no one in either period
@@ -384,6 +390,42 @@ def before_after(
         adjust=adjust,
         tests_used=uniq_tests,
         notes=notes,
+    )
+
+
+def from_counts(
+    variables: list[tuple[str, str, pd.DataFrame]],
+    population: str,
+    *,
+    level_labels: dict[str, dict[str, str]] | None = None,
+    adjust: str = "holm",
+    config: StudyConfig | None = None,
+) -> ComparisonTable:
+    """A before/after table from tidy counts, with exactly the methods of :func:`before_after`.
+
+    ``variables``: ``(name, label, counts)`` with ``counts`` columns ``period``, ``category``, ``n`` (e.g. the
+    public record's resolution, description and district counts). Levels keep the order they have in
+    ``counts``; q-values are adjusted across all the variables. The period N at the top is the first variable's.
+    """
+    cfg = config or load_study_config()
+    parts = []
+    for name, label, counts in variables:
+        cats = [str(c) for c in dict.fromkeys(counts["category"])]
+        rep = counts.loc[counts.index.repeat(counts["n"].astype(int).to_numpy())]
+        df = pd.DataFrame({"period": rep["period"].astype(str).to_numpy(), name: rep["category"].astype(str).to_numpy()})
+        labels = (level_labels or {}).get(name, {})
+        spec = Spec(name, label, "category", name, tuple((c, labels.get(c, c.replace("_", " "))) for c in cats))
+        parts.append(before_after(df, specs=[spec], population=population, cluster=None, adjust=adjust, config=cfg))
+    rows = pd.concat([p.rows for p in parts], ignore_index=True)
+    first = rows.drop_duplicates("column")
+    q = adjust_pvalues(first["p_value"].to_numpy(dtype=float), method=adjust)
+    qmap = dict(zip(first["column"], q))
+    rows["q_value"] = [qmap[c] if pd.notna(p) else np.nan for c, p in zip(rows["column"], rows["p_value"])]
+    return ComparisonTable(
+        rows=rows, population=population, groups=parts[0].groups, group_labels=parts[0].group_labels,
+        group_n=parts[0].group_n, weighted=False, clustered=False, adjust=adjust,
+        tests_used=tuple(dict.fromkeys(t for p in parts for t in p.tests_used)),
+        notes=["missing excluded", "Counts from the public record; see its limitation."],
     )
 
 

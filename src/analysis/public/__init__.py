@@ -1,0 +1,46 @@
+"""The public record: SFPD open data on prostitution and human-trafficking incidents (DataSF), in every form.
+
+- :mod:`.schemas`      every source form and its column mapping, declared as data; the standard frame
+- :mod:`.load`         ``load_public(path)`` -> the standard frame (form detected from the columns)
+- :mod:`.descriptions` SFPD descriptions -> public groups -> the codebook's charge categories
+- :mod:`.frame`        incidents per year (the sampling frame), the stratified sample, before/after counts
+- :mod:`.fetch`        the DataSF (Socrata) download, for users with internet
+- :mod:`.notebook`     small helpers for notebook 03 (stop gracefully when the data folder is absent)
+
+The interrupted time series is :mod:`analysis.its`.
+"""
+
+from .descriptions import classify, mapping_table, unknown_descriptions
+from .frame import (
+    compare_years,
+    describe_sources,
+    count,
+    counting_unit,
+    description_counts,
+    district_counts,
+    draw_sample,
+    frame_sizes,
+    per_year,
+    resolution_counts,
+    sampling_frame,
+    share_table,
+    with_shares,
+)
+from .load import (
+    SHARED_FILES,
+    detect_format,
+    load_public,
+    load_shared_folder,
+    parse_public,
+    select_prostitution,
+    shared_folder_problems,
+)
+from .schemas import FORMATS, STANDARD_COLUMNS
+
+__all__ = [
+    "FORMATS", "SHARED_FILES", "STANDARD_COLUMNS", "classify", "compare_years", "count", "counting_unit",
+    "describe_sources", "description_counts",
+    "detect_format", "district_counts", "draw_sample", "frame_sizes", "load_public", "load_shared_folder",
+    "mapping_table", "parse_public", "per_year", "resolution_counts", "sampling_frame", "select_prostitution",
+    "share_table", "shared_folder_problems", "unknown_descriptions", "with_shares",
+]

@@ -22,9 +22,18 @@ from analysis import synth_recode
 from analysis.cli import main
 from analysis.config import load_study_config, paths
 from analysis.load import load_coded_tables, tables_from_frames
-from analysis.reliability import (DISAGREEMENT_BASE, RELIABILITY_COLUMNS, coder_name, disagreement_counts,
-                                  disagreements, double_coding_sample, needs_retraining, reliability_flag,
-                                  reliability_table, report_periods)
+from analysis.reliability import (
+    DISAGREEMENT_BASE,
+    RELIABILITY_COLUMNS,
+    coder_name,
+    disagreement_counts,
+    disagreements,
+    double_coding_sample,
+    needs_retraining,
+    reliability_flag,
+    reliability_table,
+    report_periods,
+)
 from analysis.reliability_stats import cohen_kappa, krippendorff_alpha
 from analysis.synth import generate
 from analysis.synth_recode import ERROR_RATES, second_coder_example, second_coding

@@ -12,7 +12,12 @@ import pytest
 from analysis.cli import main
 from analysis.load import load_coded_tables, tables_from_frames
 from analysis.normalise import display_choice
-from analysis.template import CODEBOOK_SHEET_COLUMNS, PROMPT_LIMIT, TITLE_LIMIT, template_workbook
+from analysis.template import (
+    CODEBOOK_SHEET_COLUMNS,
+    PROMPT_LIMIT,
+    TITLE_LIMIT,
+    template_workbook,
+)
 from analysis.validate import validate_tables
 
 DATA_SHEETS = ("incidents", "persons", "charges")

@@ -233,7 +233,7 @@ def test_wrong_column_name_is_named_with_a_suggestion(frames, tmp_path):
     folder = write_folder(frames, tmp_path / "d")
     [(rule, msg)] = unusable(folder)
     assert rule == "missing_column"
-    assert msg.startswith(f"incidents: the header lacks required column(s): district (is 'distrcit' a misspelling "
+    assert msg.startswith("incidents: the header lacks required column(s): district (is 'distrcit' a misspelling "
                           "of it?). The header (row 1) must hold the codebook's column names: report_id, coder_id,")
 
 

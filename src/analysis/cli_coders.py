@@ -10,18 +10,16 @@ Only this module reads and writes files; the library functions take and return d
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
+
+from .cli_io import err as _err
+from .cli_io import say as _say
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE = 0, 1, 2
 
 
-def _say(msg: str = "") -> None:
-    print(msg, flush=True)
 
 
-def _err(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 def _write(path: Path, data: bytes | str) -> None:
@@ -68,7 +66,12 @@ def repeating_path(out: Path) -> Path:
 
 def cmd_redcap_dictionary(args) -> int:
     from .codebook import load_codebook
-    from .redcap import data_dictionary, dictionary_csv, repeating_instruments, setup_notes
+    from .redcap import (
+        data_dictionary,
+        dictionary_csv,
+        repeating_instruments,
+        setup_notes,
+    )
 
     cb = load_codebook()
     out = Path(args.out)

@@ -15,31 +15,24 @@ Exit codes as elsewhere: 0 ok, 2 unusable input (or no network for ``fetch``).
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pandas as pd
 
+from .cli_io import err as _err
+from .cli_io import say as _say
+from .cli_io import sha256_file as _sha256
+from .cli_io import write_csv as _write_csv
+
 EXIT_OK, EXIT_UNUSABLE = 0, 2
 
 
-def _say(msg: str = "") -> None:
-    print(msg, flush=True)
 
 
-def _err(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _write_csv(df: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(path, index=False, lineterminator="\n")
 
 
 def _load(path: str, prostitution_only: bool = True) -> pd.DataFrame:

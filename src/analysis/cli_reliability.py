@@ -14,16 +14,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from .cli_io import err as _err
+from .cli_io import say as _say
+from .cli_io import write_csv as _write_csv
+
 EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE = 0, 1, 2
 SYNTHETIC_NOTE = "NOTE: SYNTHETIC DATA. These results come from the generated example, not from real reports."
 
 
-def _say(msg: str = "") -> None:
-    print(msg, flush=True)
 
 
-def _err(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 def _validate(path: Path, config_path: str | None):
@@ -36,9 +36,6 @@ def _validate(path: Path, config_path: str | None):
     return validate_tables(load_coded_tables(path), load_codebook(), cfg), cfg
 
 
-def _write_csv(df: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(path, index=False, lineterminator="\n")
 
 
 # --- sample --------------------------------------------------------------------------------------------
@@ -116,7 +113,13 @@ def disagreements_xlsx(df: pd.DataFrame) -> bytes:
 
 
 def cmd_report(args) -> int:
-    from .reliability import DEFAULT_SAMPLE_SEED, coder_name, disagreements, needs_retraining, reliability_table
+    from .reliability import (
+        DEFAULT_SAMPLE_SEED,
+        coder_name,
+        disagreements,
+        needs_retraining,
+        reliability_table,
+    )
     from .synth import is_synthetic
 
     if len(args.codings) < 2:

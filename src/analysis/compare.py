@@ -39,7 +39,13 @@ from scipy import stats as sps
 
 from .codebook import NOT_APPLICABLE, NOT_DOCUMENTED, Codebook, load_codebook
 from .config import StudyConfig, load_study_config
-from .stats import adjust_pvalues, categorical_test, newcombe_diff_ci, rank_sum_test, wilson_ci
+from .stats import (
+    adjust_pvalues,
+    categorical_test,
+    newcombe_diff_ci,
+    rank_sum_test,
+    wilson_ci,
+)
 
 MISSING_CODES = (NOT_DOCUMENTED, NOT_APPLICABLE)
 CLUSTER_TEST = "Cluster-robust Wald (GEE, independence; report clusters)"

@@ -62,6 +62,16 @@ def _grid(records: list[list[str]]) -> pd.DataFrame:
     return pd.DataFrame([list(r) + [""] * (width - len(r)) for r in records], dtype=object)
 
 
+def decode_text(data: bytes) -> str:
+    """Text of a file saved as UTF-8 (with or without BOM) or, as Excel on Windows saves CSV, Windows-1252."""
+    for enc in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")  # pragma: no cover - cp1252 decodes nearly everything
+
+
 def _read_csv_grid(path: Path) -> pd.DataFrame:
     """Every record of a CSV file as text; position i is spreadsheet row i + 1."""
     data = path.read_bytes()
@@ -71,14 +81,7 @@ def _read_csv_grid(path: Path) -> pd.DataFrame:
         raise ValueError("this is a zip file (an Excel workbook?), not a CSV file; give the .xlsx file instead")
     if b"\x00" in data[:65536]:
         raise ValueError("this is a binary file, not a CSV table")
-    for enc in ("utf-8-sig", "cp1252"):
-        try:
-            text = data.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - cp1252 decodes nearly everything
-        raise ValueError("the file's text encoding is not UTF-8 or Windows-1252; save it as CSV UTF-8")
+    text = decode_text(data)
     sample = text[:4096]
     delim = ","
     if sample.count(";") > sample.count(",") and sample.count(";") > sample.count("\t"):

@@ -217,7 +217,10 @@ def misclassification_model(
     import patsy
     import statsmodels.api as sm
     import statsmodels.formula.api as smf
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+    from statsmodels.tools.sm_exceptions import (
+        ConvergenceWarning,
+        PerfectSeparationWarning,
+    )
 
     if outcome not in incidents.columns:
         raise ValueError(f"the incidents table has no column {outcome!r}; expected one of {sorted(OUTCOMES)}")

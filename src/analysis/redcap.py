@@ -31,7 +31,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .codebook import NOT_APPLICABLE, NOT_DOCUMENTED, TABLES, Codebook, Variable, load_codebook
+from .codebook import (
+    NOT_APPLICABLE,
+    NOT_DOCUMENTED,
+    TABLES,
+    Codebook,
+    Variable,
+    load_codebook,
+)
 from .config import StudyConfig, load_study_config
 from .problems import UnusableInputError, problem
 
@@ -292,14 +299,9 @@ def read_records_csv(data: bytes, source: str = "<export>") -> pd.DataFrame:
         raise UnusableInputError([problem(
             "not_a_table", "this is not a CSV file; export the records from REDCap as 'CSV / "
             "Microsoft Excel (raw data)'", file=source)])
-    for enc in ("utf-8-sig", "cp1252"):
-        try:
-            text = data.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - cp1252 decodes nearly everything
-        text = data.decode("latin-1")
+    from .load import decode_text
+
+    text = decode_text(data)
     try:
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:

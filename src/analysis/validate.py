@@ -20,7 +20,14 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from .charges import charge_table
-from .codebook import NOT_APPLICABLE, NOT_DOCUMENTED, TABLES, Codebook, Variable, load_codebook
+from .codebook import (
+    NOT_APPLICABLE,
+    NOT_DOCUMENTED,
+    TABLES,
+    Codebook,
+    Variable,
+    load_codebook,
+)
 from .config import StudyConfig, load_study_config
 from .load import ROW, RawTable
 from .normalise import accepted_spellings, map_distinct, normalise_column

@@ -13,9 +13,9 @@ The interrupted time series is :mod:`analysis.its`.
 from .descriptions import classify, mapping_table, unknown_descriptions
 from .frame import (
     compare_years,
-    describe_sources,
     count,
     counting_unit,
+    describe_sources,
     description_counts,
     district_counts,
     draw_sample,

@@ -15,7 +15,12 @@ import pandas as pd
 from ..config import StudyConfig, load_study_config
 from ..problems import UnusableInputError, problem
 from . import descriptions as D
-from .schemas import FORMATS, RESOLUTION_GROUPS, RESOLUTION_TABLE_GROUPS, UNKNOWN_DISTRICT
+from .schemas import (
+    FORMATS,
+    RESOLUTION_GROUPS,
+    RESOLUTION_TABLE_GROUPS,
+    UNKNOWN_DISTRICT,
+)
 
 # --- counting -----------------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from analysis.cli import main
 from .conftest import EXAMPLE, write_folder
 
 
-@pytest.mark.parametrize("command", ["validate", "derive", "synth", "report"])
+@pytest.mark.parametrize("command", ["validate", "derive", "synth", "report", "tables"])
 def test_every_command_has_help(command):
     out = subprocess.run([sys.executable, "-m", "analysis", command, "--help"], capture_output=True, text=True)
     assert out.returncode == 0
@@ -87,6 +87,3 @@ def test_manifest_records_inputs_and_synthetic_flag(tmp_path, capsys):
     assert m["rows"]["incidents"] == {"input": 989, "valid": 989, "rejected": 0, "derived": 989}
 
 
-def test_report_says_synthetic(tmp_path, capsys):
-    assert main(["report", str(EXAMPLE), "--out", str(tmp_path)]) == 0
-    assert "SYNTHETIC DATA" in capsys.readouterr().out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import reject, HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis.config import load_study_config
@@ -382,5 +382,9 @@ def test_property_no_small_cell_visible_or_recoverable(counts, threshold, totals
     #    (Cells that no suppression could protect are reported in `unprotected`, see the tests above.)
     unprotected = {(disp.index.get_loc(r), disp.columns.get_loc(c)) for r, c in sup.unprotected}
     assert sup.safe == (not unprotected)
-    for cell, values in reader_values(sup).items():
+    try:
+        readings = reader_values(sup)
+    except RuntimeError:  # the brute-force reader gave up on this table's size: no verdict either way
+        reject()
+    for cell, values in readings.items():
         assert len(values) >= 2 or cell in unprotected, (cell, values, disp)

@@ -7,35 +7,21 @@ Exit codes: 0 success / all rows valid, 1 some rows rejected, 2 unusable input.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import sys
 from pathlib import Path
 
 import pandas as pd
 
 from . import __version__
+from .cli_io import err as _err
+from .cli_io import say as _say
+from .cli_io import sha256_file as _sha256
+from .cli_io import write_csv
 from .codebook import TABLES, load_codebook
 from .config import ConfigError, load_study_config, paths
 from .problems import UnusableInputError, problems_frame
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE = 0, 1, 2
-
-
-def _say(msg: str = "") -> None:
-    print(msg, flush=True)
-
-
-def _err(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def input_hashes(path: Path) -> dict[str, str]:
@@ -47,11 +33,6 @@ def input_files(path: Path) -> list[Path]:
     if path.is_dir():
         return [path / f"{t}.csv" for t in TABLES if (path / f"{t}.csv").exists()]
     return [path] if path.exists() else []
-
-
-def write_csv(df: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(path, index=False, lineterminator="\n")
 
 
 # --- validate ------------------------------------------------------------------------------------------
@@ -185,16 +166,21 @@ def cmd_synth(args) -> int:
 
 
 def cmd_report(args) -> int:
-    path = Path(args.path)
-    out = Path(args.out) if args.out else paths().derived
-    _say(f"[1/2] Validating {path}")
-    result, derived = run_derive(path, out, args.config, args.income_lookup)
-    _say(result.summary(max_listed=10))
-    synthetic = bool(derived["incidents"]["synthetic"].any())
-    _say(f"[2/2] Derived tables written to {out}")
-    if synthetic:
-        _say("NOTE: SYNTHETIC DATA. These tables come from the generated example, not from real reports.")
-    return result.exit_code
+    from .report import run_report
+
+    out = Path(args.out) if args.out else paths().reports
+    _say(f"Meeting pack from {args.path} into {out}/<run date>/")
+    res = run_report(Path(args.path), out, config_path=args.config,
+                     sfpd_dir=Path(args.sfpd_dir) if args.sfpd_dir else None, frame_path=args.frame,
+                     run_date=args.run_date, notebooks=not args.no_notebooks, n_boot=args.n_boot, progress=_say)
+    _say("Time by stage:")
+    _say(res.breakdown())
+    for note in res.notes:
+        _say(f"note: {note}")
+    if res.synthetic:
+        _say("NOTE: SYNTHETIC DATA. The pack says so on every page and chart.")
+    _say(f"Open {res.folder / 'meeting_pack.html'} or {res.folder / 'meeting_pack.pdf'}")
+    return res.exit_code
 
 
 # --- tables --------------------------------------------------------------------------------------------
@@ -214,9 +200,11 @@ def _read_frame(path: str | None):
         raise FileNotFoundError(str(exc)) from None
 
 
-def write_tables(derived, out: Path, stamp: dict, cfg, frame=None, n_boot: int = 2000) -> list[str]:
+def write_tables(derived, out: Path, stamp: dict, cfg, frame=None, n_boot: int = 2000,
+                 analyst_dir: Path | None = None) -> list[str]:
     """The standard before/after tables: shared (suppressed) CSV, Markdown, HTML and one XLSX; the analyst's
-    full tables under analyst/ (never for sharing)."""
+    full tables in ``analyst_dir`` (default OUT/analyst; never for sharing)."""
+    analyst_dir = analyst_dir or out / "analyst"
     from .export import to_xlsx
     from .tables import render, standard_tables
 
@@ -229,7 +217,7 @@ def write_tables(derived, out: Path, stamp: dict, cfg, frame=None, n_boot: int =
         sheets[nt.name] = (shown, nt.title + (" (SYNTHETIC DATA)" if stamp["synthetic"] else ""), footer)
         full = nt.table.rows.copy()
         full.insert(0, "NOT_FOR_SHARING", "analyst table: unsuppressed")
-        write_csv(full, out / "analyst" / f"{nt.name}_full.csv")
+        write_csv(full, analyst_dir / f"{nt.name}_full.csv")
         names.append(nt.name)
     (out / "tables.xlsx").write_bytes(to_xlsx(sheets))
     return names
@@ -301,11 +289,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip the second coder's file for the double-coded subset (second_coder/)")
     s.set_defaults(func=cmd_synth)
 
-    r = sub.add_parser("report", help="the main job: validate and derive (default: the synthetic example)",
-                       description="Run the pipeline on PATH (default: the bundled synthetic example).")
+    r = sub.add_parser("report", help="the main job: the whole pipeline and the meeting pack",
+                       description="Validate and derive PATH (default: the bundled synthetic example), then "
+                       "reliability, the before/after tables, the public record, the charts, the meeting pack "
+                       "(HTML and PDF) and the four notebooks, into OUT/<run date>/.")
     r.add_argument("path", nargs="?", default=str(paths().example), help="coded data (default data/raw/example)")
-    r.add_argument("--out", help="output folder for derived tables (default data/derived)")
-    r.add_argument("--income-lookup", help="ACS median household income by ZIP (table B19013 CSV)")
+    r.add_argument("--out", help="reports folder (default reports/)")
+    r.add_argument("--sfpd-dir", help="folder of the public SFPD files (default ../shared/data/sfpd)")
+    r.add_argument("--frame", help="sampling frame CSV (year, reports): weight the tables to it")
+    r.add_argument("--run-date", help="name of the run folder (default: today, YYYY-MM-DD)")
+    r.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    r.add_argument("--no-notebooks", action="store_true", help="skip executing the notebooks")
     common(r)
     r.set_defaults(func=cmd_report)
 

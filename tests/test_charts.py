@@ -1,0 +1,441 @@
+"""analysis.charts: the meeting charts carry the right numbers, hide what the tables hide, and look the same
+every time (values, suppression, watermark, source and n, palette, files, the public series' change line)."""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.dates as mdates  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.colors import to_hex  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
+
+from analysis import charts  # noqa: E402
+from analysis.compare import before_after  # noqa: E402
+from analysis.derive import derive  # noqa: E402
+from analysis.disclosure import check_no_small_cells  # noqa: E402
+from analysis.load import load_coded_tables  # noqa: E402
+from analysis.validate import validate_tables  # noqa: E402
+
+from .conftest import EXAMPLE  # noqa: E402
+
+N_BOOT = 50
+NAMES = ["key_indicators", "case_origin", "charges_by_role", "people_by_role", "districts"]
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return derive(validate_tables(load_coded_tables(EXAMPLE)).valid)
+
+
+@pytest.fixture(scope="module")
+def public_result(cfg):
+    """The interrupted time series of the public daily counts, or None when the shared folder is absent."""
+    from analysis import its
+    from analysis.config import paths
+    from analysis.public import SHARED_FILES, load_public
+
+    f = paths().shared_sfpd / SHARED_FILES["daily"]
+    return its.fit_its(its.monthly_counts(load_public(f)), cfg.unit_change_date) if f.is_file() else None
+
+
+@pytest.fixture(scope="module")
+def its_result(public_result):
+    if public_result is None:
+        from analysis.config import paths
+
+        pytest.skip(f"shared SFPD data not found at {paths().shared_sfpd} (it is present in CI)")
+    return public_result
+
+
+@pytest.fixture(scope="module")
+def made_all(tables, public_result, cfg):
+    """Every meeting chart on the example (with the public series when the shared data is there)."""
+    return charts.meeting_charts(tables, public_result, synthetic=True, config=cfg, n_boot=N_BOOT)
+
+
+@pytest.fixture(scope="module")
+def made(made_all):
+    """The charts of the coded sample."""
+    return [c for c in made_all if c.name != "public_series"]
+
+
+@pytest.fixture(scope="module")
+def made_real(tables, cfg):
+    return charts.meeting_charts(tables, None, synthetic=False, config=cfg, n_boot=N_BOOT)
+
+
+@pytest.fixture(scope="module")
+def few_phones(tables, cfg):
+    """The example with cell phones seized on exactly 3 of the after-period reports."""
+    inc = tables["incidents"].copy()
+    idx = inc.index[inc["period"].astype(str) == "svu"]
+    inc.loc[idx, "phones_seized"] = "no"
+    inc.loc[idx[:3], "phones_seized"] = "yes"
+    inc["phones_seized_yes"] = inc["phones_seized"].astype(str) == "yes"
+    return charts.key_indicators(dict(tables, incidents=inc), synthetic=False, config=cfg, n_boot=N_BOOT)
+
+
+def _csv(chart) -> pd.DataFrame:
+    return pd.read_csv(io.BytesIO(charts.chart_files(chart, formats=("csv",))["csv"]), dtype=str,
+                       keep_default_na=False)
+
+
+def _all_texts(fig) -> list[Text]:
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+
+
+def _strings(fig) -> list[str]:
+    return [t.get_text() for t in _all_texts(fig)]
+
+
+def _by_name(made) -> dict:
+    return {c.name: c for c in made}
+
+
+# --- numbers -------------------------------------------------------------------------------------------
+
+
+def test_meeting_charts_in_meeting_order(made_all, public_result):
+    names = [c.name for c in made_all]
+    if public_result is None:
+        assert names == NAMES
+    else:
+        assert names == NAMES[:4] + ["public_series", "districts"]
+    for c in made_all:
+        assert c.title and c.alt.endswith(".") and "\n" not in c.alt
+        assert "person_code" not in c.data.columns
+        assert not c.data.astype(str).apply(lambda s: s.str.contains(r"SYN-P\d", regex=True)).any().any()
+
+
+def test_key_indicators_csv_has_before_after_numbers(made, tables, cfg):
+    data = _csv(_by_name(made)["key_indicators"]).set_index("indicator")
+    assert list(data.index) == ["condoms_evidence_any", "phones_seized", "case_from_sting_or_operation",
+                                "screened_trafficking", "correctly_identified", "interpreter_used", "hiv_charge"]
+    assert list(data["derived_column"]) == ["condoms_evidence_any", "phones_seized_yes", "case_from_sting_or_operation",
+                                            "screened_trafficking_yes", "correctly_identified", "interpreter_used_yes",
+                                            "hiv_charge"]
+    inc = before_after(tables["incidents"], "incidents", config=cfg,
+                       variables=["condoms_evidence_any", "phones_seized", "screened_trafficking"]).rows
+    inc = inc[inc["row_type"] == "level"].set_index("column")
+    for col in ("condoms_evidence_any", "phones_seized", "screened_trafficking"):
+        for key in ("n_vice", "N_vice", "n_svu", "N_svu"):
+            assert int(data.loc[col, key]) == inc.loc[col, key], (col, key)
+        for key in ("pct_vice", "ci_low_vice", "ci_high_vice", "pct_svu", "ci_low_svu", "ci_high_svu", "diff_pp",
+                    "diff_low", "diff_high", "p_value"):
+            assert float(data.loc[col, key]) == inc.loc[col, key], (col, key)
+    # the same counts as the derived yes/no columns (screened_trafficking_yes)
+    derived = tables["incidents"].groupby("period", observed=True)["screened_trafficking_yes"].agg(["sum", "count"])
+    assert derived.loc["svu"].tolist() == [int(data.loc["screened_trafficking", "n_svu"]),
+                                           int(data.loc["screened_trafficking", "N_svu"])]
+    # the numbers themselves: condoms documented as evidence, 189/482 before and 14/465 after
+    row = data.loc["condoms_evidence_any"]
+    assert (row["n_vice"], row["N_vice"], row["n_svu"], row["N_svu"]) == ("189", "482", "14", "465")
+    assert float(row["pct_vice"]) == 100 * 189 / 482
+    assert float(row["ci_low_vice"]) == pytest.approx(34.954795, abs=1e-6)  # Wilson
+    assert float(row["ci_high_svu"]) == pytest.approx(4.989756, abs=1e-6)
+    assert row["change"] == "lower after"
+    assert data.loc["screened_trafficking", "change"] == "higher after"
+    # interpreter use: 'not documented' is 4 after (< 5), so, as in the shared incident table, the yes counts are
+    # hidden too (with the table's overall column and the period totals they would give the 4 away)
+    interp = data.loc["interpreter_used"]
+    assert interp["n_vice"] == interp["n_svu"] == interp["pct_vice"] == interp["pct_svu"] == "suppressed"
+    assert interp["change"] == interp["diff_pp"] == ""
+    # HIV charges among people selling sex: the person table of sellers
+    sellers = before_after(tables["persons"], "persons", role="seller", variables=["hiv_charge"], n_boot=N_BOOT,
+                           config=cfg).rows.iloc[0]
+    hiv = data.loc["hiv_charge"]
+    assert (hiv["n_vice"], hiv["N_vice"], hiv["n_svu"], hiv["N_svu"]) == ("13", "415", "0", "379")
+    assert float(hiv["ci_high_svu"]) == sellers["ci_high_svu"]
+    assert float(hiv["diff_low"]) == sellers["diff_low"]  # the cluster bootstrap interval
+
+
+def test_key_indicator_points_are_drawn_at_the_table_values(made):
+    c = _by_name(made)["key_indicators"]
+    ax = c.fig.axes[0]
+    before = [ln.get_xdata()[0] for ln in ax.lines if ln.get_gid() == "point_vice"]
+    after = [ln.get_xdata()[0] for ln in ax.lines if ln.get_gid() == "point_svu"]
+    assert before[0] == pytest.approx(100 * 189 / 482) and after[0] == pytest.approx(100 * 14 / 465)
+    assert len(before) == len(after) == 6  # interpreter use is suppressed
+    assert "39% (189/482)" in _strings(c.fig) and "3% (14/465)" in _strings(c.fig)
+
+
+def test_case_origin_and_districts_shares(made):
+    origin = _csv(_by_name(made)["case_origin"]).set_index("level")
+    assert origin.loc["sting_sellers", ["n_vice", "N_vice", "n_svu", "N_svu"]].tolist() == ["227", "479", "103", "482"]
+    assert float(origin.loc["sting_sellers", "pct_vice"]) == 100 * 227 / 479
+    assert origin.loc["-8", ["n_vice", "n_svu"]].tolist() == ["16", "12"]  # not documented: counted, no share
+    assert origin.loc["-8", "pct_vice"] == ""
+    notes = " ".join(_strings(_by_name(made)["case_origin"].fig))
+    assert "Origin not documented: 16 reports before and 12 after, left out of the shares." in notes
+    dist = _csv(_by_name(made)["districts"]).set_index("level")
+    assert dist.loc["mission", ["n_vice", "N_vice", "n_svu", "N_svu"]].tolist() == ["126", "483", "117", "482"]
+    assert list(dist.index[:3]) == ["mission", "tenderloin", "central"]  # by share over both periods
+
+
+def test_charges_and_people(made):
+    ch = _csv(_by_name(made)["charges_by_role"])
+    sell = ch[(ch["role"] == "seller") & (ch["category"] == "selling")].iloc[0]
+    assert (sell["n_vice"], sell["N_vice"], sell["n_svu"], sell["N_svu"]) == ("355", "415", "261", "379")
+    assert "lewd_conduct" not in set(ch["category"])  # nobody in these roles: left out, named in a note
+    assert any("lewd conduct" in s for s in _strings(_by_name(made)["charges_by_role"].fig))
+    people = _csv(_by_name(made)["people_by_role"]).set_index("group")
+    assert people.loc["seller", ["n_vice", "n_svu"]].tolist() == ["415", "379"]
+    assert people.loc["trans_woman_of_color", ["n_vice", "N_vice", "n_svu", "N_svu"]].tolist() == [
+        "44", "396", "32", "346"]
+    assert people.loc["tay", "label"] == "Transitional-aged youth (18-24)"
+
+
+# --- suppression ---------------------------------------------------------------------------------------
+
+
+def test_three_events_are_suppressed_in_the_data_and_not_drawn(few_phones):
+    data = _csv(few_phones).set_index("indicator")
+    row = data.loc["phones_seized"]
+    assert row["n_svu"] == "<5"
+    for k in ("pct_svu", "ci_low_svu", "ci_high_svu", "pct_vice"):
+        assert row[k] == "suppressed"
+    # the before value goes too (complementary: it and the overall column would give the 3 away), as in the tables
+    assert row["n_vice"] == "suppressed"
+    assert row["diff_pp"] == row["p_value"] == ""
+    assert check_no_small_cells(data, 5, columns=["n_vice", "N_vice", "n_svu", "N_svu"]) == []
+    text = charts.chart_files(few_phones, formats=("csv",))["csv"].decode()
+    assert "0.607" not in text and "25.05" not in text  # 3/494 and 124/495 appear nowhere
+    ax = few_phones.fig.axes[0]
+    row_y = 1  # second indicator
+    drawn = [ln for ln in ax.lines if str(ln.get_gid()).startswith(("point_", "ci_"))]
+    assert len(drawn) == 2 * 2 * 5  # two periods x (point, interval) for the five visible indicators
+    for ln in drawn:
+        assert not any(abs(y - row_y) < 0.5 for y in ln.get_ydata()), "a suppressed value was drawn"
+        assert not np.isclose(ln.get_xdata(), 100 * 3 / 494).any()
+    words = [t.get_text() for t in ax.texts if t.get_gid() == "suppressed"]
+    assert "suppressed (<5)" in words and "suppressed" in words
+    assert any("Suppressed:" in s for s in _strings(few_phones.fig))
+
+
+def test_small_category_is_suppressed_in_the_bar_chart(made):
+    """'Other' origin: 4 reports before (< 5) -> hidden, with the cells that would reveal it; no bar drawn."""
+    c = _by_name(made)["case_origin"]
+    data = _csv(c).set_index("level")
+    assert data.loc["other", "n_vice"] == "<5" and data.loc["other", "pct_vice"] == "suppressed"
+    hidden = [lvl for lvl in data.index if data.loc[lvl, "pct_vice"] == "suppressed"]
+    assert len(hidden) >= 2  # complementary suppression: never a single hidden cell in a column
+    ax = c.fig.axes[0]
+    bars = [p for p in ax.patches if isinstance(p, Rectangle) and str(p.get_gid()).startswith("bar_")]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    for lvl in hidden:
+        y = labels.index(data.loc[lvl, "label"])
+        assert not [b for b in bars if abs(b.get_y() + b.get_height() / 2 - y) < 0.5], lvl
+    assert not [b for b in bars if np.isclose(b.get_width(), 100 * 4 / 479)]
+    assert any(t.get_gid() == "suppressed" and "suppressed" in t.get_text() for t in ax.texts)
+
+
+def _shown_in_table(table: pd.DataFrame, label: str, level: str | None, col: int) -> bool:
+    """Whether the shared table shows a percentage for this variable (and level) in period column ``col``."""
+    var = table["Variable"].replace("", np.nan).ffill()
+    block = table[var == label]
+    row = block.iloc[0] if level is None else block[block["Level"] == level].iloc[0]
+    return "%" in row.iloc[col]
+
+
+def test_charts_hide_exactly_what_the_shared_tables_hide(made, tables, cfg, cb):
+    """A value is drawn if and only if the shared before/after table shows its percentage (same blocks, same
+    protect_block rule): combining a chart with the tables gives nothing away."""
+    from analysis.compare import display
+
+    inc = display(before_after(tables["incidents"], "incidents", config=cfg), threshold=5)
+    sellers = display(before_after(tables["persons"], "persons", role="seller", n_boot=N_BOOT, config=cfg),
+                      threshold=5)
+    key = _csv(_by_name(made)["key_indicators"])
+    hidden_seen = 0
+    for _, r in key.iterrows():
+        table = sellers if r["indicator"] == "hiv_charge" else inc
+        label = table["Variable"][table["Variable"].str.startswith(r["label"])].iloc[0]
+        for col, g in ((2, "vice"), (3, "svu")):
+            drawn = r[f"pct_{g}"] != "suppressed"
+            assert drawn == _shown_in_table(table, label, None, col), (r["indicator"], g)
+            hidden_seen += not drawn
+    assert hidden_seen == 2  # interpreter use, both periods
+    people = _csv(_by_name(made)["people_by_role"])
+    charges = _csv(_by_name(made)["charges_by_role"])
+    checks = [(r["group"], r) for _, r in people[people["panel"] == "people selling sex"].iterrows()]
+    checks += [("hiv_charge" if r["category"] == "hiv" else f"charge__{r['category']}", r)
+               for _, r in charges[charges["role"] == "seller"].iterrows()]
+    for column, r in checks:
+        label = cb.derived_variable("persons", column).label
+        if r["n_vice"] == r["n_svu"] == "0":
+            continue  # nobody in either period: the role's shared table leaves the row out
+        for col, g in ((2, "vice"), (3, "svu")):
+            assert (r[f"pct_{g}"] != "suppressed") == _shown_in_table(sellers, label, None, col), (column, g)
+    for name, variable in (("case_origin", "How the case originated"), ("districts", "SFPD district")):
+        data = _csv(_by_name(made)[name])
+        for _, r in data[data["level"] != "-8"].iterrows():
+            for col, g in ((2, "vice"), (3, "svu")):
+                assert (r[f"pct_{g}"] != "suppressed") == _shown_in_table(inc, variable, r["label"], col), (
+                    name, r["level"], g)
+
+
+def test_no_small_count_in_any_chart_csv(made):
+    for c in made:
+        data = _csv(c)
+        cols = [k for k in data.columns if re.fullmatch(r"[nN]_(vice|svu)", k)]
+        assert check_no_small_cells(data, 5, columns=cols) == [], c.name
+
+
+# --- look ---------------------------------------------------------------------------------------------
+
+
+def test_synthetic_watermark_on_every_chart_and_only_then(made, made_real):
+    for c in made:
+        assert charts.WATERMARK in [t.get_text() for t in c.fig.texts], c.name
+        assert any(t.get_gid() == "subtitle" and "SYNTHETIC DATA" in t.get_text() for t in c.fig.texts), c.name
+        assert (c.data["data"] == "SYNTHETIC DATA").all()
+    for c in made_real:
+        assert not any("SYNTHETIC" in s for s in _strings(c.fig)), c.name
+        assert not (c.data["data"] == "SYNTHETIC DATA").any()
+
+
+N_PATTERN = re.compile(r"\bn = [\d,]+|\(\d[\d,]*/\d[\d,]*\)|\d[\d,]* months")
+
+
+def test_every_chart_has_a_source_line_and_n(made_all, made_real):
+    for c in [*made_all, *made_real]:
+        sources = [t.get_text() for t in c.fig.texts if t.get_gid() == "source"]
+        assert sources and sources[0].startswith("Source: "), c.name
+        assert N_PATTERN.search(" ".join(_strings(c.fig))), c.name
+    assert "random sample of 989 reports, 1,457 people" in " ".join(
+        t.get_text() for t in made_real[0].fig.texts if t.get_gid() == "source")
+
+
+def _check_layout(c) -> None:
+    """One-line title of 22 pt or more, labels of 16 pt or more, no text off the slide, no overlapping
+    figure-level texts."""
+    fig = c.fig
+    fig.canvas.draw()  # lay out legends and tick labels
+    r = fig.canvas.get_renderer()
+    title = [t for t in fig.texts if t.get_gid() == "title"]
+    assert len(title) == 1 and title[0].get_fontsize() >= 22, c.name  # one line, 22 pt or more
+    for ax in fig.axes:
+        for t in ax.get_xticklabels() + ax.get_yticklabels() + ax.texts:
+            if t.get_text():
+                assert t.get_fontsize() >= 16, (c.name, t.get_text())
+    W, H = fig.bbox.width, fig.bbox.height
+    drawn = [t for t in fig.texts if t.get_gid() != "watermark"]
+    drawn += [t for lg in fig.legends for t in lg.get_texts()]
+    for ax in fig.axes:
+        drawn += ax.texts + [ax.title, ax.xaxis.label, ax.yaxis.label]
+        lo, hi = sorted(ax.get_xlim())
+        drawn += [t for t in ax.get_xticklabels() if lo - 1e-9 <= t.get_position()[0] <= hi + 1e-9]
+        lo, hi = sorted(ax.get_ylim())
+        drawn += [t for t in ax.get_yticklabels() if lo - 1e-9 <= t.get_position()[1] <= hi + 1e-9]
+    for t in drawn:
+        if not (t.get_visible() and t.get_text()):
+            continue
+        bb = t.get_window_extent(r)
+        assert bb.x0 >= -1 and bb.x1 <= W + 1 and bb.y0 >= -1 and bb.y1 <= H + 1, (c.name, t.get_text())
+    # figure-level texts (title, subtitle, notes, source, panel titles, legend) never overlap
+    fig_level = [(t.get_text(), t.get_window_extent(r)) for t in fig.texts if t.get_gid() != "watermark"]
+    for legend in fig.legends:
+        fig_level += [(t.get_text(), t.get_window_extent(r)) for t in legend.get_texts()]
+    for i, (s1, b1) in enumerate(fig_level):
+        for s2, b2 in fig_level[i + 1:]:
+            assert not b1.overlaps(b2), (c.name, s1, s2)
+
+
+def test_type_is_large_and_nothing_runs_off_the_slide(made_all):
+    for c in made_all:
+        _check_layout(c)
+
+
+def _colors_used(fig) -> set[str]:
+    used = set()
+    for ax in fig.axes:
+        for ln in ax.lines:
+            used.add(to_hex(ln.get_color()))
+            if ln.get_marker() not in (None, "None", "", " "):
+                used.add(to_hex(ln.get_markerfacecolor()))
+        for p in ax.patches:
+            if p is not ax.patch:
+                used.add(to_hex(p.get_facecolor()))
+    return used
+
+
+def test_palette_is_the_declared_one(made_all):
+    declared = {v.lower() for v in charts.COLORS.values()}
+    assert charts.COLORS["before"] == "#D55E00" and charts.COLORS["after"] == "#0072B2"  # Okabe-Ito
+    for c in made_all:
+        used = _colors_used(c.fig)
+        assert used <= declared, (c.name, used - declared)
+        assert {"#d55e00", "#0072b2"} <= used, c.name
+    ax = _by_name(made_all)["key_indicators"].fig.axes[0]
+    assert {to_hex(ln.get_color()) for ln in ax.lines if ln.get_gid() == "point_vice"} == {"#d55e00"}
+    assert {to_hex(ln.get_color()) for ln in ax.lines if ln.get_gid() == "point_svu"} == {"#0072b2"}
+
+
+# --- files --------------------------------------------------------------------------------------------
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_save_chart_writes_png_pdf_csv_identically(tables, cfg, tmp_path):
+    first = charts.case_origin(tables, synthetic=True, config=cfg)
+    second = charts.case_origin(tables, synthetic=True, config=cfg)  # a second, independent run
+    a = charts.save_chart(first, tmp_path / "a")
+    b = charts.save_chart(second, tmp_path / "b")
+    assert [p.name for p in a] == ["case_origin.png", "case_origin.pdf", "case_origin.csv"]
+    for pa, pb in zip(a, b):
+        assert pa.read_bytes() == pb.read_bytes(), pa.name
+    png, pdf, csv = (p.read_bytes() for p in a)
+    w, h = _png_size(png)
+    assert (w, h) == (2400, 1350)  # 13.33 x 7.5 in at 180 dpi: 16:9
+    assert pdf.startswith(b"%PDF") and b"CreationDate" not in pdf
+    assert csv.decode().splitlines()[0].startswith("data,variable,level,label,n_vice")
+
+
+# --- the public series --------------------------------------------------------------------------------
+
+
+def test_public_series_marks_the_configured_change_date(its_result, cfg):
+    c = charts.public_series(its_result, synthetic=False, config=cfg)
+    ax = c.fig.axes[0]
+    line = [ln for ln in ax.lines if ln.get_gid() == "unit_change"]
+    assert len(line) == 1
+    assert set(mdates.date2num(np.asarray(line[0].get_xdata(), dtype="datetime64[ns]"))) == {
+        mdates.date2num(np.datetime64(cfg.unit_change_date))}
+    assert any(t.get_gid() == "change_label" and "17 Oct 2011" in t.get_text() for t in ax.texts)
+    assert not any("SYNTHETIC" in s for s in _strings(c.fig))
+    rr, lo, hi = its_result.rr("level_change_rr")
+    assert f"rate ratio {rr:.2f} (95% CI {lo:.2f} to {hi:.2f})" in c.subtitle
+    assert any(t.get_gid() == "subtitle" and f"rate ratio {rr:.2f}" in t.get_text() for t in c.fig.texts)
+    data = _csv(c)
+    assert len(data) == len(its_result.series) and data["month"].iloc[0] == "2003-01"
+    assert (data.loc[data["after_change"] == "False", "counterfactual"] == "").all()
+    assert any(isinstance(ln, Line2D) and ln.get_gid() == "counterfactual" for ln in ax.lines)
+
+
+def test_public_series_refuses_a_model_fitted_at_another_date(its_result, cfg):
+    import dataclasses
+    import datetime as dt
+
+    other = dataclasses.replace(cfg, unit_change_date=dt.date(2012, 1, 1))
+    with pytest.raises(ValueError, match="refit with the configured date"):
+        charts.public_series(its_result, synthetic=False, config=other)
+
+
+def test_public_series_in_a_synthetic_pack_says_the_series_is_real(made_all, its_result):
+    pub = _by_name(made_all)["public_series"]
+    assert charts.WATERMARK in [t.get_text() for t in pub.fig.texts]
+    assert "this public series is real SFPD data" in " ".join(_strings(pub.fig))

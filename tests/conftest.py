@@ -49,3 +49,37 @@ def shared_sfpd():
     if not d.is_dir():
         pytest.skip(f"shared SFPD data not found at {d} (it is present in CI)")
     return d
+
+
+# --- notebooks --------------------------------------------------------------------------------------------
+
+NOTEBOOKS = ROOT / "notebooks"
+
+
+def notebook_text(nb) -> str:
+    """Everything a notebook's code cells printed or showed as text; an error's traceback starts 'ERROR'."""
+    parts = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                parts.append(out.get("text", ""))
+            elif out.get("output_type") == "error":
+                parts.append("ERROR " + "\n".join(out.get("traceback", [])))
+            elif "data" in out:
+                parts.append(out["data"].get("text/plain", ""))
+    return "\n".join(parts)
+
+
+def run_notebook(name: str, **params):
+    """Execute notebooks/<name>.ipynb headless, as papermill would: a cell after the parameters cell sets
+    ``params``; the working directory is notebooks/."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    injected = "\n".join(f"{k} = {v!r}" for k, v in params.items())
+    nb.cells.insert(1, nbformat.v4.new_code_cell("# injected parameters\n" + injected))
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    return nb

@@ -7,22 +7,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
+
+from .conftest import notebook_text, run_notebook
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOK = NOTEBOOKS / "01_coding_quality.ipynb"
 
 
-def _text(cell) -> str:
-    parts = []
-    for out in cell.get("outputs", []):
-        if out.get("output_type") == "stream":
-            parts.append(out.get("text", ""))
-        elif "data" in out:
-            parts.append(out["data"].get("text/plain", ""))
-        elif out.get("output_type") == "error":
-            parts.append("\n".join(out.get("traceback", [])))
-    return "\n".join(parts)
+
 
 
 def test_notebook_is_saved_clean_with_a_parameters_cell():
@@ -43,15 +35,11 @@ def test_notebook_is_saved_clean_with_a_parameters_cell():
 
 @pytest.fixture(scope="module")
 def executed():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    # papermill-style: a cell after the parameters cell overrides them (fewer resamples keep the test fast)
-    nb.cells.insert(1, nbformat.v4.new_code_cell("# injected parameters\nn_boot = 50"))
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
-    return nb
+    return run_notebook("01_coding_quality", n_boot=50)  # fewer resamples keep the test fast
 
 
 def test_notebook_outputs(executed):
-    text = "\n".join(_text(c) for c in executed.cells if c.cell_type == "code")
+    text = notebook_text(executed)
     assert "Traceback" not in text
     assert "SYNTHETIC DATA" in text
     # the main coding's row accounting: 989 incident reports, all valid

@@ -8,33 +8,17 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
+
+from .conftest import notebook_text, run_notebook
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOK = NOTEBOOKS / "03_public_incident_trends.ipynb"
 
 
-def _text(nb) -> str:
-    parts = []
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "stream":
-                parts.append(out.get("text", ""))
-            elif out.get("output_type") == "error":
-                parts.append("ERROR " + "\n".join(out.get("traceback", [])))
-            elif "data" in out:
-                parts.append(out["data"].get("text/plain", ""))
-    return "\n".join(parts)
 
 
-def _run(**params) -> nbformat.NotebookNode:
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    injected = "\n".join(f"{k} = {v!r}" for k, v in params.items())
-    nb.cells.insert(1, nbformat.v4.new_code_cell("# injected parameters\n" + injected))
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
-    return nb
+
+
 
 
 def test_notebook_is_saved_clean_with_a_parameters_cell():
@@ -62,12 +46,12 @@ def executed(tmp_path_factory):
     if not d.is_dir():
         pytest.skip(f"shared SFPD data not found at {d} (it is present in CI)")
     out = tmp_path_factory.mktemp("nb03")
-    return _run(sfpd_dir=str(d), out_dir=str(out)), out
+    return run_notebook("03_public_incident_trends", sfpd_dir=str(d), out_dir=str(out)), out
 
 
 def test_notebook_on_the_real_files(executed):
     nb, out = executed
-    text = _text(nb)
+    text = notebook_text(nb)
     assert "ERROR" not in text and "Traceback" not in text
     assert "(5 files present)" in text
     # the sampling frame (PROVENANCE.md: incidents per year in the incident table)
@@ -94,8 +78,8 @@ def test_notebook_on_the_real_files(executed):
 
 
 def test_notebook_without_the_data_folder_stops_gracefully(tmp_path):
-    nb = _run(sfpd_dir=str(tmp_path / "absent"), out_dir=str(tmp_path / "out"))
-    text = _text(nb)
+    nb = run_notebook("03_public_incident_trends", sfpd_dir=str(tmp_path / "absent"), out_dir=str(tmp_path / "out"))
+    text = notebook_text(nb)
     assert "SHARED DATA NOT FOUND" in text and f"the shared SFPD data folder {tmp_path / 'absent'} was not found" in text
     assert "ERROR" not in text and "Traceback" not in text
     assert not (tmp_path / "out").exists()  # nothing after the check ran

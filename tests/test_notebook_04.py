@@ -8,26 +8,15 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-from nbclient import NotebookClient
+
+from .conftest import notebook_text, run_notebook
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOK = NOTEBOOKS / "04_november_meeting_charts.ipynb"
 CHARTS = ["key_indicators", "case_origin", "charges_by_role", "people_by_role", "public_series", "districts"]
 
 
-def _text(nb) -> str:
-    parts = []
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "stream":
-                parts.append(out.get("text", ""))
-            elif out.get("output_type") == "error":
-                parts.append("ERROR " + "\n".join(out.get("traceback", [])))
-            elif "data" in out:
-                parts.append(out["data"].get("text/plain", ""))
-    return "\n".join(parts)
+
 
 
 def test_saved_clean_thin_with_a_parameters_cell():
@@ -50,16 +39,14 @@ def executed(tmp_path_factory):
     from analysis.config import paths
 
     out = tmp_path_factory.mktemp("nb04") / "charts"
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    nb.cells.insert(1, nbformat.v4.new_code_cell(f"# injected parameters\nout_dir = {str(out)!r}\nn_boot = 50"))
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    nb = run_notebook("04_november_meeting_charts", out_dir=str(out), n_boot=50)
     public = (paths().shared_sfpd / "sfpd_prostitution_daily_2003_2015.csv").is_file()
     return nb, out, public
 
 
 def test_runs_and_writes_every_chart(executed):
     nb, out, public = executed
-    text = _text(nb)
+    text = notebook_text(nb)
     assert "ERROR" not in text and "Traceback" not in text
     names = CHARTS if public else [c for c in CHARTS if c != "public_series"]
     assert sorted(p.name for p in out.iterdir()) == sorted(f"{n}.{e}" for n in names for e in ("png", "pdf", "csv"))
@@ -75,7 +62,7 @@ def test_runs_and_writes_every_chart(executed):
 
 def test_shows_the_charts_and_the_numbers(executed):
     nb, _, public = executed
-    text = _text(nb)
+    text = notebook_text(nb)
     assert "SYNTHETIC DATA" in text
     assert "989 reports, 1,457 people" in text
     assert "1. key_indicators: Seven indicators, before and after the move to SVU" in text

@@ -13,14 +13,11 @@ import io
 import textwrap
 from dataclasses import dataclass, field
 
-import matplotlib
+import pandas as pd
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
-
-from .export import SYNTHETIC_BANNER  # noqa: E402
+from .export import SYNTHETIC_BANNER
 
 PAGE = (11.0, 8.5)  # US letter, landscape
 ROWS_PER_TABLE_PAGE = 22
@@ -127,7 +124,7 @@ def html_page(pack: Pack) -> str:
 
 
 def _text_page(title: str, lines: list[str], synthetic: bool, *, big: bool = False):
-    fig = plt.figure(figsize=PAGE)
+    fig = Figure(figsize=PAGE)
     y = 0.9
     if synthetic:
         fig.text(0.5, 0.96, SYNTHETIC_BANNER, ha="center", va="top", fontsize=14, color="white", weight="bold",
@@ -152,7 +149,7 @@ def _table_pages(t: PackTable, synthetic: bool):
     pages = []
     for start in range(0, max(len(df), 1), ROWS_PER_TABLE_PAGE):
         chunk = df.iloc[start: start + ROWS_PER_TABLE_PAGE]
-        fig = plt.figure(figsize=PAGE)
+        fig = Figure(figsize=PAGE)
         top = 0.93
         if synthetic:
             fig.text(0.5, 0.985, SYNTHETIC_BANNER, ha="center", va="top", fontsize=11, color="white", weight="bold",
@@ -201,9 +198,6 @@ def pdf_pack(pack: Pack) -> bytes:
     with PdfPages(buf, metadata={"Title": c.title, "Creator": "analysis", "CreationDate": None}) as pdf:
         for fig in figures:
             pdf.savefig(fig)
-    for fig in figures:
-        if fig not in [ch.fig for ch in pack.charts]:
-            plt.close(fig)
     return buf.getvalue()
 
 

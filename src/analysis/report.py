@@ -237,10 +237,6 @@ def run_report(
     pack = Pack(cover, charts, key_tables, methods, prov, res.notes)
     (folder / "meeting_pack.html").write_text(html_page(pack), encoding="utf-8")
     (folder / "meeting_pack.pdf").write_bytes(pdf_pack(pack))
-    import matplotlib.pyplot as plt
-
-    for ch in charts:
-        plt.close(ch.fig)
     done(6, "meeting pack", "meeting_pack.html, meeting_pack.pdf")
 
     # 7. notebooks

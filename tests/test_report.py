@@ -30,11 +30,12 @@ def report(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("ANALYSIS_PROJECT_ROOT", str(Path(__file__).resolve().parents[1]))
     mp.setattr(config.Paths, "derived", property(lambda self: derived))
+    mp.chdir(EXAMPLE.parents[2])  # as `make report` runs it: from the project root, with a relative data path
     out = io.StringIO()
     import contextlib
 
     with contextlib.redirect_stdout(out):
-        code = main(["report", str(EXAMPLE), "--out", str(root), "--run-date", "2017-11-15", "--n-boot", "200"])
+        code = main(["report", "data/raw/example", "--out", str(root), "--run-date", "2017-11-15", "--n-boot", "200"])
     mp.undo()
     return root / "2017-11-15", out.getvalue(), code
 
@@ -148,3 +149,19 @@ def test_html_page_renders_in_headless_chromium(report, tmp_path):
                     f"--screenshot={shot}", (folder / "meeting_pack.html").as_uri()],
                    check=True, capture_output=True, timeout=120)
     assert shot.stat().st_size > 50_000  # a page with charts, not a blank or an error page
+
+
+def test_a_failing_notebook_is_a_clear_error_not_a_traceback(tmp_path, monkeypatch, capsys):
+    import analysis.report as report
+
+    def fail(*args, **kwargs):
+        raise report.NotebookFailed("notebook(s) stopped with an error: 01_coding_quality: ValueError: boom (cell 4)")
+
+    monkeypatch.setattr(report, "run_notebooks", fail)
+    monkeypatch.setattr(report, "paths", lambda: type("P", (), {"derived": tmp_path / "d", "shared_sfpd": tmp_path / "none",
+                                                             "root": EXAMPLE.parents[2]})())
+    code = main(["report", str(EXAMPLE), "--out", str(tmp_path), "--n-boot", "20"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "error: notebook(s) stopped with an error: 01_coding_quality: ValueError: boom (cell 4)" in err
+    assert "Traceback" not in err

@@ -334,6 +334,13 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, IncomeLookupError, FileNotFoundError) as exc:
         _err(f"error: {exc}")
         return EXIT_UNUSABLE
+    except RuntimeError as exc:
+        from .report import NotebookFailed
+
+        if not isinstance(exc, NotebookFailed):
+            raise
+        _err(f"error: {exc}")
+        return EXIT_UNUSABLE
     except PermissionError as exc:
         _err(f"error: cannot read or write {exc.filename}: permission denied")
         return EXIT_UNUSABLE

@@ -97,13 +97,18 @@ def run_report(
     from .synth import is_synthetic
     from .tables import SOURCE
 
+    # notebooks run with notebooks/ as their working directory: every input path must be absolute
+    data_dir = Path(data_dir).resolve()
+    out_root = Path(out_root).resolve()
+    frame_path = str(Path(frame_path).resolve()) if frame_path else None
+    config_path = str(Path(config_path).resolve()) if config_path else None
     cfg = load_study_config(config_path)
     cb = load_codebook()
     run_date = run_date or dt.date.today().isoformat()
     folder = out_root / run_date
     folder.mkdir(parents=True, exist_ok=True)
     derived_dir = derived_dir or paths().derived
-    sfpd_dir = sfpd_dir if sfpd_dir is not None else paths().shared_sfpd
+    sfpd_dir = (Path(sfpd_dir) if sfpd_dir is not None else paths().shared_sfpd).resolve()
     res = ReportResult(folder)
     steps = 8 if notebooks else 7
     clock = [time.perf_counter()]
@@ -286,17 +291,26 @@ def _public_stage(sfpd_dir: Path, out: Path, cfg: StudyConfig, res: ReportResult
     return result
 
 
-def _run_one(args) -> str:
+class NotebookFailed(RuntimeError):
+    """A notebook of the report stopped with an error (its executed copy, with the error, is kept)."""
+
+
+def _run_one(args) -> tuple[str, str]:
     import papermill as pm
     from nbconvert import HTMLExporter
 
     name, src, dst_dir, params = args
     dst = dst_dir / f"{name}.ipynb"
-    pm.execute_notebook(str(src), str(dst), parameters=params, kernel_name="python3", cwd=str(src.parent),
-                        progress_bar=False, log_output=False)
-    body, _ = HTMLExporter(template_name="lab").from_filename(str(dst))
-    (dst_dir / f"{name}.html").write_text(body, encoding="utf-8")
-    return name
+    error = ""
+    try:
+        pm.execute_notebook(str(src), str(dst), parameters=params, kernel_name="python3", cwd=str(src.parent),
+                            progress_bar=False, log_output=False)
+    except pm.PapermillExecutionError as exc:
+        error = f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})"
+    if dst.exists():
+        body, _ = HTMLExporter(template_name="lab").from_filename(str(dst))
+        (dst_dir / f"{name}.html").write_text(body, encoding="utf-8")
+    return name, error
 
 
 def run_notebooks(data_dir: Path, sfpd_dir: Path, out: Path, *, n_boot: int, frame_path: str | None = None,
@@ -318,11 +332,15 @@ def run_notebooks(data_dir: Path, sfpd_dir: Path, out: Path, *, n_boot: int, fra
     }
     jobs = [(name, nb_dir / f"{name}.ipynb", out, params[name]) for name in NOTEBOOKS]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        done = list(pool.map(_run_one, jobs))
+        results = list(pool.map(_run_one, jobs))
     import shutil
 
     shutil.rmtree(work, ignore_errors=True)  # the notebooks' own files duplicate the report's figures
-    return done
+    failed = [f"{name}: {error}" for name, error in results if error]
+    if failed:
+        raise NotebookFailed("notebook(s) stopped with an error: " + "; ".join(failed)
+                             + f". The executed copies, with the error, are in {out}.")
+    return [name for name, _ in results]
 
 
 def _folder_readme(res: ReportResult, run_date: str, names: list[str]) -> str:

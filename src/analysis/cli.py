@@ -194,10 +194,7 @@ def _read_frame(path: str | None):
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"{p}: sampling frame file not found")
-    try:
-        return parse_frame(pd.read_csv(p, dtype=str), source=str(p))
-    except ValueError as exc:
-        raise FileNotFoundError(str(exc)) from None
+    return parse_frame(pd.read_csv(p, dtype=str), source=str(p))
 
 
 def write_tables(derived, out: Path, stamp: dict, cfg, frame=None, n_boot: int = 2000,
@@ -325,13 +322,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from .income import IncomeLookupError
+    from .tables import FrameError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except UnusableInputError as exc:
         return _report_unusable(exc)
-    except (ConfigError, IncomeLookupError, FileNotFoundError) as exc:
+    except (ConfigError, IncomeLookupError, FrameError, FileNotFoundError) as exc:
         _err(f"error: {exc}")
         return EXIT_UNUSABLE
     except RuntimeError as exc:

@@ -29,6 +29,10 @@ STANDARD = (
 SOURCE = "coded SFPD incident reports labelled prostitution and/or human trafficking (random sample)"
 
 
+class FrameError(ValueError):
+    """A sampling-frame table that cannot be used (wrong columns, values that are not whole numbers)."""
+
+
 @dataclass
 class NamedTable:
     name: str
@@ -40,13 +44,13 @@ def parse_frame(frame: pd.DataFrame, source: str = "sampling frame") -> dict[int
     """A sampling frame given as a table with columns ``year`` and ``reports`` -> {year: reports}."""
     cols = {c.strip().lower(): c for c in frame.columns}
     if "year" not in cols or "reports" not in cols:
-        raise ValueError(f"{source}: needs columns 'year' and 'reports' (found: {', '.join(map(str, frame.columns))})")
+        raise FrameError(f"{source}: needs columns 'year' and 'reports' (found: {', '.join(map(str, frame.columns))})")
     out = {}
     for i, (y, n) in enumerate(zip(frame[cols["year"]], frame[cols["reports"]]), start=2):
         try:
             out[int(y)] = int(n)
         except (TypeError, ValueError):
-            raise ValueError(f"{source}, row {i}: year and reports must be whole numbers (got {y!r}, {n!r})") from None
+            raise FrameError(f"{source}, row {i}: year and reports must be whole numbers (got {y!r}, {n!r})") from None
     return out
 
 

@@ -1,7 +1,8 @@
 """Command line: ``python -m analysis <command> --help``.
 
 Only this module (and the notebooks) read and write files; everything it calls takes and returns data.
-Exit codes: 0 success / all rows valid, 1 some rows rejected, 2 unusable input.
+Exit codes: 0 success / all rows valid, 1 some rows rejected, 2 unusable input or any other error (one line for
+people, never a raw traceback; ``--debug`` or ANALYSIS_DEBUG=1 shows it), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
-from .cli_io import err as _err
+from .cli_io import folder_name, handle_error, report_unusable, run_command, whole_number, write_csv
 from .cli_io import say as _say
 from .cli_io import sha256_file as _sha256
-from .cli_io import write_csv
 from .codebook import TABLES, load_codebook
 from .config import ConfigError, load_study_config, paths
 from .problems import UnusableInputError, problems_frame
@@ -58,13 +58,7 @@ def write_validation(result, out: Path) -> None:
         write_csv(result.rejected[t], out / "rejected" / f"{t}.csv")
 
 
-def _report_unusable(exc: UnusableInputError) -> int:
-    from .validate import describe_problem
-
-    _err("The input cannot be validated:")
-    for _, p in problems_frame(exc.problems).iterrows():
-        _err("  " + describe_problem(p))
-    return EXIT_UNUSABLE
+_report_unusable = report_unusable  # the name other modules used
 
 
 def cmd_validate(args) -> int:
@@ -84,12 +78,29 @@ def cmd_validate(args) -> int:
 def _read_income_lookup(path: str | None):
     if not path:
         return None
-    from .income import parse_acs_income
+    from .income import IncomeLookupError, parse_acs_income
 
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"{p}: income lookup file not found")
-    return parse_acs_income(pd.read_csv(p, dtype=str, keep_default_na=False), source=str(p))
+    table = _read_csv_file(p, "income lookup", IncomeLookupError, keep_default_na=False)
+    return parse_acs_income(table, source=str(p))
+
+
+def _read_csv_file(p: Path, what: str, error: type[Exception], **kw) -> pd.DataFrame:
+    """A small CSV given with an option (income lookup, sampling frame), as text; anything that is not a readable
+    CSV raises ``error`` with a message naming the file."""
+    if p.is_dir():
+        raise error(f"{p}: this is a folder; give the {what} file (a CSV file)")
+    try:
+        return pd.read_csv(p, dtype=str, **kw)
+    except UnicodeDecodeError:
+        raise error(f"{p}: the {what} file is not text in UTF-8; save it as CSV UTF-8") from None
+    except pd.errors.EmptyDataError:
+        raise error(f"{p}: the {what} file is empty") from None
+    except pd.errors.ParserError as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise error(f"{p}: the {what} file is not a readable CSV table ({detail})") from None
 
 
 def write_derived(derived: dict[str, pd.DataFrame], out: Path, manifest: dict) -> None:
@@ -189,12 +200,12 @@ def cmd_report(args) -> int:
 def _read_frame(path: str | None):
     if not path:
         return None
-    from .tables import parse_frame
+    from .tables import FrameError, parse_frame
 
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"{p}: sampling frame file not found")
-    return parse_frame(pd.read_csv(p, dtype=str), source=str(p))
+    return parse_frame(_read_csv_file(p, "sampling frame", FrameError), source=str(p))
 
 
 def write_tables(derived, out: Path, stamp: dict, cfg, frame=None, n_boot: int = 2000,
@@ -248,14 +259,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m analysis",
         description="SFPD prostitution / human-trafficking incident-report study: coding scheme, validation, "
-        "derived tables. Exit codes: 0 ok, 1 some rows rejected, 2 unusable input.",
+        "derived tables. Exit codes: 0 ok, 1 some rows rejected, 2 unusable input or any other error (one line; "
+        "--debug or ANALYSIS_DEBUG=1 adds the traceback), 130 interrupted.",
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    p.add_argument("--debug", action="store_true", default=False,
+                   help="on an error, also print the traceback (or set ANALYSIS_DEBUG=1)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common(sp):
         sp.add_argument("--config", help="study configuration YAML (default: the package's study.yaml)")
-        sp.add_argument("--max-listed", type=int, default=25, help="errors to list on screen (default 25)")
+        sp.add_argument("--max-listed", type=whole_number(0), default=25, help="errors to list on screen (default 25)")
 
     v = sub.add_parser("validate", help="check coded tables against the codebook",
                        description="Check coded tables (a folder with incidents.csv, persons.csv, charges.csv, "
@@ -279,8 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Generate the SYNTHETIC example sample from the codebook with a fixed seed "
                        "(byte for byte the same for the same arguments).")
     s.add_argument("--out", default=str(paths().example), help="output folder (default data/raw/example)")
-    s.add_argument("--reports", type=int, default=989, help="number of reports (default 989)")
-    s.add_argument("--seed", type=int, default=20171115, help="random seed (default 20171115)")
+    s.add_argument("--reports", type=whole_number(1), default=989, help="number of reports (default 989)")
+    s.add_argument("--seed", type=whole_number(0), default=20171115, help="random seed (default 20171115)")
     s.add_argument("--no-xlsx", action="store_true", help="skip the filled-in workbook")
     s.add_argument("--no-second-coder", action="store_true",
                    help="skip the second coder's file for the double-coded subset (second_coder/)")
@@ -294,8 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="reports folder (default reports/)")
     r.add_argument("--sfpd-dir", help="folder of the public SFPD files (default ../shared/data/sfpd)")
     r.add_argument("--frame", help="sampling frame CSV (year, reports): weight the tables to it")
-    r.add_argument("--run-date", help="name of the run folder (default: today, YYYY-MM-DD)")
-    r.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    r.add_argument("--run-date", type=folder_name, help="name of the run folder (default: today, YYYY-MM-DD)")
+    r.add_argument("--n-boot", type=whole_number(1), default=1000, help="bootstrap resamples (default 1000)")
     r.add_argument("--no-notebooks", action="store_true", help="skip executing the notebooks")
     common(r)
     r.set_defaults(func=cmd_report)
@@ -307,7 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
     tb.add_argument("path", nargs="?", default=str(paths().example), help="coded data (default: the example)")
     tb.add_argument("--out", default=str(paths().derived / "tables"), help="output folder (default data/derived/tables)")
     tb.add_argument("--frame", help="sampling frame CSV with columns year, reports: weight estimates to it")
-    tb.add_argument("--n-boot", type=int, default=2000, help="cluster-bootstrap resamples for person tables")
+    tb.add_argument("--n-boot", type=whole_number(1), default=2000,
+                    help="cluster-bootstrap resamples for person tables")
     common(tb)
     tb.set_defaults(func=cmd_tables)
 
@@ -317,28 +332,26 @@ def build_parser() -> argparse.ArgumentParser:
     cli_coders.add_commands(sub)
     cli_reliability.add_commands(sub)
     cli_public.add_commands(sub)
+    _add_debug_everywhere(p)
     return p
 
 
+def _add_debug_everywhere(parser: argparse.ArgumentParser) -> None:
+    """``--debug`` after the subcommand too (``python -m analysis validate X --debug``)."""
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    for sp in (subs[0].choices.values() if subs else []):
+        if not any(isinstance(a, argparse._SubParsersAction) for a in sp._actions):
+            sp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                            help="on an error, also print the traceback (or set ANALYSIS_DEBUG=1)")
+        _add_debug_everywhere(sp)
+
+
 def main(argv: list[str] | None = None) -> int:
-    from .income import IncomeLookupError
-    from .tables import FrameError
-
-    args = build_parser().parse_args(argv)
+    """``python -m analysis``: every error is one line for people and exit 2 (argparse's usage errors too);
+    Ctrl-C is exit 130. The traceback is shown only with ``--debug`` or ANALYSIS_DEBUG=1."""
     try:
-        return args.func(args)
-    except UnusableInputError as exc:
-        return _report_unusable(exc)
-    except (ConfigError, IncomeLookupError, FrameError, FileNotFoundError) as exc:
-        _err(f"error: {exc}")
-        return EXIT_UNUSABLE
-    except RuntimeError as exc:
-        from .report import NotebookFailed
-
-        if not isinstance(exc, NotebookFailed):
-            raise
-        _err(f"error: {exc}")
-        return EXIT_UNUSABLE
-    except PermissionError as exc:
-        _err(f"error: cannot read or write {exc.filename}: permission denied")
-        return EXIT_UNUSABLE
+        parser = build_parser()
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - not even here a traceback
+        return handle_error(exc)
+    args = parser.parse_args(argv)  # a usage error exits 2 with argparse's message, as always
+    return run_command(args, parser)

@@ -12,22 +12,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .cli_io import check_output_file, whole_number, write_bytes
 from .cli_io import err as _err
 from .cli_io import say as _say
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE = 0, 1, 2
 
 
-
-
-
-
 def _write(path: Path, data: bytes | str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, bytes):
-        path.write_bytes(data)
-    else:
-        path.write_text(data, encoding="utf-8", newline="\n")
+    """Write bytes, or text as UTF-8 with '\\n' line ends; an OSError names the file (cli_io.write_bytes)."""
+    write_bytes(path, data if isinstance(data, bytes) else data.encode("utf-8"))
 
 
 def _config(args):
@@ -48,9 +42,7 @@ def cmd_template(args) -> int:
     if out.suffix.lower() != ".xlsx":
         _err(f"error: {out}: the template is an Excel workbook; give a file name ending in .xlsx")
         return EXIT_UNUSABLE
-    if args.rows < 2:
-        _err("error: --rows must be at least 2 (the header is row 1)")
-        return EXIT_UNUSABLE
+    check_output_file(out)
     _write(out, template_workbook(cb, _config(args), rows=args.rows))
     _say(f"Wrote the coding template (codebook {cb.version}, validation on rows 2-{args.rows}) to {out}")
     _say(f"Check a filled-in copy with: python -m analysis validate {out.name}")
@@ -75,6 +67,7 @@ def cmd_redcap_dictionary(args) -> int:
 
     cb = load_codebook()
     out = Path(args.out)
+    check_output_file(out)
     dictionary = data_dictionary(cb, _config(args))
     _write(out, dictionary_csv(dictionary))
     rep = repeating_path(out)
@@ -98,6 +91,8 @@ def cmd_import_redcap(args) -> int:
 
     cb = load_codebook()
     path = Path(args.export)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path}: this is a folder; give the REDCap records export, a .csv file")
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file (give the REDCap records export, a .csv file)")
     export = read_records_csv(path.read_bytes(), source=str(path))
@@ -133,6 +128,8 @@ def cmd_manual(args) -> int:
 
     cb = load_codebook()
     out = Path(args.out) if args.out else default_manual_path()
+    if not args.check:
+        check_output_file(out)
     text = render_manual(cb)
     if args.check:
         current = out.read_text(encoding="utf-8") if out.exists() else None
@@ -159,8 +156,8 @@ def add_commands(sub) -> None:
         "columns, drop-downs of 'code = label' choices, date and whole-number checks, input messages with each "
         "variable's label and definition, a 'read me' sheet and a 'codebook' sheet.")
     t.add_argument("out", help="the workbook to write (.xlsx)")
-    t.add_argument("--rows", type=int, default=DEFAULT_ROWS,
-                   help=f"last row that gets data validation (default {DEFAULT_ROWS})")
+    t.add_argument("--rows", type=whole_number(2), default=DEFAULT_ROWS,
+                   help=f"last row that gets data validation (default {DEFAULT_ROWS}; the header is row 1)")
     t.add_argument("--config", help="study configuration YAML (sampled years; default: the package's study.yaml)")
     t.set_defaults(func=cmd_template)
 
@@ -181,7 +178,7 @@ def add_commands(sub) -> None:
     i.add_argument("export", help="the REDCap records export (.csv)")
     i.add_argument("--out", help="folder for incidents.csv, persons.csv and charges.csv")
     i.add_argument("--config", help="study configuration YAML (default: the package's study.yaml)")
-    i.add_argument("--max-listed", type=int, default=25, help="errors to list on screen (default 25)")
+    i.add_argument("--max-listed", type=whole_number(0), default=25, help="errors to list on screen (default 25)")
     i.set_defaults(func=cmd_import_redcap)
 
     m = sub.add_parser(

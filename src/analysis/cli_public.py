@@ -19,20 +19,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from .cli_io import check_output_file, whole_number, write_text, year_month
 from .cli_io import err as _err
 from .cli_io import say as _say
 from .cli_io import sha256_file as _sha256
 from .cli_io import write_csv as _write_csv
 
 EXIT_OK, EXIT_UNUSABLE = 0, 2
-
-
-
-
-
-
-
-
+MAX_HARMONICS = 5  # monthly data: a 6th sin/cos pair has sin6 = 0, and more pairs repeat the first ones
 
 
 def _load(path: str, prostitution_only: bool = True) -> pd.DataFrame:
@@ -74,6 +68,7 @@ def cmd_fetch(args) -> int:
     except ValueError as exc:
         _err(f"error: {exc}")
         return EXIT_UNUSABLE
+    check_output_file(out)  # before the download, not after it
     _say(f"Querying DataSF (dataset tmnf-yvry) for prostitution and human-trafficking rows, "
          f"{args.since}-{args.until}:")
     _say(f"  {first}")
@@ -82,13 +77,12 @@ def cmd_fetch(args) -> int:
     except FetchError as exc:
         _err(f"error: {exc}")
         return EXIT_UNUSABLE
-    out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".csv":
         flat = pd.DataFrame([{k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in r.items()}
                              for r in rows])
         _write_csv(flat, out)
     else:
-        out.write_text(json.dumps(rows, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_text(out, json.dumps(rows, ensure_ascii=False) + "\n")
     n_inc = len({r.get("incidntnum") for r in rows})
     _say(f"Wrote {len(rows)} row(s) ({n_inc} distinct incident number(s)) to {out}")
     return EXIT_OK
@@ -199,7 +193,7 @@ def write_public_comparison(compared, frame: pd.DataFrame, cfg, out: Path) -> li
     names = []
     for ext, text in (("csv", to_csv(shown, title, footer)), ("md", to_markdown(shown, title, footer)),
                       ("html", to_html(shown, title, footer))):
-        (out / f"public_before_after.{ext}").write_text(text, encoding="utf-8")
+        write_text(out / f"public_before_after.{ext}", text)
         names.append(f"public_before_after.{ext}")
     return names
 
@@ -211,6 +205,8 @@ def cmd_frame(args) -> int:
     from .config import load_study_config
     from .public.frame import per_year, sampling_frame
 
+    if args.out:
+        check_output_file(Path(args.out))
     cfg = load_study_config(args.config)
     frame = _load(args.path)
     sizes = per_year(frame)
@@ -229,9 +225,7 @@ def cmd_draw_sample(args) -> int:
     from .config import load_study_config
     from .public.frame import draw_sample, sampling_frame
 
-    if args.per_year < 1:
-        _err(f"error: --per-year must be at least 1; got {args.per_year}")
-        return EXIT_UNUSABLE
+    check_output_file(Path(args.out))
     cfg = load_study_config(args.config)
     years = tuple(args.years) if args.years else None
     frame = _load(args.frame)
@@ -256,6 +250,7 @@ def cmd_draw_sample(args) -> int:
 def add_commands(sub) -> None:
     """Register ``public`` and its subcommands on the argparse sub-parsers object ``sub``."""
     from .config import paths
+    from .public.fetch import FIRST_YEAR, LAST_YEAR
 
     pub = sub.add_parser("public", help="the public SFPD record: download, monthly trends, before/after tables",
                          description="Work with SFPD's public incident data (DataSF): download it, fit the "
@@ -271,9 +266,11 @@ def add_commands(sub) -> None:
                         "tmnf-yvry, 2003 to May 2018) for rows of category PROSTITUTION or mentioning HUMAN "
                         "TRAFFICKING, and write them to OUT (.json, or .csv).")
     f.add_argument("out", metavar="OUT", help="output file (.json or .csv)")
-    f.add_argument("--since", type=int, required=True, help="first year (2003 or later)")
-    f.add_argument("--until", type=int, required=True, help="last year (2018 or earlier)")
-    f.add_argument("--page-size", type=int, default=50_000, help="rows per request (default 50000)")
+    f.add_argument("--since", type=whole_number(FIRST_YEAR, LAST_YEAR), required=True,
+                   help=f"first year ({FIRST_YEAR} or later)")
+    f.add_argument("--until", type=whole_number(FIRST_YEAR, LAST_YEAR), required=True,
+                   help=f"last year ({LAST_YEAR} or earlier)")
+    f.add_argument("--page-size", type=whole_number(1), default=50_000, help="rows per request (default 50000)")
     f.set_defaults(func=cmd_fetch)
 
     t = psub.add_parser("trends", help="monthly counts and the interrupted time series at the unit change",
@@ -286,11 +283,12 @@ def add_commands(sub) -> None:
                    help="output folder (default data/derived/public_trends)")
     t.add_argument("--offset", help="a file of all-category counts (e.g. the all-categories daily table) "
                    "used as log offset")
-    t.add_argument("--start", help="first month (YYYY-MM)")
-    t.add_argument("--end", help="last month (YYYY-MM)")
+    t.add_argument("--start", type=year_month, help="first month (YYYY-MM)")
+    t.add_argument("--end", type=year_month, help="last month (YYYY-MM)")
     t.add_argument("--se", choices=["hac", "quasi", "model"], default="hac",
                    help="standard errors: hac (Newey-West, default), quasi (quasi-Poisson), model (Poisson)")
-    t.add_argument("--harmonics", type=int, default=2, help="pairs of Fourier terms for seasonality (default 2)")
+    t.add_argument("--harmonics", type=whole_number(0, MAX_HARMONICS), default=2,
+                   help=f"pairs of Fourier terms for seasonality, 0 to {MAX_HARMONICS} (default 2)")
     common(t)
     t.set_defaults(func=cmd_trends)
 
@@ -315,8 +313,8 @@ def add_commands(sub) -> None:
                         description="Draw N incidents per year (stratified by year; all of a year's incidents "
                         "when it has fewer) from FRAME with a fixed seed, to request the reports from SFPD.")
     d.add_argument("frame", metavar="FRAME", help="a public file with incident numbers")
-    d.add_argument("--per-year", type=int, required=True, help="incidents to draw per year")
-    d.add_argument("--seed", type=int, required=True, help="random seed; keep it with the list")
+    d.add_argument("--per-year", type=whole_number(1), required=True, help="incidents to draw per year")
+    d.add_argument("--seed", type=whole_number(0), required=True, help="random seed; keep it with the list")
     d.add_argument("--years", type=int, nargs="+", help="years to sample (default: the study's sampled years)")
     d.add_argument("--out", required=True, help="CSV file for the sample")
     common(d)
@@ -327,23 +325,12 @@ def main(argv: list[str] | None = None) -> int:
     """``public`` alone, with the same error handling as ``python -m analysis`` (for use before wiring)."""
     import argparse
 
-    from .cli import _report_unusable
-    from .config import ConfigError
-    from .problems import UnusableInputError
+    from .cli_io import run_command
 
     p = argparse.ArgumentParser(prog="python -m analysis")
     add_commands(p.add_subparsers(dest="command", required=True, metavar="COMMAND"))
     args = p.parse_args(argv)
-    try:
-        return args.func(args)
-    except UnusableInputError as exc:
-        return _report_unusable(exc)
-    except (ConfigError, FileNotFoundError) as exc:
-        _err(f"error: {exc}")
-        return EXIT_UNUSABLE
-    except PermissionError as exc:
-        _err(f"error: cannot read or write {exc.filename}: permission denied")
-        return EXIT_UNUSABLE
+    return run_command(args, p)
 
 
 if __name__ == "__main__":  # pragma: no cover

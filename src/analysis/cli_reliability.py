@@ -14,16 +14,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from .cli_io import check_output_file, share, whole_number, write_bytes
 from .cli_io import err as _err
 from .cli_io import say as _say
 from .cli_io import write_csv as _write_csv
+from .safe_cells import frame_to_csv
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE = 0, 1, 2
 SYNTHETIC_NOTE = "NOTE: SYNTHETIC DATA. These results come from the generated example, not from real reports."
-
-
-
-
 
 
 def _validate(path: Path, config_path: str | None):
@@ -45,11 +43,10 @@ def cmd_sample(args) -> int:
     from .reliability import DEFAULT_SAMPLE_SEED, double_coding_sample, report_periods
     from .synth import is_synthetic
 
-    if not 0 < args.fraction <= 1 or args.min < 0:
-        _err(f"error: --fraction must be in (0, 1] and --min 0 or more; got {args.fraction} and {args.min}")
-        return EXIT_UNUSABLE
     seed = DEFAULT_SAMPLE_SEED if args.seed is None else args.seed
     path = Path(args.path)
+    if args.out:
+        check_output_file(Path(args.out))
     result, cfg = _validate(path, args.config)
     inc = result.valid["incidents"]
     if result.exit_code:
@@ -72,7 +69,7 @@ def cmd_sample(args) -> int:
     else:  # the list on stdout (to redirect), the summary on stderr
         for line in lines:
             _err(line)
-        sys.stdout.write(sample.to_csv(index=False, lineterminator="\n"))
+        sys.stdout.write(frame_to_csv(sample))
         sys.stdout.flush()
     return result.exit_code
 
@@ -125,9 +122,6 @@ def cmd_report(args) -> int:
     if len(args.codings) < 2:
         _err("error: reliability report needs at least two codings (folders or workbooks)")
         return EXIT_UNUSABLE
-    if args.n_boot < 1:
-        _err(f"error: --n-boot must be at least 1; got {args.n_boot}")
-        return EXIT_UNUSABLE
     seed = DEFAULT_SAMPLE_SEED if args.seed is None else args.seed
     codings: dict[str, dict[str, pd.DataFrame]] = {}
     exit_code = EXIT_OK
@@ -151,7 +145,7 @@ def cmd_report(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     _write_csv(table, out / "reliability.csv")
     _write_csv(dis, out / "disagreements.csv")
-    (out / "disagreements.xlsx").write_bytes(disagreements_xlsx(dis))
+    write_bytes(out / "disagreements.xlsx", disagreements_xlsx(dis))
     if synthetic:
         _say(SYNTHETIC_NOTE)
     _say(f"Inter-coder reliability ({len(codings)} codings: {', '.join(codings)}; "
@@ -189,9 +183,11 @@ def add_commands(sub) -> None:
                         description="A reproducible random sample of the valid reports in PATH, stratified by "
                         "period (proportional allocation), for double coding. Writes report_id and period.")
     s.add_argument("path", help="coded data: folder of CSV files or .xlsx workbook")
-    s.add_argument("--fraction", type=float, default=0.2, help="share of reports to draw (default 0.2)")
-    s.add_argument("--min", type=int, default=50, help="draw at least this many reports (default 50)")
-    s.add_argument("--seed", type=int, help="random seed (default 20171115); keep it with the sample list")
+    s.add_argument("--fraction", type=share, default=0.2, help="share of reports to draw, over 0 and at most 1 "
+                   "(default 0.2)")
+    s.add_argument("--min", type=whole_number(0), default=50, help="draw at least this many reports (default 50)")
+    s.add_argument("--seed", type=whole_number(0), help="random seed (default 20171115); keep it with the sample "
+                   "list")
     s.add_argument("--out", help="CSV file for the list (default: print it)")
     common(s)
     s.set_defaults(func=cmd_sample)
@@ -203,7 +199,8 @@ def add_commands(sub) -> None:
     r.add_argument("codings", nargs="+", metavar="CODING", help="coded data of one coder (two or more)")
     r.add_argument("--out", default=str(paths().derived / "reliability"),
                    help="output folder (default data/derived/reliability)")
-    r.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for alpha's CI (default 1000)")
-    r.add_argument("--seed", type=int, help="bootstrap seed (default 20171115)")
+    r.add_argument("--n-boot", type=whole_number(1), default=1000,
+                   help="bootstrap resamples for alpha's CI (default 1000)")
+    r.add_argument("--seed", type=whole_number(0), help="bootstrap seed (default 20171115)")
     common(r)
     r.set_defaults(func=cmd_report)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from . import __version__
 from .config import StudyConfig
+from .safe_cells import formula_safe, frame_to_csv
 
 SYNTHETIC_BANNER = "SYNTHETIC DATA: made from the generated example, not from real reports."
 
@@ -44,9 +45,10 @@ def footer_lines(methods: str, cfg: StudyConfig, stamp: dict, source: str) -> li
 
 
 def to_csv(table: pd.DataFrame, title: str, footer: list[str]) -> str:
+    """Title line, the table, a blank line, the footer; formula-like text cells quoted (analysis.safe_cells)."""
     buf = io.StringIO()
     buf.write(_csv_cell(title) + "\n")
-    table.to_csv(buf, index=False, lineterminator="\n")
+    buf.write(frame_to_csv(table))
     buf.write("\n")
     for line in footer:
         buf.write(_csv_cell(line) + "\n")
@@ -54,7 +56,8 @@ def to_csv(table: pd.DataFrame, title: str, footer: list[str]) -> str:
 
 
 def _csv_cell(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\n') else text
+    text = formula_safe(text)
+    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\n\r') else text
 
 
 def _md_escape(text: object) -> str:
@@ -104,23 +107,23 @@ def to_xlsx(sheets: dict[str, tuple[pd.DataFrame, str, list[str]]]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
-    from .xlsx import FIXED_TIME, deterministic_zip
+    from .xlsx import FIXED_TIME, append_row, deterministic_zip
 
     wb = Workbook()
     wb.remove(wb.active)
     for name, (table, title, footer) in sheets.items():
         ws = wb.create_sheet(name[:31])
-        ws.append([title])
+        append_row(ws, [title])
         ws["A1"].font = Font(bold=True, size=13)
         ws.append([])
-        ws.append(list(table.columns))
+        append_row(ws, list(table.columns))
         for c in ws[3]:
             c.font = Font(bold=True)
         for row in table.itertuples(index=False):
-            ws.append([None if v == "" else v for v in row])
+            append_row(ws, [None if v == "" else v for v in row])
         ws.append([])
         for line in footer:
-            ws.append([line])
+            append_row(ws, [line])
             ws.cell(ws.max_row, 1).alignment = Alignment(wrap_text=False)
             if line == SYNTHETIC_BANNER:
                 ws.cell(ws.max_row, 1).font = Font(bold=True, color="B00020")

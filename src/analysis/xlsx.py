@@ -9,6 +9,8 @@ import zipfile
 
 import pandas as pd
 
+from .safe_cells import formula_like
+
 FIXED_TIME = dt.datetime(2017, 11, 1, 0, 0, 0)
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
@@ -27,6 +29,19 @@ def deterministic_zip(data: bytes) -> bytes:
                 content = _MODIFIED.sub(rb"\g<1>" + FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + rb"\g<2>", content)
             dst.writestr(zi, content)
     return out.getvalue()
+
+
+def append_row(ws, values: list) -> None:
+    """``ws.append(values)``, with every formula-like text value (:func:`analysis.safe_cells.formula_like`) made
+    a text cell: data type 's' and Excel's quote-prefix style, value unchanged. Without this openpyxl stores
+    ``=HYPERLINK(...)`` as a live formula, and Excel re-reads ``-2-3`` as one when the cell is edited."""
+    ws.append(values)
+    row = ws.max_row
+    for j, v in enumerate(values, start=1):
+        if formula_like(v):
+            cell = ws.cell(row=row, column=j)
+            cell.data_type = "s"
+            cell.quotePrefix = True
 
 
 def _cell(value: str, kind: str):
@@ -57,14 +72,14 @@ def tables_to_xlsx(frames: dict[str, pd.DataFrame], kinds: dict[str, dict[str, s
     for name, df in frames.items():
         ws = wb.create_sheet(name)
         cols = list(df.columns)
-        ws.append(cols)
+        append_row(ws, cols)
         for c in ws[1]:
             c.font = Font(bold=True)
         ws.freeze_panes = "A2"
         k = kinds.get(name, {})
         col_kinds = [k.get(c, "text") for c in cols]
         for row in df.itertuples(index=False):
-            ws.append([_cell(v, kind) for v, kind in zip(row, col_kinds)])
+            append_row(ws, [_cell(v, kind) for v, kind in zip(row, col_kinds)])
         for j, kind in enumerate(col_kinds, start=1):
             if kind == "date":
                 for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):

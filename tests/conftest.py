@@ -1,7 +1,9 @@
-"""Shared fixtures: the codebook, the study configuration, and small synthetic coded data."""
+"""Shared fixtures: the codebook, the study configuration, and small synthetic coded data; and the guard that
+fails the run when any test wrote into the user's folders (data/derived/, reports/)."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +15,56 @@ from analysis.synth import generate
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "data" / "raw" / "example"
+
+# --- the user's folders are not the tests' ------------------------------------------------------------------
+
+USER_FOLDERS = (ROOT / "data" / "derived", ROOT / "reports")
+_offenders: list[str] = []
+
+
+def user_folders_state(content: bool = True) -> dict[str, str]:
+    """Every file and folder under data/derived/ and reports/: its SHA-256 (``content``) or size and mtime."""
+    state = {}
+    for top in USER_FOLDERS:
+        if not top.exists():
+            continue
+        for p in sorted(top.rglob("*")):
+            key = p.relative_to(ROOT).as_posix()
+            if p.is_dir():
+                state[key + "/"] = "folder"
+            elif content:
+                state[key] = hashlib.sha256(p.read_bytes()).hexdigest()
+            else:
+                st = p.stat()
+                state[key] = f"{st.st_size}:{st.st_mtime_ns}"
+    return state
+
+
+def changed_paths(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Name the test (with its fixtures) that wrote into the user's folders."""
+    before = user_folders_state(content=False)
+    yield
+    changed = changed_paths(before, user_folders_state(content=False))
+    if changed:
+        _offenders.append(f"{item.nodeid} ({', '.join(changed[:3])}{' ...' if len(changed) > 3 else ''})")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def user_folders_untouched():
+    """Tests never write into the user's data/derived/ or reports/ (a statistician's real derived data and packs
+    live there): the bytes of both are the same after the session as before it. Tests write under tmp_path."""
+    before = user_folders_state()
+    yield
+    changed = changed_paths(before, user_folders_state())
+    if changed:
+        pytest.fail("the tests changed the user's folders (write under tmp_path instead): "
+                    + ", ".join(changed[:10]) + (" ..." if len(changed) > 10 else "")
+                    + "; written by: " + ("; ".join(_offenders) or "a test that ran last"), pytrace=False)
 
 
 @pytest.fixture(scope="session")

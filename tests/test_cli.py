@@ -87,3 +87,93 @@ def test_manifest_records_inputs_and_synthetic_flag(tmp_path, capsys):
     assert m["rows"]["incidents"] == {"input": 989, "valid": 989, "rejected": 0, "derived": 989}
 
 
+
+
+# --- the derived folder is someone's work: not overwritten from other inputs without --force ----------------------
+
+
+def _tree(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_derive_refuses_a_folder_made_from_other_inputs(frames, tmp_path, capsys):
+    import json
+
+    out = tmp_path / "derived"
+    assert main(["derive", str(EXAMPLE), "--out", str(out)]) == 0
+    before = _tree(out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["input_path"] == "data/raw/example"  # relative to the project root
+    folder = write_folder(frames, tmp_path / "other")
+    capsys.readouterr()
+    assert main(["derive", str(folder), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    h = manifest["inputs"]
+    assert err.startswith(
+        f"error: {out} holds derived data made from other inputs: data/raw/example (charges.csv sha256 "
+        f"{h['charges.csv'][:12]}, incidents.csv sha256 {h['incidents.csv'][:12]}, persons.csv sha256 "
+        f"{h['persons.csv'][:12]}); this run reads {folder} (charges.csv sha256 ")
+    assert err.endswith("Deriving would overwrite it. To keep it, derive into another folder (--out DIR) or move it "
+                        "away; to replace it, run again with --force.\n")
+    assert _tree(out) == before  # nothing written
+    assert main(["derive", str(folder), "--out", str(out), "--force"]) == 0
+    assert json.loads((out / "manifest.json").read_text())["input_path"] == str(folder)
+
+
+def test_derive_refuses_the_same_files_from_another_path(tmp_path, capsys):
+    import shutil
+
+    out = tmp_path / "derived"
+    copy = shutil.copytree(EXAMPLE, tmp_path / "copy", ignore=shutil.ignore_patterns("*.xlsx", "second_coder"))
+    assert main(["derive", str(EXAMPLE), "--out", str(out)]) == 0
+    assert main(["derive", str(copy), "--out", str(out)]) == 2
+    assert f"error: {out} holds derived data made from other inputs: data/raw/example (" in capsys.readouterr().err
+
+
+def test_derive_again_from_the_same_inputs_overwrites_with_the_same_bytes(tmp_path):
+    out = tmp_path / "derived"
+    assert main(["derive", str(EXAMPLE), "--out", str(out)]) == 0
+    before = _tree(out)
+    # the same folder given as a relative path is the same input
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(EXAMPLE.parents[2])
+    try:
+        assert main(["derive", "data/raw/example", "--out", str(out)]) == 0
+    finally:
+        os.chdir(cwd)
+    assert _tree(out) == before
+
+
+def test_derive_refuses_a_folder_with_files_but_no_manifest(tmp_path, capsys):
+    out = tmp_path / "derived"
+    (out / "notes").mkdir(parents=True)
+    (out / "README.md").write_text("what this folder is\n")  # a README alone is not anyone's work
+    assert main(["derive", str(EXAMPLE), "--out", str(out)]) == 0
+    (out / "manifest.json").unlink()
+    (out / "notes" / "my_analysis.csv").write_text("x\n1\n")
+    assert main(["derive", str(EXAMPLE), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"error: {out} already holds files (charges.csv, charges.parquet, incidents.csv, "
+                   "incidents.parquet, notes/my_analysis.csv and 11 more) but no manifest.json, so what they were "
+                   "made from is not known; they may be someone's work and this run would overwrite them. To keep "
+                   "it, derive into another folder (--out DIR) or move it away; to replace it, run again with "
+                   "--force.\n")
+    assert main(["derive", str(EXAMPLE), "--out", str(out), "--force"]) == 0
+    assert (out / "notes" / "my_analysis.csv").read_text() == "x\n1\n"  # --force overwrites, never deletes
+
+
+def test_report_refuses_a_derived_folder_from_other_inputs(frames, tmp_path, capsys):
+    derived = tmp_path / "derived"
+    assert main(["derive", str(write_folder(frames, tmp_path / "other")), "--out", str(derived)]) == 0
+    before = _tree(derived)
+    capsys.readouterr()
+    assert main(["report", str(EXAMPLE), "--out", str(tmp_path / "reports"), "--derived", str(derived),
+                 "--no-notebooks"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {derived} holds derived data made from other inputs: {tmp_path / 'other'} (")
+    assert "To keep it, derive into another folder (report --derived DIR) or move it away; to replace it, run " \
+           "again with --force." in err
+    assert _tree(derived) == before
+    assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())  # no pack, no temp

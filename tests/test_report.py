@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -15,7 +16,7 @@ from analysis.cli import main
 from analysis.disclosure import check_no_small_cells
 from analysis.pack import page_count
 
-from .conftest import EXAMPLE
+from .conftest import EXAMPLE, write_folder
 
 THRESHOLD = 5
 PERSON_CODE = re.compile(r"SYN-P\d+")
@@ -51,9 +52,9 @@ def test_runs_every_stage_and_reports_progress(report):
 
 def test_pack_files(report):
     folder, _, _ = report
-    for name in ("meeting_pack.html", "meeting_pack.pdf", "README.md", "tables/tables.xlsx",
-                 "tables/incidents.csv", "tables/misclassification_model.csv", "reliability/reliability.csv",
-                 "validation/row_accounting.csv", "analyst/README.md"):
+    for name in ("shared/meeting_pack.html", "shared/meeting_pack.pdf", "shared/README.md", "shared/tables/tables.xlsx",
+                 "shared/tables/incidents.csv", "shared/tables/misclassification_model.csv",
+                 "shared/reliability/reliability.csv", "shared/validation/row_accounting.csv", "analyst/README.md"):
         assert (folder / name).is_file(), name
     for nb in ("01_coding_quality", "02_before_after_tables", "03_public_incident_trends",
                "04_november_meeting_charts"):
@@ -61,7 +62,7 @@ def test_pack_files(report):
 
 
 def _charts(folder):
-    return sorted(p.stem for p in (folder / "figures").glob("*.png"))
+    return sorted(p.stem for p in (folder / "shared" / "figures").glob("*.png"))
 
 
 def test_every_chart_has_png_pdf_and_csv(report):
@@ -69,12 +70,13 @@ def test_every_chart_has_png_pdf_and_csv(report):
     charts = _charts(folder)
     assert len(charts) >= 5
     for c in charts:
-        assert (folder / "figures" / f"{c}.pdf").is_file() and (folder / "figures" / f"{c}.csv").is_file()
+        figures = folder / "shared" / "figures"
+        assert (figures / f"{c}.pdf").is_file() and (figures / f"{c}.csv").is_file()
 
 
 def test_html_page_embeds_every_chart_and_needs_no_network(report):
     folder, _, _ = report
-    page = (folder / "meeting_pack.html").read_text()
+    page = (folder / "shared" / "meeting_pack.html").read_text()
     for c in _charts(folder):
         assert f'data-chart="{c}"' in page
     assert page.count('src="data:image/png;base64,') == len(_charts(folder))
@@ -84,7 +86,7 @@ def test_html_page_embeds_every_chart_and_needs_no_network(report):
 
 def test_pdf_has_the_expected_pages(report):
     folder, _, _ = report
-    pdf = (folder / "meeting_pack.pdf").read_bytes()
+    pdf = (folder / "shared" / "meeting_pack.pdf").read_bytes()
     n_charts = len(_charts(folder))
     # cover + one page per chart + at least one page per key table (3 tables) + methods
     assert page_count(pdf) >= 1 + n_charts + 3 + 1
@@ -110,7 +112,7 @@ def _table_part(text: str) -> pd.DataFrame:
 
 def test_no_small_count_in_any_shared_table(report):
     folder, _, _ = report
-    shared = [f for f in _files(folder) if "analyst" not in f.parts and f.suffix == ".csv"]
+    shared = [f for f in _files(folder / "shared") if f.suffix == ".csv"]
     assert len(shared) >= 10
     for f in shared:
         text = f.read_text()
@@ -128,12 +130,12 @@ def test_two_runs_give_identical_tables(report, tmp_path):
     folder, _, _ = report
     import contextlib
 
-    with contextlib.redirect_stdout(io.StringIO()):
-        assert main(["report", str(EXAMPLE), "--out", str(tmp_path), "--run-date", "2017-11-15", "--n-boot", "200",
-                     "--no-notebooks"]) == 0
+    with contextlib.redirect_stdout(io.StringIO()):  # its own derived folder: never the user's data/derived
+        assert main(["report", str(EXAMPLE), "--out", str(tmp_path), "--derived", str(tmp_path / "derived"),
+                     "--run-date", "2017-11-15", "--n-boot", "200", "--no-notebooks"]) == 0
     again = tmp_path / "2017-11-15"
-    tables = sorted(p.relative_to(folder) for p in (folder / "tables").rglob("*.csv"))
-    tables += sorted(p.relative_to(folder) for p in (folder / "figures").glob("*.csv"))
+    tables = sorted(p.relative_to(folder) for p in (folder / "shared" / "tables").rglob("*.csv"))
+    tables += sorted(p.relative_to(folder) for p in (folder / "shared" / "figures").glob("*.csv"))
     assert len(tables) >= 10
     for t in tables:
         assert (folder / t).read_bytes() == (again / t).read_bytes(), t
@@ -146,7 +148,7 @@ def test_html_page_renders_in_headless_chromium(report, tmp_path):
     subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
                     f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,3000",
-                    f"--screenshot={shot}", (folder / "meeting_pack.html").as_uri()],
+                    f"--screenshot={shot}", (folder / "shared" / "meeting_pack.html").as_uri()],
                    check=True, capture_output=True, timeout=120)
     assert shot.stat().st_size > 50_000  # a page with charts, not a blank or an error page
 
@@ -165,3 +167,257 @@ def test_a_failing_notebook_is_a_clear_error_not_a_traceback(tmp_path, monkeypat
     assert code == 2
     assert "error: notebook(s) stopped with an error: 01_coding_quality: ValueError: boom (cell 4)" in err
     assert "Traceback" not in err
+
+
+# --- what may be shared, what must not, and what no file may hold ----------------------------------------------
+
+
+def _pdf_text(path: Path) -> str:
+    """A PDF's text: pdftotext when installed, else its decompressed content streams (matplotlib writes text as
+    strings there)."""
+    if shutil.which("pdftotext"):
+        return subprocess.run(["pdftotext", "-q", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    import zlib
+
+    data = path.read_bytes()
+    parts = [data]
+    for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
+        try:
+            parts.append(zlib.decompress(m.group(1)))
+        except zlib.error:
+            pass
+    return b"\n".join(parts).decode("latin-1")
+
+
+def readable_text(folder: Path) -> dict[Path, str]:
+    """Every file of a report run as text a reader (or a zip of it) exposes: CSV, Markdown, JSON and HTML as
+    they are (without embedded base64 images), notebooks without image outputs, PDFs through pdftotext, XLSX
+    as their XML. Only PNG images are left out."""
+    import json
+    import zipfile
+
+    texts = {}
+    for f in _files(folder):
+        if f.suffix == ".png":
+            continue
+        if f.suffix == ".pdf":
+            texts[f] = _pdf_text(f)
+        elif f.suffix == ".xlsx":
+            with zipfile.ZipFile(f) as z:
+                texts[f] = "\n".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+        elif f.suffix == ".ipynb":
+            nb = json.loads(f.read_text())
+            for cell in nb["cells"]:
+                for out in cell.get("outputs", []):
+                    for key in [k for k in out.get("data", {}) if k.startswith("image/")]:
+                        del out["data"][key]
+            texts[f] = json.dumps(nb)
+        else:
+            texts[f] = re.sub(r"data:image/[a-z+]+;base64,[A-Za-z0-9+/=]+", "", f.read_text(errors="replace"))
+    return texts
+
+
+def local_paths() -> list[str]:
+    """The absolute local paths no output may record: the checkout, the home folder, the temporary folder."""
+    import tempfile
+
+    from analysis.config import paths
+
+    root = Path(__file__).resolve().parents[1]
+    return [str(root), str(Path.home()) + "/", tempfile.gettempdir().rstrip("/") + "/", str(paths().shared_sfpd)]
+
+
+def test_shared_and_analyst_are_siblings_and_say_what_to_send(report):
+    folder, out, _ = report
+    assert sorted(p.name for p in folder.iterdir()) == ["README.md", "analyst", "shared"]
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["2017-11-15"]  # no temporary folder left behind
+    shared = (folder / "shared" / "README.md").read_text()
+    assert shared.startswith("# Meeting pack, 2017-11-15: this is the folder to send")
+    assert "`shared/` is the folder to send or publish (zip this folder only)" in shared
+    assert "Its sibling `analyst/` holds unsuppressed tables: never send it." in shared
+    analyst = (folder / "analyst" / "README.md").read_text()
+    assert analyst.startswith("# analyst/: NEVER SEND THIS FOLDER")
+    assert "counts from 1 to 4 are shown as they\nare" in analyst
+    assert "**yes: send this folder (zip `shared/` only)**" in (folder / "README.md").read_text()
+    # zipping shared/ cannot include the unsuppressed tables or the notebooks
+    assert not [p for p in _files(folder / "shared") if "_full" in p.name or p.suffix == ".ipynb"]
+    assert not [p for p, t in readable_text(folder / "shared").items() if "NOT_FOR_SHARING" in t]
+    assert len(list((folder / "analyst" / "tables").glob("*_full.csv"))) == 6
+    assert (folder / "analyst" / "stages.json").is_file()
+    assert f"To share: send {folder / 'shared'} (zip that folder only). Never send {folder / 'analyst'}" in out
+
+
+def test_no_absolute_local_path_in_any_file(report):
+    folder, _, _ = report
+    texts = readable_text(folder)
+    assert "SYNTHETIC DATA" in texts[folder / "shared" / "meeting_pack.pdf"]  # the PDF's text is read
+    nb = texts[folder / "analyst" / "notebooks" / "01_coding_quality.ipynb"]
+    assert 'data_dir = \\"data/raw/example\\"' in nb  # the parameters, relative to the project root
+    for f, text in texts.items():
+        for local in local_paths():
+            assert local not in text, (f, local)
+
+
+PLANTED = "SECRET-NARRATIVE"
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    """The report on a copy of the example with planted bad rows: free text typed into coded cells (main and
+    second coding, and a statute), and a rejected person (age 200); no public data folder."""
+    base = tmp_path_factory.mktemp("planted")
+    data = base / "coded"
+    shutil.copytree(EXAMPLE, data, ignore=shutil.ignore_patterns("*.xlsx"))
+    inc = pd.read_csv(data / "incidents.csv", dtype=str, keep_default_na=False)
+    inc.loc[inc["report_id"] == "SYN-0002", "origin"] = PLANTED
+    inc.to_csv(data / "incidents.csv", index=False, lineterminator="\n")
+    per = pd.read_csv(data / "persons.csv", dtype=str, keep_default_na=False)
+    per.loc[per["person_code"] == "SYN-P00001", "age"] = "200"
+    per.to_csv(data / "persons.csv", index=False, lineterminator="\n")
+    chg = pd.read_csv(data / "charges.csv", dtype=str, keep_default_na=False)
+    chg.loc[len(chg) - 1, "statute"] = PLANTED + "-3"
+    chg.to_csv(data / "charges.csv", index=False, lineterminator="\n")
+    second = pd.read_csv(data / "second_coder" / "incidents.csv", dtype=str, keep_default_na=False)
+    second.loc[0, "origin"] = PLANTED + "-2"
+    second.to_csv(data / "second_coder" / "incidents.csv", index=False, lineterminator="\n")
+    coders = set(inc["coder_id"]) | set(second["coder_id"])
+    out = io.StringIO()
+    import contextlib
+
+    with contextlib.redirect_stdout(out):
+        code = main(["report", str(data), "--out", str(base / "reports"), "--derived", str(base / "derived"),
+                     "--sfpd-dir", str(base / "no_sfpd"), "--run-date", "2017-11-16", "--n-boot", "20"])
+    return base / "reports" / "2017-11-16", out.getvalue(), code, coders, base
+
+
+@pytest.mark.slow
+def test_no_id_value_or_local_path_in_any_file_when_rows_are_rejected(planted):
+    folder, out, code, coders, base = planted
+    assert code == 1  # rows were rejected, the pack was made from the valid ones
+    assert "[1/8] validate + derive" in out and "rejected" in out
+    texts = readable_text(folder)
+    assert len(texts) > 40 and {"shared", "analyst"} <= {p.relative_to(folder).parts[0] for p in texts}
+    nb01 = texts[folder / "analyst" / "notebooks" / "01_coding_quality.html"]
+    # the problems are shown by table, row number, variable and rule ...
+    assert "out_of_range" in nb01, nb01[-3000:]
+    assert "Main coding coded: 989 incident reports read, 988 valid, 1 rejected" in nb01
+    # ... and no file of either folder holds an id, a coder id, the text typed in or a local path
+    for f, text in texts.items():
+        assert PLANTED not in text, f
+        assert not re.search(r"SYN-P?\d{4,5}", text), (f, re.search(r"SYN-P?\d{4,5}", text))
+        for coder in coders:
+            assert not re.search(rf"\b{re.escape(coder)}\b", text), (f, coder)
+        for local in local_paths() + [str(base)]:
+            assert local not in text, (f, local)
+    # the row-level lists with ids stay in the derived folder, on the analyst's machine
+    problems = pd.read_csv(base / "derived" / "validation" / "problems.csv", dtype=str, keep_default_na=False)
+    assert PLANTED in set(problems["value"]) and "SYN-0002" in set(problems["report_id"])
+
+
+# --- an atomic report: all of it, or the earlier one untouched --------------------------------------------------
+
+
+def _fake_build(write: bool, fail: Exception | None):
+    def build(work, final, res, data_dir, **kwargs):
+        if write:
+            (work / "shared").mkdir()
+            (work / "shared" / "meeting_pack.html").write_text("new pack")
+        if fail:
+            raise fail
+    return build
+
+
+def test_a_failed_run_leaves_the_earlier_pack_and_keeps_its_partial_output(tmp_path, monkeypatch):
+    import analysis.report as report
+
+    final = tmp_path / "2017-11-15"
+    (final / "shared").mkdir(parents=True)
+    (final / "shared" / "meeting_pack.html").write_text("earlier pack")
+    said = []
+    monkeypatch.setattr(report, "_build", _fake_build(True, FileNotFoundError("frame.csv: not found")))
+    with pytest.raises(FileNotFoundError):
+        report.run_report(EXAMPLE, tmp_path, run_date="2017-11-15", progress=said.append)
+    assert (final / "shared" / "meeting_pack.html").read_text() == "earlier pack"
+    kept = tmp_path / "2017-11-15.incomplete"
+    assert (kept / "shared" / "meeting_pack.html").read_text() == "new pack"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2017-11-15", "2017-11-15.incomplete"]  # no temp folder
+    assert said == [f"The report did not finish: {final} was left as it was; what it had written is in {kept} "
+                    "(not for sharing; the next run replaces it)."]
+
+    # a run that fails before writing anything leaves nothing behind (and the earlier incomplete one)
+    monkeypatch.setattr(report, "_build", _fake_build(False, ValueError("bad input")))
+    with pytest.raises(ValueError):
+        report.run_report(EXAMPLE, tmp_path, run_date="2017-11-15", progress=said.append)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2017-11-15", "2017-11-15.incomplete"]
+    assert said[-1] == f"The report did not finish: {final} was left as it was."
+
+    # a run that succeeds replaces the earlier pack as a whole and removes the incomplete one
+    monkeypatch.setattr(report, "_build", _fake_build(True, None))
+    report.run_report(EXAMPLE, tmp_path, run_date="2017-11-15", progress=said.append)
+    assert (final / "shared" / "meeting_pack.html").read_text() == "new pack"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2017-11-15"]
+
+
+def _processes_of(marker: str) -> list[str]:
+    """Processes (other than this one) whose environment carries ``marker``, or whose command line names
+    papermill or the marker: 'pid: command line'."""
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        if proc.pid == os.getpid():
+            continue
+        try:
+            cmd = " ".join(proc.info["cmdline"] or [])
+            env = proc.environ()
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+        if env.get("REPORT_TEST_MARKER") == marker or marker in cmd or "papermill" in cmd:
+            found.append(f"{proc.pid}: {cmd}")
+    return found
+
+
+@pytest.mark.slow
+def test_a_killed_report_leaves_no_workers_and_no_pack(frames, tmp_path):
+    """SIGTERM while the notebooks run: the workers and their kernels go with the report, no final folder
+    appears, the partial output is kept as <date>.incomplete and the exit code says SIGTERM."""
+    import signal
+    import sys
+    import time
+    import uuid
+
+    data = write_folder(frames, tmp_path / "coded")
+    out = tmp_path / "reports"
+    marker = f"kill-test-{uuid.uuid4().hex}"
+    env = dict(os.environ, PYTHONUNBUFFERED="1", REPORT_TEST_MARKER=marker)
+    proc = subprocess.Popen([sys.executable, "-m", "analysis", "report", str(data), "--out", str(out),
+                             "--derived", str(tmp_path / "derived"), "--sfpd-dir", str(tmp_path / "no_sfpd"),
+                             "--run-date", "2017-11-15", "--n-boot", "20"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60  # about 15 s on an idle 2-core machine; more when it is busy
+        kernels = []
+        while time.monotonic() < deadline and proc.poll() is None:
+            kernels = [p for p in _processes_of(marker) if "ipykernel" in p]
+            if kernels:
+                break
+            time.sleep(0.2)
+        assert kernels, "the notebooks did not start within 60 s"
+        workers = [p for p in _processes_of(marker) if not p.startswith(f"{proc.pid}:") and "ipykernel" not in p]
+        assert workers  # the notebook workers are running
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 128 + signal.SIGTERM
+    kept = out / "2017-11-15.incomplete"
+    assert (f"error: the report was stopped (SIGTERM) before it finished; no {out / '2017-11-15'} was written; "
+            f"what it had written is in {kept} (not for sharing; the next run replaces it).") in err
+    assert "Traceback" not in err
+    assert _processes_of(marker) == []  # no worker, no kernel, nothing still writing
+    assert sorted(p.name for p in out.iterdir()) == ["2017-11-15.incomplete"]
+    assert (kept / "shared" / "meeting_pack.pdf").is_file()
+    time.sleep(1.5)  # and nothing is written after the report has gone
+    assert sorted(p.name for p in out.iterdir()) == ["2017-11-15.incomplete"]

@@ -111,6 +111,16 @@ def write_derived(derived: dict[str, pd.DataFrame], out: Path, manifest: dict) -
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
+def input_path_label(path: Path) -> str:
+    """The coded data's location as the manifest records it: relative to the project root when inside it
+    (so ``data/raw/example`` and its absolute form are the same input), else the absolute path."""
+    p = Path(path).resolve()
+    try:
+        return p.relative_to(paths().root.resolve()).as_posix()
+    except ValueError:
+        return str(p)
+
+
 def build_manifest(path: Path, result, derived, cfg, income_path: str | None) -> dict:
     from .synth import is_synthetic
 
@@ -119,6 +129,7 @@ def build_manifest(path: Path, result, derived, cfg, income_path: str | None) ->
         "codebook_version": load_codebook().version,
         "code_version": __version__,
         "study_config": Path(cfg.source).name,
+        "input_path": input_path_label(path),
         "inputs": input_hashes(path),
         "income_lookup": (Path(income_path).name if income_path else None),
         "rows": {t: {"input": result.input_rows[t], "valid": len(result.valid[t]),
@@ -126,9 +137,62 @@ def build_manifest(path: Path, result, derived, cfg, income_path: str | None) ->
     }
 
 
-def run_derive(path: Path, out: Path, config_path: str | None, income_path: str | None):
+class DerivedFolderInUse(Exception):
+    """The derived folder holds data made from other inputs, or files of unknown origin: not overwritten
+    without --force."""
+
+
+# files a derived folder may hold without being anyone's work
+_NOT_WORK = {"README.md"}
+
+
+def _describe_inputs(label: str | None, hashes: dict) -> str:
+    files = ", ".join(f"{name} sha256 {h[:12]}" for name, h in sorted(hashes.items())) or "no input files"
+    return f"{label or 'an unrecorded path'} ({files})"
+
+
+def check_derived_folder(out: Path, path: Path, *, force: bool = False, option: str = "--out") -> None:
+    """Refuse to overwrite a derived folder made from other inputs (its manifest.json names other input
+    files or another input path) or holding files without a manifest, unless ``force``. An absent or empty
+    folder, or one made from the same inputs (a rerun gives the same bytes), is fine.
+    ``option`` is the command-line option that chooses another folder (named in the message)."""
+    out = Path(out)
+    if force or not out.is_dir():
+        return
+    todo = (f"To keep it, derive into another folder ({option} DIR) or move it away; to replace it, run again "
+            "with --force.")
+    manifest = out / "manifest.json"
+    if not manifest.is_file():
+        files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
+                       if p.is_file() and p.name not in _NOT_WORK and not p.name.startswith("."))
+        if not files:
+            return
+        shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+        raise DerivedFolderInUse(
+            f"{out} already holds files ({shown}) but no manifest.json, so what they were made from is not "
+            f"known; they may be someone's work and this run would overwrite them. {todo}")
+    try:
+        old = json.loads(manifest.read_text(encoding="utf-8"))
+        old_inputs, old_path = dict(old["inputs"]), old.get("input_path")
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise DerivedFolderInUse(
+            f"{manifest} cannot be read, so what {out} was made from is not known; this run would overwrite "
+            f"it. {todo}") from None
+    inputs, label = input_hashes(path), input_path_label(path)
+    if old_inputs == inputs and (old_path is None or old_path == label):
+        return
+    raise DerivedFolderInUse(
+        f"{out} holds derived data made from other inputs: {_describe_inputs(old_path, old_inputs)}; this run "
+        f"reads {_describe_inputs(label, inputs)}. Deriving would overwrite it. {todo}")
+
+
+def run_derive(path: Path, out: Path, config_path: str | None, income_path: str | None, *, force: bool = False,
+               option: str = "--out"):
+    """Validate and derive ``path`` into ``out`` (refused, before anything is written, when ``out`` holds
+    derived data from other inputs: see :func:`check_derived_folder`)."""
     from .derive import derive
 
+    check_derived_folder(out, path, force=force, option=option)
     result, cfg = _validate(path, config_path)
     lookup = _read_income_lookup(income_path)
     derived = derive(result.valid, load_codebook(), cfg, lookup)
@@ -139,7 +203,11 @@ def run_derive(path: Path, out: Path, config_path: str | None, income_path: str 
 
 def cmd_derive(args) -> int:
     path, out = Path(args.path), Path(args.out)
-    result, derived = run_derive(path, out, args.config, args.income_lookup)
+    try:
+        result, derived = run_derive(path, out, args.config, args.income_lookup, force=args.force)
+    except DerivedFolderInUse as exc:
+        _err(f"error: {exc}")
+        return EXIT_UNUSABLE
     _say(f"Validated {path}:")
     _say(result.summary(max_listed=args.max_listed))
     if not args.income_lookup:
@@ -177,20 +245,31 @@ def cmd_synth(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .report import run_report
+    from .report import ReportInterrupted, run_report
 
     out = Path(args.out) if args.out else paths().reports
     _say(f"Meeting pack from {args.path} into {out}/<run date>/")
-    res = run_report(Path(args.path), out, config_path=args.config,
-                     sfpd_dir=Path(args.sfpd_dir) if args.sfpd_dir else None, frame_path=args.frame,
-                     run_date=args.run_date, notebooks=not args.no_notebooks, n_boot=args.n_boot, progress=_say)
+    try:
+        res = run_report(Path(args.path), out, config_path=args.config,
+                         sfpd_dir=Path(args.sfpd_dir) if args.sfpd_dir else None,
+                         derived_dir=Path(args.derived) if args.derived else None, frame_path=args.frame,
+                         run_date=args.run_date, notebooks=not args.no_notebooks, n_boot=args.n_boot,
+                         force=args.force, progress=_say)
+    except DerivedFolderInUse as exc:
+        _err(f"error: {exc}")
+        return EXIT_UNUSABLE
+    except ReportInterrupted as exc:
+        _err(f"error: the report was stopped ({exc.name}) before it finished; {exc.where}")
+        return 128 + exc.signum
     _say("Time by stage:")
     _say(res.breakdown())
     for note in res.notes:
         _say(f"note: {note}")
     if res.synthetic:
         _say("NOTE: SYNTHETIC DATA. The pack says so on every page and chart.")
-    _say(f"Open {res.folder / 'meeting_pack.html'} or {res.folder / 'meeting_pack.pdf'}")
+    _say(f"Open {res.folder / 'shared' / 'meeting_pack.html'} or {res.folder / 'shared' / 'meeting_pack.pdf'}")
+    _say(f"To share: send {res.folder / 'shared'} (zip that folder only). Never send {res.folder / 'analyst'}: "
+         "it holds unsuppressed tables.")
     return res.exit_code
 
 
@@ -286,6 +365,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("path", help="folder of CSV files or .xlsx workbook")
     d.add_argument("--out", default=str(paths().derived), help="output folder (default data/derived)")
     d.add_argument("--income-lookup", help="ACS median household income by ZIP (table B19013 CSV)")
+    d.add_argument("--force", action="store_true",
+                   help="overwrite OUT even when its manifest.json says it was made from other inputs, or it "
+                   "holds files without a manifest")
     common(d)
     d.set_defaults(func=cmd_derive)
 
@@ -303,9 +385,15 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="the main job: the whole pipeline and the meeting pack",
                        description="Validate and derive PATH (default: the bundled synthetic example), then "
                        "reliability, the before/after tables, the public record, the charts, the meeting pack "
-                       "(HTML and PDF) and the four notebooks, into OUT/<run date>/.")
+                       "(HTML and PDF) and the four notebooks, into OUT/<run date>/: shared/ is the folder to "
+                       "send, analyst/ (unsuppressed tables, executed notebooks) is never sent. The run is written "
+                       "to a temporary folder and moved into place only when every stage succeeded.")
     r.add_argument("path", nargs="?", default=str(paths().example), help="coded data (default data/raw/example)")
     r.add_argument("--out", help="reports folder (default reports/)")
+    r.add_argument("--derived", help="folder for the derived data and row-level validation outputs "
+                   "(default data/derived)")
+    r.add_argument("--force", action="store_true",
+                   help="overwrite the derived folder even when it was made from other inputs")
     r.add_argument("--sfpd-dir", help="folder of the public SFPD files (default ../shared/data/sfpd)")
     r.add_argument("--frame", help="sampling frame CSV (year, reports): weight the tables to it")
     r.add_argument("--run-date", type=folder_name, help="name of the run folder (default: today, YYYY-MM-DD)")

@@ -140,3 +140,15 @@ class Paths:
 
 def paths() -> Paths:
     return Paths(project_root())
+
+
+def shown_path(path: str | os.PathLike, root: str | os.PathLike | None = None) -> str:
+    """How a local path is written into an output file: relative to the project root when it lies inside it,
+    otherwise just its name. No report file records an absolute local path (a user's home, a temporary
+    folder, the checkout's location)."""
+    p = Path(path).resolve()
+    base = Path(root).resolve() if root is not None else project_root().resolve()
+    try:
+        return p.relative_to(base).as_posix() or "."
+    except ValueError:
+        return p.name

@@ -5,13 +5,18 @@ codebook as a pandera schema per table and run lazily, so all failures come back
 columns or tables (skip logic, blank cells, date vs year, duplicate keys, links between tables) follow.
 A row with any error is rejected with its reasons; the rest are valid. Input rows = valid + rejected, always.
 Rows that depend on a rejected row (the people on a rejected report, the charges of a rejected person) are
-rejected too, with the reason, so no valid row points at nothing.
+rejected too, with the reason, so no valid row points at nothing. Rows the loader could not read cleanly (a
+stray quote, a line break in a cell, cells under no header, a formula with no saved value) are rejected with
+the loader's reason. Whatever passes is safe for ``derive``: whole numbers are ASCII digits within their
+range, dates are real calendar dates in ASCII digits, codes are the codebook's.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -34,8 +39,38 @@ from .normalise import accepted_spellings, map_distinct, normalise_column
 from .problems import problem, problems_frame
 
 REASONS = "_reasons"
-_WHOLE = re.compile(r"^[+-]?\d+$")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_WHOLE = re.compile(r"^[+-]?[0-9]+$")  # ASCII digits only: \d and int() accept other scripts
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_MAX_DIGITS = 18  # a whole number with more significant digits is outside every range (and int64)
+
+
+def whole_number(v: str) -> int | None:
+    """The value of an ASCII whole number that fits in 64 bits, else None."""
+    if not _WHOLE.match(v) or len(v.lstrip("+-").lstrip("0")) > _MAX_DIGITS:
+        return None
+    return int(v)
+
+
+def real_date(v: str) -> bool:
+    """True for YYYY-MM-DD in ASCII digits naming a day that exists (not 2009-02-30)."""
+    if not _ISO_DATE.match(v):
+        return False
+    try:
+        dt.date.fromisoformat(v)
+    except ValueError:
+        return False
+    return True
+
+
+def lookalike_hint(v: str) -> str:
+    """A sentence naming the first character of ``v`` that is not plain ASCII (a Cyrillic 'а', a full-width
+    digit, a non-breaking space), or '' when there is none."""
+    ch = next((c for c in v if not c.isascii()), None)
+    if ch is None:
+        return ""
+    name = unicodedata.name(ch, f"U+{ord(ch):04X}")
+    return (f" It contains '{ch}' ({name}, U+{ord(ch):04X}), which is not a plain letter, digit or space although "
+            "it may look like one: retype the value.")
 
 
 @dataclass(frozen=True)
@@ -183,7 +218,7 @@ def column_rules(var: Variable, cb: Codebook, cfg: StudyConfig) -> list[Rule]:
                 "unknown_code",
                 _per_value(lambda v: v == "" or v in var.code_values or is_missing_code(v)),
                 lambda v: f"'{v}' is not a code for {var.name}. Allowed: {_codes_text(var, cb)}."
-                + _suggest(v, choices),
+                + (lookalike_hint(v) or _suggest(v, choices)),
             )
         )
         rules.append(missing_rule())
@@ -196,7 +231,7 @@ def column_rules(var: Variable, cb: Codebook, cfg: StudyConfig) -> list[Rule]:
 
         def unknown_msg(v: str) -> str:
             bad = [t for t in tokens(v) if t not in known]
-            hint = "".join(_suggest(b, list(var.code_values)) for b in bad[:2])
+            hint = lookalike_hint(v) or "".join(_suggest(b, list(var.code_values)) for b in bad[:2])
             return (
                 f"{', '.join(repr(b) for b in bad)} {'is' if len(bad) == 1 else 'are'} not a code for {var.name}. "
                 f"Allowed: {_codes_text(var, cb)}; separate several codes with '{sep}'." + hint
@@ -232,8 +267,10 @@ def column_rules(var: Variable, cb: Codebook, cfg: StudyConfig) -> list[Rule]:
             Rule(
                 "not_a_whole_number",
                 _per_value(lambda v: v == "" or is_missing_code(v) or bool(_WHOLE.match(v))),
-                lambda v: f"'{v}' is not a whole number; {var.name} needs a whole number"
-                + (f" or {', '.join(var.missing)}." if var.missing else "."),
+                lambda v: f"'{_short(v)}' is not a whole number; {var.name} needs a whole number"
+                + (f" or {', '.join(var.missing)}." if var.missing else ".")
+                + (lookalike_hint(v) or (" Write it with the digits 0-9 only." if any(c.isdigit() for c in v)
+                                         and not v.isascii() else "")),
             )
         )
         rules.append(missing_rule())
@@ -242,8 +279,8 @@ def column_rules(var: Variable, cb: Codebook, cfg: StudyConfig) -> list[Rule]:
             rules.append(
                 Rule(
                     "outside_sampled_years",
-                    _per_value(lambda v: not _WHOLE.match(v) or is_missing_code(v) or int(v) in years),
-                    lambda v: f"{v} is not a sampled year; {var.name} must be one of "
+                    _per_value(lambda v: not _WHOLE.match(v) or is_missing_code(v) or whole_number(v) in years),
+                    lambda v: f"{_short(v)} is not a sampled year; {var.name} must be one of "
                     f"{', '.join(map(str, years))} (study configuration).",
                 )
             )
@@ -252,8 +289,9 @@ def column_rules(var: Variable, cb: Codebook, cfg: StudyConfig) -> list[Rule]:
             rules.append(
                 Rule(
                     "out_of_range",
-                    _per_value(lambda v: not _WHOLE.match(v) or is_missing_code(v) or lo <= int(v) <= hi),
-                    lambda v: f"{v} is outside the allowed range {lo}-{hi} for {var.name}; check the report"
+                    _per_value(lambda v: not _WHOLE.match(v) or is_missing_code(v)
+                               or (whole_number(v) is not None and lo <= whole_number(v) <= hi)),
+                    lambda v: f"{_short(v)} is outside the allowed range {lo}-{hi} for {var.name}; check the report"
                     + (", or use -8 if it is not documented." if "-8" in var.missing else "."),
                 )
             )
@@ -262,15 +300,15 @@ def column_rules(var: Variable, cb: Codebook, cfg: StudyConfig) -> list[Rule]:
         rules.append(
             Rule(
                 "bad_date",
-                _per_value(lambda v: v == "" or is_missing_code(v) or bool(_ISO_DATE.match(v))),
-                lambda v: f"'{v}' is not a date; write YYYY-MM-DD (or M/D/YYYY, or a date cell).",
+                _per_value(lambda v: v == "" or is_missing_code(v) or real_date(v)),
+                _bad_date_message,
             )
         )
         rules.append(missing_rule())
         rules.append(
             Rule(
                 "date_outside_sampled_years",
-                _per_value(lambda v: not _ISO_DATE.match(v) or int(v[:4]) in years),
+                _per_value(lambda v: not real_date(v) or int(v[:4]) in years),
                 lambda v: f"{v} is outside the sampled years ({', '.join(map(str, years))}); check the date "
                 "and the report year.",
             )
@@ -282,7 +320,8 @@ def column_rules(var: Variable, cb: Codebook, cfg: StudyConfig) -> list[Rule]:
                 Rule(
                     "bad_format",
                     _per_value(lambda v: v == "" or is_missing_code(v) or bool(pat.match(v))),
-                    lambda v: f"'{v}' does not have the form {var.name} needs ({_pattern_hint(var)}).",
+                    lambda v: f"'{_short(v)}' does not have the form {var.name} needs ({_pattern_hint(var)})."
+                    + lookalike_hint(v),
                 )
             )
         rules.append(missing_rule())
@@ -298,6 +337,19 @@ def column_rules(var: Variable, cb: Codebook, cfg: StudyConfig) -> list[Rule]:
             )
         )
     return rules
+
+
+def _short(v: str, limit: int = 40) -> str:
+    return v if len(v) <= limit else v[: limit - 3] + "..."
+
+
+def _bad_date_message(v: str) -> str:
+    if _ISO_DATE.match(v):
+        return f"'{v}' is not a real date (there is no such day); check the date on the report."
+    if any(c.isdigit() for c in v) and not v.isascii():
+        return (f"'{_short(v)}' is written with characters that look like digits but are not the plain digits 0-9 "
+                "(full-width or another script); retype the date as YYYY-MM-DD.")
+    return f"'{_short(v)}' is not a date; write YYYY-MM-DD (or M/D/YYYY, or a date cell)." + lookalike_hint(v)
 
 
 def _pattern_hint(var: Variable) -> str:
@@ -321,20 +373,16 @@ def table_schema(table: str, cb: Codebook | None = None, cfg: StudyConfig | None
 
 
 def _run_column_rules(table: str, df: pd.DataFrame, cb: Codebook, cfg: StudyConfig) -> list[tuple[int, str, str, str]]:
-    """(index, variable, rule, message) for every failing cell."""
-    schema = table_schema(table, cb, cfg)
-    rules = {(v.name, r.name): r for v in cb.table(table).variables for r in column_rules(v, cb, cfg)}
-    try:
-        schema.validate(df, lazy=True)
-        return []
-    except SchemaErrors as exc:
-        fc = exc.failure_cases
+    """(index, variable, rule, message) for every failing cell: the checks of :func:`table_schema`, evaluated
+    directly (the same :class:`Rule` objects; pandera's per-call overhead is most of a small table's time)."""
     out = []
-    for col, check, value, idx in zip(fc["column"], fc["check"], fc["failure_case"], fc["index"]):
-        rule = rules.get((col, check))
-        if rule is None or pd.isna(idx):  # pragma: no cover - a schema-level failure would be a bug
-            raise RuntimeError(f"unexpected schema failure in {table}.{col}: {check} ({value})")
-        out.append((int(idx), col, rule.name, rule.message(str(value))))
+    for var in cb.table(table).variables:
+        col = df[var.name]
+        for rule in column_rules(var, cb, cfg):
+            ok = rule.test(col).to_numpy(dtype=bool)
+            if not ok.all():
+                for idx, value in zip(col.index[~ok], col.to_numpy()[~ok]):
+                    out.append((int(idx), var.name, rule.name, rule.message(str(value))))
     return out
 
 
@@ -423,7 +471,12 @@ def validate_tables(
             bad.setdefault(v, set()).add(i)
         df, skip = _skip_logic(name, df, frame, cb, bad)
         found += skip
-        for i in df.index[df[ROW].isin(rt.too_wide_rows)]:
+        index_of_row = dict(zip(df[ROW], df.index))
+        for p in rt.row_problems:
+            if p["row"] in index_of_row:
+                found.append((index_of_row[p["row"]], p["variable"], p["rule"], p["message"], p["value"]))
+        located = {p["row"] for p in rt.row_problems}
+        for i in df.index[df[ROW].isin([r for r in rt.too_wide_rows if r not in located])]:
             found.append((i, "", "too_many_cells", "the row has a value in a column with no header (more cells "
                           "than the header has names); move it into the right column or delete it."))
         key = cb.table(name).key
@@ -434,8 +487,8 @@ def validate_tables(
 
     # incident date must fall in the report year
     inc = canon["incidents"]
-    iso = inc["incident_date"].str.match(r"^\d{4}-\d{2}-\d{2}$")
-    yr = inc["report_year"].str.match(r"^\d+$")
+    iso = inc["incident_date"].map(real_date).astype(bool)
+    yr = inc["report_year"].str.match(r"^[0-9]+$")
     in_years = inc["incident_date"].str[:4].isin([str(y) for y in cfg.sampled_years])
     mismatch = iso & yr & in_years & (inc["incident_date"].str[:4] != inc["report_year"])
     for i in inc.index[mismatch]:
@@ -494,9 +547,10 @@ def validate_tables(
         input_rows[name] = len(frame)
         sources[name] = {"file": rt.file, "sheet": rt.sheet, "blank_rows": rt.blank_rows}
         order = {v.name: k for k, v in enumerate(cb.table(name).variables)}
-        found = sorted(cells[name], key=lambda t: (frame.at[t[0], ROW], order.get(t[1], -1), t[2]))
+        found = sorted(cells[name], key=lambda t: (frame.at[t[0], ROW], order.get(t[1], -1 if not t[1] else len(order)),
+                                                   t[2]))
         reasons: dict[int, list[str]] = {}
-        for i, var, rule, msg in found:
+        for i, var, rule, msg, *given in found:
             reasons.setdefault(i, []).append(f"{var}: {msg}" if var else msg)
             records.append(
                 problem(
@@ -509,7 +563,7 @@ def validate_tables(
                     report_id=str(frame.at[i, "report_id"]).strip(),
                     person_code=str(frame.at[i, "person_code"]).strip() if "person_code" in frame else "",
                     variable=var,
-                    value=str(frame.at[i, var]) if var else "",
+                    value=given[0] if given else str(frame.at[i, var]) if var in frame.columns else "",
                 )
             )
         bad_idx = sorted(reasons)
@@ -517,6 +571,7 @@ def validate_tables(
         rej[REASONS] = [" | ".join(reasons[i]) for i in bad_idx]
         rejected[name] = rej.reset_index(drop=True)
         valid[name] = df.drop(index=bad_idx).reset_index(drop=True)
+        records.extend(rt.notes)
         for col in rt.ignored_columns:
             records.append(
                 problem(

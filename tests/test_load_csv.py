@@ -352,3 +352,38 @@ def test_windows_and_old_mac_line_endings(frames, tmp_path, ending):
     r = validate_tables(load_coded_tables(folder))
     assert r.exit_code == 0
     assert r.accounting()["valid_rows"].tolist() == [len(frames[t]) for t in ("incidents", "persons", "charges")]
+
+
+def test_a_row_with_many_cells_past_the_header_is_one_problem(frames, tmp_path):
+    folder = write_folder(frames, tmp_path / "d")
+    lines = lines_of(folder, "charges")
+    lines[1] = lines[1] + ",x" * 500
+    put_lines(folder, "charges", lines)
+    r = validate_tables(load_coded_tables(folder))
+    [p] = r.errors.to_dict("records")
+    assert (p["row"], p["variable"], p["rule"]) == (2, "column 4 (D)", "too_many_cells")
+    assert p["message"] == ("there is a value ('x') in column 4 (D), which has no header (and 499 more cell(s) after "
+                            "it): the row has more cells than the header has names. Move it into the right column or "
+                            "delete it.")
+
+
+def test_a_file_of_separators_only_has_no_header(frames, tmp_path):
+    folder = write_folder(frames, tmp_path / "d")
+    (folder / "persons.csv").write_text(",,,\n;;\n")
+    assert unusable(folder) == [("not_a_table", f"{folder}/persons.csv: the file has no header row (it holds only "
+                                 "separators and blank lines)")]
+
+
+def test_a_huge_quoted_cell_is_a_problem_not_a_crash(frames, tmp_path):
+    """Cells past the csv module's field size limit (128 KiB) are read, not a csv.Error."""
+    folder = write_folder(frames, tmp_path / "d")
+    lines = lines_of(folder, "charges")
+    lines[1] = lines[1] + ',"' + "x" * 200_000 + '"'
+    put_lines(folder, "charges", lines)
+    inc = lines_of(folder, "incidents")
+    inc[0] = inc[0] + ',"' + "y" * 200_000 + '"'
+    put_lines(folder, "incidents", inc)
+    r = validate_tables(load_coded_tables(folder))
+    assert r.input_rows == {t: len(df) for t, df in frames.items()}
+    assert errs(r) == [("charges", 2, "column 4 (D)", "stray_quote"), ("charges", 2, "column 4 (D)", "too_many_cells")]
+    assert r.problems[r.problems["severity"] == "warning"]["rule"].tolist() == ["unknown_column"]

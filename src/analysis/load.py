@@ -129,7 +129,8 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     """Text of a file and the encoding it was read as: UTF-8 (with or without BOM), UTF-16 (with BOM, or plain
     ASCII text without one), else Windows-1252 (how Excel on Windows saves 'CSV'). Raises ValueError, in words
     for a coder, for UTF-32 and for binary data."""
-    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")) or _looks_utf32(data):
+    nul = b"\x00" in data[:4000]
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")) or (nul and _looks_utf32(data)):
         raise ValueError(f"the file is saved as UTF-32 text, which this program does not read; open it and {SAVE_AS_CSV}")
     if data.startswith(b"\xef\xbb\xbf"):
         try:
@@ -143,7 +144,7 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
             raise ValueError(f"the file starts like UTF-16 text but is damaged; open it and {SAVE_AS_CSV}") from None
         if "\x00" not in text:
             return text, "UTF-16"
-    else:
+    elif nul:
         enc = _utf16_without_bom(data)
         if enc:
             return data.decode(enc), "UTF-16"
@@ -195,9 +196,7 @@ def decode_text(data: bytes) -> str:
 
 
 def _split_line(line: str, delim: str) -> list[str]:
-    if '"' not in line:
-        return line.split(delim)
-    return next(csv.reader([line], delimiter=delim), [""])
+    return line.split(delim) if '"' not in line else _lenient(line, delim)
 
 
 def _detect_delimiter(header_line: str, expected: list[str]) -> str:
@@ -281,8 +280,10 @@ def _quote_record(lineno: int, line: str, delim: str, width: int, unclosed: bool
 
 def _parse_lines(lines: list[str], first: int, delim: str, width: int) -> list[_Record]:
     """Records of ``lines`` (line ``first`` onwards): one per line, except a quoted cell that holds a line break
-    and closes cleanly (it becomes one record, with a problem). A quote that would swallow the lines after it is
-    a problem of its own line only."""
+    and closes cleanly in a record of the header's width (it becomes one record, with a problem). A quote that
+    would swallow the lines after it is a problem of its own line only. A quoted cell holding both a line break
+    and the separator is read line by line (each line rejected with the reason): no coded value holds both,
+    but two stray quotes on two rows do."""
     records: list[_Record] = []
     i, n = 0, len(lines)
     while i < n:
@@ -305,15 +306,17 @@ def _parse_lines(lines: list[str], first: int, delim: str, width: int) -> list[_
             j += 1
         if not inside:  # the quoted cell closes on line j - 1: a line break inside a cell, or two stray quotes?
             parsed = _strict("\n".join(lines[i:j]), delim)
-            if parsed is not None and len(parsed) == 1:
-                cells = parsed[0]
-                whole_rows = sum(len(_lenient(x, delim)) >= width for x in lines[i:j])
-                if len(cells) >= width and not any(cells[width:]) and whole_rows <= 1:
-                    issues = [(k, "line_break_in_cell", LINE_BREAK.format(col="{col}", first=lineno, last=first + j - 1))
-                              for k, c in enumerate(cells) if "\n" in c]
-                    records.append(_Record(lineno, cells, issues))
-                    i = j
-                    continue
+            cells = parsed[0] if parsed is not None and len(parsed) == 1 else None
+            # One record only if it has the header's cells and no cell holding a line break also holds the
+            # separator. Two stray quotes that pair up always enclose a separator (they sit in cells of two
+            # rows), or, when they enclose none, give a record of 2 x width - 1 cells.
+            if cells is not None and len(cells) >= width and not any(cells[width:]) \
+                    and not any("\n" in c and delim in c for c in cells):
+                issues = [(k, "line_break_in_cell", LINE_BREAK.format(col="{col}", first=lineno, last=first + j - 1))
+                          for k, c in enumerate(cells) if "\n" in c]
+                records.append(_Record(lineno, cells, issues))
+                i = j
+                continue
         records.append(_quote_record(lineno, line, delim, width, unclosed=True))
         i += 1
     return records
@@ -339,7 +342,9 @@ def _read_csv_records(data: bytes, expected: list[str]) -> tuple[list[_Record], 
     if encoding != "UTF-8":
         notes.append(("encoding", f"the file is saved as {encoding} text, not UTF-8; it was read as {encoding}. "
                       f"Check that accented letters look right, and next time {SAVE_AS_CSV}."))
-    h = next(k for k, x in enumerate(lines) if x.strip(" \t,;"))
+    h = next((k for k, x in enumerate(lines) if x.strip(" \t,;")), None)
+    if h is None:
+        raise ValueError("the file has no header row (it holds only separators and blank lines)")
     delim = _detect_delimiter(lines[h], expected)
     if delim != ",":
         notes.append(("delimiter", f"the cells are separated by {DELIMITERS[delim]} ('{delim}' rather than ','); "
@@ -542,6 +547,7 @@ def _records_to_table(
     kinds = {v.name: v.type for v in codebook.table(name).variables}
     pos = {h: k for k, h in enumerate(header) if h in expected}
     col_kind = [kinds.get(h, "") for h in header]
+    last_coded = max(pos.values())  # a row must reach the last codebook column
 
     def colname(k: int) -> str:
         return header[k] if k < width and header[k] else column_label(k)
@@ -580,23 +586,24 @@ def _records_to_table(
                     f"this cell holds a formula ({_show(v, 60)}) with no saved value, so what it shows cannot be "
                     "read. Open the workbook in Excel or LibreOffice, recalculate and save it, or type the value.",
                     str(v))
-        for k, c in enumerate(cells):
-            if c == "" or (k < width and header[k]):
-                continue
-            if k < width:
-                add(k, "no_header", f"there is a value ('{_show(c)}') in {column_label(k)}, whose header cell is "
-                    "empty. Write the column's codebook name in the header, or move the value into the right "
-                    "column.", c)
-            else:
-                add(k, "too_many_cells", f"there is a value ('{_show(c)}') in {column_label(k)}, which has no "
-                    "header: the row has more cells than the header has names. Move it into the right column or "
-                    "delete it.", c)
-        if short_rows and len(rec.cells) < width and not rec.issues:
-            k = len(rec.cells)
+        for k in range(min(width, len(cells))):
+            if cells[k] != "" and not header[k]:
+                add(k, "no_header", f"there is a value ('{_show(cells[k])}') in {column_label(k)}, whose header cell "
+                    "is empty. Write the column's codebook name in the header, or move the value into the right "
+                    "column.", cells[k])
+        extra = [k for k in range(width, len(cells)) if cells[k] != ""]
+        if extra:
+            k = extra[0]
+            more = f" (and {len(extra) - 1} more cell(s) after it)" if len(extra) > 1 else ""
+            add(k, "too_many_cells", f"there is a value ('{_show(cells[k])}') in {column_label(k)}, which has no "
+                f"header{more}: the row has more cells than the header has names. Move it into the right column or "
+                "delete it.", cells[k])
+        if short_rows and len(rec.cells) <= last_coded and not rec.issues:
+            k = min(p for p in pos.values() if p >= len(rec.cells))
             add(k, "too_few_cells", f"the row has {len(rec.cells)} cells but the header has {width} names, so "
                 f"{header[k]} and the cells after it are missing: a separator is missing or two cells ran "
                 "together, and values may be in the wrong columns. Check the row against the header.", "")
-    frame = pd.DataFrame({h: pd.Series(columns[h], dtype=object) for h in expected})
+    frame = pd.DataFrame(columns, columns=expected, dtype=object)
     frame[ROW] = pd.Series(rows, dtype="int64")
     wide_rows = sorted({p["row"] for p in row_problems if p["rule"] in ("too_many_cells", "no_header")})
     table_notes = [problem(rule, msg, severity="warning", row=header_row if rule == "delimiter" else None, **where)

@@ -78,13 +78,27 @@ def _normalise_multi(s: str, spellings: dict[str, str], order: dict[str, int]) -
 
 def map_distinct(values: pd.Series, fn: Callable[[str], object], dtype=object) -> pd.Series:
     """Apply ``fn`` once per distinct value (coded columns have few) and spread the results back."""
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
-    mapped = np.array([fn(u) for u in uniques], dtype=dtype)
-    return pd.Series(mapped[codes] if len(codes) else np.array([], dtype=dtype), index=values.index, dtype=dtype)
+    cache: dict = {}
+    out = []
+    for v in values.to_numpy(dtype=object):
+        try:
+            r = cache[v]
+        except KeyError:
+            r = cache[v] = fn(v)
+        except TypeError:  # an unhashable cell: no caching
+            r = fn(v)
+        out.append(r)
+    arr = np.empty(len(out), dtype=object)
+    arr[:] = out
+    return pd.Series(arr if dtype is object else arr.astype(dtype), index=values.index, dtype=dtype)
 
 
-def normalise_column(var: Variable, values: pd.Series, cb: Codebook) -> pd.Series:
-    """Canonical text for one column. Unrecognised values are returned as typed (stripped)."""
+def normaliser(var: Variable, cb: Codebook) -> Callable[[object], str]:
+    """The function from one typed cell to its canonical text, for ``var`` (built once per variable)."""
+    key = (id(var), id(cb))
+    hit = _NORMALISERS.get(key)
+    if hit is not None and hit[0] is var and hit[1] is cb:
+        return hit[2]
     if var.type in {"id", "text", "statute"}:
         spell = {k: v for k, v in accepted_spellings(var, cb).items() if v in cb.missing_labels} if var.missing else {}
 
@@ -110,4 +124,31 @@ def normalise_column(var: Variable, values: pd.Series, cb: Codebook) -> pd.Serie
             return _normalise_date("" if u is None or u != u else str(u).strip())
     else:  # pragma: no cover - check_codebook rejects unknown types
         raise ValueError(f"unknown variable type {var.type!r}")
-    return map_distinct(values, fn)
+    if len(_NORMALISERS) > 500:
+        _NORMALISERS.clear()
+    _NORMALISERS[key] = (var, cb, fn)
+    return fn
+
+
+_NORMALISERS: dict[tuple[int, int], tuple[Variable, Codebook, Callable[[object], str]]] = {}
+
+
+def normalise_values(var: Variable, values: list, cb: Codebook) -> list[str]:
+    """Canonical text for a list of cells (each distinct value normalised once)."""
+    fn = normaliser(var, cb)
+    cache: dict = {}
+    out = []
+    for v in values:
+        try:
+            r = cache[v]
+        except KeyError:
+            r = cache[v] = fn(v)
+        except TypeError:  # pragma: no cover - cells are text
+            r = fn(v)
+        out.append(r)
+    return out
+
+
+def normalise_column(var: Variable, values: pd.Series, cb: Codebook) -> pd.Series:
+    """Canonical text for one column. Unrecognised values are returned as typed (stripped)."""
+    return pd.Series(normalise_values(var, values.tolist(), cb), index=values.index, dtype=object)

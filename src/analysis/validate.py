@@ -35,7 +35,7 @@ from .codebook import (
 )
 from .config import StudyConfig, load_study_config
 from .load import ROW, RawTable
-from .normalise import accepted_spellings, map_distinct, normalise_column
+from .normalise import accepted_spellings, map_distinct, normalise_values
 from .problems import problem, problems_frame
 
 REASONS = "_reasons"
@@ -181,6 +181,7 @@ def _per_value(pred: Callable[[str], bool]) -> Callable[[pd.Series], pd.Series]:
     def test(s: pd.Series) -> pd.Series:
         return map_distinct(s, lambda u: bool(pred(u)), dtype=bool)
 
+    test.pred = pred  # the validator calls the predicate itself, once per distinct value
     return test
 
 
@@ -372,17 +373,42 @@ def table_schema(table: str, cb: Codebook | None = None, cfg: StudyConfig | None
 # --- validation ----------------------------------------------------------------------------------------
 
 
+_RULES: dict[tuple[int, int, str], tuple[Codebook, StudyConfig, list[tuple[Variable, list[Rule]]]]] = {}
+
+
+def _table_rules(table: str, cb: Codebook, cfg: StudyConfig) -> list[tuple[Variable, list[Rule]]]:
+    """The column rules of every variable of ``table``, built once per codebook and configuration."""
+    key = (id(cb), id(cfg), table)
+    hit = _RULES.get(key)
+    if hit is None or hit[0] is not cb or hit[1] is not cfg:
+        if len(_RULES) > 30:
+            _RULES.clear()
+        hit = _RULES[key] = (cb, cfg, [(v, column_rules(v, cb, cfg)) for v in cb.table(table).variables])
+    return hit[2]
+
+
 def _run_column_rules(table: str, df: pd.DataFrame, cb: Codebook, cfg: StudyConfig) -> list[tuple[int, str, str, str]]:
     """(index, variable, rule, message) for every failing cell: the checks of :func:`table_schema`, evaluated
-    directly (the same :class:`Rule` objects; pandera's per-call overhead is most of a small table's time)."""
+    directly, once per distinct value (the same :class:`Rule` objects; pandera's per-call overhead would be most
+    of a small table's time). ``test_validate`` checks both find the same cells."""
     out = []
-    for var in cb.table(table).variables:
+    for var, rules in _table_rules(table, cb, cfg):
         col = df[var.name]
-        for rule in column_rules(var, cb, cfg):
-            ok = rule.test(col).to_numpy(dtype=bool)
-            if not ok.all():
-                for idx, value in zip(col.index[~ok], col.to_numpy()[~ok]):
-                    out.append((int(idx), var.name, rule.name, rule.message(str(value))))
+        values = col.tolist()
+        distinct = dict.fromkeys(values)
+        for rule in rules:
+            pred = getattr(rule.test, "pred", None)
+            if pred is not None:
+                bad = {u for u in distinct if not pred(u)}
+                failing = [(i, v) for i, v in zip(col.index, values) if v in bad] if bad else []
+            else:  # pragma: no cover - every rule is built with _per_value
+                ok = rule.test(col).to_numpy(dtype=bool)
+                failing = [(i, v) for i, v, good in zip(col.index, values, ok) if not good]
+            messages: dict[str, str] = {}
+            for i, v in failing:
+                if v not in messages:
+                    messages[v] = rule.message(str(v))
+                out.append((int(i), var.name, rule.name, messages[v]))
     return out
 
 
@@ -391,49 +417,59 @@ def _skip_logic(
 ) -> tuple[pd.DataFrame, list[tuple[int, str, str, str]]]:
     """Judge blanks and -9 against skip logic; blanks in skipped items become -9."""
     out = []
-    df = df.copy()
-    for var in cb.table(table).variables:
-        col = df[var.name]
-        blank = col == ""
+    index = df.index.tolist()
+    n = len(index)
+    variables = cb.table(table).variables
+    vals = {v.name: df[v.name].tolist() for v in variables}
+    filled = set()
+    for var in variables:
+        col = list(vals[var.name])  # as entered (before this variable's blanks are filled)
+        blank = [v == "" for v in col]
+        doc = NOT_DOCUMENTED in var.missing
         if var.show_if:
-            applies = pd.Series(True, index=df.index)
-            parent_bad = pd.Series(False, index=df.index)
+            applies = [True] * n
+            parent_bad = [False] * n
             for cond in var.show_if:
-                parent = df[cond.variable]
+                parent = vals[cond.variable]
+                wanted = set(cond.values)
                 if cb.variable(table, cond.variable).type == "multi":
-                    hit = parent.str.split(cb.separator).map(lambda ts: bool(set(ts) & set(cond.values)))
+                    hit = [bool(set(p.split(cb.separator)) & wanted) for p in parent]
                 else:
-                    hit = parent.isin(cond.values)
-                applies &= hit
-                parent_bad |= df.index.isin(list(bad_cells.get(cond.variable, ())))
+                    hit = [p in wanted for p in parent]
+                bad = bad_cells.get(cond.variable, set())
+                applies = [a and h for a, h in zip(applies, hit)]
+                parent_bad = [pb or i in bad for pb, i in zip(parent_bad, index)]
             conds = " and ".join(c.describe() for c in var.show_if)
-            fill = blank & ~applies & ~parent_bad
-            df.loc[fill, var.name] = NOT_APPLICABLE
-            for i in df.index[blank & applies & ~parent_bad]:
-                out.append(
-                    (i, var.name, "required", f"{var.name} is blank but applies because {conds}: enter a code"
-                     + (", or -8 if the report does not say." if NOT_DOCUMENTED in var.missing else "."))
-                )
-            wrong_na = (col == NOT_APPLICABLE) & applies & ~parent_bad
-            for i in df.index[wrong_na]:
-                out.append(
-                    (i, var.name, "skip_logic", f"{var.name} is -9 (not applicable) but {conds}, so it applies: "
-                     "enter a code" + (", or -8 if the report does not say." if NOT_DOCUMENTED in var.missing else "."))
-                )
-            should_skip = ~applies & ~blank & (col != NOT_APPLICABLE) & ~parent_bad
-            for i in df.index[should_skip]:
-                parents = ", ".join(f"{c.variable} is '{df.at[i, c.variable]}'" for c in var.show_if)
-                out.append(
-                    (i, var.name, "skip_logic", f"{var.name} should be -9 (not applicable) or blank because "
-                     f"{parents} (it applies only when {conds}); remove '{raw.at[i, var.name]}' or correct "
-                     f"{', '.join(c.variable for c in var.show_if)}.")
-                )
+            for r in range(n):
+                if parent_bad[r]:
+                    continue
+                i = index[r]
+                if blank[r]:
+                    if applies[r]:
+                        out.append((i, var.name, "required", f"{var.name} is blank but applies because {conds}: enter "
+                                    "a code" + (", or -8 if the report does not say." if doc else ".")))
+                    else:
+                        vals[var.name][r] = NOT_APPLICABLE
+                        filled.add(var.name)
+                elif col[r] == NOT_APPLICABLE:
+                    if applies[r]:
+                        out.append((i, var.name, "skip_logic", f"{var.name} is -9 (not applicable) but {conds}, so it "
+                                    "applies: enter a code" + (", or -8 if the report does not say." if doc else ".")))
+                elif not applies[r]:
+                    parents = ", ".join(f"{c.variable} is '{vals[c.variable][r]}'" for c in var.show_if)
+                    out.append(
+                        (i, var.name, "skip_logic", f"{var.name} should be -9 (not applicable) or blank because "
+                         f"{parents} (it applies only when {conds}); remove '{raw.at[i, var.name]}' or correct "
+                         f"{', '.join(c.variable for c in var.show_if)}.")
+                    )
         elif var.required:
-            for i in df.index[blank]:
-                out.append(
-                    (i, var.name, "required", f"{var.name} is blank: enter a code"
-                     + (" or -8 if the report does not say." if NOT_DOCUMENTED in var.missing else "."))
-                )
+            for r in range(n):
+                if blank[r]:
+                    out.append((index[r], var.name, "required", f"{var.name} is blank: enter a code"
+                                + (" or -8 if the report does not say." if doc else ".")))
+    df = df.copy()
+    for name in filled:
+        df[name] = pd.Series(vals[name], index=df.index, dtype=object)
     return df, out
 
 
@@ -463,8 +499,12 @@ def validate_tables(
     for name in TABLES:
         rt = raw[name]
         frame = rt.frame
-        df = pd.DataFrame({v.name: normalise_column(v, frame[v.name], cb) for v in cb.table(name).variables})
-        df[ROW] = frame[ROW].to_numpy()
+        columns = {v.name: normalise_values(v, frame[v.name].tolist(), cb) for v in cb.table(name).variables}
+        columns[ROW] = frame[ROW].to_numpy()
+        df = pd.DataFrame(columns, index=frame.index)
+        for v in cb.table(name).variables:
+            if df[v.name].dtype != object:  # an empty table
+                df[v.name] = df[v.name].astype(object)
         found = _run_column_rules(name, df, cb, cfg)
         bad: dict[str, set[int]] = {}
         for i, v, _, _ in found:
@@ -547,7 +587,14 @@ def validate_tables(
         input_rows[name] = len(frame)
         sources[name] = {"file": rt.file, "sheet": rt.sheet, "blank_rows": rt.blank_rows}
         order = {v.name: k for k, v in enumerate(cb.table(name).variables)}
-        found = sorted(cells[name], key=lambda t: (frame.at[t[0], ROW], order.get(t[1], -1 if not t[1] else len(order)),
+        by_index: dict[str, dict] = {}
+
+        def cell(i, col):
+            if col not in by_index:
+                by_index[col] = dict(zip(frame.index, frame[col].tolist()))
+            return by_index[col][i]
+
+        found = sorted(cells[name], key=lambda t: (cell(t[0], ROW), order.get(t[1], -1 if not t[1] else len(order)),
                                                    t[2]))
         reasons: dict[int, list[str]] = {}
         for i, var, rule, msg, *given in found:
@@ -558,12 +605,12 @@ def validate_tables(
                     msg,
                     file=rt.file,
                     sheet=rt.sheet,
-                    row=int(frame.at[i, ROW]),
+                    row=int(cell(i, ROW)),
                     table=name,
-                    report_id=str(frame.at[i, "report_id"]).strip(),
-                    person_code=str(frame.at[i, "person_code"]).strip() if "person_code" in frame else "",
+                    report_id=str(cell(i, "report_id")).strip(),
+                    person_code=str(cell(i, "person_code")).strip() if "person_code" in frame else "",
                     variable=var,
-                    value=given[0] if given else str(frame.at[i, var]) if var in frame.columns else "",
+                    value=given[0] if given else str(cell(i, var)) if var in frame.columns else "",
                 )
             )
         bad_idx = sorted(reasons)

@@ -30,6 +30,7 @@ import pytest
 from analysis.charges import charge_table
 from analysis.codebook import TABLES, load_codebook
 from analysis.config import load_study_config
+from analysis.derive import derive
 from analysis.load import load_coded_tables
 from analysis.problems import UnusableInputError
 from analysis.synth import generate
@@ -237,10 +238,12 @@ def r_ragged(case, rng):
     if not case.rows[t]:
         return
     i = rng.randrange(len(case.rows[t]))
+    if any(m[0] != "quote" for m in case.text_muts[t].get(i, [])):
+        return  # one ragged change per row, so the oracle knows what it did
     what = rng.choice(["extra", "extra_empty", "missing", "merge"])
     case.text_muts[t].setdefault(i, []).append((what,))
-    if what != "extra_empty":
-        case.corrupt(t, i)
+    if what in ("extra", "merge"):
+        case.corrupt(t, i)  # 'missing' is judged in check(): it corrupts only a row that lacks a codebook column
 
 
 def r_blank_rows(case, rng):
@@ -274,8 +277,9 @@ def c_columns(case, rng):
         cols.append("")
         for i, r in enumerate(rows):
             r.append("")
-        if rows:
-            i = rng.randrange(len(rows))
+        plain = [i for i in range(len(rows)) if i not in case.text_muts[t]]
+        if plain:
+            i = rng.choice(plain)
             rows[i][-1] = "stray"
             case.corrupt(t, i)
     elif what == "rename":
@@ -555,6 +559,7 @@ class Tally:
     wrongly_refused: int = 0
     wrongly_accepted: int = 0
     unusable: int = 0
+    derived: int = 0
     failures: list[str] = field(default_factory=list)
 
     def fail(self, what: str) -> None:
@@ -562,7 +567,8 @@ class Tally:
             self.failures.append(what)
 
     def line(self) -> str:
-        return (f"fuzz intake: {self.cases} cases ({self.unusable} unusable as intended), {self.crashes} crashes, "
+        return (f"fuzz intake: {self.cases} cases ({self.unusable} unusable as intended, {self.derived} also "
+                f"derived), {self.crashes} crashes, "
                 f"{self.rows_lost} rows lost, {self.unlocated} unlocated problems, {self.invalid_accepted} invalid "
                 f"accepted, {self.wrongly_refused} wrongly refused, {self.wrongly_accepted} wrongly accepted")
 
@@ -597,7 +603,7 @@ def make_case(k: int, bases, tmp: Path) -> tuple[Case, Path, dict[str, list[int]
     return case, path, starts
 
 
-def check(case: Case, path: Path, starts: dict[str, list[int]], tally: Tally, label: str) -> None:
+def check(case: Case, path: Path, starts: dict[str, list[int]], tally: Tally, label: str, derive_too=False) -> None:
     try:
         r = validate_tables(load_coded_tables(path, CB), CB, CFG)
     except UnusableInputError as exc:
@@ -614,6 +620,10 @@ def check(case: Case, path: Path, starts: dict[str, list[int]], tally: Tally, la
         tally.crashes += 1
         tally.fail(f"{label}: {type(exc).__name__}: {exc}")
         return
+    for t in TABLES:
+        if case.cols[t] and case.cols[t][-1] in VARS[t]:
+            case.corrupted[t] |= {i for i, muts in case.text_muts[t].items() if ("missing",) in muts
+                                  and i < len(case.rows[t])}
     for t, i, j, col in case.links:
         if col in case.cols[t] and max(i, j) < len(case.rows[t]) and (t, i) not in case.formula_rows and (t, j) not in case.formula_rows \
                 and i not in case.text_muts[t] and j not in case.text_muts[t]:
@@ -641,6 +651,13 @@ def check(case: Case, path: Path, starts: dict[str, list[int]], tally: Tally, la
                 if not in_domain(t, name, v):
                     tally.invalid_accepted += 1
                     tally.fail(f"{label}: {t}.{name}: accepted value {v!r} is outside the codebook")
+    if derive_too:  # whatever validate accepts, derive types without a traceback
+        try:
+            derive(r.valid, CB, CFG)
+            tally.derived += 1
+        except Exception as exc:  # noqa: BLE001
+            tally.crashes += 1
+            tally.fail(f"{label}: derive: {type(exc).__name__}: {exc}")
     e = r.errors
     bad = e[(e["file"] == "") | e["row"].isna() | (e["variable"] == "")]
     if len(bad):
@@ -673,12 +690,13 @@ def test_fuzz_intake(tmp_path):
         for c in case.classes:
             short = ":".join(c.split(":")[:2])
             seen[short] = seen.get(short, 0) + 1
-        check(case, path, starts, tally, f"case {k} [{case.kind}: {', '.join(case.classes) or 'plain'}]")
+        check(case, path, starts, tally, f"case {k} [{case.kind}: {', '.join(case.classes) or 'plain'}]",
+              derive_too=k % 50 == 0)
     print("\n" + tally.line())
     assert tally.cases >= min(N_CASES, 1000)
     assert (tally.crashes, tally.rows_lost, tally.unlocated, tally.invalid_accepted, tally.wrongly_refused,
             tally.wrongly_accepted) == (0, 0, 0, 0, 0, 0), "\n".join(tally.failures)
-    assert tally.unusable > 0
+    assert tally.unusable > 0 and tally.derived > 0
     if N_CASES >= 1000:
         assert [c for c in EXPECTED_CLASSES if c not in seen] == []
 

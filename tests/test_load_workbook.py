@@ -236,3 +236,25 @@ def test_password_protected_and_legacy_workbooks(tmp_path):
     assert unusable(other) == [("not_a_table", f"{other}: not a folder of CSV files or a workbook (.xlsx, .xlsm or "
                                 ".ods); give the folder holding incidents.csv, persons.csv and charges.csv, or the "
                                 "workbook")]
+
+
+def test_hidden_rows_of_an_ods_workbook_are_a_warning(frames, tmp_path):
+    ods = tmp_path / "coded.ods"
+    with pd.ExcelWriter(ods, engine="odf") as w:
+        for name, df in frames.items():
+            df.to_excel(w, sheet_name=name, index=False)
+
+    def hide_rows_3_and_4_of_charges(xml: bytes) -> bytes:
+        head, sep, tail = xml.partition(b'<table:table table:name="charges">')
+        parts = tail.split(b"<table:table-row>")
+        for k in (3, 4):  # the third and fourth row elements: spreadsheet rows 3 and 4
+            parts[k] = b'<table:table-row table:visibility="collapse">' + parts[k]
+        return head + sep + b"".join(p if k in (3, 4) else (b"<table:table-row>" + p if k else p)
+                                     for k, p in enumerate(parts))
+
+    rewrite(ods, "content.xml", hide_rows_3_and_4_of_charges)
+    r = validate_tables(load_coded_tables(ods))
+    assert r.exit_code == 0 and r.input_rows["charges"] == len(frames["charges"])
+    [w] = r.problems[r.problems["severity"] == "warning"].to_dict("records")
+    assert (w["sheet"], w["row"], w["rule"]) == ("charges", 3, "hidden_rows")
+    assert w["message"].startswith("row(s) 3-4 of sheet 'charges' are hidden in the workbook;")

@@ -452,10 +452,38 @@ def _read_ods_sheets(path: Path) -> tuple[dict[str, _Sheet], dt.datetime]:
                          "LibreOffice and save it as .xlsx") from None
     except Exception as exc:  # noqa: BLE001
         raise _damaged(exc) from None
+    try:
+        hidden = _ods_hidden_rows(path)
+    except Exception as exc:  # noqa: BLE001
+        raise _damaged(exc) from None
     sheets = {}
     for title, df in book.items():
-        sheets[str(title)] = _Sheet([_Record(k + 1, list(r)) for k, r in enumerate(df.itertuples(index=False, name=None))])
+        sheets[str(title)] = _Sheet([_Record(k + 1, list(r)) for k, r in enumerate(df.itertuples(index=False, name=None))],
+                                    hidden.get(str(title), set()))
     return sheets, dt.datetime(1899, 12, 30)
+
+
+def _ods_hidden_rows(path: Path) -> dict[str, set[int]]:
+    """Row numbers (as LibreOffice shows them) of the hidden or filtered-out rows of each sheet of an .ods file."""
+    from defusedxml.ElementTree import iterparse  # odfpy's own dependency: there whenever .ods can be read
+
+    ns = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+    hidden: dict[str, set[int]] = {}
+    sheet, row, depth = None, 0, 0
+    with zipfile.ZipFile(path) as z, z.open("content.xml") as f:
+        for event, el in iterparse(f, events=("start", "end")):
+            if el.tag == ns + "table":
+                depth += 1 if event == "start" else -1
+                if event == "start" and depth == 1:
+                    sheet, row = el.get(ns + "name", ""), 0
+                    hidden.setdefault(sheet, set())
+            elif el.tag == ns + "table-row" and event == "end" and depth == 1:
+                repeat = int(el.get(ns + "number-rows-repeated", "1"))
+                if el.get(ns + "visibility", "visible") != "visible" and repeat <= 10_000:
+                    hidden[sheet].update(range(row + 1, row + repeat + 1))
+                row += repeat
+                el.clear()
+    return hidden
 
 
 def _serial_date(v: float, epoch: dt.datetime) -> str | None:

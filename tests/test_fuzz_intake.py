@@ -330,7 +330,8 @@ def render_csv(case: Case, t: str, sep: str, ending: str) -> tuple[str, list[int
             if mut[0] == "quote":
                 _, k, where = mut
                 v = cells[k]
-                cells[k] = {"start": '"' + v, "end": v + '"', "middle": v[: len(v) // 2] + '"' + v[len(v) // 2 :]}[where]
+                half = len(v) // 2
+                cells[k] = {"start": '"' + v, "end": v + '"', "middle": v[:half] + '"' + v[half:]}[where]
             elif mut[0] == "extra":
                 cells.append("junk")
             elif mut[0] == "extra_empty":
@@ -543,7 +544,8 @@ def in_domain(t: str, name: str, v: str) -> bool:
     if var.type == "date":
         return bool(re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", v)) and _real(v) and int(v[:4]) in CFG.sampled_years
     if var.type in ("id", "text"):
-        return bool(v) and v.isascii() and v == v.strip() and (not var.pattern or re.fullmatch(var.pattern, v) is not None)
+        return bool(v) and v.isascii() and v == v.strip() and (
+            not var.pattern or re.fullmatch(var.pattern, v) is not None)
     if var.type == "statute":
         return CHARGES.classify(v) is not None
     raise AssertionError(var.type)
@@ -625,8 +627,8 @@ def check(case: Case, path: Path, starts: dict[str, list[int]], tally: Tally, la
             case.corrupted[t] |= {i for i, muts in case.text_muts[t].items() if ("missing",) in muts
                                   and i < len(case.rows[t])}
     for t, i, j, col in case.links:
-        if col in case.cols[t] and max(i, j) < len(case.rows[t]) and (t, i) not in case.formula_rows and (t, j) not in case.formula_rows \
-                and i not in case.text_muts[t] and j not in case.text_muts[t]:
+        untouched = {(t, i), (t, j)}.isdisjoint(case.formula_rows) and not {i, j} & set(case.text_muts[t])
+        if col in case.cols[t] and max(i, j) < len(case.rows[t]) and untouched:
             k = case.cols[t].index(col)
             if case.rows[t][i][k].strip() == case.rows[t][j][k].strip():
                 case.corrupt(t, i)

@@ -154,8 +154,8 @@ def test_hidden_rows_are_validated_with_a_warning(frames, tmp_path):
     assert r.rejected["persons"]["_row"].tolist() == [5]
     [w] = r.problems[r.problems["severity"] == "warning"].to_dict("records")
     assert (w["file"], w["sheet"], w["row"], w["rule"]) == (str(path), "persons", 5, "hidden_rows")
-    assert w["message"] == ("row(s) 5, 8-10 of sheet 'persons' are hidden in the workbook; they were read and validated "
-                            "like the others. Unhide them (select all, right-click a row number, Unhide) to see them.")
+    assert w["message"] == ("row(s) 5, 8-10 of sheet 'persons' are hidden in the workbook; they were read and "
+                            "validated like the others. Unhide them (select all, right-click a row number, Unhide) to see them.")
 
 
 def test_extra_sheets_are_a_warning_but_the_templates_own_sheets_are_not(frames, tmp_path):
@@ -258,3 +258,36 @@ def test_hidden_rows_of_an_ods_workbook_are_a_warning(frames, tmp_path):
     [w] = r.problems[r.problems["severity"] == "warning"].to_dict("records")
     assert (w["sheet"], w["row"], w["rule"]) == ("charges", 3, "hidden_rows")
     assert w["message"].startswith("row(s) 3-4 of sheet 'charges' are hidden in the workbook;")
+
+
+def test_ods_cells_reading_na_are_not_blanks(frames, tmp_path):
+    """pandas would read a typed 'NA' or 'n/a' as a blank cell, and a blank skipped item as -9."""
+    inc = frames["incidents"]
+    i = int(inc.index[inc["condoms_mentioned"] == "no"][0])
+    inc.loc[i, "condoms_confiscated"] = "NA"
+    frames["persons"].loc[0, "age"] = "n/a"
+    ods = tmp_path / "coded.ods"
+    with pd.ExcelWriter(ods, engine="odf") as w:
+        for name, df in frames.items():
+            df.to_excel(w, sheet_name=name, index=False)
+    r = validate_tables(load_coded_tables(ods))
+    got = {(p["table"], p["row"], p["variable"], p["value"], p["rule"]) for p in r.errors.to_dict("records")}
+    assert ("incidents", i + 2, "condoms_confiscated", "NA", "skip_logic") in got
+    assert ("persons", 2, "age", "n/a", "not_a_whole_number") in got
+
+
+def test_a_formula_whose_saved_result_is_empty_text_is_a_blank(frames, tmp_path):
+    inc = frames["incidents"]
+    i = int(inc.index[inc["condoms_mentioned"] == "no"][0])
+    col = inc.columns.get_loc("condoms_confiscated") + 1
+    path = build(frames, tmp_path / "coded.xlsx",
+                 edit=lambda wb: wb["incidents"].cell(row=i + 2, column=col, value='=IF(1=1,"","yes")'))
+    from openpyxl.utils import get_column_letter
+
+    ref = f"{get_column_letter(col)}{i + 2}".encode()
+    rewrite(path, sheet_member(path, "incidents"),
+            lambda x: re.sub(rb'<c r="' + ref + rb'"([^>]*)><f>(.*?)</f><v ?/>',
+                             rb'<c r="' + ref + rb'" t="str"><f>\2</f><v></v>', x))
+    r = validate_tables(load_coded_tables(path))
+    assert r.exit_code == 0
+    assert r.valid["incidents"].loc[i, "condoms_confiscated"] == "-9"

@@ -131,7 +131,8 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     for a coder, for UTF-32 and for binary data."""
     nul = b"\x00" in data[:4000]
     if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")) or (nul and _looks_utf32(data)):
-        raise ValueError(f"the file is saved as UTF-32 text, which this program does not read; open it and {SAVE_AS_CSV}")
+        raise ValueError("the file is saved as UTF-32 text, which this program does not read; open it and "
+                         + SAVE_AS_CSV)
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return data[3:].decode("utf-8"), "UTF-8"
@@ -411,13 +412,15 @@ def _read_xlsx_sheets(path: Path) -> tuple[dict[str, _Sheet], dt.datetime]:
     The stored sheet dimension is never trusted: every row in the sheet's XML is read. A formula cell is read
     as its saved value; one with no saved value becomes :class:`NoSavedValue`."""
     import openpyxl
-    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+    from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
 
     class Parser(WorkSheetParser):
         def parse_cell(self, element):
             cell = super().parse_cell(element)
             if cell["value"] is None and element.find(FORMULA_TAG) is not None:
-                cell["value"] = NoSavedValue("=" + (element.findtext(FORMULA_TAG) or ""))
+                # a text result saved as '' (t="str" with a <v>) is a blank; no saved result at all is a problem
+                if not (element.get("t") == "str" and element.find(VALUE_TAG) is not None):
+                    cell["value"] = NoSavedValue("=" + (element.findtext(FORMULA_TAG) or ""))
             return cell
 
     try:
@@ -446,7 +449,8 @@ def _read_xlsx_sheets(path: Path) -> tuple[dict[str, _Sheet], dt.datetime]:
 
 def _read_ods_sheets(path: Path) -> tuple[dict[str, _Sheet], dt.datetime]:
     try:
-        book = pd.read_excel(path, sheet_name=None, header=None, engine="odf", dtype=object)
+        # na_filter=False: a cell reading 'NA', 'n/a' or 'null' is what the coder typed, not a blank
+        book = pd.read_excel(path, sheet_name=None, header=None, engine="odf", dtype=object, na_filter=False)
     except ImportError:
         raise ValueError("reading an .ods workbook needs the odfpy package (pip install odfpy); or open it in "
                          "LibreOffice and save it as .xlsx") from None
@@ -458,8 +462,8 @@ def _read_ods_sheets(path: Path) -> tuple[dict[str, _Sheet], dt.datetime]:
         raise _damaged(exc) from None
     sheets = {}
     for title, df in book.items():
-        sheets[str(title)] = _Sheet([_Record(k + 1, list(r)) for k, r in enumerate(df.itertuples(index=False, name=None))],
-                                    hidden.get(str(title), set()))
+        rows = [_Record(k + 1, list(r)) for k, r in enumerate(df.itertuples(index=False, name=None))]
+        sheets[str(title)] = _Sheet(rows, hidden.get(str(title), set()))
     return sheets, dt.datetime(1899, 12, 30)
 
 
@@ -511,16 +515,22 @@ def _records_to_table(
     problems: list[dict],
     *,
     short_rows: bool = False,
+    text_cells: bool = False,
     epoch: dt.datetime | None = None,
     hidden_rows: set[int] | None = None,
     notes: list[tuple[str, str]] = (),
 ) -> RawTable | None:
     """The table held in ``records`` (header = first non-blank record), or None after adding the header's
-    problems to ``problems``. ``short_rows``: a row with fewer cells than the header is a problem (CSV)."""
+    problems to ``problems``. ``short_rows``: a row with fewer cells than the header is a problem (CSV).
+    ``text_cells``: every cell is already text (CSV, frames), so none needs converting."""
     where = {"file": file, "sheet": sheet, "table": name}
 
     def blank(r: _Record) -> bool:
-        return not r.issues and all(not isinstance(c, NoSavedValue) and _cell_text(c).strip() == "" for c in r.cells)
+        if r.issues:
+            return False
+        if text_cells:
+            return not any(c.strip() for c in r.cells)
+        return all(not isinstance(c, NoSavedValue) and _cell_text(c).strip() == "" for c in r.cells)
 
     start = next((k for k, r in enumerate(records) if not blank(r)), None)
     if start is None:
@@ -589,6 +599,8 @@ def _records_to_table(
         return _cell_text(v)
 
     columns: dict[str, list[str]] = {h: [] for h in expected}
+    targets = [(columns[h], pos[h]) for h in expected]
+    unnamed = [k for k in range(width) if not header[k]]
     rows: list[int] = []
     row_problems: list[dict] = []
     n_blank = 0
@@ -596,11 +608,14 @@ def _records_to_table(
         if blank(rec):
             n_blank += 1
             continue
-        cells = [text(v, k) for k, v in enumerate(rec.cells)]
-        for h in expected:
-            k = pos[h]
-            columns[h].append(cells[k] if k < len(cells) else "")
+        cells = rec.cells if text_cells else [text(v, k) for k, v in enumerate(rec.cells)]
+        n = len(cells)
+        for target, k in targets:
+            target.append(cells[k] if k < n else "")
         rows.append(rec.row)
+        if not (rec.issues or unnamed or n > width or (short_rows and n <= last_coded)
+                or (not text_cells and any(isinstance(v, NoSavedValue) for v in rec.cells))):
+            continue  # the usual row: nothing more to look at
 
         def add(k: int, rule: str, message: str, value: str) -> None:
             row_problems.append({"row": rec.row, "variable": colname(k), "rule": rule, "message": message,
@@ -614,8 +629,8 @@ def _records_to_table(
                     f"this cell holds a formula ({_show(v, 60)}) with no saved value, so what it shows cannot be "
                     "read. Open the workbook in Excel or LibreOffice, recalculate and save it, or type the value.",
                     str(v))
-        for k in range(min(width, len(cells))):
-            if cells[k] != "" and not header[k]:
+        for k in unnamed:
+            if k < n and cells[k] != "":
                 add(k, "no_header", f"there is a value ('{_show(cells[k])}') in {column_label(k)}, whose header cell "
                     "is empty. Write the column's codebook name in the header, or move the value into the right "
                     "column.", cells[k])
@@ -676,7 +691,7 @@ def _load_folder(path: Path, cb: Codebook, problems: list[dict]) -> dict[str, Ra
         except (ValueError, OSError) as exc:
             problems.append(problem("not_a_table", f"{f}: {exc}", file=str(f), table=name))
             continue
-        t = _records_to_table(name, records, cb, str(f), "", problems, short_rows=True, notes=notes)
+        t = _records_to_table(name, records, cb, str(f), "", problems, short_rows=True, text_cells=True, notes=notes)
         if t is not None:
             tables[name] = t
     return tables
@@ -760,7 +775,7 @@ def tables_from_frames(
         records = [_Record(1, [str(c) for c in df.columns])]
         records += [_Record(k + 2, [_cell_text(v) for v in row])
                     for k, row in enumerate(df.itertuples(index=False, name=None))]
-        t = _records_to_table(name, records, cb, source, name, problems)
+        t = _records_to_table(name, records, cb, source, name, problems, text_cells=True)
         if t is not None:
             out[name] = t
     if problems:

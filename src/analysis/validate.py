@@ -22,7 +22,6 @@ from typing import Callable
 
 import pandas as pd
 import pandera.pandas as pa
-from pandera.errors import SchemaErrors
 
 from .charges import charge_table
 from .codebook import (

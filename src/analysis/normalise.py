@@ -76,11 +76,20 @@ def _normalise_multi(s: str, spellings: dict[str, str], order: dict[str, int]) -
     return ";".join(sorted(set(canon), key=order.__getitem__))
 
 
-def map_distinct(values: pd.Series, fn: Callable[[str], object], dtype=object) -> pd.Series:
-    """Apply ``fn`` once per distinct value (coded columns have few) and spread the results back."""
+_SMALL = 2000  # below this many cells a dict beats pandas' factorize (whose fixed cost dominates)
+
+
+def _distinct_map(values, fn: Callable[[object], object]) -> list | np.ndarray:
+    """``[fn(v) for v in values]`` (a list, or an object array when long), calling ``fn`` once per distinct
+    value."""
+    if len(values) >= _SMALL:
+        codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
+        mapped = np.empty(len(uniques), dtype=object)
+        mapped[:] = [fn(u) for u in uniques]
+        return mapped[codes]
     cache: dict = {}
     out = []
-    for v in values.to_numpy(dtype=object):
+    for v in values:
         try:
             r = cache[v]
         except KeyError:
@@ -88,9 +97,19 @@ def map_distinct(values: pd.Series, fn: Callable[[str], object], dtype=object) -
         except TypeError:  # an unhashable cell: no caching
             r = fn(v)
         out.append(r)
-    arr = np.empty(len(out), dtype=object)
-    arr[:] = out
-    return pd.Series(arr if dtype is object else arr.astype(dtype), index=values.index, dtype=dtype)
+    return out
+
+
+def map_distinct(values: pd.Series, fn: Callable[[str], object], dtype=object) -> pd.Series:
+    """Apply ``fn`` once per distinct value (coded columns have few) and spread the results back."""
+    if len(values) < _SMALL:
+        out = _distinct_map(values.to_numpy(dtype=object), fn)
+        arr = np.empty(len(out), dtype=object)
+        arr[:] = out
+        return pd.Series(arr if dtype is object else arr.astype(dtype), index=values.index, dtype=dtype)
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
+    mapped = np.array([fn(u) for u in uniques], dtype=dtype)
+    return pd.Series(mapped[codes], index=values.index, dtype=dtype)
 
 
 def normaliser(var: Variable, cb: Codebook) -> Callable[[object], str]:
@@ -133,20 +152,9 @@ def normaliser(var: Variable, cb: Codebook) -> Callable[[object], str]:
 _NORMALISERS: dict[tuple[int, int], tuple[Variable, Codebook, Callable[[object], str]]] = {}
 
 
-def normalise_values(var: Variable, values: list, cb: Codebook) -> list[str]:
+def normalise_values(var: Variable, values: list, cb: Codebook) -> list[str] | np.ndarray:
     """Canonical text for a list of cells (each distinct value normalised once)."""
-    fn = normaliser(var, cb)
-    cache: dict = {}
-    out = []
-    for v in values:
-        try:
-            r = cache[v]
-        except KeyError:
-            r = cache[v] = fn(v)
-        except TypeError:  # pragma: no cover - cells are text
-            r = fn(v)
-        out.append(r)
-    return out
+    return _distinct_map(values, normaliser(var, cb))
 
 
 def normalise_column(var: Variable, values: pd.Series, cb: Codebook) -> pd.Series:

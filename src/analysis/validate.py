@@ -33,7 +33,7 @@ from .codebook import (
     load_codebook,
 )
 from .config import StudyConfig, load_study_config
-from .load import ROW, RawTable
+from .load import ROW, RawTable, gc_paused
 from .normalise import accepted_spellings, map_distinct, normalise_values
 from .problems import problem, problems_frame
 
@@ -491,6 +491,11 @@ def validate_tables(
     raw: dict[str, RawTable], codebook: Codebook | None = None, config: StudyConfig | None = None
 ) -> ValidationResult:
     """Validate the three coded tables. Returns valid rows (canonical text), rejected rows and all problems."""
+    with gc_paused():
+        return _validate_tables(raw, codebook, config)
+
+
+def _validate_tables(raw: dict[str, RawTable], codebook: Codebook | None, config: StudyConfig | None) -> ValidationResult:
     cb = codebook or load_codebook()
     cfg = config or load_study_config()
     cells: dict[str, list[tuple[int, str, str, str]]] = {}

@@ -269,3 +269,15 @@ def test_a_huge_quoted_cell_is_a_problem_not_a_crash(frames, tmp_path):
     assert r.input_rows == {t: len(df) for t, df in frames.items()}
     assert errs(r) == [("charges", 2, "column 4 (D)", "stray_quote"), ("charges", 2, "column 4 (D)", "too_many_cells")]
     assert r.problems[r.problems["severity"] == "warning"]["rule"].tolist() == ["unknown_column"]
+
+
+def test_the_garbage_collector_is_running_again_after_a_load(frames, tmp_path):
+    import gc
+
+    folder = write_folder(frames, tmp_path / "d")
+    (folder / "charges.csv").write_bytes(b"\x00binary")
+    with pytest.raises(UnusableInputError):
+        load_coded_tables(folder)
+    assert gc.isenabled()
+    validate_tables(load_coded_tables(write_folder(frames, tmp_path / "e")))
+    assert gc.isenabled()

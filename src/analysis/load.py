@@ -231,7 +231,12 @@ def decode_text(data: bytes) -> str:
     """Text of a file saved as UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252."""
     try:
         return decode_bytes(data)[0]
-    except ValueError:
+    except ValueError:  # UTF-32 or binary: decoded as before, for callers that judge the text themselves
+        for enc in ("utf-8-sig", "cp1252"):
+            try:
+                return data.decode(enc)
+            except UnicodeDecodeError:
+                continue
         return data.decode("latin-1")
 
 

@@ -1,7 +1,9 @@
 """Validate coded tables against the codebook: every problem at once, every row accounted for.
 
 Column rules (codes, missing codes, whole numbers, ranges, dates, formats, statutes) are built from the
-codebook as a pandera schema per table and run lazily, so all failures come back together. Rules that span
+codebook and declared as a pandera schema per table (:func:`table_schema`); the validator evaluates the same
+checks directly, once per distinct value, so all failures come back together (a test keeps the two in step;
+pandera's per-call overhead was most of the time on a small table). Rules that span
 columns or tables (skip logic, blank cells, date vs year, duplicate keys, links between tables) follow.
 A row with any error is rejected with its reasons; the rest are valid. Input rows = valid + rejected, always.
 Rows that depend on a rejected row (the people on a rejected report, the charges of a rejected person) are
@@ -269,8 +271,7 @@ def column_rules(var: Variable, cb: Codebook, cfg: StudyConfig) -> list[Rule]:
                 _per_value(lambda v: v == "" or is_missing_code(v) or bool(_WHOLE.match(v))),
                 lambda v: f"'{_short(v)}' is not a whole number; {var.name} needs a whole number"
                 + (f" or {', '.join(var.missing)}." if var.missing else ".")
-                + (lookalike_hint(v) or (" Write it with the digits 0-9 only." if any(c.isdigit() for c in v)
-                                         and not v.isascii() else "")),
+                + lookalike_hint(v),
             )
         )
         rules.append(missing_rule())

@@ -291,3 +291,10 @@ def test_a_formula_whose_saved_result_is_empty_text_is_a_blank(frames, tmp_path)
     r = validate_tables(load_coded_tables(path))
     assert r.exit_code == 0
     assert r.valid["incidents"].loc[i, "condoms_confiscated"] == "-9"
+
+
+def test_two_sheets_for_one_table_are_refused(frames, tmp_path):
+    """Otherwise one of them would be read and the other silently ignored."""
+    path = build(frames, tmp_path / "coded.xlsx", edit=lambda wb: wb.create_sheet("Persons ").append(["x"]))
+    assert unusable(path) == [("duplicate_sheet", f"{path}: the workbook has 2 sheets for the persons table "
+                               "('persons', 'Persons '); keep one sheet per table")]

@@ -783,6 +783,18 @@ def _load_workbook(path: Path, cb: Codebook, problems: list[dict]) -> dict[str, 
     tables: dict[str, RawTable] = {}
     for name in TABLES:
         sheet = by_lower.get(name)
+        same = [s for s in sheets if s.strip().lower() == name]
+        if len(same) > 1:
+            problems.append(
+                problem(
+                    "duplicate_sheet",
+                    f"{path}: the workbook has {len(same)} sheets for the {name} table "
+                    f"({', '.join(repr(s) for s in same)}); keep one sheet per table",
+                    file=str(path),
+                    table=name,
+                )
+            )
+            continue
         if sheet is None:
             problems.append(
                 problem(

@@ -362,3 +362,122 @@ def test_header_only_table_is_valid_and_empty(frames, tmp_path):
     frames["charges"] = frames["charges"].iloc[0:0]
     r = validate_tables(load_coded_tables(write_folder(frames, tmp_path / "d")))
     assert r.exit_code == 0 and len(r.valid["charges"]) == 0
+
+
+# --- values that look right but are not (issue 9) -----------------------------------------------------------
+
+
+def test_impossible_calendar_date_is_rejected(frames):
+    """Before: 2009-02-30 passed validate and crashed derive."""
+    frames["incidents"].loc[0, "incident_date"] = "2009-02-30"
+    r = run(frames)
+    assert [e[4:] for e in errors(r) if e[0] == "incidents"] == [(
+        "incident_date", "2009-02-30", "bad_date", "'2009-02-30' is not a real date (there is no such day); check the "
+        "date on the report.")]
+
+
+@pytest.mark.parametrize("date", ["２００９-０６-２８", "٢٠٠٩-٠٦-٢٨", "2009-0６-28"])
+def test_dates_with_digits_of_other_scripts_are_rejected(frames, date):
+    """Before: full-width and Arabic-Indic digits passed validate and crashed derive."""
+    frames["incidents"].loc[1, "incident_date"] = date
+    r = run(frames)
+    assert [e[4:] for e in errors(r) if e[0] == "incidents"] == [(
+        "incident_date", date, "bad_date", f"'{date}' is written with characters that look like digits but are not "
+        "the plain digits 0-9 (full-width or another script); retype the date as YYYY-MM-DD.")]
+
+
+def test_whole_numbers_must_be_ascii_digits(frames):
+    frames["persons"].loc[0, "age"] = "３４"
+    frames["incidents"].loc[0, "report_year"] = "２００９"
+    r = run(frames)
+    got = {(e[0], e[4]): (e[6], e[7]) for e in errors(r) if e[6] != "parent_rejected"}
+    assert got[("persons", "age")] == ("not_a_whole_number", "'３４' is not a whole number; age needs a whole number or "
+                                       "-8. It contains '３' (FULLWIDTH DIGIT THREE, U+FF13), which is not a plain "
+                                       "letter, digit or space although it may look like one: retype the value.")
+    assert got[("incidents", "report_year")][0] == "not_a_whole_number"
+
+
+@pytest.mark.parametrize("digits", [19, 400, 5000])
+def test_huge_whole_numbers_are_out_of_range_not_a_crash(frames, digits):
+    """Before: a 400-digit age raised OverflowError (a traceback, exit 1)."""
+    frames["persons"].loc[2, "age"] = "9" * digits
+    frames["incidents"].loc[2, "report_year"] = "2" * digits
+    r = run(frames)
+    got = {(e[0], e[4]): (e[6], e[7]) for e in errors(r) if e[6] != "parent_rejected"}
+    shown = "9" * digits if digits <= 40 else "9" * 37 + "..."
+    assert got[("persons", "age")] == ("out_of_range", f"{shown} is outside the allowed range 10-95 for age; check "
+                                       "the report, or use -8 if it is not documented.")
+    assert got[("incidents", "report_year")][0] == "outside_sampled_years"
+    assert r.errors[r.errors["variable"] == "age"]["value"].tolist() == ["9" * digits]
+
+
+def test_coder_id_cannot_start_with_a_dash(frames):
+    """A value starting with '-' is a formula to a spreadsheet that opens the derived CSV."""
+    frames["incidents"].loc[0, "coder_id"] = "-2-3"
+    frames["incidents"].loc[1, "coder_id"] = "_x"
+    r = run(frames)
+    assert [(e[1], e[4], e[6]) for e in errors(r) if e[0] == "incidents"] == [
+        (2, "coder_id", "bad_format"), (3, "coder_id", "bad_format")]
+    assert errors(r)[0][7] == ("'-2-3' does not have the form coder_id needs (letters, digits, '-' and '_' only, "
+                               "no spaces).")
+
+
+@pytest.mark.parametrize("value, char", [("tenderlоin", "о"), ("mi\u00a0ssion", "\u00a0"),
+                                         ("par\u212a", "\u212a")])  # KELVIN SIGN lower-cases to an ASCII 'k'
+def test_look_alike_characters_in_a_code_are_named(frames, value, char):
+    import unicodedata
+
+    frames["incidents"].loc[0, "district"] = value
+    r = run(frames)
+    [e] = [e for e in errors(r) if e[0] == "incidents"]
+    assert e[4:7] == ("district", value, "unknown_code")
+    assert e[7].endswith(f"It contains '{char}' ({unicodedata.name(char)}, U+{ord(char):04X}), which is not a plain "
+                         "letter, digit or space although it may look like one: retype the value.")
+
+
+def test_derive_runs_on_hostile_but_accepted_values(frames):
+    """Whatever validate accepts, derive turns into types without a traceback."""
+    from analysis.derive import derive
+
+    inc, per = frames["incidents"], frames["persons"]
+    inc.loc[0, ["incident_date", "report_year"]] = ["2/28/2009", "+2009"]
+    inc.loc[1, ["incident_date", "report_year"]] = ["2009-06-28 00:00:00", "02009"]
+    inc.loc[2, "district"] = "\u00a0Mission = Mission\u00a0"
+    inc.loc[3, "investigating_unit"] = " SVU ,  vice "
+    per.loc[0, "age"] = "+034.000"
+    per.loc[1, "age"] = "-8.0"
+    for i, year in ((0, "2009"), (1, "2009")):
+        assert inc.loc[i, "report_year"].lstrip("+0") == year
+    inc.loc[0, "incident_date"] = "2/28/" + str(int(inc.loc[0, "report_year"]))
+    inc.loc[1, "incident_date"] = str(int(inc.loc[1, "report_year"])) + "-06-28 00:00:00"
+    r = run(frames)
+    assert r.exit_code == 0, r.summary()
+    d = derive(r.valid)
+    assert d["incidents"]["incident_date"].dt.strftime("%Y-%m-%d").tolist()[:2] == ["2009-02-28", "2009-06-28"]
+    assert d["incidents"]["report_year"].tolist()[:2] == [2009, 2009]
+    assert d["incidents"].loc[2, "district"] == "mission"
+    assert (d["incidents"].loc[3, "investigating_unit__vice"], d["incidents"].loc[3, "investigating_unit__svu"]) == (
+        True, True)
+    assert d["persons"]["age"].tolist()[:2] == [34, pd.NA]
+
+
+def test_direct_rule_evaluation_matches_the_pandera_schema(frames, cb, cfg):
+    """The validator evaluates the schema's checks directly; both must find the same failing cells."""
+    from pandera.errors import SchemaErrors
+
+    from analysis.normalise import normalise_column
+    from analysis.validate import _run_column_rules
+
+    inc = frames["incidents"]
+    bad = {"district": "x", "incident_date": "2009-02-30", "report_year": "2001", "coder_id": "-1",
+           "investigating_unit": "vice;-8", "trafficking_indicators": "none;debt_bondage", "sfpd_label": "-9"}
+    for k, (col, value) in enumerate(bad.items()):
+        inc.loc[k, col] = value
+    df = pd.DataFrame({v.name: normalise_column(v, inc[v.name], cb) for v in cb.table("incidents").variables})
+    with pytest.raises(SchemaErrors) as exc:
+        table_schema("incidents", cb, cfg).validate(df, lazy=True)
+    fc = exc.value.failure_cases
+    by_pandera = sorted(zip(fc["index"].astype(int), fc["column"], fc["check"]))
+    direct = sorted((i, v, rule) for i, v, rule, _ in _run_column_rules("incidents", df, cb, cfg))
+    assert direct == by_pandera
+    assert len(direct) >= len(bad)

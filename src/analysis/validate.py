@@ -1,23 +1,29 @@
 """Validate coded tables against the codebook: every problem at once, every row accounted for.
 
 Column rules (codes, missing codes, whole numbers, ranges, dates, formats, statutes) are built from the
-codebook as a pandera schema per table and run lazily, so all failures come back together. Rules that span
+codebook and declared as a pandera schema per table (:func:`table_schema`); the validator evaluates the same
+checks directly, once per distinct value, so all failures come back together (a test keeps the two in step;
+pandera's per-call overhead was most of the time on a small table). Rules that span
 columns or tables (skip logic, blank cells, date vs year, duplicate keys, links between tables) follow.
 A row with any error is rejected with its reasons; the rest are valid. Input rows = valid + rejected, always.
 Rows that depend on a rejected row (the people on a rejected report, the charges of a rejected person) are
-rejected too, with the reason, so no valid row points at nothing.
+rejected too, with the reason, so no valid row points at nothing. Rows the loader could not read cleanly (a
+stray quote, a line break in a cell, cells under no header, a formula with no saved value) are rejected with
+the loader's reason. Whatever passes is safe for ``derive``: whole numbers are ASCII digits within their
+range, dates are real calendar dates in ASCII digits, codes are the codebook's.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable
 
 import pandas as pd
 import pandera.pandas as pa
-from pandera.errors import SchemaErrors
 
 from .charges import charge_table
 from .codebook import (
@@ -29,13 +35,43 @@ from .codebook import (
     load_codebook,
 )
 from .config import StudyConfig, load_study_config
-from .load import ROW, RawTable
-from .normalise import accepted_spellings, map_distinct, normalise_column
+from .load import ROW, RawTable, gc_paused
+from .normalise import accepted_spellings, map_distinct, normalise_values
 from .problems import problem, problems_frame
 
 REASONS = "_reasons"
-_WHOLE = re.compile(r"^[+-]?\d+$")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_WHOLE = re.compile(r"^[+-]?[0-9]+$")  # ASCII digits only: \d and int() accept other scripts
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_MAX_DIGITS = 18  # a whole number with more significant digits is outside every range (and int64)
+
+
+def whole_number(v: str) -> int | None:
+    """The value of an ASCII whole number that fits in 64 bits, else None."""
+    if not _WHOLE.match(v) or len(v.lstrip("+-").lstrip("0")) > _MAX_DIGITS:
+        return None
+    return int(v)
+
+
+def real_date(v: str) -> bool:
+    """True for YYYY-MM-DD in ASCII digits naming a day that exists (not 2009-02-30)."""
+    if not _ISO_DATE.match(v):
+        return False
+    try:
+        dt.date.fromisoformat(v)
+    except ValueError:
+        return False
+    return True
+
+
+def lookalike_hint(v: str) -> str:
+    """A sentence naming the first character of ``v`` that is not plain ASCII (a Cyrillic 'а', a full-width
+    digit, a non-breaking space), or '' when there is none."""
+    ch = next((c for c in v if not c.isascii()), None)
+    if ch is None:
+        return ""
+    name = unicodedata.name(ch, f"U+{ord(ch):04X}")
+    return (f" It contains '{ch}' ({name}, U+{ord(ch):04X}), which is not a plain letter, digit or space although "
+            "it may look like one: retype the value.")
 
 
 @dataclass(frozen=True)
@@ -146,6 +182,7 @@ def _per_value(pred: Callable[[str], bool]) -> Callable[[pd.Series], pd.Series]:
     def test(s: pd.Series) -> pd.Series:
         return map_distinct(s, lambda u: bool(pred(u)), dtype=bool)
 
+    test.pred = pred  # the validator calls the predicate itself, once per distinct value
     return test
 
 
@@ -183,7 +220,7 @@ def column_rules(var: Variable, cb: Codebook, cfg: StudyConfig) -> list[Rule]:
                 "unknown_code",
                 _per_value(lambda v: v == "" or v in var.code_values or is_missing_code(v)),
                 lambda v: f"'{v}' is not a code for {var.name}. Allowed: {_codes_text(var, cb)}."
-                + _suggest(v, choices),
+                + (lookalike_hint(v) or _suggest(v, choices)),
             )
         )
         rules.append(missing_rule())
@@ -196,7 +233,7 @@ def column_rules(var: Variable, cb: Codebook, cfg: StudyConfig) -> list[Rule]:
 
         def unknown_msg(v: str) -> str:
             bad = [t for t in tokens(v) if t not in known]
-            hint = "".join(_suggest(b, list(var.code_values)) for b in bad[:2])
+            hint = lookalike_hint(v) or "".join(_suggest(b, list(var.code_values)) for b in bad[:2])
             return (
                 f"{', '.join(repr(b) for b in bad)} {'is' if len(bad) == 1 else 'are'} not a code for {var.name}. "
                 f"Allowed: {_codes_text(var, cb)}; separate several codes with '{sep}'." + hint
@@ -232,8 +269,9 @@ def column_rules(var: Variable, cb: Codebook, cfg: StudyConfig) -> list[Rule]:
             Rule(
                 "not_a_whole_number",
                 _per_value(lambda v: v == "" or is_missing_code(v) or bool(_WHOLE.match(v))),
-                lambda v: f"'{v}' is not a whole number; {var.name} needs a whole number"
-                + (f" or {', '.join(var.missing)}." if var.missing else "."),
+                lambda v: f"'{_short(v)}' is not a whole number; {var.name} needs a whole number"
+                + (f" or {', '.join(var.missing)}." if var.missing else ".")
+                + lookalike_hint(v),
             )
         )
         rules.append(missing_rule())
@@ -242,8 +280,8 @@ def column_rules(var: Variable, cb: Codebook, cfg: StudyConfig) -> list[Rule]:
             rules.append(
                 Rule(
                     "outside_sampled_years",
-                    _per_value(lambda v: not _WHOLE.match(v) or is_missing_code(v) or int(v) in years),
-                    lambda v: f"{v} is not a sampled year; {var.name} must be one of "
+                    _per_value(lambda v: not _WHOLE.match(v) or is_missing_code(v) or whole_number(v) in years),
+                    lambda v: f"{_short(v)} is not a sampled year; {var.name} must be one of "
                     f"{', '.join(map(str, years))} (study configuration).",
                 )
             )
@@ -252,8 +290,9 @@ def column_rules(var: Variable, cb: Codebook, cfg: StudyConfig) -> list[Rule]:
             rules.append(
                 Rule(
                     "out_of_range",
-                    _per_value(lambda v: not _WHOLE.match(v) or is_missing_code(v) or lo <= int(v) <= hi),
-                    lambda v: f"{v} is outside the allowed range {lo}-{hi} for {var.name}; check the report"
+                    _per_value(lambda v: not _WHOLE.match(v) or is_missing_code(v)
+                               or (whole_number(v) is not None and lo <= whole_number(v) <= hi)),
+                    lambda v: f"{_short(v)} is outside the allowed range {lo}-{hi} for {var.name}; check the report"
                     + (", or use -8 if it is not documented." if "-8" in var.missing else "."),
                 )
             )
@@ -262,15 +301,15 @@ def column_rules(var: Variable, cb: Codebook, cfg: StudyConfig) -> list[Rule]:
         rules.append(
             Rule(
                 "bad_date",
-                _per_value(lambda v: v == "" or is_missing_code(v) or bool(_ISO_DATE.match(v))),
-                lambda v: f"'{v}' is not a date; write YYYY-MM-DD (or M/D/YYYY, or a date cell).",
+                _per_value(lambda v: v == "" or is_missing_code(v) or real_date(v)),
+                _bad_date_message,
             )
         )
         rules.append(missing_rule())
         rules.append(
             Rule(
                 "date_outside_sampled_years",
-                _per_value(lambda v: not _ISO_DATE.match(v) or int(v[:4]) in years),
+                _per_value(lambda v: not real_date(v) or int(v[:4]) in years),
                 lambda v: f"{v} is outside the sampled years ({', '.join(map(str, years))}); check the date "
                 "and the report year.",
             )
@@ -282,7 +321,8 @@ def column_rules(var: Variable, cb: Codebook, cfg: StudyConfig) -> list[Rule]:
                 Rule(
                     "bad_format",
                     _per_value(lambda v: v == "" or is_missing_code(v) or bool(pat.match(v))),
-                    lambda v: f"'{v}' does not have the form {var.name} needs ({_pattern_hint(var)}).",
+                    lambda v: f"'{_short(v)}' does not have the form {var.name} needs ({_pattern_hint(var)})."
+                    + lookalike_hint(v),
                 )
             )
         rules.append(missing_rule())
@@ -298,6 +338,19 @@ def column_rules(var: Variable, cb: Codebook, cfg: StudyConfig) -> list[Rule]:
             )
         )
     return rules
+
+
+def _short(v: str, limit: int = 40) -> str:
+    return v if len(v) <= limit else v[: limit - 3] + "..."
+
+
+def _bad_date_message(v: str) -> str:
+    if _ISO_DATE.match(v):
+        return f"'{v}' is not a real date (there is no such day); check the date on the report."
+    if any(c.isdigit() for c in v) and not v.isascii():
+        return (f"'{_short(v)}' is written with characters that look like digits but are not the plain digits 0-9 "
+                "(full-width or another script); retype the date as YYYY-MM-DD.")
+    return f"'{_short(v)}' is not a date; write YYYY-MM-DD (or M/D/YYYY, or a date cell)." + lookalike_hint(v)
 
 
 def _pattern_hint(var: Variable) -> str:
@@ -320,21 +373,42 @@ def table_schema(table: str, cb: Codebook | None = None, cfg: StudyConfig | None
 # --- validation ----------------------------------------------------------------------------------------
 
 
+_RULES: dict[tuple[int, int, str], tuple[Codebook, StudyConfig, list[tuple[Variable, list[Rule]]]]] = {}
+
+
+def _table_rules(table: str, cb: Codebook, cfg: StudyConfig) -> list[tuple[Variable, list[Rule]]]:
+    """The column rules of every variable of ``table``, built once per codebook and configuration."""
+    key = (id(cb), id(cfg), table)
+    hit = _RULES.get(key)
+    if hit is None or hit[0] is not cb or hit[1] is not cfg:
+        if len(_RULES) > 30:
+            _RULES.clear()
+        hit = _RULES[key] = (cb, cfg, [(v, column_rules(v, cb, cfg)) for v in cb.table(table).variables])
+    return hit[2]
+
+
 def _run_column_rules(table: str, df: pd.DataFrame, cb: Codebook, cfg: StudyConfig) -> list[tuple[int, str, str, str]]:
-    """(index, variable, rule, message) for every failing cell."""
-    schema = table_schema(table, cb, cfg)
-    rules = {(v.name, r.name): r for v in cb.table(table).variables for r in column_rules(v, cb, cfg)}
-    try:
-        schema.validate(df, lazy=True)
-        return []
-    except SchemaErrors as exc:
-        fc = exc.failure_cases
+    """(index, variable, rule, message) for every failing cell: the checks of :func:`table_schema`, evaluated
+    directly, once per distinct value (the same :class:`Rule` objects; pandera's per-call overhead would be most
+    of a small table's time). ``test_validate`` checks both find the same cells."""
     out = []
-    for col, check, value, idx in zip(fc["column"], fc["check"], fc["failure_case"], fc["index"]):
-        rule = rules.get((col, check))
-        if rule is None or pd.isna(idx):  # pragma: no cover - a schema-level failure would be a bug
-            raise RuntimeError(f"unexpected schema failure in {table}.{col}: {check} ({value})")
-        out.append((int(idx), col, rule.name, rule.message(str(value))))
+    for var, rules in _table_rules(table, cb, cfg):
+        col = df[var.name]
+        values = col.tolist()
+        distinct = dict.fromkeys(values)
+        for rule in rules:
+            pred = getattr(rule.test, "pred", None)
+            if pred is not None:
+                bad = {u for u in distinct if not pred(u)}
+                failing = [(i, v) for i, v in zip(col.index, values) if v in bad] if bad else []
+            else:  # pragma: no cover - every rule is built with _per_value
+                ok = rule.test(col).to_numpy(dtype=bool)
+                failing = [(i, v) for i, v, good in zip(col.index, values, ok) if not good]
+            messages: dict[str, str] = {}
+            for i, v in failing:
+                if v not in messages:
+                    messages[v] = rule.message(str(v))
+                out.append((int(i), var.name, rule.name, messages[v]))
     return out
 
 
@@ -343,49 +417,59 @@ def _skip_logic(
 ) -> tuple[pd.DataFrame, list[tuple[int, str, str, str]]]:
     """Judge blanks and -9 against skip logic; blanks in skipped items become -9."""
     out = []
-    df = df.copy()
-    for var in cb.table(table).variables:
-        col = df[var.name]
-        blank = col == ""
+    index = df.index.tolist()
+    n = len(index)
+    variables = cb.table(table).variables
+    vals = {v.name: df[v.name].tolist() for v in variables}
+    filled = set()
+    for var in variables:
+        col = list(vals[var.name])  # as entered (before this variable's blanks are filled)
+        blank = [v == "" for v in col]
+        doc = NOT_DOCUMENTED in var.missing
         if var.show_if:
-            applies = pd.Series(True, index=df.index)
-            parent_bad = pd.Series(False, index=df.index)
+            applies = [True] * n
+            parent_bad = [False] * n
             for cond in var.show_if:
-                parent = df[cond.variable]
+                parent = vals[cond.variable]
+                wanted = set(cond.values)
                 if cb.variable(table, cond.variable).type == "multi":
-                    hit = parent.str.split(cb.separator).map(lambda ts: bool(set(ts) & set(cond.values)))
+                    hit = [bool(set(p.split(cb.separator)) & wanted) for p in parent]
                 else:
-                    hit = parent.isin(cond.values)
-                applies &= hit
-                parent_bad |= df.index.isin(list(bad_cells.get(cond.variable, ())))
+                    hit = [p in wanted for p in parent]
+                bad = bad_cells.get(cond.variable, set())
+                applies = [a and h for a, h in zip(applies, hit)]
+                parent_bad = [pb or i in bad for pb, i in zip(parent_bad, index)]
             conds = " and ".join(c.describe() for c in var.show_if)
-            fill = blank & ~applies & ~parent_bad
-            df.loc[fill, var.name] = NOT_APPLICABLE
-            for i in df.index[blank & applies & ~parent_bad]:
-                out.append(
-                    (i, var.name, "required", f"{var.name} is blank but applies because {conds}: enter a code"
-                     + (", or -8 if the report does not say." if NOT_DOCUMENTED in var.missing else "."))
-                )
-            wrong_na = (col == NOT_APPLICABLE) & applies & ~parent_bad
-            for i in df.index[wrong_na]:
-                out.append(
-                    (i, var.name, "skip_logic", f"{var.name} is -9 (not applicable) but {conds}, so it applies: "
-                     "enter a code" + (", or -8 if the report does not say." if NOT_DOCUMENTED in var.missing else "."))
-                )
-            should_skip = ~applies & ~blank & (col != NOT_APPLICABLE) & ~parent_bad
-            for i in df.index[should_skip]:
-                parents = ", ".join(f"{c.variable} is '{df.at[i, c.variable]}'" for c in var.show_if)
-                out.append(
-                    (i, var.name, "skip_logic", f"{var.name} should be -9 (not applicable) or blank because "
-                     f"{parents} (it applies only when {conds}); remove '{raw.at[i, var.name]}' or correct "
-                     f"{', '.join(c.variable for c in var.show_if)}.")
-                )
+            for r in range(n):
+                if parent_bad[r]:
+                    continue
+                i = index[r]
+                if blank[r]:
+                    if applies[r]:
+                        out.append((i, var.name, "required", f"{var.name} is blank but applies because {conds}: enter "
+                                    "a code" + (", or -8 if the report does not say." if doc else ".")))
+                    else:
+                        vals[var.name][r] = NOT_APPLICABLE
+                        filled.add(var.name)
+                elif col[r] == NOT_APPLICABLE:
+                    if applies[r]:
+                        out.append((i, var.name, "skip_logic", f"{var.name} is -9 (not applicable) but {conds}, so it "
+                                    "applies: enter a code" + (", or -8 if the report does not say." if doc else ".")))
+                elif not applies[r]:
+                    parents = ", ".join(f"{c.variable} is '{vals[c.variable][r]}'" for c in var.show_if)
+                    out.append(
+                        (i, var.name, "skip_logic", f"{var.name} should be -9 (not applicable) or blank because "
+                         f"{parents} (it applies only when {conds}); remove '{raw.at[i, var.name]}' or correct "
+                         f"{', '.join(c.variable for c in var.show_if)}.")
+                    )
         elif var.required:
-            for i in df.index[blank]:
-                out.append(
-                    (i, var.name, "required", f"{var.name} is blank: enter a code"
-                     + (" or -8 if the report does not say." if NOT_DOCUMENTED in var.missing else "."))
-                )
+            for r in range(n):
+                if blank[r]:
+                    out.append((index[r], var.name, "required", f"{var.name} is blank: enter a code"
+                                + (" or -8 if the report does not say." if doc else ".")))
+    df = df.copy()
+    for name in filled:
+        df[name] = pd.Series(vals[name], index=df.index, dtype=object)
     return df, out
 
 
@@ -408,6 +492,11 @@ def validate_tables(
     raw: dict[str, RawTable], codebook: Codebook | None = None, config: StudyConfig | None = None
 ) -> ValidationResult:
     """Validate the three coded tables. Returns valid rows (canonical text), rejected rows and all problems."""
+    with gc_paused():
+        return _validate_tables(raw, codebook, config)
+
+
+def _validate_tables(raw: dict[str, RawTable], codebook: Codebook | None, config: StudyConfig | None) -> ValidationResult:
     cb = codebook or load_codebook()
     cfg = config or load_study_config()
     cells: dict[str, list[tuple[int, str, str, str]]] = {}
@@ -415,15 +504,24 @@ def validate_tables(
     for name in TABLES:
         rt = raw[name]
         frame = rt.frame
-        df = pd.DataFrame({v.name: normalise_column(v, frame[v.name], cb) for v in cb.table(name).variables})
-        df[ROW] = frame[ROW].to_numpy()
+        columns = {v.name: normalise_values(v, frame[v.name].tolist(), cb) for v in cb.table(name).variables}
+        columns[ROW] = frame[ROW].to_numpy()
+        df = pd.DataFrame(columns, index=frame.index)
+        for v in cb.table(name).variables:
+            if df[v.name].dtype != object:  # an empty table
+                df[v.name] = df[v.name].astype(object)
         found = _run_column_rules(name, df, cb, cfg)
         bad: dict[str, set[int]] = {}
         for i, v, _, _ in found:
             bad.setdefault(v, set()).add(i)
         df, skip = _skip_logic(name, df, frame, cb, bad)
         found += skip
-        for i in df.index[df[ROW].isin(rt.too_wide_rows)]:
+        index_of_row = dict(zip(df[ROW], df.index))
+        for p in rt.row_problems:
+            if p["row"] in index_of_row:
+                found.append((index_of_row[p["row"]], p["variable"], p["rule"], p["message"], p["value"]))
+        located = {p["row"] for p in rt.row_problems}
+        for i in df.index[df[ROW].isin([r for r in rt.too_wide_rows if r not in located])]:
             found.append((i, "", "too_many_cells", "the row has a value in a column with no header (more cells "
                           "than the header has names); move it into the right column or delete it."))
         key = cb.table(name).key
@@ -434,8 +532,8 @@ def validate_tables(
 
     # incident date must fall in the report year
     inc = canon["incidents"]
-    iso = inc["incident_date"].str.match(r"^\d{4}-\d{2}-\d{2}$")
-    yr = inc["report_year"].str.match(r"^\d+$")
+    iso = inc["incident_date"].map(real_date).astype(bool)
+    yr = inc["report_year"].str.match(r"^[0-9]+$")
     in_years = inc["incident_date"].str[:4].isin([str(y) for y in cfg.sampled_years])
     mismatch = iso & yr & in_years & (inc["incident_date"].str[:4] != inc["report_year"])
     for i in inc.index[mismatch]:
@@ -494,9 +592,17 @@ def validate_tables(
         input_rows[name] = len(frame)
         sources[name] = {"file": rt.file, "sheet": rt.sheet, "blank_rows": rt.blank_rows}
         order = {v.name: k for k, v in enumerate(cb.table(name).variables)}
-        found = sorted(cells[name], key=lambda t: (frame.at[t[0], ROW], order.get(t[1], -1), t[2]))
+        by_index: dict[str, dict] = {}
+
+        def cell(i, col):
+            if col not in by_index:
+                by_index[col] = dict(zip(frame.index, frame[col].tolist()))
+            return by_index[col][i]
+
+        found = sorted(cells[name], key=lambda t: (cell(t[0], ROW), order.get(t[1], -1 if not t[1] else len(order)),
+                                                   t[2]))
         reasons: dict[int, list[str]] = {}
-        for i, var, rule, msg in found:
+        for i, var, rule, msg, *given in found:
             reasons.setdefault(i, []).append(f"{var}: {msg}" if var else msg)
             records.append(
                 problem(
@@ -504,12 +610,12 @@ def validate_tables(
                     msg,
                     file=rt.file,
                     sheet=rt.sheet,
-                    row=int(frame.at[i, ROW]),
+                    row=int(cell(i, ROW)),
                     table=name,
-                    report_id=str(frame.at[i, "report_id"]).strip(),
-                    person_code=str(frame.at[i, "person_code"]).strip() if "person_code" in frame else "",
+                    report_id=str(cell(i, "report_id")).strip(),
+                    person_code=str(cell(i, "person_code")).strip() if "person_code" in frame else "",
                     variable=var,
-                    value=str(frame.at[i, var]) if var else "",
+                    value=given[0] if given else str(cell(i, var)) if var in frame.columns else "",
                 )
             )
         bad_idx = sorted(reasons)
@@ -517,6 +623,7 @@ def validate_tables(
         rej[REASONS] = [" | ".join(reasons[i]) for i in bad_idx]
         rejected[name] = rej.reset_index(drop=True)
         valid[name] = df.drop(index=bad_idx).reset_index(drop=True)
+        records.extend(rt.notes)
         for col in rt.ignored_columns:
             records.append(
                 problem(

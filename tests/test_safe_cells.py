@@ -118,15 +118,16 @@ def test_problems_and_rejected_rows_show_typed_formulas_as_text(frames, tmp_path
     assert not any(c.startswith("'") for r in valid for c in r)
 
 
-def test_a_coder_id_like_minus_2_minus_3_reaches_the_derived_csv_as_text(frames, tmp_path, capsys):
+def test_a_coder_id_like_minus_2_minus_3_is_rejected_and_shown_as_text(frames, tmp_path, capsys):
+    """A coder id must start with a letter or digit, so '-2-3' never reaches the derived tables; the rejected rows
+    a coder opens to fix it show it as text, not as the formula -2-3 = -5."""
     frames["incidents"]["coder_id"] = "-2-3"
     folder = write_folder(frames, tmp_path / "in")
-    assert main(["derive", str(folder), "--out", str(tmp_path / "d")]) == 0
-    derived = _cells(tmp_path / "d" / "incidents.csv")
-    col = derived[0].index("coder_id")
-    assert {r[col] for r in derived[1:]} == {"'-2-3"}
-    # the data itself is unchanged: only the CSV a spreadsheet opens carries the quote
-    assert set(pd.read_parquet(tmp_path / "d" / "incidents.parquet")["coder_id"]) == {"-2-3"}
+    assert main(["derive", str(folder), "--out", str(tmp_path / "d")]) == 1
+    assert len(pd.read_parquet(tmp_path / "d" / "incidents.parquet")) == 0
+    rejected = _cells(tmp_path / "d" / "validation" / "rejected" / "incidents.csv")
+    col = rejected[0].index("coder_id")
+    assert {r[col] for r in rejected[1:]} == {"'-2-3"}
 
 
 def test_import_redcap_output_is_formula_safe(frames, tmp_path, capsys):

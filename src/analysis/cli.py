@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
-from .cli_io import folder_name, handle_error, report_unusable, run_command, whole_number, write_csv
+from .cli_io import check_output_folder, folder_name, handle_error, report_unusable, run_command, whole_number, write_csv
+from .cli_io import err as _err
 from .cli_io import say as _say
 from .cli_io import sha256_file as _sha256
 from .codebook import TABLES, load_codebook
@@ -248,6 +249,9 @@ def cmd_report(args) -> int:
     from .report import ReportInterrupted, run_report
 
     out = Path(args.out) if args.out else paths().reports
+    for folder in (out, Path(args.derived) if args.derived else None):
+        if folder is not None:
+            check_output_folder(folder)  # before the long work, not after it
     _say(f"Meeting pack from {args.path} into {out}/<run date>/")
     try:
         res = run_report(Path(args.path), out, config_path=args.config,

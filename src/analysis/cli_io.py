@@ -138,6 +138,18 @@ def check_output_file(path: Path) -> None:
 # --- errors for people ------------------------------------------------------------------------------------
 
 
+def check_output_folder(path: Path) -> None:
+    """Refuse, before any work, an output folder that is a file or lies under a file."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path))
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path))
+            break
+
+
 def _option_names(parser: argparse.ArgumentParser | None, args: argparse.Namespace) -> dict[str, str]:
     """dest -> how the user gave it (``--out``, or a positional's name) for the subcommand that ran."""
     leaf = _leaf(parser, getattr(args, "func", None)) if parser is not None else None

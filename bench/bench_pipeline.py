@@ -15,9 +15,9 @@ from pathlib import Path
 CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
-from analysis.load import load_coded_tables
-from analysis.validate import validate_tables
-from analysis.derive import derive
+from analysis.intake.load import load_coded_tables
+from analysis.intake.validate import validate_tables
+from analysis.derive.variables import derive
 
 folder = Path(sys.argv[1])
 t0 = time.perf_counter(); raw = load_coded_tables(folder)

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.compare import before_after, variable_specs
-from analysis.derive import derive
-from analysis.load import load_coded_tables
-from analysis.validate import validate_tables
+from analysis.derive.variables import derive
+from analysis.intake.load import load_coded_tables
+from analysis.intake.validate import validate_tables
+from analysis.tables.compare import before_after, variable_specs
 
 
 def tableone_input(df: pd.DataFrame, specs) -> tuple[pd.DataFrame, list[str], list[str], list[str]]:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.codebook import load_codebook
-from analysis.config import load_study_config, paths
-from analysis.synth import generate
+from analysis.coders.synth import generate
+from analysis.scheme.codebook import load_codebook
+from analysis.scheme.config import load_study_config, paths
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "data" / "raw" / "example"

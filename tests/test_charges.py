@@ -2,7 +2,7 @@
 
 import pytest
 
-from analysis.charges import charge_table, classify_statute
+from analysis.scheme.charges import charge_table, classify_statute
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""analysis.charts: the meeting charts carry the right numbers, hide what the tables hide, and look the same
+"""analysis.report.charts: the meeting charts carry the right numbers, hide what the tables hide, and look the same
 every time (values, suppression, watermark, source and n, palette, files, the public series' change line)."""
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
-from analysis import charts  # noqa: E402
-from analysis.compare import before_after  # noqa: E402
-from analysis.derive import derive  # noqa: E402
-from analysis.disclosure import check_no_small_cells  # noqa: E402
-from analysis.load import load_coded_tables  # noqa: E402
-from analysis.validate import validate_tables  # noqa: E402
+from analysis.derive.variables import derive  # noqa: E402
+from analysis.intake.load import load_coded_tables  # noqa: E402
+from analysis.intake.validate import validate_tables  # noqa: E402
+from analysis.report import charts
+from analysis.tables.compare import before_after  # noqa: E402
+from analysis.tables.disclosure import check_no_small_cells  # noqa: E402
 
 from .conftest import EXAMPLE  # noqa: E402
 
@@ -41,9 +41,9 @@ def tables():
 @pytest.fixture(scope="module")
 def public_result(cfg):
     """The interrupted time series of the public daily counts, or None when the shared folder is absent."""
-    from analysis import its
-    from analysis.config import paths
     from analysis.public import SHARED_FILES, load_public
+    from analysis.scheme.config import paths
+    from analysis.stats import its
 
     f = paths().shared_sfpd / SHARED_FILES["daily"]
     return its.fit_its(its.monthly_counts(load_public(f)), cfg.unit_change_date) if f.is_file() else None
@@ -52,7 +52,7 @@ def public_result(cfg):
 @pytest.fixture(scope="module")
 def its_result(public_result):
     if public_result is None:
-        from analysis.config import paths
+        from analysis.scheme.config import paths
 
         pytest.skip(f"shared SFPD data not found at {paths().shared_sfpd} (it is present in CI)")
     return public_result
@@ -251,7 +251,7 @@ def _shown_in_table(table: pd.DataFrame, label: str, level: str | None, col: int
 def test_charts_hide_exactly_what_the_shared_tables_hide(made, tables, cfg, cb):
     """A value is drawn if and only if the shared before/after table shows its percentage (same blocks, same
     protect_block rule): combining a chart with the tables gives nothing away."""
-    from analysis.compare import display
+    from analysis.tables.compare import display
 
     inc = display(before_after(tables["incidents"], "incidents", config=cfg), threshold=5)
     sellers = display(before_after(tables["persons"], "persons", role="seller", n_boot=N_BOOT, config=cfg),

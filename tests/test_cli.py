@@ -8,7 +8,7 @@ import sys
 import pandas as pd
 import pytest
 
-from analysis.cli import main
+from analysis.cli.app import main
 
 from .conftest import EXAMPLE, write_folder
 

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import cli
-from analysis.cli import build_parser, main
+from analysis.cli import app as cli
+from analysis.cli.app import build_parser, main
 
 from .conftest import EXAMPLE, write_folder
 from .test_public_frame import INCIDENTS
@@ -141,8 +141,8 @@ def test_the_covered_list():
 @pytest.fixture(scope="module")
 def good(tmp_path_factory, _small_frames):
     """Small valid inputs every command can run on."""
-    from analysis.codebook import load_codebook
-    from analysis.redcap import data_dictionary, records_export
+    from analysis.coders.redcap import data_dictionary, records_export
+    from analysis.scheme.codebook import load_codebook
 
     d = tmp_path_factory.mktemp("good")
     frames = {k: v.copy() for k, v in _small_frames.items()}
@@ -277,7 +277,7 @@ def _offline(monkeypatch):
 
 def _no_deriving(monkeypatch):
     """The report is only run with arguments that fail before any work: deriving would be a test failure."""
-    from analysis import derive
+    from analysis.derive import variables as derive
 
     def did_work(*a, **k):
         raise _DidWork("the report ran past its argument checks")

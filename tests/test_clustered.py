@@ -1,4 +1,4 @@
-"""Tests of analysis.clustered: GEE test, cluster bootstrap, design effect.
+"""Tests of analysis.stats.clustered: GEE test, cluster bootstrap, design effect.
 
 Expected numbers are computed by hand in the tests (2 x 2 odds ratios, Wald intervals, ANOVA ICC arithmetic).
 """
@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from analysis.clustered import cluster_bootstrap_diff, design_effect, gee_binary_test
-from analysis.stats import newcombe_diff_ci
+from analysis.stats.clustered import cluster_bootstrap_diff, design_effect, gee_binary_test
+from analysis.stats.inference import newcombe_diff_ci
 
 Z = norm.ppf(0.975)
 
@@ -273,9 +273,9 @@ def test_missing_values_are_dropped_and_counted():
 
 @pytest.fixture(scope="module")
 def persons():
-    from analysis.derive import derive
-    from analysis.load import load_coded_tables
-    from analysis.validate import validate_tables
+    from analysis.derive.variables import derive
+    from analysis.intake.load import load_coded_tables
+    from analysis.intake.validate import validate_tables
 
     from .conftest import EXAMPLE
 
@@ -308,7 +308,7 @@ def _clustered_sample(seed=3, k=300):
 
 
 def test_closed_form_equals_statsmodels_gee_independence():
-    from analysis.clustered import cluster_robust_binary_test
+    from analysis.stats.clustered import cluster_robust_binary_test
 
     y, group, cluster = _clustered_sample()
     fast = cluster_robust_binary_test(y, group, cluster, levels=("vice", "svu"))
@@ -324,7 +324,7 @@ def test_closed_form_equals_statsmodels_gee_independence():
 
 
 def test_closed_form_reports_a_degenerate_group():
-    from analysis.clustered import cluster_robust_binary_test
+    from analysis.stats.clustered import cluster_robust_binary_test
 
     r = cluster_robust_binary_test([1, 1, 0, 0], ["a", "a", "b", "b"], [1, 2, 3, 4], levels=("a", "b"))
     assert math.isnan(r.p_value) and "all 0 or all 1" in r.note

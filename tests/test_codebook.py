@@ -4,7 +4,7 @@ import copy
 
 import yaml
 
-from analysis.codebook import check_codebook, codebook_path, parse_codebook
+from analysis.scheme.codebook import check_codebook, codebook_path, parse_codebook
 
 
 def test_codebook_has_no_problems(cb):

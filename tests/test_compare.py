@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.compare import before_after, display, protect_block, variable_specs
-from analysis.disclosure import check_no_small_cells
-from analysis.stats import categorical_test, newcombe_diff_ci
+from analysis.stats.inference import categorical_test, newcombe_diff_ci
+from analysis.tables.compare import before_after, display, protect_block, variable_specs
+from analysis.tables.disclosure import check_no_small_cells
 
 
 def _incidents():
@@ -184,10 +184,10 @@ def test_protect_block_leaves_no_line_with_one_hidden_cell(levels, missing):
 
 
 def test_example_tables_find_the_built_in_differences(cb, cfg):
-    from analysis.derive import derive
-    from analysis.load import load_coded_tables
-    from analysis.synth import BUILT_IN_DIFFERENCES
-    from analysis.validate import validate_tables
+    from analysis.coders.synth import BUILT_IN_DIFFERENCES
+    from analysis.derive.variables import derive
+    from analysis.intake.load import load_coded_tables
+    from analysis.intake.validate import validate_tables
 
     from .conftest import EXAMPLE
 
@@ -218,7 +218,7 @@ def test_protect_block_closes_the_interval_attack():
 
 
 def test_from_counts_uses_the_same_methods(cfg):
-    from analysis.compare import from_counts
+    from analysis.tables.compare import from_counts
 
     counts = pd.DataFrame({"period": ["vice", "vice", "svu", "svu"], "category": ["cited", "booked", "cited", "booked"],
                            "n": [60, 40, 30, 70]})

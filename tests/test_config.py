@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from analysis.config import ConfigError, load_study_config
+from analysis.scheme.config import ConfigError, load_study_config
 
 
 def test_defaults(cfg):

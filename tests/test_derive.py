@@ -7,10 +7,10 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from analysis.derive import derive
-from analysis.income import parse_acs_income
-from analysis.load import tables_from_frames
-from analysis.validate import validate_tables
+from analysis.derive.income import parse_acs_income
+from analysis.derive.variables import derive
+from analysis.intake.load import tables_from_frames
+from analysis.intake.validate import validate_tables
 
 
 def _tables(incidents, persons, charges):
@@ -151,7 +151,7 @@ def test_income_strata_from_an_acs_table(cb, cfg, tmp_path):
 
 
 def test_income_lookup_in_the_wrong_layout_is_a_clear_error():
-    from analysis.income import IncomeLookupError
+    from analysis.derive.income import IncomeLookupError
 
     with pytest.raises(IncomeLookupError, match="not an ACS median household income table; expected a ZIP column"):
         parse_acs_income(pd.DataFrame({"a": ["1"], "b": ["2"]}), source="x.csv")

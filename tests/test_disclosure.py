@@ -1,4 +1,4 @@
-"""Tests for analysis.disclosure: small-cell suppression of shared tables.
+"""Tests for analysis.tables.disclosure: small-cell suppression of shared tables.
 
 Every expected display below was worked out by hand from the rules in the module docstring; the
 arithmetic is in the comments. Recoverability is checked with an independent brute-force "reader"
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from hypothesis import reject, HealthCheck, given, settings
+from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
-from analysis.config import load_study_config
-from analysis.disclosure import (
+from analysis.scheme.config import load_study_config
+from analysis.tables.disclosure import (
     COMPLEMENTARY_MARKER,
     SuppressedTable,
     check_no_small_cells,

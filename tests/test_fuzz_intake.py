@@ -27,14 +27,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.charges import charge_table
-from analysis.codebook import TABLES, load_codebook
-from analysis.config import load_study_config
-from analysis.derive import derive
-from analysis.load import load_coded_tables
-from analysis.problems import UnusableInputError
-from analysis.synth import generate
-from analysis.validate import validate_tables
+from analysis.coders.synth import generate
+from analysis.derive.variables import derive
+from analysis.intake.load import load_coded_tables
+from analysis.intake.problems import UnusableInputError
+from analysis.intake.validate import validate_tables
+from analysis.scheme.charges import charge_table
+from analysis.scheme.codebook import TABLES, load_codebook
+from analysis.scheme.config import load_study_config
 
 N_CASES = int(os.environ.get("FUZZ_INTAKE_CASES", "1000"))
 CB = load_codebook()

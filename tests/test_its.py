@@ -11,15 +11,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import its
-from analysis.problems import UnusableInputError
+from analysis.intake.problems import UnusableInputError
+from analysis.stats import its
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "public"
 
 
 def run_cli(argv: list[str]) -> int:
-    """``python -m analysis ...``: through analysis.cli.main once `public` is wired there, else cli_public.main."""
-    from analysis import cli, cli_public
+    """``python -m analysis ...``: through analysis.cli.app.main once `public` is wired there, else cli_public.main."""
+    from analysis.cli import app as cli
+    from analysis.cli import public as cli_public
 
     wired = "cli_public" in inspect.getsource(cli)
     return (cli.main if wired else cli_public.main)(argv)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.load import load_coded_tables
-from analysis.problems import UnusableInputError
-from analysis.validate import validate_tables
+from analysis.intake.load import load_coded_tables
+from analysis.intake.problems import UnusableInputError
+from analysis.intake.validate import validate_tables
 
 from .conftest import write_folder
 

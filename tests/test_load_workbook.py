@@ -10,9 +10,9 @@ import zipfile
 import pandas as pd
 import pytest
 
-from analysis.load import load_coded_tables
-from analysis.problems import UnusableInputError
-from analysis.validate import validate_tables
+from analysis.intake.load import load_coded_tables
+from analysis.intake.problems import UnusableInputError
+from analysis.intake.validate import validate_tables
 
 
 def build(frames, path, *, dates="cells", edit=None, epoch=None):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from analysis.cli import main
-from analysis.manual import render_manual
+from analysis.cli.app import main
+from analysis.coders.manual import render_manual
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "codebook.md"
 

@@ -1,4 +1,4 @@
-"""Tests of analysis.models: the misclassification / screening logistic regressions.
+"""Tests of analysis.stats.models: the misclassification / screening logistic regressions.
 
 Constructed data with known answers: 2 x 2 odds ratios and Wald intervals computed by hand, saturated-model
 cell probabilities equal to the observed proportions, separation reported rather than fitted.
@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from analysis.models import misclassification_model, predicted_probabilities, unit_type
+from analysis.stats.models import misclassification_model, predicted_probabilities, unit_type
 
 Z = norm.ppf(0.975)  # 1.959964; the hand formula's "1.96" rounded changes the 4th decimal of a CI limit
 
@@ -172,9 +172,9 @@ def test_bad_input_is_explained():
 
 @pytest.fixture(scope="module")
 def example_incidents():
-    from analysis.derive import derive
-    from analysis.load import load_coded_tables
-    from analysis.validate import validate_tables
+    from analysis.derive.variables import derive
+    from analysis.intake.load import load_coded_tables
+    from analysis.intake.validate import validate_tables
 
     from .conftest import EXAMPLE
 

@@ -40,7 +40,7 @@ def test_notebook_is_saved_clean_with_a_parameters_cell():
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    from analysis.config import paths
+    from analysis.scheme.config import paths
 
     d = paths().shared_sfpd
     if not d.is_dir():

@@ -31,12 +31,12 @@ def test_saved_clean_thin_with_a_parameters_cell():
             assert cell.outputs == [] and cell.execution_count is None
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "def " not in code and "data/raw" not in code and "shared/data" not in code
-    assert "savefig" not in code and "subplots" not in code  # drawing and files belong to analysis.charts
+    assert "savefig" not in code and "subplots" not in code  # drawing and files belong to analysis.report.charts
 
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    from analysis.config import paths
+    from analysis.scheme.config import paths
 
     out = tmp_path_factory.mktemp("nb04") / "charts"
     nb = run_notebook("04_november_meeting_charts", out_dir=str(out), n_boot=50)

@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from analysis.compare import before_after
-from analysis.derive import derive
-from analysis.load import load_coded_tables
-from analysis.validate import validate_tables
+from analysis.derive.variables import derive
+from analysis.intake.load import load_coded_tables
+from analysis.intake.validate import validate_tables
+from analysis.tables.compare import before_after
 
 from .conftest import EXAMPLE
 

@@ -126,7 +126,7 @@ def test_incidents_not_rows_when_the_source_has_incident_numbers(cfg):
 def test_a_source_without_the_column_is_a_clear_error(cfg):
     text = '"i","Date","Solved","Not Solved"\n"1",2009-01-30,3,1\n'
     f = parse_public(text.encode(), "daily.csv")
-    from analysis.problems import UnusableInputError
+    from analysis.intake.problems import UnusableInputError
 
     with pytest.raises(UnusableInputError, match="this source has no police district"):
         district_counts(f, cfg)
@@ -232,7 +232,7 @@ def test_tables_command(tmp_path, capsys):
         "charge_category_by_period.csv", "description_by_period.csv", "description_group_by_period.csv",
         "district_by_period.csv", "public_before_after.csv", "public_before_after.html", "public_before_after.md",
         "resolution_by_period.csv"]
-    # the before/after table is made with the coded data's methods (analysis.compare), suppressed for sharing
+    # the before/after table is made with the coded data's methods (analysis.tables.compare), suppressed for sharing
     md = (tmp_path / "t" / "public_before_after.md").read_text()
     assert "| Resolution |" in md and "Suppression: counts from 1 to 4 are shown as <5" in md
     res = pd.read_csv(tmp_path / "t" / "resolution_by_period.csv")

@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import pytest
 
-from analysis.problems import UnusableInputError
+from analysis.intake.problems import UnusableInputError
 from analysis.public import (
     FORMATS,
     STANDARD_COLUMNS,
@@ -309,7 +309,7 @@ PROVENANCE_SOCRATA = {2010: 2, 2011: 238, 2012: 684, 2013: 48, 2016: 2, 2017: 5,
 
 @pytest.fixture(scope="module")
 def real(request):
-    from analysis.config import paths
+    from analysis.scheme.config import paths
 
     d = paths().shared_sfpd
     if not d.is_dir():

@@ -8,11 +8,8 @@ import io
 import pandas as pd
 import pytest
 
-from analysis.cli import main
-from analysis.codebook import Condition, Variable
-from analysis.load import tables_from_frames
-from analysis.problems import UnusableInputError
-from analysis.redcap import (
+from analysis.cli.app import main
+from analysis.coders.redcap import (
     branching_logic,
     checkbox_column,
     data_dictionary,
@@ -24,8 +21,11 @@ from analysis.redcap import (
     repeating_instruments,
     unrecognised_columns,
 )
-from analysis.synth import generate
-from analysis.validate import validate_tables
+from analysis.coders.synth import generate
+from analysis.intake.load import tables_from_frames
+from analysis.intake.problems import UnusableInputError
+from analysis.intake.validate import validate_tables
+from analysis.scheme.codebook import Condition, Variable
 
 TABLES = ("incidents", "persons", "charges")
 HEADER = [

@@ -1,5 +1,5 @@
-"""Tests for analysis.reliability (double-coding sample, reliability table, disagreement list), the second
-synthetic coder (analysis.synth_recode) and the ``reliability`` CLI commands.
+"""Tests for analysis.coders.reliability (double-coding sample, reliability table, disagreement list), the second
+synthetic coder (analysis.coders.second_coder) and the ``reliability`` CLI commands.
 
 Published numbers embedded as coded variables:
 * Krippendorff (2011), *Computing Krippendorff's Alpha-Reliability*, binary example (two observers, ten units):
@@ -18,11 +18,9 @@ import math
 import pandas as pd
 import pytest
 
-from analysis import synth_recode
-from analysis.cli import main
-from analysis.config import load_study_config, paths
-from analysis.load import load_coded_tables, tables_from_frames
-from analysis.reliability import (
+from analysis.cli.app import main
+from analysis.coders import second_coder as synth_recode
+from analysis.coders.reliability import (
     DISAGREEMENT_BASE,
     RELIABILITY_COLUMNS,
     coder_name,
@@ -34,10 +32,12 @@ from analysis.reliability import (
     reliability_table,
     report_periods,
 )
-from analysis.reliability_stats import cohen_kappa, krippendorff_alpha
-from analysis.synth import generate
-from analysis.synth_recode import ERROR_RATES, second_coder_example, second_coding
-from analysis.validate import validate_tables
+from analysis.coders.second_coder import ERROR_RATES, second_coder_example, second_coding
+from analysis.coders.synth import generate
+from analysis.intake.load import load_coded_tables, tables_from_frames
+from analysis.intake.validate import validate_tables
+from analysis.scheme.config import load_study_config, paths
+from analysis.stats.agreement import cohen_kappa, krippendorff_alpha
 
 EXAMPLE = paths().example
 SECOND = EXAMPLE / "second_coder"

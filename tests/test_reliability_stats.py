@@ -1,4 +1,4 @@
-"""Tests for analysis.reliability_stats against published worked examples.
+"""Tests for analysis.stats.agreement against published worked examples.
 
 Every published number is checked to the precision it was published with
 (3 decimals unless stated) and carries a comment naming its source.
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from analysis import reliability_stats as rs
+from analysis.stats import agreement as rs
 
 NAN = np.nan
 TOL3 = 5e-4  # "equal to 3 decimals"

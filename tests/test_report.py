@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.cli import main
-from analysis.disclosure import check_no_small_cells
-from analysis.pack import page_count
+from analysis.cli.app import main
+from analysis.report.pack import page_count
+from analysis.tables.disclosure import check_no_small_cells
 
 from .conftest import EXAMPLE, write_folder
 
@@ -26,7 +26,7 @@ PERSON_CODE = re.compile(r"SYN-P\d+")
 def report(tmp_path_factory):
     root = tmp_path_factory.mktemp("reports")
     derived = tmp_path_factory.mktemp("derived")
-    import analysis.config as config
+    import analysis.scheme.config as config
 
     mp = pytest.MonkeyPatch()
     mp.setenv("ANALYSIS_PROJECT_ROOT", str(Path(__file__).resolve().parents[1]))
@@ -154,7 +154,7 @@ def test_html_page_renders_in_headless_chromium(report, tmp_path):
 
 
 def test_a_failing_notebook_is_a_clear_error_not_a_traceback(tmp_path, monkeypatch, capsys):
-    import analysis.report as report
+    import analysis.report.run as report
 
     def fail(*args, **kwargs):
         raise report.NotebookFailed("notebook(s) stopped with an error: 01_coding_quality: ValueError: boom (cell 4)")
@@ -221,7 +221,7 @@ def local_paths() -> list[str]:
     """The absolute local paths no output may record: the checkout, the home folder, the temporary folder."""
     import tempfile
 
-    from analysis.config import paths
+    from analysis.scheme.config import paths
 
     root = Path(__file__).resolve().parents[1]
     return [str(root), str(Path.home()) + "/", tempfile.gettempdir().rstrip("/") + "/", str(paths().shared_sfpd)]
@@ -328,7 +328,7 @@ def _fake_build(write: bool, fail: Exception | None):
 
 
 def test_a_failed_run_leaves_the_earlier_pack_and_keeps_its_partial_output(tmp_path, monkeypatch):
-    import analysis.report as report
+    import analysis.report.run as report
 
     final = tmp_path / "2017-11-15"
     (final / "shared").mkdir(parents=True)

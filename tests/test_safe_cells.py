@@ -10,11 +10,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from analysis.cli import main
-from analysis.cli_io import write_csv
-from analysis.export import to_csv, to_xlsx
-from analysis.safe_cells import formula_like, formula_safe, formula_safe_frame, frame_to_csv, is_plain_number
-from analysis.xlsx import tables_to_xlsx
+from analysis.cli.app import main
+from analysis.cli.console import write_csv
+from analysis.formats.cells import formula_like, formula_safe, formula_safe_frame, frame_to_csv, is_plain_number
+from analysis.formats.xlsx import tables_to_xlsx
+from analysis.tables.export import to_csv, to_xlsx
 
 from .conftest import EXAMPLE, write_folder
 
@@ -131,8 +131,8 @@ def test_a_coder_id_like_minus_2_minus_3_is_rejected_and_shown_as_text(frames, t
 
 
 def test_import_redcap_output_is_formula_safe(frames, tmp_path, capsys):
-    from analysis.codebook import load_codebook
-    from analysis.redcap import data_dictionary, records_export
+    from analysis.coders.redcap import data_dictionary, records_export
+    from analysis.scheme.codebook import load_codebook
 
     cb = load_codebook()
     frames["incidents"].loc[:, "coder_id"] = "@me"
@@ -183,7 +183,7 @@ def test_workbook_of_shared_tables_is_text_not_formulas():
 
 
 def test_reliability_disagreements_workbook_keeps_a_typed_formula_as_text(tmp_path, capsys):
-    from analysis.cli_reliability import disagreements_xlsx
+    from analysis.cli.reliability import disagreements_xlsx
 
     data = disagreements_xlsx(pd.DataFrame({"report_id": ["SYN-0001"], "coder_a": [HYPERLINK], "coder_b": ["-9"]}))
     assert "<f>" not in _xml(data)

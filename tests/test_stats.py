@@ -1,4 +1,4 @@
-"""Tests for analysis.stats against published values.
+"""Tests for analysis.stats.inference against published values.
 
 Each published number carries a comment naming its source and is checked to the precision the source
 gives (4 decimals: TOL4). Where no published number was at hand the value is computed by hand and the
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from analysis.stats import (
+from analysis.stats.inference import (
     MONTE_CARLO_RESAMPLES,
     TestResult,
     _fisher_rxc_enumerated,

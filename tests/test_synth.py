@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.cli import main
-from analysis.derive import derive
-from analysis.load import load_coded_tables
-from analysis.synth import BUILT_IN_DIFFERENCES, generate, is_synthetic
-from analysis.validate import validate_tables
+from analysis.cli.app import main
+from analysis.coders.synth import BUILT_IN_DIFFERENCES, generate, is_synthetic
+from analysis.derive.variables import derive
+from analysis.intake.load import load_coded_tables
+from analysis.intake.validate import validate_tables
 
 from .conftest import EXAMPLE
 

@@ -8,9 +8,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from analysis.cli import main
-from analysis.disclosure import check_no_small_cells
-from analysis.tables import parse_frame
+from analysis.cli.app import main
+from analysis.tables.disclosure import check_no_small_cells
+from analysis.tables.standard import parse_frame
 
 from .conftest import EXAMPLE
 

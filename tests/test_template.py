@@ -9,16 +9,16 @@ import re
 import openpyxl
 import pytest
 
-from analysis.cli import main
-from analysis.load import load_coded_tables, tables_from_frames
-from analysis.normalise import display_choice
-from analysis.template import (
+from analysis.cli.app import main
+from analysis.coders.template import (
     CODEBOOK_SHEET_COLUMNS,
     PROMPT_LIMIT,
     TITLE_LIMIT,
     template_workbook,
 )
-from analysis.validate import validate_tables
+from analysis.intake.load import load_coded_tables, tables_from_frames
+from analysis.intake.normalise import display_choice
+from analysis.intake.validate import validate_tables
 
 DATA_SHEETS = ("incidents", "persons", "charges")
 ROWS = 400  # validation rows in the test template (the default, 5000, is the same code with a larger range)

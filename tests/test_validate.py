@@ -7,9 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis.load import load_coded_tables, tables_from_frames
-from analysis.problems import UnusableInputError
-from analysis.validate import table_schema, validate_tables
+from analysis.intake.load import load_coded_tables, tables_from_frames
+from analysis.intake.problems import UnusableInputError
+from analysis.intake.validate import table_schema, validate_tables
 
 from .conftest import write_folder
 
@@ -266,7 +266,7 @@ def test_garbage_workbook_and_missing_sheet(frames, tmp_path):
     bad.write_bytes(b"this is not a zip")
     [(rule, msg)] = unusable(bad)
     assert rule == "not_a_table" and msg.startswith(f"{bad}: not an Excel workbook that can be read")
-    from analysis.xlsx import tables_to_xlsx
+    from analysis.formats.xlsx import tables_to_xlsx
 
     wb = tmp_path / "two_sheets.xlsx"
     wb.write_bytes(tables_to_xlsx({"incidents": frames["incidents"], "charges": frames["charges"]}))
@@ -279,7 +279,7 @@ def test_no_such_path(tmp_path):
 
 
 def test_workbook_errors_name_the_sheet_and_spreadsheet_row(frames, tmp_path, cb):
-    from analysis.xlsx import tables_to_xlsx
+    from analysis.formats.xlsx import tables_to_xlsx
 
     frames["persons"].loc[9, "role"] = "byer"
     kinds = {t: {v.name: v.type for v in cb.table(t).variables if v.type in ("date", "integer")} for t in frames}
@@ -437,7 +437,7 @@ def test_look_alike_characters_in_a_code_are_named(frames, value, char):
 
 def test_derive_runs_on_hostile_but_accepted_values(frames):
     """Whatever validate accepts, derive turns into types without a traceback."""
-    from analysis.derive import derive
+    from analysis.derive.variables import derive
 
     inc, per = frames["incidents"], frames["persons"]
     inc.loc[0, ["incident_date", "report_year"]] = ["2/28/2009", "+2009"]
@@ -465,8 +465,8 @@ def test_direct_rule_evaluation_matches_the_pandera_schema(frames, cb, cfg):
     """The validator evaluates the schema's checks directly; both must find the same failing cells."""
     from pandera.errors import SchemaErrors
 
-    from analysis.normalise import normalise_column
-    from analysis.validate import _run_column_rules
+    from analysis.intake.normalise import normalise_column
+    from analysis.intake.validate import _run_column_rules
 
     inc = frames["incidents"]
     bad = {"district": "x", "incident_date": "2009-02-30", "report_year": "2001", "coder_id": "-1",

@@ -1,7 +1,7 @@
 """Coding scheme, validation and before/after analysis of SFPD prostitution / human-trafficking incident reports.
 
-Data flows one way: raw coded tables -> :mod:`analysis.validate` -> :mod:`analysis.derive` -> tables and charts.
-The coding scheme (:mod:`analysis.codebook`, ``codebook.yaml``) is the single source of truth.
+Data flows one way: raw coded tables -> :mod:`analysis.intake.validate` -> :mod:`analysis.derive.variables` -> tables and charts.
+The coding scheme (:mod:`analysis.scheme.codebook`, ``codebook.yaml``) is the single source of truth.
 """
 
 from importlib.metadata import PackageNotFoundError, version

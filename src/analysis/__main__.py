@@ -1,7 +1,7 @@
 import sys
 
 try:
-    from .cli import main
+    from .cli.app import main
 except KeyboardInterrupt:  # Ctrl-C while the libraries load: no traceback
     raise SystemExit(130) from None
 except ImportError as exc:  # a broken install: one line, not a traceback

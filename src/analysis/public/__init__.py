@@ -7,7 +7,7 @@
 - :mod:`.fetch`        the DataSF (Socrata) download, for users with internet
 - :mod:`.notebook`     small helpers for notebook 03 (stop gracefully when the data folder is absent)
 
-The interrupted time series is :mod:`analysis.its`.
+The interrupted time series is :mod:`analysis.stats.its`.
 """
 
 from .descriptions import classify, mapping_table, unknown_descriptions

@@ -4,7 +4,7 @@ the stratified random sample of incident numbers a researcher would request from
 Counting rule, everywhere: a source with incident numbers is counted in *incidents* (distinct incident
 numbers; an incident with several offence rows counts once, in the year / month / period of its earliest
 date); a source without them (Kaggle rows) is counted in rows; daily count tables in the rows they count.
-The count tables are tidy (``period, category, n``) for :mod:`analysis.compare`.
+The count tables are tidy (``period, category, n``) for :mod:`analysis.tables.compare`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..config import StudyConfig, load_study_config
-from ..problems import UnusableInputError, problem
+from ..intake.problems import UnusableInputError, problem
+from ..scheme.config import StudyConfig, load_study_config
 from . import descriptions as D
 from .schemas import (
     FORMATS,
@@ -183,7 +183,7 @@ def description_counts(frame: pd.DataFrame, config: StudyConfig | None = None,
         cls["key"] = cls["description_group"].replace("", "unmapped")
         levels = list(D.GROUP_ORDER)
     elif level == "charge_category":
-        from ..codebook import load_codebook
+        from ..scheme.codebook import load_codebook
 
         cls["key"] = cls["charge_category"].replace("", "unmapped")
         levels = [c["code"] for c in load_codebook().charge_classification["categories"]]

@@ -3,7 +3,7 @@
 ``load_public(path)`` reads a file; ``parse_public(data, name)`` does the same from bytes (no file access).
 The source form is recognised from the columns (:data:`.schemas.FORMATS`); everything that makes a file
 unusable (empty, not a table, columns of no known form, bad dates or times, negative or non-numeric
-counts) is collected and raised together as :class:`~analysis.problems.UnusableInputError`, naming the
+counts) is collected and raised together as :class:`~analysis.intake.problems.UnusableInputError`, naming the
 file and, where it applies, the row and column.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..problems import UnusableInputError, problem
+from ..intake.problems import UnusableInputError, problem
 from .schemas import (
     FORMATS,
     PROSTITUTION_FILTER,
@@ -174,7 +174,7 @@ def _bad_cells(rows: pd.Series, values: pd.Series, column: str, kind: str, name:
 
 @lru_cache(maxsize=1)
 def _districts() -> dict[str, str]:
-    from ..codebook import load_codebook
+    from ..scheme.codebook import load_codebook
 
     var = load_codebook().variable("incidents", "district")
     return {c.label.upper(): c.code for c in var.codes}

@@ -1,0 +1,263 @@
+"""A synthetic example sample, generated from the codebook with a fixed seed.
+
+It is shaped like the real study (989 reports, about 1,440 people, four sampled years) so every later analysis
+has something to find, but no row describes a real report or person. It is marked synthetic in the data itself:
+every report id starts with ``SYN-``, every person code with ``SYN-P`` and every coder id with ``synth_``.
+
+The generator builds in the before/after differences listed in :data:`BUILT_IN_DIFFERENCES`; tests and
+analyses check they are found with the right sign.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from ..scheme.codebook import Codebook, load_codebook
+from ..scheme.config import StudyConfig, load_study_config
+
+SYNTHETIC_PREFIX = "SYN-"
+DEFAULT_SEED = 20171115
+DEFAULT_REPORTS = 989
+
+# Each entry: what differs, and the generating probability before (Vice) and after (SVU).
+BUILT_IN_DIFFERENCES = {
+    "condoms_evidence": ("Condoms documented as evidence, share of all reports", 0.55 * 0.70, 0.35 * 0.10),
+    "screened_trafficking": ("Screened for trafficking", 0.15, 0.50),
+    "phones_seized": ("Cell phones seized", 0.25, 0.45),
+    "interpreter_used": ("Interpreter used when a language other than English is noted", 0.35, 0.65),
+    "origin_sting_sellers": ("Case from a decoy/sting targeting sellers", 0.45, 0.20),
+    "origin_massage_inspection": ("Case from a massage-establishment inspection", 0.05, 0.15),
+    "labelled_trafficking": ("SFPD labelled the report trafficking (or both)", 0.07, 0.30),
+    "correctly_identified": ("Of reports SFPD labelled trafficking, share the coder assessed as established", 0.6, 0.25),
+    "hiv_charge": ("HIV-specific charge (PC 647f / H&S 120291) added to a charged person selling sex", 0.03, 0.0),
+}
+
+_DISTRICTS = ["bayview", "central", "ingleside", "mission", "northern", "park", "richmond", "southern",
+              "taraval", "tenderloin"]
+_DISTRICT_P = [0.04, 0.14, 0.03, 0.26, 0.12, 0.02, 0.03, 0.12, 0.04, 0.20]
+_ORIGINS = ["sting_sellers", "operation_buyers", "massage_inspection", "online_ad", "tip",
+            "victim_came_forward", "patrol", "other"]
+_ORIGIN_P = {
+    "vice": [0.45, 0.20, 0.05, 0.08, 0.08, 0.03, 0.10, 0.01],
+    "svu": [0.20, 0.25, 0.15, 0.12, 0.12, 0.07, 0.08, 0.01],
+}
+_RACES = ["asian", "black", "hispanic_latino", "native_american", "pacific_islander", "white", "other", "-8"]
+_RACE_P = {"seller": [0.22, 0.30, 0.18, 0.01, 0.02, 0.20, 0.03, 0.04],
+           "buyer": [0.25, 0.10, 0.22, 0.01, 0.02, 0.33, 0.04, 0.03],
+           "other": [0.25, 0.25, 0.20, 0.01, 0.02, 0.20, 0.03, 0.04]}
+_INDICATORS = ["minor_in_commercial_sex", "third_party_control", "debt_bondage", "documents_held",
+               "not_free_to_leave", "physical_abuse", "threats_coercion", "lives_at_workplace",
+               "recruited_by_deception", "earnings_handed_over"]
+_BUYER_ZIPS = ["94102", "94103", "94107", "94109", "94110", "94112", "94115", "94117", "94121", "94122",
+               "94124", "94127", "94131", "94134", "94501", "94538", "94601", "94806", "94014", "94015",
+               "94044", "94066", "94080", "94401", "94403", "94903", "95014", "95112", "95122", "94025"]
+_SELLING_WRITTEN = ["647(b) PC", "PC 647(b)", "647(b)", "PC 647b", "647 (b) P.C."]
+
+
+def _choice(rng: np.random.Generator, items: list, p: list[float] | None = None):
+    return items[int(rng.choice(len(items), p=p))]
+
+
+def generate(
+    n_reports: int = DEFAULT_REPORTS,
+    seed: int = DEFAULT_SEED,
+    codebook: Codebook | None = None,
+    config: StudyConfig | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Generate the three coded tables (as text, the way a coder would enter them)."""
+    cb = codebook or load_codebook()
+    cfg = config or load_study_config()
+    rng = np.random.default_rng(seed)
+    years = list(cfg.sampled_years)
+    period_of = cfg.year_to_period
+    per_year = [n_reports // len(years) + (1 if k < n_reports % len(years) else 0) for k in range(len(years))]
+    width = max(4, len(str(n_reports)))
+    incidents, persons, charges = [], [], []
+    pnum = 0
+    rid_n = 0
+    for year, n in zip(years, per_year):
+        period = period_of[year]
+        before = period == cfg.periods[0].code
+        start = dt.date(year, 1, 1)
+        ndays = (dt.date(year + 1, 1, 1) - start).days
+        for _ in range(n):
+            rid_n += 1
+            rid = f"{SYNTHETIC_PREFIX}{rid_n:0{width}d}"
+            origin = _choice(rng, _ORIGINS, _ORIGIN_P["vice" if before else "svu"])
+            if origin == "massage_inspection":
+                loc = "massage_establishment"
+            elif origin == "online_ad":
+                loc = _choice(rng, ["online_ad", "hotel_motel", "residence"], [0.6, 0.3, 0.1])
+            elif origin in ("sting_sellers", "operation_buyers", "patrol"):
+                loc = _choice(rng, ["street", "vehicle", "hotel_motel", "other"], [0.75, 0.15, 0.07, 0.03])
+            else:
+                loc = _choice(rng, ["hotel_motel", "residence", "massage_establishment", "nail_salon", "street",
+                                    "-8"], [0.3, 0.25, 0.2, 0.05, 0.15, 0.05])
+            # trafficking: truth first, then SFPD's label (SVU over-labels massage inspections and buyer stings)
+            p_true = {"tip": 0.30, "victim_came_forward": 0.55, "massage_inspection": 0.08}.get(origin, 0.02)
+            truth = rng.random() < p_true
+            some_ind = (not truth) and rng.random() < (0.35 if origin == "massage_inspection" else 0.08)
+            if truth:
+                label_p = 0.85 if before else 0.90
+            elif before:
+                label_p = 0.03
+            else:
+                label_p = 0.55 if origin in ("massage_inspection", "operation_buyers") else 0.10
+            labelled = rng.random() < label_p
+            label = _choice(rng, ["trafficking", "both"], [0.5, 0.5]) if labelled else "prostitution"
+            assessment = "established" if truth else ("indicators_not_established" if some_ind else "none")
+            if truth:
+                k = int(rng.integers(2, 5))
+                inds = sorted(rng.choice(len(_INDICATORS), size=k, replace=False))
+                indicators = ";".join(_INDICATORS[i] for i in inds)
+            elif some_ind:
+                inds = sorted(rng.choice(len(_INDICATORS), size=int(rng.integers(1, 3)), replace=False))
+                indicators = ";".join(_INDICATORS[i] for i in inds)
+            else:
+                indicators = "none"
+            screened = "yes" if (truth and rng.random() < 0.8) or rng.random() < (0.15 if before else 0.50) else "no"
+            cond_m = rng.random() < (0.55 if before else 0.35)
+            if cond_m:
+                cond_c = _choice(rng, ["yes", "no", "-8"], [0.6, 0.3, 0.1] if before else [0.1, 0.8, 0.1])
+                cond_e = "yes" if rng.random() < (0.70 if before else 0.10) else _choice(rng, ["no", "-8"], [0.85, 0.15])
+            else:
+                cond_c = cond_e = "-9"
+            phones = rng.random() < (0.25 if before else 0.45)
+            n_phones = (str(int(rng.integers(1, 4))) if rng.random() < 0.95 else "-8") if phones else "-9"
+            lang = rng.random() < (0.6 if loc in ("massage_establishment", "nail_salon") else 0.12)
+            if lang:
+                r = rng.random()
+                p_yes = 0.35 if before else 0.65
+                interp = "yes" if r < p_yes else ("-8" if r > 0.92 else "no")
+            else:
+                interp = "-9"
+            mode = (_choice(rng, ["language_line", "in_person", "bilingual_officer", "language_line;bilingual_officer"],
+                            [0.5, 0.2, 0.25, 0.05]) if interp == "yes" else "-9")
+            units = (_choice(rng, ["vice", "vice;district_station", "district_station"], [0.85, 0.10, 0.05])
+                     if before else
+                     _choice(rng, ["svu", "svu;district_station", "district_station", "other"], [0.80, 0.12, 0.05, 0.03]))
+            date = start + dt.timedelta(days=int(rng.integers(0, ndays)))
+            # people on the report
+            n_people = 1 + int(rng.choice(4, p=[0.64, 0.28, 0.06, 0.02]))
+            first = {"sting_sellers": "seller", "operation_buyers": "buyer", "patrol": "seller",
+                     "online_ad": "seller", "massage_inspection": "seller"}.get(origin, "seller")
+            if truth:
+                first = "trafficking_victim"
+            roles = [first]
+            for _ in range(n_people - 1):
+                if truth:
+                    roles.append(_choice(rng, ["third_party", "trafficking_victim", "buyer", "witness"],
+                                         [0.45, 0.25, 0.15, 0.15]))
+                else:
+                    roles.append(_choice(rng, ["buyer", "seller", "third_party", "witness", "other"],
+                                         [0.40, 0.30, 0.12, 0.13, 0.05]))
+            ages = []
+            people = []
+            for role in roles:
+                pnum += 1
+                pcode = f"{SYNTHETIC_PREFIX}P{pnum:0{width + 1}d}"
+                if role in ("seller", "trafficking_victim"):
+                    age = int(np.clip(rng.normal(27 if role == "trafficking_victim" else 31, 8), 14, 70))
+                    g = _choice(rng, ["female", "trans_female", "male", "genderqueer_nonbinary", "-8"],
+                                [0.74, 0.16 if before else 0.11, 0.05, 0.01, 0.04 if before else 0.09])
+                    race = _choice(rng, _RACES, _RACE_P["seller"])
+                elif role == "buyer":
+                    age = int(np.clip(rng.normal(42, 12), 18, 85))
+                    g = _choice(rng, ["male", "female", "-8"], [0.96, 0.02, 0.02])
+                    race = _choice(rng, _RACES, _RACE_P["buyer"])
+                else:
+                    age = int(np.clip(rng.normal(36, 11), 16, 80))
+                    g = _choice(rng, ["male", "female", "trans_female", "-8"], [0.6, 0.3, 0.02, 0.08])
+                    race = _choice(rng, _RACES, _RACE_P["other"])
+                age_s = str(age) if rng.random() > 0.04 else "-8"
+                if age_s != "-8":
+                    ages.append(age)
+                zip_ = (_choice(rng, _BUYER_ZIPS) if rng.random() < 0.88 else "-8") if role == "buyer" else "-9"
+                lep = "yes" if lang and rng.random() < 0.7 else ("no" if rng.random() < 0.9 else "-8")
+                if lep == "yes":
+                    pi = "yes" if rng.random() < (0.35 if before else 0.65) else _choice(rng, ["no", "-8"], [0.8, 0.2])
+                else:
+                    pi = "-9"
+                if role in ("witness", "trafficking_victim"):
+                    outcome = _choice(rng, ["none", "referred"], [0.5, 0.5])
+                elif role == "seller":
+                    outcome = _choice(rng, ["cited", "booked", "none", "referred", "-8"],
+                                      [0.62, 0.22, 0.07, 0.06, 0.03] if before else [0.52, 0.18, 0.10, 0.17, 0.03])
+                elif role == "buyer":
+                    outcome = _choice(rng, ["cited", "booked", "none"], [0.82, 0.10, 0.08])
+                elif role == "third_party":
+                    outcome = _choice(rng, ["booked", "cited", "none"], [0.7, 0.15, 0.15])
+                else:
+                    outcome = _choice(rng, ["none", "cited"], [0.8, 0.2])
+                pphone = ("yes" if rng.random() < 0.6 else _choice(rng, ["no", "-8"], [0.6, 0.4])) if phones else "no"
+                people.append({
+                    "person_code": pcode, "report_id": rid, "role": role, "age": age_s, "gender_identity": g,
+                    "race_ethnicity": race, "residence_zip": zip_, "limited_english": lep,
+                    "person_interpreter_used": pi, "outcome": outcome, "person_phone_seized": pphone,
+                })
+                if outcome in ("cited", "booked"):
+                    for statute in _charges_for(rng, role, truth, before):
+                        charges.append({"report_id": rid, "person_code": pcode, "statute": statute})
+            persons.extend(people)
+            minors = "yes" if any(a < cfg.minor_age_below for a in ages) else ("no" if rng.random() > 0.03 else "-8")
+            incidents.append({
+                "report_id": rid,
+                "coder_id": _choice(rng, ["synth_a", "synth_b", "synth_c"]),
+                "incident_date": date.isoformat(),
+                "report_year": str(year),
+                "district": _choice(rng, _DISTRICTS, _DISTRICT_P) if rng.random() > 0.02 else "-8",
+                "location_type": loc,
+                "sfpd_label": label,
+                "investigating_unit": units,
+                "origin": origin if rng.random() > 0.03 else "-8",
+                "screened_trafficking": screened,
+                "trafficking_indicators": indicators,
+                "trafficking_assessment": assessment,
+                "condoms_mentioned": "yes" if cond_m else "no",
+                "condoms_confiscated": cond_c,
+                "condoms_evidence": cond_e,
+                "phones_seized": "yes" if phones else "no",
+                "phones_seized_count": n_phones,
+                "language_other_than_english": "yes" if lang else "no",
+                "interpreter_used": interp,
+                "interpreter_mode": mode,
+                "minors_involved": minors,
+            })
+    out = {
+        "incidents": pd.DataFrame(incidents, columns=cb.table("incidents").columns),
+        "persons": pd.DataFrame(persons, columns=cb.table("persons").columns),
+        "charges": pd.DataFrame(charges, columns=cb.table("charges").columns),
+    }
+    return out
+
+
+def _charges_for(rng: np.random.Generator, role: str, truth: bool, before: bool) -> list[str]:
+    if role == "seller":
+        main = _choice(rng, _SELLING_WRITTEN) if rng.random() < 0.85 else _choice(rng, ["653.22 PC", "PC 653.22"])
+        out = [main]
+        if before and rng.random() < 0.03:
+            out.append(_choice(rng, ["647f PC", "H&S 120291"]))
+        extra = rng.random()
+        if extra < 0.05:
+            out.append("148(a)(1) PC")
+        elif extra < 0.07:
+            out.append("647(f) PC")
+        elif extra < 0.10:
+            out.append("H&S 11350")
+        return out
+    if role == "buyer":
+        return [_choice(rng, _SELLING_WRITTEN)]
+    if role == "third_party":
+        out = [_choice(rng, ["266h PC", "266H", "PC 266i", "653.23 PC"], [0.4, 0.2, 0.3, 0.1])]
+        if truth:
+            out.append(_choice(rng, ["236.1 PC", "PC 236.1(b)"]))
+        return out
+    return ["647(f) PC"] if rng.random() < 0.5 else ["PC 415"]
+
+
+def is_synthetic(incidents: pd.DataFrame) -> bool:
+    """True when any report in ``incidents`` is synthetic (so every output must say SYNTHETIC DATA)."""
+    return bool(incidents["report_id"].astype(str).str.startswith(SYNTHETIC_PREFIX).any())

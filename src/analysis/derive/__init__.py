@@ -1,0 +1,1 @@
+"""Validated rows -> analysis tables: derived variables and buyer income strata."""

@@ -1,0 +1,1 @@
+"""File formats every stage may use: deterministic workbooks, formula-safe spreadsheet cells."""

@@ -1,0 +1,1 @@
+"""The main job: the pipeline's stages, charts, the meeting pack."""

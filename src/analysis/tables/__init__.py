@@ -1,0 +1,1 @@
+"""Before/after comparison tables, the standard set, disclosure control and shared-file formats."""

@@ -1,0 +1,572 @@
+"""Before/after comparison tables: one call makes the whole table for incidents or for persons.
+
+For each variable, in the codebook's order and with its labels:
+
+* categorical: one row per level, ``n/N (%)`` per period and overall, with "not documented" / "not applicable"
+  shown as their own rows and (by default) excluded from the denominators; the test is gtsummary's rule
+  (chi-square without continuity correction when every expected count is >= 5, otherwise Fisher's exact);
+* yes/no (coded yes/no, derived True/False, and each option of a multi-select field): one row, with the
+  difference in percentage points and its 95% Newcombe hybrid score interval;
+* numbers: median (IQR) and mean (SD) per period, Wilcoxon rank-sum test;
+* p-values adjusted across the table's variables (Holm by default, or Benjamini-Hochberg) as q-values.
+
+People on the same report are not independent: person tables (``cluster="report_id"``, the default for
+persons) show, for yes/no rows, a cluster-aware difference interval (cluster bootstrap over reports,
+:func:`analysis.stats.clustered.cluster_bootstrap_diff`) and a cluster-robust p-value (GEE with an independence
+working correlation and sandwich SE, in closed form: :func:`analysis.stats.clustered.cluster_robust_binary_test`) as
+the default columns, with the naive ones beside them. Why these are the default: they test exactly the pooled
+difference the table prints (an exchangeable working correlation would re-weight people on large reports and
+test a slightly different quantity), they stay valid whatever the correlation within reports, and they are fast
+enough for any sample. Categorical rows with more than two levels keep the naive test and say so.
+
+Sampling weights: give ``frame`` (reports per sampled year in the sampling frame) and estimates are weighted
+to it: each period's proportion is the frame-weighted average of its years' proportions (a stratified
+estimator, strata = years), with a stratified standard error and a Wald interval for the difference. Without
+``frame`` the table is unweighted and says so.
+
+The analyst's full table stays in :attr:`ComparisonTable.rows`; :func:`display` makes the version for sharing,
+with small-cell suppression from :mod:`analysis.tables.disclosure`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from ..scheme.codebook import NOT_APPLICABLE, NOT_DOCUMENTED, Codebook, load_codebook
+from ..scheme.config import StudyConfig, load_study_config
+from ..stats.inference import (
+    adjust_pvalues,
+    categorical_test,
+    newcombe_diff_ci,
+    rank_sum_test,
+    wilson_ci,
+)
+
+MISSING_CODES = (NOT_DOCUMENTED, NOT_APPLICABLE)
+CLUSTER_TEST = "Cluster-robust Wald (GEE, independence; report clusters)"
+# coded variables that are not compared (identifiers, free text, dates, the sampling variable itself)
+_NOT_COMPARED_TYPES = {"id", "text", "date", "statute"}
+_NOT_COMPARED = {"report_year", "coder_id"}
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How one variable is summarised: its column(s), label, kind and levels in codebook order."""
+
+    name: str
+    label: str
+    kind: str  # binary | category | number
+    column: str
+    levels: tuple[tuple[str, str], ...] = ()
+    true_value: object = True  # the value counted in a binary row
+    false_value: object = False
+    option_of: str | None = None  # for the options of a multi-select variable
+
+
+@dataclass
+class ComparisonTable:
+    """A before/after table. ``rows`` is the analyst's full table (never share it as is: see :func:`display`)."""
+
+    rows: pd.DataFrame
+    population: str
+    groups: tuple[str, ...]
+    group_labels: dict[str, str]
+    group_n: dict[str, int]
+    weighted: bool
+    clustered: bool
+    adjust: str
+    tests_used: tuple[str, ...]
+    notes: list[str] = field(default_factory=list)
+
+    def methods_text(self) -> str:
+        parts = [
+            f"Population: {self.population}.",
+            "Percentages exclude 'not documented' and 'not applicable', shown as their own rows."
+            if "missing excluded" in self.notes else "Percentages include 'not documented' and 'not applicable'.",
+            "Tests: " + "; ".join(self.tests_used) + ".",
+            "Differences: percentage points with 95% "
+            + ("stratified Wald intervals (weighted)." if self.weighted else "Newcombe hybrid score intervals."),
+            f"q: p-values adjusted across the table's variables ({'Holm' if self.adjust == 'holm' else 'Benjamini-Hochberg'}).",
+        ]
+        parts += [n for n in self.notes if n != "missing excluded"]
+        return " ".join(parts)
+
+
+# --- which variables, in which order -------------------------------------------------------------------
+
+
+def variable_specs(table: str, data: pd.DataFrame, codebook: Codebook | None = None,
+                   variables: list[str] | None = None) -> list[Spec]:
+    """The rows of a table for ``table`` ('incidents' or 'persons'), in codebook order (coded, then derived)."""
+    cb = codebook or load_codebook()
+    specs: list[Spec] = []
+    for v in cb.table(table).variables:
+        if v.type in _NOT_COMPARED_TYPES or v.name in _NOT_COMPARED:
+            continue
+        if v.type != "multi" and v.name not in data.columns:
+            continue
+        missing = tuple((m, cb.missing_labels[m]) for m in v.missing)
+        if v.type == "code" and set(v.code_values) == {"yes", "no"}:
+            specs.append(Spec(v.name, v.label, "binary", v.name, missing, "yes", "no"))
+        elif v.type == "code":
+            specs.append(Spec(v.name, v.label, "category", v.name, tuple((c.code, c.label) for c in v.codes) + missing))
+        elif v.type == "multi":
+            for c in v.codes:
+                col = f"{v.name}__{c.code}"
+                if col in data.columns:
+                    specs.append(Spec(col, f"{v.label}: {c.label}", "binary", col, option_of=v.name))
+        elif v.type == "integer":
+            specs.append(Spec(v.name, v.label, "number", v.name))
+    for d in cb.derived.get(table, ()):
+        if d.name == "period" or d.name not in data.columns:
+            continue
+        if d.kind == "binary":
+            specs.append(Spec(d.name, d.label, "binary", d.name))
+        elif d.kind == "category":
+            levels = tuple((c.code, c.label) for c in d.levels)
+            if not levels:
+                col = data[d.name]
+                cats = col.cat.categories if isinstance(col.dtype, pd.CategoricalDtype) else sorted(col.dropna().unique())
+                levels = tuple((str(c), str(c).replace("_", " ")) for c in cats)
+            specs.append(Spec(d.name, d.label, "category", d.name, levels))
+        else:
+            specs.append(Spec(d.name, d.label, "number", d.name))
+    if variables is not None:
+        wanted = {v: i for i, v in enumerate(variables)}
+        specs = [s for s in specs if s.name in wanted or s.option_of in wanted]
+        missing = [v for v in variables if not any(s.name == v or s.option_of == v for s in specs)]
+        if missing:
+            raise KeyError(f"not variables of the {table} table: {', '.join(missing)}")
+    return specs
+
+
+# --- weights -------------------------------------------------------------------------------------------
+
+
+def _stratified(y: np.ndarray, year: np.ndarray, frame: dict[int, int]) -> tuple[float, float]:
+    """Frame-weighted proportion over year strata and its standard error (with finite-population correction)."""
+    total = sum(frame[int(h)] for h in np.unique(year))
+    p, var = 0.0, 0.0
+    for h in np.unique(year):
+        yh = y[year == h]
+        nh, Nh = len(yh), frame[int(h)]
+        Wh = Nh / total
+        ph = yh.mean()
+        p += Wh * ph
+        if nh > 1:
+            var += Wh**2 * ph * (1 - ph) / (nh - 1) * max(0.0, 1 - nh / Nh)
+    return p, math.sqrt(var)
+
+
+def report_weights(year: pd.Series, frame: dict[int, int]) -> pd.Series:
+    """Each unit's weight: frame reports in its year / sampled reports in its year."""
+    counts = year.value_counts()
+    missing = sorted(set(counts.index) - set(frame))
+    if missing:
+        raise ValueError(f"the sampling frame has no count for year(s) {', '.join(map(str, missing))}")
+    return year.map(lambda y: frame[y] / counts[y]).astype(float)
+
+
+# --- the table -----------------------------------------------------------------------------------------
+
+
+def _binary_values(s: pd.Series, spec: Spec) -> tuple[np.ndarray, np.ndarray]:
+    """(is_true, is_known) as numpy bool arrays."""
+    vals = s.astype(object)
+    is_true = (vals == spec.true_value).to_numpy(dtype=bool)
+    known = (is_true | (vals == spec.false_value).to_numpy(dtype=bool))
+    return is_true, known
+
+
+def before_after(
+    data: pd.DataFrame,
+    table: str = "incidents",
+    *,
+    role: str | list[str] | None = None,
+    variables: list[str] | None = None,
+    group: str = "period",
+    include_missing: bool = False,
+    frame: dict[int, int] | None = None,
+    cluster: str | None = "auto",
+    adjust: str = "holm",
+    n_boot: int = 2000,
+    seed: int = 20171115,
+    specs: list[Spec] | None = None,
+    population: str | None = None,
+    codebook: Codebook | None = None,
+    config: StudyConfig | None = None,
+) -> ComparisonTable:
+    """The before/after table for derived ``incidents`` or ``persons`` (optionally people in ``role``).
+
+    ``specs`` (with ``population``) summarises variables that are not in the codebook, e.g. the public record's
+    (see :func:`from_counts`); by default the variables come from the codebook via :func:`variable_specs`.
+    """
+    cb = codebook or load_codebook()
+    cfg = config or load_study_config()
+    if adjust not in {"holm", "bh"}:
+        raise ValueError("adjust must be 'holm' or 'bh'")
+    d = data
+    population = population or cb.table(table).label.lower()
+    if role is not None:
+        roles = [role] if isinstance(role, str) else list(role)
+        labels = cb.variable("persons", "role").labels
+        unknown = [r for r in roles if r not in labels]
+        if unknown:
+            raise ValueError(f"unknown role(s) {', '.join(unknown)}; roles are {', '.join(labels)}")
+        d = d[d["role"].astype(str).isin(roles)]
+        population = " and ".join(labels[r].lower() for r in roles)
+    if cluster == "auto":
+        cluster = "report_id" if table == "persons" else None
+    groups = tuple(g for g in cfg.period_codes)
+    if len(groups) != 2:
+        raise ValueError("a before/after table needs exactly two periods in the study configuration")
+    g_of = d[group].astype(str).to_numpy()
+    in_g = {g: g_of == g for g in groups}
+    weights = None
+    if frame is not None:
+        year = d["report_year"].astype(int)
+        weights = report_weights(year, frame).to_numpy()
+        years = year.to_numpy()
+    specs = specs if specs is not None else variable_specs(table, d, cb, variables)
+    if role is not None and variables is None:
+        # in a table of one role, drop what is empty by construction: the role itself, the buyers-only income
+        # stratum for other roles, and yes/no rows with no one in either period
+        def empty(sp: Spec) -> bool:
+            if sp.name == "role":
+                return d["role"].astype(str).nunique() <= 1
+            if sp.name == "income_stratum":
+                return not (d["role"].astype(str) == "buyer").any()
+            if sp.kind == "binary":
+                return not (d[sp.column].astype(object) == sp.true_value).any()
+            return False
+
+        specs = [sp for sp in specs if not empty(sp)]
+    rows: list[dict] = []
+    var_p: dict[str, float] = {}
+    tests_used: list[str] = []
+    clustered_any = False
+    for spec in specs:
+        s = d[spec.column]
+        base = {"variable": spec.option_of or spec.name, "column": spec.column, "label": spec.label,
+                "kind": spec.kind}
+        if spec.kind == "number":
+            x = pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
+            row = dict(base, level="", level_label="", row_type="summary")
+            for g in groups + ("overall",):
+                vals = x[in_g[g]] if g != "overall" else x
+                vals = vals[~np.isnan(vals)]
+                row[f"N_{g}"] = len(vals)
+                row[f"n_{g}"] = np.nan
+                row[f"median_{g}"], row[f"q1_{g}"], row[f"q3_{g}"] = (
+                    (np.median(vals), *np.percentile(vals, [25, 75])) if len(vals) else (np.nan,) * 3)
+                row[f"mean_{g}"] = vals.mean() if len(vals) else np.nan
+                row[f"sd_{g}"] = vals.std(ddof=1) if len(vals) > 1 else np.nan
+            t = rank_sum_test(x[in_g[groups[0]]], x[in_g[groups[1]]])
+            row.update(test=t.test, p_value=t.p_value, note=t.note)
+            tests_used.append(t.test)
+            var_p[row["column"]] = t.p_value
+            rows.append(row)
+            continue
+        if spec.kind == "binary":
+            is_true, known = _binary_values(s, spec)
+            row = dict(base, level="yes", level_label="Yes", row_type="level")
+            for g in groups + ("overall",):
+                m = in_g[g] if g != "overall" else np.ones(len(d), bool)
+                n, N = int((is_true & m & known).sum()), int((known & m).sum())
+                row[f"n_{g}"], row[f"N_{g}"] = n, N
+                if weights is not None and g != "overall" and N:
+                    p, se = _stratified(is_true[m & known].astype(float), years[m & known], frame)
+                    row[f"pct_{g}"], row[f"se_{g}"] = 100 * p, 100 * se
+                else:
+                    row[f"pct_{g}"] = 100 * n / N if N else np.nan
+                    _, lo, hi = wilson_ci(n, N) if N else (np.nan, np.nan, np.nan)
+                    row[f"ci_low_{g}"], row[f"ci_high_{g}"] = 100 * lo, 100 * hi
+            a, b = groups
+            if weights is not None:
+                diff = row[f"pct_{a}"] - row[f"pct_{b}"]
+                se = math.hypot(row.get(f"se_{a}", np.nan), row.get(f"se_{b}", np.nan))
+                row.update(diff_pp=diff, diff_low=diff - 1.959964 * se, diff_high=diff + 1.959964 * se)
+                p_val = 2 * sps.norm.sf(abs(diff) / se) if se > 0 else np.nan
+                row.update(test="Stratified z-test (weighted)", p_value=p_val)
+            else:
+                if row[f"N_{a}"] and row[f"N_{b}"]:
+                    diff, lo, hi = newcombe_diff_ci(row[f"n_{a}"], row[f"N_{a}"], row[f"n_{b}"], row[f"N_{b}"])
+                    row.update(diff_pp=100 * diff, diff_low=100 * lo, diff_high=100 * hi)
+                tab = np.array([[row[f"n_{a}"], row[f"n_{b}"]],
+                                [row[f"N_{a}"] - row[f"n_{a}"], row[f"N_{b}"] - row[f"n_{b}"]]])
+                t = categorical_test(tab)
+                row.update(test=t.test, p_value=t.p_value, note=t.note)
+            if cluster is not None:
+                clustered_any = True
+                row.update(_clustered_binary(is_true, known, g_of, d[cluster].to_numpy(), groups, n_boot, seed))
+                row["p_naive"], row["diff_low_naive"], row["diff_high_naive"] = (
+                    row["p_value"], row.get("diff_low", np.nan), row.get("diff_high", np.nan))
+                row["test_naive"] = row["test"]
+                if not np.isnan(row.get("p_cluster", np.nan)):
+                    row["p_value"], row["test"] = row["p_cluster"], CLUSTER_TEST
+                if not np.isnan(row.get("diff_low_cluster", np.nan)):
+                    row["diff_low"], row["diff_high"] = row["diff_low_cluster"], row["diff_high_cluster"]
+            tests_used.append(row["test"])
+            var_p[row["column"]] = row["p_value"]
+            rows.append(row)
+            # the rows outside the denominator: each missing code of a coded variable, or 'unknown'
+            raw = s.astype(object).to_numpy()
+            outside = [(c, lab, raw == c) for c, lab in spec.levels] or [("unknown", "Unknown", ~known)]
+            for code, lab, mask in outside:
+                n_out = {g: int((mask & (in_g[g] if g != "overall" else True)).sum()) for g in groups + ("overall",)}
+                if n_out["overall"]:
+                    urow = dict(base, level=code, level_label=lab, row_type="missing")
+                    for g in groups + ("overall",):
+                        urow[f"n_{g}"], urow[f"N_{g}"] = n_out[g], np.nan
+                    rows.append(urow)
+            continue
+        # categorical
+        vals = s.astype(str).to_numpy()
+        codes = [c for c, _ in spec.levels]
+        substantive = [c for c in codes if c not in MISSING_CODES]
+        counts = {c: {g: int(((vals == c) & in_g[g]).sum()) for g in groups} for c in codes}
+        denom = {g: sum(counts[c][g] for c in (codes if include_missing else substantive)) for g in groups}
+        wden = {}
+        if weights is not None:
+            for g in groups:
+                m = in_g[g] & np.isin(vals, codes if include_missing else substantive)
+                wden[g] = weights[m].sum()
+        t = categorical_test(np.array([[counts[c][g] for g in groups] for c in substantive]))
+        tests_used.append(t.test)
+        var_p[spec.column] = t.p_value
+        first = True
+        for c, lab in spec.levels:
+            if c in MISSING_CODES and sum(counts[c].values()) == 0:
+                continue
+            is_missing = c in MISSING_CODES
+            row = dict(base, level=c, level_label=lab, row_type="missing" if is_missing else "level")
+            for g in groups:
+                row[f"n_{g}"] = counts[c][g]
+                if is_missing and not include_missing:
+                    row[f"N_{g}"], row[f"pct_{g}"] = np.nan, np.nan
+                    continue
+                row[f"N_{g}"] = denom[g]
+                if weights is not None:
+                    row[f"pct_{g}"] = 100 * weights[in_g[g] & (vals == c)].sum() / wden[g] if wden[g] else np.nan
+                else:
+                    row[f"pct_{g}"] = 100 * counts[c][g] / denom[g] if denom[g] else np.nan
+            row["n_overall"] = sum(counts[c].values())
+            row["N_overall"] = sum(denom.values()) if not (is_missing and not include_missing) else np.nan
+            row["pct_overall"] = (100 * row["n_overall"] / row["N_overall"]
+                                  if row["N_overall"] == row["N_overall"] and row["N_overall"] else np.nan)
+            if first:
+                row.update(test=t.test, p_value=t.p_value, note=t.note)
+                first = False
+            rows.append(row)
+    out = pd.DataFrame(rows)
+    # q-values over the variable-level p-values, in table order
+    keys = list(var_p)
+    q = adjust_pvalues(np.array([var_p[k] for k in keys], dtype=float), method=adjust)
+    qmap = dict(zip(keys, q))
+    out["q_value"] = [qmap[c] if (pd.notna(p) and c in qmap) else np.nan
+                      for c, p in zip(out["column"], out.get("p_value", pd.Series(np.nan, index=out.index)))]
+    notes = [] if include_missing else ["missing excluded"]
+    if weights is not None:
+        notes.append("Weighted to the sampling frame (reports per sampled year: "
+                     + ", ".join(f"{y} {n:,}" for y, n in sorted(frame.items())) + ").")
+        if cluster is not None:
+            notes.append("Person tables: percentages weighted; intervals and tests are unweighted and cluster-aware.")
+    else:
+        notes.append("Unweighted: no sampling frame given.")
+    if clustered_any:
+        notes.append("Yes/no rows: 95% interval from a cluster bootstrap over reports and a cluster-robust Wald "
+                     "p-value (GEE, independence working correlation, sandwich SE), because people on the same "
+                     "report are not independent; naive values in p_naive / diff_*_naive. Rows with more than two "
+                     "levels: naive tests. Where the cluster-robust test cannot be computed (an outcome all 0 or "
+                     "all 1 in a period) the naive test is shown.")
+    uniq_tests = tuple(dict.fromkeys(t for t in tests_used if isinstance(t, str) and t and t != "not tested"))
+    return ComparisonTable(
+        rows=out,
+        population=population,
+        groups=groups,
+        group_labels=cfg.period_labels,
+        group_n={g: int(in_g[g].sum()) for g in groups},
+        weighted=weights is not None,
+        clustered=clustered_any,
+        adjust=adjust,
+        tests_used=uniq_tests,
+        notes=notes,
+    )
+
+
+def from_counts(
+    variables: list[tuple[str, str, pd.DataFrame]],
+    population: str,
+    *,
+    level_labels: dict[str, dict[str, str]] | None = None,
+    adjust: str = "holm",
+    config: StudyConfig | None = None,
+) -> ComparisonTable:
+    """A before/after table from tidy counts, with exactly the methods of :func:`before_after`.
+
+    ``variables``: ``(name, label, counts)`` with ``counts`` columns ``period``, ``category``, ``n`` (e.g. the
+    public record's resolution, description and district counts). Levels keep the order they have in
+    ``counts``; q-values are adjusted across all the variables. The period N at the top is the first variable's.
+    """
+    cfg = config or load_study_config()
+    parts = []
+    for name, label, counts in variables:
+        cats = [str(c) for c in dict.fromkeys(counts["category"])]
+        rep = counts.loc[counts.index.repeat(counts["n"].astype(int).to_numpy())]
+        df = pd.DataFrame({"period": rep["period"].astype(str).to_numpy(), name: rep["category"].astype(str).to_numpy()})
+        labels = (level_labels or {}).get(name, {})
+        spec = Spec(name, label, "category", name, tuple((c, labels.get(c, c.replace("_", " "))) for c in cats))
+        parts.append(before_after(df, specs=[spec], population=population, cluster=None, adjust=adjust, config=cfg))
+    rows = pd.concat([p.rows for p in parts], ignore_index=True)
+    first = rows.drop_duplicates("column")
+    q = adjust_pvalues(first["p_value"].to_numpy(dtype=float), method=adjust)
+    qmap = dict(zip(first["column"], q))
+    rows["q_value"] = [qmap[c] if pd.notna(p) else np.nan for c, p in zip(rows["column"], rows["p_value"])]
+    return ComparisonTable(
+        rows=rows, population=population, groups=parts[0].groups, group_labels=parts[0].group_labels,
+        group_n=parts[0].group_n, weighted=False, clustered=False, adjust=adjust,
+        tests_used=tuple(dict.fromkeys(t for p in parts for t in p.tests_used)),
+        notes=["missing excluded", "Counts from the public record; see its limitation."],
+    )
+
+
+def _clustered_binary(is_true, known, g_of, clusters, groups, n_boot, seed) -> dict:
+    from ..stats.clustered import cluster_bootstrap_diff, cluster_robust_binary_test
+
+    m = known & np.isin(g_of, groups)
+    y = is_true[m].astype(float)
+    grp = pd.Categorical(g_of[m], categories=list(groups))
+    cl = clusters[m]
+    out = {}
+    try:
+        diff, lo, hi = cluster_bootstrap_diff(y, grp, cl, n_boot=n_boot, seed=seed, levels=groups)
+        out.update(diff_low_cluster=100 * lo, diff_high_cluster=100 * hi)
+    except ValueError:
+        out.update(diff_low_cluster=np.nan, diff_high_cluster=np.nan)
+    res = cluster_robust_binary_test(y, grp, cl, levels=groups)
+    out["p_cluster"] = getattr(res, "p_value", np.nan)
+    return out
+
+
+# --- the shared version --------------------------------------------------------------------------------
+
+
+def protect_block(counts: np.ndarray, kinds: list[str], threshold: int) -> np.ndarray:
+    """Which cells of one variable's block must be hidden so no small count can be worked out.
+
+    ``counts``: rows x 2 periods. ``kinds`` per row: 'level' (shown), 'implicit' (not shown but derivable, e.g.
+    the 'No' of a yes/no row) or 'missing' (not documented / not applicable rows, outside the denominators).
+    Returns a mask of shape (rows + 1) x 3: the last row is the denominator (sum of level and implicit rows), the
+    last column the overall (sum of the periods). The lines a reader of the shared table knows are: each row
+    (overall = period 1 + period 2), each column's levels adding up to its denominator, and each column's
+    denominator and missing rows adding up to the period's N (shown at the top of every table). The rules of
+    :func:`analysis.tables.disclosure.protect_cells` are applied to these lines: small counts hidden, the line rule, and
+    the linear-programming audit that a reader who knows '<5' means 1-4 cannot pin a hidden count down. When a
+    count cannot be protected at all, the whole block is hidden.
+    """
+    from .disclosure import protect_cells
+
+    k = len(kinds)
+    grid = np.zeros((k + 1, 3), dtype=np.int64)
+    grid[:k, :2] = counts
+    sub = [i for i, t in enumerate(kinds) if t in ("level", "implicit")]
+    miss = [i for i, t in enumerate(kinds) if t == "missing"]
+    grid[k, :2] = counts[sub].sum(axis=0) if sub else 0
+    grid[:, 2] = grid[:, 0] + grid[:, 1]
+    lines = [([(r, 0), (r, 1)], (r, 2)) for r in range(k + 1)]
+    for j in range(3):
+        lines.append(([(i, j) for i in sub], (k, j)))
+        if miss:
+            lines.append(([(k, j)] + [(i, j) for i in miss], None))
+    hidden, _, unprotected = protect_cells(grid, lines, threshold)
+    if unprotected:
+        hidden[:] = True
+    return hidden
+
+
+def _fmt_pct(x: float) -> str:
+    return "" if x != x else f"{x:.1f}%"
+
+
+def _fmt_p(p: float) -> str:
+    if p != p:
+        return ""
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _fmt_num(x: float) -> str:
+    return "" if x != x else f"{x:.1f}"
+
+
+def display(ct: ComparisonTable, suppress: bool = True, threshold: int | None = None) -> pd.DataFrame:
+    """The table as strings for sharing: ``n/N (%)`` per period and overall, difference (95% CI), test, p, q.
+
+    With ``suppress`` (the default) small counts are shown as ``<threshold`` with their percentages hidden, and
+    complementary cells are hidden (shown as ``suppressed``) so that no hidden count can be recovered from the
+    overall column, the denominators or the period totals (:func:`protect_block`). A row with a hidden cell
+    shows no difference; a hidden denominator hides the percentages that would reveal it. Numeric summaries of
+    a period with fewer than ``threshold`` people are hidden.
+    """
+    thr = threshold or load_study_config().suppression_threshold
+    r = ct.rows
+    a, b = ct.groups
+    periods = (a, b, "overall")
+    out_rows = []
+    for col, block in r.groupby("column", sort=False):
+        first = block.iloc[0]
+        if first["kind"] == "number":
+            cells = []
+            for g in periods:
+                N = first[f"N_{g}"]
+                if not N or (suppress and N < thr):
+                    cells.append(f"<{thr}" if suppress and 0 < N < thr else "")
+                    continue
+                cells.append(f"median {_fmt_num(first[f'median_{g}'])} (IQR {_fmt_num(first[f'q1_{g}'])}-"
+                             f"{_fmt_num(first[f'q3_{g}'])}); mean {_fmt_num(first[f'mean_{g}'])} "
+                             f"(SD {_fmt_num(first[f'sd_{g}'])}); n = {int(N)}")
+            out_rows.append([first["label"], "", *cells, "", first.get("test", ""),
+                             _fmt_p(first.get("p_value", np.nan)), _fmt_p(first.get("q_value", np.nan))])
+            continue
+        shown = list(block.itertuples(index=False))
+        counts = [[int(getattr(x, f"n_{a}")), int(getattr(x, f"n_{b}"))] for x in shown]
+        kinds = ["missing" if x.row_type == "missing" else "level" for x in shown]
+        if first["kind"] == "binary":  # the 'No' count is not shown but follows from N - n
+            yes = shown[0]
+            counts.append([int(getattr(yes, f"N_{a}")) - int(getattr(yes, f"n_{a}")),
+                           int(getattr(yes, f"N_{b}")) - int(getattr(yes, f"n_{b}"))])
+            kinds.append("implicit")
+        hidden = (protect_block(np.array(counts), kinds, thr) if suppress
+                  else np.zeros((len(kinds) + 1, 3), dtype=bool))
+        den_hidden = hidden[len(kinds)]
+        for i, x in enumerate(shown):
+            cells = []
+            for j, g in enumerate(periods):
+                n = getattr(x, f"n_{g}")
+                if hidden[i, j]:
+                    cells.append(f"<{thr}" if 0 < n < thr else "suppressed")
+                elif x.row_type == "missing" or den_hidden[j]:
+                    cells.append(f"{int(n)}")
+                else:
+                    N = getattr(x, f"N_{g}")
+                    cells.append(f"{int(n)}/{int(N)} ({_fmt_pct(getattr(x, f'pct_{g}', np.nan))})")
+            diff = ""
+            if (x.kind == "binary" and x.row_type == "level" and not hidden[: len(kinds) + 1].any()
+                    and pd.notna(getattr(x, "diff_pp", np.nan))):
+                diff = f"{x.diff_pp:+.1f} ({x.diff_low:+.1f} to {x.diff_high:+.1f})"
+            label = x.label if i == 0 else ""
+            level = "" if x.kind == "binary" and x.row_type == "level" else x.level_label
+            test = getattr(x, "test", "")
+            out_rows.append([label, level, *cells, diff, test if isinstance(test, str) else "",
+                             _fmt_p(getattr(x, "p_value", np.nan)), _fmt_p(getattr(x, "q_value", np.nan))])
+    header = ["Variable", "Level", f"{ct.group_labels[a]} n/N (%)", f"{ct.group_labels[b]} n/N (%)",
+              "Overall n/N (%)", "Difference, pp (95% CI)", "Test", "p", "q"]
+    df = pd.DataFrame(out_rows, columns=header)
+    # every table states its denominators: the number of reports / people per period
+    ns = [ct.group_n[a], ct.group_n[b], ct.group_n[a] + ct.group_n[b]]
+    top = ["N", "", *[(f"<{thr}" if suppress and 0 < n < thr else f"{n:,}") for n in ns], "", "", "", ""]
+    return pd.concat([pd.DataFrame([top], columns=header), df], ignore_index=True)

@@ -135,6 +135,7 @@ class Reliability:
     second: ValidationResult
     table: pd.DataFrame
     disagreements: pd.DataFrame
+    names: tuple[str, str]  # how the main and the second coding are named (the disagreement list's columns)
     shared: list = field(default_factory=list)
 
     @property
@@ -147,14 +148,18 @@ def reliability(main: dict[str, pd.DataFrame], second: dict, cb: Codebook, cfg: 
                 seed: int = DEFAULT_SAMPLE_SEED, names: tuple[str, str] | None = None) -> Reliability:
     """Inter-coder reliability of the main coding's valid rows (``main``) and a second coding of the
     double-coded sample (``second``, coded tables as read). The codings are named ``names``, or by their coder
-    ids when those are single-valued (else ``coder_a`` / ``coder_b``)."""
+    ids when those are single-valued (else ``coder_a`` / ``coder_b``; the second gets ``_2`` when both would
+    have the same name)."""
     from ..coders.reliability import coder_name, disagreements, reliability_table
 
     other = validate_tables(second, cb, cfg)
     names = names or (coder_name(main, "coder_a"), coder_name(other.valid, "coder_b"))
+    if names[0] == names[1]:  # one coder id on both codings: still two codings
+        names = (names[0], f"{names[1]}_2")
     codings = {names[0]: main, names[1]: other.valid}
     table = reliability_table(codings, cb, n_boot=n_boot, seed=seed)
-    return Reliability(other, table, disagreements(codings, cb), [DataItem("reliability/reliability.csv", table)])
+    return Reliability(other, table, disagreements(codings, cb), names,
+                       [DataItem("reliability/reliability.csv", table)])
 
 
 # --- 3. tables and the model ------------------------------------------------------------------------------------

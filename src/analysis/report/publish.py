@@ -79,7 +79,10 @@ class FigureItem:
     """A chart: ``<folder>/<name>.png``, ``.pdf`` and ``.csv`` (the data behind it), and a page of the pack."""
 
     chart: Chart
-    folder: str = "figures"
+    folder: str = "figures"  # "" for the top of the shared folder
+
+    def path(self, ext: str) -> str:
+        return f"{self.folder}/{self.chart.name}.{ext}" if self.folder else f"{self.chart.name}.{ext}"
 
 
 @dataclass
@@ -250,7 +253,7 @@ def publish(publication: Publication, cfg: StudyConfig) -> dict[str, bytes]:
     _table_files(files, shown)
     for fig in publication.figures:
         for ext, data in chart_files(fig.chart).items():
-            _put(files, f"{fig.folder}/{fig.chart.name}.{ext}", data)
+            _put(files, fig.path(ext), data)
     for item in publication.data:
         _put(files, item.path, frame_to_csv(shown_data(item, thr)).encode("utf-8"))
     if publication.pack is not None:

@@ -242,3 +242,15 @@ def test_two_items_on_one_path_and_unknown_items_are_refused(example):
         publish(Publication(tables=[item, item]), cfg)
     with pytest.raises(TypeError, match="not an item for publishing: str"):
         Publication().add("tables/incidents.csv")
+
+
+def test_the_notebooks_load_the_configuration_the_run_loaded(cfg, tmp_path):
+    from analysis.scheme.config import default_config_path, load_study_config
+
+    assert pipeline.notebook_config_file(cfg) is None  # the package's own: the notebooks' default
+    mine = tmp_path / "my_study.yaml"
+    mine.write_text(default_config_path().read_text(encoding="utf-8").replace("suppression_threshold: 5",
+                                                                              "suppression_threshold: 11"))
+    other = load_study_config(mine)
+    assert other.suppression_threshold == 11
+    assert pipeline.notebook_config_file(other) == str(mine)

@@ -476,17 +476,23 @@ def _stage_pack(r: _Run, derived: Derived, stamp: dict) -> None:
     r.clock.done("meeting pack", "meeting_pack.html, meeting_pack.pdf")
 
 
-def _stage_notebooks(r: _Run) -> None:
-    """7. The four notebooks, executed with the report's inputs and configuration into analyst/notebooks."""
+def notebook_config_file(cfg: StudyConfig) -> str | None:
+    """The study configuration file the notebooks are to load for a run with ``cfg``: None for the package's
+    own (the notebooks' default), else the file ``cfg`` was read from."""
     from ..scheme.config import default_config_path
 
+    return None if Path(cfg.source).resolve() == default_config_path().resolve() else cfg.source
+
+
+def _stage_notebooks(r: _Run) -> None:
+    """7. The four notebooks, executed with the report's inputs and configuration into analyst/notebooks."""
     inputs = r.inputs
     shown = {r.work: shown_path(r.final), inputs.data_dir: shown_path(inputs.data_dir),
              inputs.sfpd_dir: shown_path(inputs.sfpd_dir)}
     frame_path = str(inputs.frame_path) if inputs.frame_path else None
     if frame_path:
         shown[Path(frame_path)] = shown_path(frame_path)
-    config_file = None if Path(r.cfg.source).resolve() == default_config_path().resolve() else r.cfg.source
+    config_file = notebook_config_file(r.cfg)
     if config_file:
         shown[Path(config_file)] = shown_path(config_file)
     ran = run_notebooks(inputs.data_dir, inputs.sfpd_dir, r.analyst / "notebooks", n_boot=r.n_boot,

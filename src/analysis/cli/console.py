@@ -17,11 +17,9 @@ import sys
 import traceback
 from pathlib import Path
 
-from ..report.output import sha256_file, write_bytes, write_csv, write_text
+from ..report.output import sha256_file, write_bytes, write_csv, write_text  # noqa: F401 - for the commands
 from ..scheme.codebook import Codebook, load_codebook
 from ..scheme.config import StudyConfig, load_study_config
-
-__all__ = ["sha256_file", "write_bytes", "write_csv", "write_text"]  # file writing lives in analysis.report.output
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE = 0, 1, 2
 EXIT_INTERRUPTED = 130

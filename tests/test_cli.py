@@ -177,3 +177,12 @@ def test_report_refuses_a_derived_folder_from_other_inputs(frames, tmp_path, cap
            "again with --force." in err
     assert _tree(derived) == before
     assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())  # no pack, no temp
+
+
+def test_report_reads_the_sampling_frame_before_any_work(tmp_path, capsys):
+    assert main(["report", str(EXAMPLE), "--out", str(tmp_path / "reports"), "--derived", str(tmp_path / "derived"),
+                 "--frame", str(tmp_path / "frame.csv"), "--no-notebooks"]) == 2
+    captured = capsys.readouterr()
+    assert f"error: {tmp_path / 'frame.csv'}: sampling frame file not found" in captured.err
+    assert "Meeting pack from" not in captured.out
+    assert not (tmp_path / "reports").exists() and not (tmp_path / "derived").exists()  # nothing derived, no pack

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.cli import app as cli
+from analysis.cli import data as cli  # the data commands: validate (patched below) and its writer
 from analysis.cli.app import build_parser, main
 
 from .conftest import EXAMPLE, write_folder

@@ -60,3 +60,18 @@ def test_notebook_outputs(executed):
     assert re.search(r"\d+ disagreement\(s\) on \d+ double-coded report\(s\)", text)
     # no person codes in the notebook's outputs
     assert "SYN-P" not in text
+
+
+def test_without_a_second_coding_it_validates_the_main_coding_and_says_reliability_needs_one(frames, tmp_path):
+    """Real data often has no second_coder/ yet: the notebook (and so `make report`) must not fail on it."""
+    from .conftest import write_folder
+
+    data = write_folder(frames, tmp_path / "coded")
+    nb = run_notebook("01_coding_quality", data_dir=str(data), second_coder_dir=str(data / "second_coder"), n_boot=20)
+    text = notebook_text(nb)
+    assert "ERROR" not in text and "Traceback" not in text
+    assert "Main coding coded: 24 incident reports read, 24 valid, 0 rejected" in text
+    assert "0 problem(s) found in the main coding" in text
+    assert ("NO SECOND CODING: there is no folder second_coder/ beside the main coding, so inter-coder reliability "
+            "cannot be assessed: reliability needs a second coding of the double-coding sample.") in text
+    assert "Codings compared" not in text and "Variables to retrain" not in text

@@ -72,3 +72,15 @@ def test_shows_the_charts_and_the_numbers(executed):
                  if "image/png" in o.get("data", {}))
     assert images == (len(CHARTS) if public else len(CHARTS) - 1)  # each chart shown, as its slide PNG
     assert "SYN-P" not in text  # no person codes
+
+
+def test_by_default_it_only_shows_the_charts():
+    """Run interactively, the notebook writes no files (it used to write into the user's reports/charts)."""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    source = nb.cells[0].source
+    assert "reports" not in source
+    params: dict = {}
+    exec(source, params)  # the parameters cell only sets values
+    assert params["out_dir"] is None
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "if out_dir:" in code and "save_chart" not in code

@@ -20,6 +20,7 @@ from .conftest import EXAMPLE, write_folder
 
 THRESHOLD = 5
 PERSON_CODE = re.compile(r"SYN-P\d+")
+PUBLISHED: dict[str, list] = {}  # run date -> what each call of the publishing step returned (paths) and was given
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +33,16 @@ def report(tmp_path_factory):
     mp.setenv("ANALYSIS_PROJECT_ROOT", str(Path(__file__).resolve().parents[1]))
     mp.setattr(config.Paths, "derived", property(lambda self: derived))
     mp.chdir(EXAMPLE.parents[2])  # as `make report` runs it: from the project root, with a relative data path
+    import analysis.report.pipeline as pipeline
+
+    publish = pipeline.publish
+
+    def recording(publication, cfg):
+        files = publish(publication, cfg)
+        PUBLISHED.setdefault("2017-11-15", []).append((sorted(files), publication))
+        return files
+
+    mp.setattr(pipeline, "publish", recording)
     out = io.StringIO()
     import contextlib
 
@@ -39,6 +50,22 @@ def report(tmp_path_factory):
         code = main(["report", "data/raw/example", "--out", str(root), "--run-date", "2017-11-15", "--n-boot", "200"])
     mp.undo()
     return root / "2017-11-15", out.getvalue(), code
+
+
+def test_every_shared_file_came_from_the_one_publishing_step(report):
+    folder, _, _ = report
+    [(published, publication)] = PUBLISHED["2017-11-15"]  # one call made every shared file
+    on_disk = sorted(p.relative_to(folder / "shared").as_posix() for p in _files(folder / "shared"))
+    assert published == on_disk and len(on_disk) == 51
+    # every shared table keeps the unsuppressed table it was made from; no note carries a count in its own text
+    from analysis.report.publish import ModelTable
+    from analysis.tables.compare import ComparisonTable
+
+    assert len(publication.tables) == 10
+    assert all(isinstance(t.source, (ComparisonTable, ModelTable)) for t in publication.tables)
+    assert [n.text for n in publication.notes] == ["Model (Correctly identified as trafficking): 784 of 989 reports "
+                                                   "left out (784 blank correctly_identified)"]
+    assert not re.search(r"\d", re.sub(r"\{\w+(:,)?\}", "", publication.notes[0].template))
 
 
 def test_runs_every_stage_and_reports_progress(report):
@@ -154,19 +181,44 @@ def test_html_page_renders_in_headless_chromium(report, tmp_path):
 
 
 def test_a_failing_notebook_is_a_clear_error_not_a_traceback(tmp_path, monkeypatch, capsys):
-    import analysis.report.run as report
+    import analysis.report.pipeline as pipeline
+    from analysis.report.notebooks import NotebookFailed
 
     def fail(*args, **kwargs):
-        raise report.NotebookFailed("notebook(s) stopped with an error: 01_coding_quality: ValueError: boom (cell 4)")
+        raise NotebookFailed("notebook(s) stopped with an error: 01_coding_quality: ValueError: boom (cell 4)")
 
-    monkeypatch.setattr(report, "run_notebooks", fail)
-    monkeypatch.setattr(report, "paths", lambda: type("P", (), {"derived": tmp_path / "d", "shared_sfpd": tmp_path / "none",
-                                                             "root": EXAMPLE.parents[2]})())
-    code = main(["report", str(EXAMPLE), "--out", str(tmp_path), "--n-boot", "20"])
+    monkeypatch.setattr(pipeline, "run_notebooks", fail)
+    code = main(["report", str(EXAMPLE), "--out", str(tmp_path), "--derived", str(tmp_path / "d"),
+                 "--sfpd-dir", str(tmp_path / "none"), "--n-boot", "20"])
     err = capsys.readouterr().err
     assert code == 2
     assert "error: notebook(s) stopped with an error: 01_coding_quality: ValueError: boom (cell 4)" in err
     assert "Traceback" not in err
+
+
+def test_notebooks_get_the_reports_inputs_and_configuration(tmp_path):
+    """Each notebook gets the report's inputs and study configuration, and defines every parameter it is given in
+    its parameters cell (papermill would warn and the notebook would ignore it)."""
+    import nbformat
+
+    from analysis.report.notebooks import NOTEBOOKS, notebook_parameters
+
+    params = notebook_parameters(tmp_path / "data", tmp_path / "sfpd", tmp_path / "scratch", n_boot=600,
+                                 frame_path="frame.csv", config_file="my_study.yaml")
+    assert list(params) == list(NOTEBOOKS)
+    assert {p["config_file"] for p in params.values()} == {"my_study.yaml"}
+    assert params["01_coding_quality"]["second_coder_dir"] == str(tmp_path / "data" / "second_coder")
+    assert params["01_coding_quality"]["n_boot"] == 500 and params["04_november_meeting_charts"]["n_boot"] == 600
+    assert params["02_before_after_tables"]["out_dir"] is None and params["02_before_after_tables"]["frame_file"] == \
+        "frame.csv"
+    assert params["04_november_meeting_charts"]["out_dir"] is None  # the report writes the charts itself
+    assert params["03_public_incident_trends"]["out_dir"] == str(tmp_path / "scratch" / "03")
+    root = Path(__file__).resolve().parents[1] / "notebooks"
+    for name, given in params.items():
+        first = nbformat.read(root / f"{name}.ipynb", as_version=4).cells[0]
+        defined: dict = {}
+        exec(first.source, defined)
+        assert set(given) <= set(defined), name
 
 
 # --- what may be shared, what must not, and what no file may hold ----------------------------------------------
@@ -318,7 +370,7 @@ def test_no_id_value_or_local_path_in_any_file_when_rows_are_rejected(planted):
 
 
 def _fake_build(write: bool, fail: Exception | None):
-    def build(work, final, res, data_dir, **kwargs):
+    def build(work):
         if write:
             (work / "shared").mkdir()
             (work / "shared" / "meeting_pack.html").write_text("new pack")
@@ -327,16 +379,21 @@ def _fake_build(write: bool, fail: Exception | None):
     return build
 
 
-def test_a_failed_run_leaves_the_earlier_pack_and_keeps_its_partial_output(tmp_path, monkeypatch):
-    import analysis.report.run as report
+def _run_in_folder(out_root, build, progress):
+    """A run's work inside the atomic run folder, as :func:`analysis.report.pipeline.run` does it."""
+    from analysis.report import output
 
+    with output.run_folder(out_root, "2017-11-15", progress) as work:
+        build(work)
+
+
+def test_a_failed_run_leaves_the_earlier_pack_and_keeps_its_partial_output(tmp_path):
     final = tmp_path / "2017-11-15"
     (final / "shared").mkdir(parents=True)
     (final / "shared" / "meeting_pack.html").write_text("earlier pack")
     said = []
-    monkeypatch.setattr(report, "_build", _fake_build(True, FileNotFoundError("frame.csv: not found")))
     with pytest.raises(FileNotFoundError):
-        report.run_report(EXAMPLE, tmp_path, run_date="2017-11-15", progress=said.append)
+        _run_in_folder(tmp_path, _fake_build(True, FileNotFoundError("frame.csv: not found")), said.append)
     assert (final / "shared" / "meeting_pack.html").read_text() == "earlier pack"
     kept = tmp_path / "2017-11-15.incomplete"
     assert (kept / "shared" / "meeting_pack.html").read_text() == "new pack"
@@ -345,15 +402,13 @@ def test_a_failed_run_leaves_the_earlier_pack_and_keeps_its_partial_output(tmp_p
                     "(not for sharing; the next run replaces it)."]
 
     # a run that fails before writing anything leaves nothing behind (and the earlier incomplete one)
-    monkeypatch.setattr(report, "_build", _fake_build(False, ValueError("bad input")))
     with pytest.raises(ValueError):
-        report.run_report(EXAMPLE, tmp_path, run_date="2017-11-15", progress=said.append)
+        _run_in_folder(tmp_path, _fake_build(False, ValueError("bad input")), said.append)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2017-11-15", "2017-11-15.incomplete"]
     assert said[-1] == f"The report did not finish: {final} was left as it was."
 
     # a run that succeeds replaces the earlier pack as a whole and removes the incomplete one
-    monkeypatch.setattr(report, "_build", _fake_build(True, None))
-    report.run_report(EXAMPLE, tmp_path, run_date="2017-11-15", progress=said.append)
+    _run_in_folder(tmp_path, _fake_build(True, None), said.append)
     assert (final / "shared" / "meeting_pack.html").read_text() == "new pack"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2017-11-15"]
 

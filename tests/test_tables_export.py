@@ -29,9 +29,9 @@ def test_every_standard_table_in_every_format(written):
              "persons_trafficking_victims"]
     for n in names:
         for ext in ("csv", "md", "html"):
-            assert (written / f"{n}.{ext}").is_file(), f"{n}.{ext}"
+            assert (written / "shared" / f"{n}.{ext}").is_file(), f"{n}.{ext}"
         assert (written / "analyst" / f"{n}_full.csv").is_file()
-    wb = openpyxl.load_workbook(written / "tables.xlsx")
+    wb = openpyxl.load_workbook(written / "shared" / "tables.xlsx")
     assert wb.sheetnames == names
     assert wb["incidents"]["A1"].value == "Incident reports, before and after (SYNTHETIC DATA)"
 
@@ -43,17 +43,17 @@ def _shared_csv(path):
 
 
 def test_shared_files_have_no_small_counts_and_no_person_codes(written):
-    for f in sorted(written.glob("*.csv")):
+    for f in sorted((written / "shared").glob("*.csv")):
         table, text = _shared_csv(f)
         cols = [table.columns[i] for i in COUNT_COLUMNS]
         assert check_no_small_cells(table, 5, columns=cols) == [], f.name
         assert "SYN-P" not in text and "SYN-0" not in text, f.name
-    for f in list(written.glob("*.md")) + list(written.glob("*.html")):
+    for f in list((written / "shared").glob("*.md")) + list((written / "shared").glob("*.html")):
         assert "SYN-P" not in f.read_text(), f.name
 
 
 def test_footer_says_synthetic_source_periods_tests_suppression_and_provenance(written):
-    _, text = _shared_csv(written / "incidents.csv")
+    _, text = _shared_csv(written / "shared" / "incidents.csv")
     footer = text.split("\n\n", 1)[1]
     assert footer.startswith("\"SYNTHETIC DATA: made from the generated example, not from real reports.\"\n")
     assert "Periods: Before: Vice (2009-2010): report years 2009, 2010; After: SVU (2014-2015): report years 2014, 2015." in footer
@@ -63,8 +63,16 @@ def test_footer_says_synthetic_source_periods_tests_suppression_and_provenance(w
 
     sha = hashlib.sha256((EXAMPLE / "incidents.csv").read_bytes()).hexdigest()[:12]
     assert f"incidents.csv sha256:{sha}" in footer and "codebook 1.0.0" in footer
-    html = (written / "incidents.html").read_text()
+    html = (written / "shared" / "incidents.html").read_text()
     assert '<div class="synthetic">SYNTHETIC DATA' in html
+
+
+def test_shared_and_analyst_tables_are_siblings(written):
+    """OUT/shared is the folder to send; the unsuppressed tables are beside it, never inside it."""
+    assert sorted(p.name for p in written.iterdir()) == ["analyst", "shared"]
+    assert sorted(p.name for p in (written / "shared").iterdir() if p.is_dir()) == []
+    assert not [p for p in (written / "shared").rglob("*") if "_full" in p.name or "NOT_FOR_SHARING" in p.read_text(
+        errors="ignore")]
 
 
 def test_analyst_tables_are_marked_not_for_sharing(written):
@@ -77,7 +85,7 @@ def test_frame_weights_the_tables(tmp_path, capsys):
     frame.write_text("year,reports\n2009,1468\n2010,1299\n2014,449\n2015,369\n")
     assert main(["tables", str(EXAMPLE), "--out", str(tmp_path / "w"), "--frame", str(frame), "--n-boot", "50"]) == 0
     assert "Weighted to the sampling frame." in capsys.readouterr().out
-    text = (tmp_path / "w" / "incidents.csv").read_text()
+    text = (tmp_path / "w" / "shared" / "incidents.csv").read_text()
     assert "Weighted to the sampling frame (reports per sampled year: 2009 1,468, 2010 1,299, 2014 449, 2015 369)." in text
 
 

@@ -1,33 +1,35 @@
-"""Subcommands for coders and data managers, registered into ``python -m analysis`` (see cli.build_parser).
+"""Subcommands for coders and data managers, registered into ``python -m analysis`` (see
+:func:`analysis.cli.app.build_parser`).
 
   template OUT.xlsx                   the coding template workbook, from the codebook
   redcap-dictionary OUT.csv           the REDCap data dictionary (+ OUT_repeating_instruments.csv)
   import-redcap EXPORT.csv [--out D]  a REDCap raw records export -> the three coded tables, validated
   manual [--out docs/codebook.md]     the codebook manual (--check: fail if the file is out of date)
 
-Only this module reads and writes files; the library functions take and return data.
+Each command loads the codebook and the study configuration once (:func:`.console.load_scheme`) and passes
+them down; the library functions take and return data, and this module writes the files.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .console import check_output_file, whole_number, write_bytes
+from .console import (
+    EXIT_OK,
+    EXIT_REJECTED,
+    EXIT_UNUSABLE,
+    check_output_file,
+    load_scheme,
+    whole_number,
+    write_bytes,
+)
 from .console import err as _err
 from .console import say as _say
 
-EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE = 0, 1, 2
-
 
 def _write(path: Path, data: bytes | str) -> None:
-    """Write bytes, or text as UTF-8 with '\\n' line ends; an OSError names the file (cli_io.write_bytes)."""
+    """Write bytes, or text as UTF-8 with '\\n' line ends; an OSError names the file (output.write_bytes)."""
     write_bytes(path, data if isinstance(data, bytes) else data.encode("utf-8"))
-
-
-def _config(args):
-    from ..scheme.config import load_study_config
-
-    return load_study_config(getattr(args, "config", None))
 
 
 # --- template ------------------------------------------------------------------------------------------
@@ -35,15 +37,14 @@ def _config(args):
 
 def cmd_template(args) -> int:
     from ..coders.template import template_workbook
-    from ..scheme.codebook import load_codebook
 
-    cb = load_codebook()
+    cb, cfg = load_scheme(args)
     out = Path(args.out)
     if out.suffix.lower() != ".xlsx":
         _err(f"error: {out}: the template is an Excel workbook; give a file name ending in .xlsx")
         return EXIT_UNUSABLE
     check_output_file(out)
-    _write(out, template_workbook(cb, _config(args), rows=args.rows))
+    _write(out, template_workbook(cb, cfg, rows=args.rows))
     _say(f"Wrote the coding template (codebook {cb.version}, validation on rows 2-{args.rows}) to {out}")
     _say(f"Check a filled-in copy with: python -m analysis validate {out.name}")
     return EXIT_OK
@@ -63,12 +64,11 @@ def cmd_redcap_dictionary(args) -> int:
         repeating_instruments,
         setup_notes,
     )
-    from ..scheme.codebook import load_codebook
 
-    cb = load_codebook()
+    cb, cfg = load_scheme(args)
     out = Path(args.out)
     check_output_file(out)
-    dictionary = data_dictionary(cb, _config(args))
+    dictionary = data_dictionary(cb, cfg)
     _write(out, dictionary_csv(dictionary))
     rep = repeating_path(out)
     _write(rep, repeating_instruments(cb).to_csv(index=False, lineterminator="\n"))
@@ -86,10 +86,9 @@ def cmd_import_redcap(args) -> int:
     from ..coders.redcap import import_records, read_records_csv, unrecognised_columns
     from ..intake.load import tables_from_frames
     from ..intake.validate import validate_tables
-    from ..scheme.codebook import load_codebook
-    from .app import write_csv
+    from .console import write_csv
 
-    cb = load_codebook()
+    cb, cfg = load_scheme(args)
     path = Path(args.export)
     if path.is_dir():
         raise IsADirectoryError(f"{path}: this is a folder; give the REDCap records export, a .csv file")
@@ -107,7 +106,7 @@ def cmd_import_redcap(args) -> int:
         for t, df in tables.items():
             write_csv(df, out / f"{t}.csv")
         _say(f"Wrote incidents.csv, persons.csv and charges.csv to {out}")
-    result = validate_tables(tables_from_frames(tables, source=str(path), codebook=cb), cb, _config(args))
+    result = validate_tables(tables_from_frames(tables, source=str(path), codebook=cb), cb, cfg)
     _say(f"Validated with codebook {cb.version} (rows are numbered per table, header = row 1):")
     _say(result.summary(max_listed=args.max_listed))
     return result.exit_code
@@ -126,7 +125,7 @@ def cmd_manual(args) -> int:
     from ..coders.manual import render_manual
     from ..scheme.codebook import load_codebook
 
-    cb = load_codebook()
+    cb = load_codebook()  # the manual needs no study configuration
     out = Path(args.out) if args.out else default_manual_path()
     if not args.check:
         check_output_file(out)

@@ -1,5 +1,6 @@
-"""What every command-line module shares: printing for people, file hashes, writing files, checking option
-values, and turning any error into one line for people (never a raw traceback).
+"""What every command-line module shares: printing for people, loading the codebook and the study configuration
+once, checking option values, and turning any error into one line for people (never a raw traceback). Files
+are written with :mod:`analysis.report.output` (``write_csv`` and friends are re-exported here).
 
 Exit codes: 0 success / all rows valid, 1 some rows rejected, 2 unusable input or any error (argparse's usage
 errors are 2 as well), 130 interrupted (Ctrl-C). ``--debug`` or ``ANALYSIS_DEBUG=1`` adds the traceback.
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import hashlib
 import math
 import os
 import re
@@ -17,11 +17,11 @@ import sys
 import traceback
 from pathlib import Path
 
-import pandas as pd
+from ..report.output import sha256_file, write_bytes, write_csv, write_text  # noqa: F401 - for the commands
+from ..scheme.codebook import Codebook, load_codebook
+from ..scheme.config import StudyConfig, load_study_config
 
-from ..formats.cells import frame_to_csv
-
-EXIT_UNUSABLE = 2
+EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE = 0, 1, 2
 EXIT_INTERRUPTED = 130
 DEBUG_ENV = "ANALYSIS_DEBUG"
 BUG_HINT = ("This is a bug; please report it with the command you ran (add --debug, or set "
@@ -36,47 +36,17 @@ def err(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+def load_scheme(args: argparse.Namespace) -> tuple[Codebook, StudyConfig]:
+    """The codebook and the study configuration (``--config``, else the package's), loaded once per command and
+    passed down."""
+    cfg = load_study_config(getattr(args, "config", None))
+    return load_codebook(), cfg
 
 
-# --- writing files --------------------------------------------------------------------------------------
-
-
-def _named(exc: OSError, path: Path) -> OSError:
-    """``exc`` with ``path`` as its file name when it has none (an error at flush or close carries none)."""
-    if exc.filename is None and exc.errno is not None:
-        return type(exc)(exc.errno, exc.strerror, str(path))
-    return exc
-
-
-def write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path``, making its parent folders; an OSError always names the file."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(data)
-    except OSError as exc:
-        named = _named(exc, path)
-        if named is exc:
-            raise
-        raise named from exc
-
-
-def write_text(path: Path, text: str) -> None:
-    """Write ``text`` as UTF-8, exactly as given (no newline translation), like :func:`write_bytes`."""
-    write_bytes(path, text.encode("utf-8"))
-
-
-def write_csv(df: pd.DataFrame, path: Path) -> None:
-    """CSV as every output of this project writes it (no index, '\\n' line ends, formula-like text cells quoted
-    so a spreadsheet shows them as text: :func:`analysis.formats.cells.frame_to_csv`), parent folders made."""
-    write_text(path, frame_to_csv(df))
+def common_options(sp: argparse.ArgumentParser) -> None:
+    """``--config`` and ``--max-listed``, for the commands that validate coded data."""
+    sp.add_argument("--config", help="study configuration YAML (default: the package's study.yaml)")
+    sp.add_argument("--max-listed", type=whole_number(0), default=25, help="errors to list on screen (default 25)")
 
 
 # --- option values (argparse types: a bad value is a usage error naming the option, before any work) ------
@@ -239,12 +209,13 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     """The project's errors whose message is already written for people."""
     from ..derive.income import IncomeLookupError
     from ..public.fetch import FetchError
+    from ..report.output import DerivedFolderInUse
     from ..scheme.config import ConfigError
     from ..tables.standard import FrameError
 
-    known: list[type[BaseException]] = [ConfigError, IncomeLookupError, FrameError, FetchError]
+    known: list[type[BaseException]] = [ConfigError, IncomeLookupError, FrameError, FetchError, DerivedFolderInUse]
     try:
-        from ..report.run import NotebookFailed
+        from ..report.notebooks import NotebookFailed
     except ImportError:  # pragma: no cover - the report's extras are not installed
         pass
     else:

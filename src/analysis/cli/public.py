@@ -1,5 +1,5 @@
-"""Subcommands registered into ``python -m analysis`` (see cli.build_parser): ``public fetch|trends|tables|
-frame|draw-sample``, for the public SFPD record (DataSF open data).
+"""Subcommands registered into ``python -m analysis`` (see :func:`analysis.cli.app.build_parser`): ``public
+fetch|trends|tables|frame|draw-sample``, for the public SFPD record (DataSF open data).
 
     python -m analysis public fetch --since 2009 --until 2015 OUT.json
     python -m analysis public trends PATH [--offset ALL_CATEGORIES_FILE] [--start YYYY-MM] [--end YYYY-MM] --out DIR
@@ -19,13 +19,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .console import check_output_file, whole_number, write_text, year_month
+from .console import EXIT_OK, EXIT_UNUSABLE, check_output_file, load_scheme, whole_number, write_text, year_month
 from .console import err as _err
 from .console import say as _say
-from .console import sha256_file as _sha256
 from .console import write_csv as _write_csv
 
-EXIT_OK, EXIT_UNUSABLE = 0, 2
 MAX_HARMONICS = 5  # monthly data: a 6th sin/cos pair has sin6 = 0, and more pairs repeat the first ones
 
 
@@ -91,13 +89,11 @@ def cmd_fetch(args) -> int:
 # --- trends -------------------------------------------------------------------------------------------
 
 
-def run_trends(path: str, out: Path, *, offset_path: str | None = None, start: str | None = None,
-               end: str | None = None, se: str = "hac", n_harmonics: int = 2, config_path: str | None = None):
+def run_trends(path: str, out: Path, cfg, *, offset_path: str | None = None, start: str | None = None,
+               end: str | None = None, se: str = "hac", n_harmonics: int = 2):
     from ..public.frame import counting_unit
-    from ..scheme.config import load_study_config
     from ..stats import its
 
-    cfg = load_study_config(config_path)
     frame = _load(path)
     if (frame["source_format"] == "kaggle").any():
         _say("  WARNING: Kaggle rows cover alternate weeks only; monthly counts are about half the real "
@@ -123,8 +119,9 @@ def cmd_trends(args) -> int:
     from ..stats.its import format_summary
 
     out = Path(args.out)
-    monthly, result, unit = run_trends(args.path, out, offset_path=args.offset, start=args.start, end=args.end,
-                                       se=args.se, n_harmonics=args.harmonics, config_path=args.config)
+    _, cfg = load_scheme(args)
+    monthly, result, unit = run_trends(args.path, out, cfg, offset_path=args.offset, start=args.start, end=args.end,
+                                       se=args.se, n_harmonics=args.harmonics)
     _say(f"Monthly counts ({unit}): {len(monthly)} months, {monthly['month'].min():%Y-%m} to "
          f"{monthly['month'].max():%Y-%m}, {int(monthly['incidents'].sum())} in all")
     for note in result.notes:
@@ -142,9 +139,8 @@ def cmd_trends(args) -> int:
 def cmd_tables(args) -> int:
     from ..intake.problems import UnusableInputError
     from ..public import frame as F
-    from ..scheme.config import load_study_config
 
-    cfg = load_study_config(args.config)
+    cb, cfg = load_scheme(args)
     frame = _load(args.path)
     _report_unknown(frame)
     out = Path(args.out)
@@ -168,34 +164,23 @@ def cmd_tables(args) -> int:
                 (("resolution", "Resolution"), ("description_group", "Offence description"), ("district", "District"))
                 if name in available]
     if compared:
-        written += write_public_comparison(compared, frame, cfg, out)
+        written += write_public_comparison(compared, frame, cb, cfg, out)
     _say(f"Wrote {', '.join(written)} to {out}" if written else "No table could be made from this source.")
     return EXIT_OK if written else EXIT_UNUSABLE
 
 
-def write_public_comparison(compared, frame: pd.DataFrame, cfg, out: Path) -> list[str]:
-    """The before/after table of the public record, made with the coded data's comparison methods
-    (analysis.tables.compare.from_counts), suppressed and with the footer, as CSV, Markdown and HTML."""
-    from ..public.frame import counting_unit
-    from ..scheme.codebook import load_codebook
-    from ..tables.compare import display, from_counts
-    from ..tables.export import footer_lines, provenance, to_csv, to_html, to_markdown
+def write_public_comparison(compared, frame: pd.DataFrame, cb, cfg, out: Path) -> list[str]:
+    """The before/after table of the public record (:func:`analysis.report.pipeline.public_comparison`),
+    suppressed and with the footer, as CSV, Markdown and HTML: published and written into ``out``."""
+    from ..report.output import source_hashes, write_files
+    from ..report.pipeline import public_comparison
+    from ..report.publish import Publication, publish
 
-    ct = from_counts(compared, population=f"SFPD public PROSTITUTION records ({counting_unit(frame)})", config=cfg)
-    shown = display(ct, threshold=cfg.suppression_threshold)
-    limitation = frame.attrs.get("limitation", "")
-    source_file = Path(str(frame.attrs.get("source_file", "")))
-    source = "SFPD public incident data (DataSF tmnf-yvry), file " + source_file.name
-    hashes = {source_file.name: _sha256(source_file)} if source_file.is_file() else {}
-    stamp = provenance(hashes, load_codebook().version, synthetic=False)
-    footer = footer_lines(ct.methods_text() + (f" Limitation: {limitation}" if limitation else ""), cfg, stamp, source)
-    title = "The public record, before and after"
-    names = []
-    for ext, text in (("csv", to_csv(shown, title, footer)), ("md", to_markdown(shown, title, footer)),
-                      ("html", to_html(shown, title, footer))):
-        write_text(out / f"public_before_after.{ext}", text)
-        names.append(f"public_before_after.{ext}")
-    return names
+    pub = Publication()
+    pub.add(public_comparison(compared, frame, cb, cfg, source_hashes(frame)))
+    files = publish(pub, cfg)
+    write_files(out, files)
+    return list(files)  # csv, md, html
 
 
 # --- frame and draw-sample ------------------------------------------------------------------------------
@@ -203,11 +188,10 @@ def write_public_comparison(compared, frame: pd.DataFrame, cfg, out: Path) -> li
 
 def cmd_frame(args) -> int:
     from ..public.frame import per_year, sampling_frame
-    from ..scheme.config import load_study_config
 
     if args.out:
         check_output_file(Path(args.out))
-    cfg = load_study_config(args.config)
+    _, cfg = load_scheme(args)
     frame = _load(args.path)
     sizes = per_year(frame)
     _say(f"Incidents per year ({len(frame)} record(s)):")
@@ -223,10 +207,9 @@ def cmd_frame(args) -> int:
 
 def cmd_draw_sample(args) -> int:
     from ..public.frame import draw_sample, sampling_frame
-    from ..scheme.config import load_study_config
 
     check_output_file(Path(args.out))
-    cfg = load_study_config(args.config)
+    _, cfg = load_scheme(args)
     years = tuple(args.years) if args.years else None
     frame = _load(args.frame)
     sf = sampling_frame(frame, cfg, years=years)

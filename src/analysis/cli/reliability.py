@@ -1,4 +1,5 @@
-"""Subcommands registered into ``python -m analysis`` (see cli.build_parser): ``reliability sample|report``.
+"""Subcommands registered into ``python -m analysis`` (see :func:`analysis.cli.app.build_parser`):
+``reliability sample|report``.
 
     python -m analysis reliability sample PATH [--fraction 0.2] [--min 50] [--seed N] [--out FILE.csv]
     python -m analysis reliability report CODING_A CODING_B [...] [--out DIR] [--n-boot N] [--seed N]
@@ -15,25 +16,20 @@ from pathlib import Path
 import pandas as pd
 
 from ..formats.cells import frame_to_csv
-from .console import check_output_file, share, whole_number, write_bytes
+from .console import EXIT_OK, EXIT_UNUSABLE, check_output_file, load_scheme, share, whole_number, write_bytes
 from .console import err as _err
 from .console import say as _say
 from .console import write_csv as _write_csv
 
-EXIT_OK, EXIT_REJECTED, EXIT_UNUSABLE = 0, 1, 2
 SYNTHETIC_NOTE = "NOTE: SYNTHETIC DATA. These results come from the generated example, not from real reports."
 
 
-def _validate(path: Path, config_path: str | None):
+def _validate(path: Path, cb, cfg):
+    """The coding at ``path`` (folder or workbook), validated with the codebook and configuration given."""
     from ..intake.load import load_coded_tables
     from ..intake.validate import validate_tables
-    from ..scheme.codebook import load_codebook
-    from ..scheme.config import load_study_config
 
-    cfg = load_study_config(config_path)
-    return validate_tables(load_coded_tables(path), load_codebook(), cfg), cfg
-
-
+    return validate_tables(load_coded_tables(path, cb), cb, cfg)
 
 
 # --- sample --------------------------------------------------------------------------------------------
@@ -47,7 +43,8 @@ def cmd_sample(args) -> int:
     path = Path(args.path)
     if args.out:
         check_output_file(Path(args.out))
-    result, cfg = _validate(path, args.config)
+    cb, cfg = load_scheme(args)
+    result = _validate(path, cb, cfg)
     inc = result.valid["incidents"]
     if result.exit_code:
         _err(f"{path}: {len(result.rejected['incidents'])} report(s) rejected by validation are left out of "
@@ -123,12 +120,13 @@ def cmd_report(args) -> int:
         _err("error: reliability report needs at least two codings (folders or workbooks)")
         return EXIT_UNUSABLE
     seed = DEFAULT_SAMPLE_SEED if args.seed is None else args.seed
+    cb, cfg = load_scheme(args)
     codings: dict[str, dict[str, pd.DataFrame]] = {}
     exit_code = EXIT_OK
     synthetic = False
     for raw_path in args.codings:
         path = Path(raw_path)
-        result, _ = _validate(path, args.config)
+        result = _validate(path, cb, cfg)
         name = coder_name(result.valid, path.stem if path.suffix else path.name)
         base, k = name, 2
         while name in codings:
@@ -139,8 +137,8 @@ def cmd_report(args) -> int:
         _say(f"{path}: coder '{name}', {len(result.valid['incidents'])} valid reports"
              + (f", {rej} rejected row(s) left out (run `python -m analysis validate {path}`)" if rej else ""))
         exit_code = max(exit_code, result.exit_code)
-    table = reliability_table(codings, n_boot=args.n_boot, seed=seed)
-    dis = disagreements(codings)
+    table = reliability_table(codings, cb, n_boot=args.n_boot, seed=seed)
+    dis = disagreements(codings, cb)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     _write_csv(table, out / "reliability.csv")

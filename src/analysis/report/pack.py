@@ -2,7 +2,8 @@
 
 Pure assembly: functions take the charts (matplotlib figures with their titles and alt text), the shared
 tables (already suppressed display tables with their footers) and the notes, and return the HTML text or the
-PDF bytes. :mod:`analysis.report.run` runs the pipeline and writes the files.
+PDF bytes. :func:`analysis.report.publish.publish` makes the pack from the publication's items, and
+:mod:`analysis.report.pipeline` writes the files (through :mod:`analysis.report.output`).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
-"""The standard set of before/after tables and their shared renderings.
+"""The standard set of before/after tables.
 
 ``standard_tables`` makes the incident table and the person tables (everyone, and each role the committee asked
-about); ``render`` turns one into CSV, Markdown and HTML text for sharing (suppressed, with the footer).
-Functions take and return data; the CLI writes the files.
+about). Functions take and return data: the shared files (suppressed, with the footer, in every format) are made
+by the one publishing step, :func:`analysis.report.publish.publish`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ import pandas as pd
 
 from ..scheme.codebook import Codebook, load_codebook
 from ..scheme.config import StudyConfig, load_study_config
-from .compare import ComparisonTable, before_after, display
-from .export import footer_lines, to_csv, to_html, to_markdown
+from .compare import ComparisonTable, before_after
 
 # (file name, title, table, role)
 STANDARD = (
@@ -67,14 +66,3 @@ def standard_tables(derived: dict[str, pd.DataFrame], frame: dict[int, int] | No
         ct = before_after(data, table, role=role, frame=frame, n_boot=n_boot, codebook=cb, config=cfg)
         out.append(NamedTable(name, title, ct))
     return out
-
-
-def render(nt: NamedTable, stamp: dict, config: StudyConfig | None = None, source: str = SOURCE,
-           suppress: bool = True) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
-    """(display table, {'csv': text, 'md': text, 'html': text}, footer) for sharing."""
-    cfg = config or load_study_config()
-    shown = display(nt.table, suppress=suppress, threshold=cfg.suppression_threshold)
-    footer = footer_lines(nt.table.methods_text(), cfg, stamp, source)
-    title = nt.title + (" (SYNTHETIC DATA)" if stamp["synthetic"] else "")
-    return shown, {"csv": to_csv(shown, title, footer), "md": to_markdown(shown, title, footer),
-                   "html": to_html(shown, title, footer)}, footer

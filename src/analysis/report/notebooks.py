@@ -1,0 +1,215 @@
+"""Executing the four notebooks with the report's inputs (papermill) and exporting each to HTML.
+
+:func:`run_notebooks` runs them in worker processes (two at a time). If the run is stopped or fails, the workers
+and their kernels are stopped before it returns; a worker whose report process disappears (SIGKILL) stops itself
+and its kernel within a second. No absolute local path reaches an executed notebook or its web page: paths are
+shown as the caller says (:func:`path_replacements`), relative to the project root, or by name
+(:func:`redact_paths`).
+
+Files: papermill writes each executed notebook into the folder given as it runs (so that a failed run keeps it,
+with the error, for finding the error); the redacted copy and the HTML page are written with
+:mod:`analysis.report.output`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from ..scheme.config import paths
+from .output import write_text
+
+NOTEBOOKS = ("01_coding_quality", "02_before_after_tables", "03_public_incident_trends",
+             "04_november_meeting_charts")
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook of the report stopped with an error (its executed copy, with the error, is kept)."""
+
+    def relocated(self, where: Path | None, work: Path, message: str) -> NotebookFailed:
+        """This error once the run folder's partial output was kept (``where``) or removed: the message says
+        where the executed copies went (:func:`analysis.report.output.run_folder`)."""
+        copies = where / "analyst" / "notebooks" if where else work
+        return NotebookFailed(f"{self} The executed copies, with the error, are in {copies}; {message}")
+
+
+# --- paths in output files ----------------------------------------------------------------------------------
+
+_IMAGE_KEYS = ("image/", "application/pdf")
+_DATA_URI = re.compile(r"(data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+)")
+
+
+def path_replacements(shown: dict[Path, str]) -> list[tuple[str, str]]:
+    """(absolute path, how it is shown) pairs for :func:`redact_paths`: the given folders, then the project root
+    (paths inside it become relative), the home folder (``~``); longest first, resolved and as given."""
+    pairs: dict[str, str] = {}
+    root = paths().root
+    items = list(shown.items()) + [(root, ".")]
+    for p, label in items:
+        for form in {str(Path(p)), str(Path(p).resolve())}:
+            pairs.setdefault(form + "/", "" if label == "." else label + "/")
+            pairs.setdefault(form, label)
+    home = str(Path.home())
+    if home not in ("/", ""):
+        pairs.setdefault(home + "/", "~/")
+    return sorted(pairs.items(), key=lambda kv: -len(kv[0]))
+
+
+def redact_paths(text: str, replacements: list[tuple[str, str]]) -> str:
+    """``text`` with every absolute local path from ``replacements`` shown relative (or by name), and any other
+    path in the temporary folder reduced to its file name."""
+    parts = _DATA_URI.split(text)  # embedded images (base64) are left alone: odd parts
+    tmp = re.compile(re.escape(tempfile.gettempdir().rstrip("/")) + r"/[^\s\"'<>()\[\]{},;:\\]*")
+    for i in range(0, len(parts), 2):
+        for old, new in replacements:
+            parts[i] = parts[i].replace(old, new)
+        parts[i] = tmp.sub(lambda m: Path(m.group(0)).name, parts[i])
+    return "".join(parts)
+
+
+def _redact_node(node, replacements):
+    if isinstance(node, str):
+        return redact_paths(node, replacements)
+    if isinstance(node, list):
+        return [_redact_node(v, replacements) for v in node]
+    if isinstance(node, dict):
+        return {k: (v if k.startswith(_IMAGE_KEYS) else _redact_node(v, replacements)) for k, v in node.items()}
+    return node
+
+
+# --- executing the notebooks --------------------------------------------------------------------------------
+
+
+def _worker_init() -> None:
+    """In each notebook worker: die at once on SIGTERM (the report stops its workers that way), leave Ctrl-C to
+    the report process, and stop (with the kernels) within a second if the report process disappears."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        _stop_tree([os.getpid()], include_roots=False)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="report-parent-watch", daemon=True).start()
+
+
+def _stop_tree(pids: list[int], include_roots: bool = True, timeout: float = 5.0) -> None:
+    """Stop the processes ``pids`` (the notebook workers) and all their descendants (the kernels): the workers
+    are frozen first so that none starts another kernel, the kernels get SIGTERM, the workers SIGKILL, and
+    anything still there after ``timeout`` seconds is killed."""
+    import psutil
+
+    def each(procs, action):
+        for proc in procs:
+            try:
+                getattr(proc, action)()
+            except psutil.NoSuchProcess:
+                pass
+
+    roots = []
+    for pid in pids:
+        try:
+            roots.append(psutil.Process(pid))
+        except psutil.NoSuchProcess:
+            pass
+    if include_roots:
+        each(roots, "suspend")
+    children = []
+    for root in roots:
+        try:
+            children += root.children(recursive=True)
+        except psutil.NoSuchProcess:
+            pass
+    each(children, "terminate")
+    procs = children + (roots if include_roots else [])
+    if include_roots:
+        each(roots, "kill")
+    _, alive = psutil.wait_procs(procs, timeout=timeout)
+    each(alive, "kill")
+    psutil.wait_procs(alive, timeout=timeout)
+
+
+def _run_one(args) -> tuple[str, str]:
+    import nbformat
+    import papermill as pm
+    from nbconvert import HTMLExporter
+
+    name, src, dst_dir, params, replacements = args
+    dst = dst_dir / f"{name}.ipynb"
+    error = ""
+    try:
+        pm.execute_notebook(str(src), str(dst), parameters=params, kernel_name="python3", cwd=str(src.parent),
+                            progress_bar=False, log_output=False)
+    except pm.PapermillExecutionError as exc:
+        error = f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})"
+    if dst.exists():
+        # no absolute local path in the executed notebook or its web page
+        nb = nbformat.from_dict(_redact_node(nbformat.read(dst, as_version=4), replacements))
+        text = nbformat.writes(nb)
+        write_text(dst, text if text.endswith("\n") else text + "\n")  # as nbformat.write writes it
+        body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb, resources={"metadata": {"name": name}})
+        write_text(dst_dir / f"{name}.html", redact_paths(body, replacements))
+    return name, redact_paths(error, replacements)
+
+
+def notebook_parameters(data_dir: Path, sfpd_dir: Path, scratch: Path, *, n_boot: int,
+                        frame_path: str | None = None, config_file: str | None = None) -> dict[str, dict]:
+    """Each notebook's parameters for a report run: the report's inputs (absolute paths: the notebooks run in
+    notebooks/), its study configuration (``None``: the package's), and where notebook 03 may write its own
+    figures (``scratch``, removed afterwards; notebook 04 only shows its charts: the report writes them)."""
+    common = {"config_file": config_file}
+    return {
+        "01_coding_quality": {"data_dir": str(data_dir), "second_coder_dir": str(data_dir / "second_coder"),
+                              "n_boot": min(n_boot, 500), **common},
+        "02_before_after_tables": {"data_dir": str(data_dir), "frame_file": frame_path, "out_dir": None,
+                                   "n_boot": n_boot, **common},
+        "03_public_incident_trends": {"sfpd_dir": str(sfpd_dir), "out_dir": str(scratch / "03"), **common},
+        "04_november_meeting_charts": {"data_dir": str(data_dir), "sfpd_dir": str(sfpd_dir), "out_dir": None,
+                                       "n_boot": n_boot, **common},
+    }
+
+
+def run_notebooks(data_dir: Path, sfpd_dir: Path, out: Path, *, n_boot: int, frame_path: str | None = None,
+                  config_file: str | None = None, workers: int = 2,
+                  shown: dict[Path, str] | None = None) -> list[str]:
+    """Execute the four notebooks with the report's inputs (papermill) into ``out`` and export each to HTML.
+    Absolute local paths in their outputs are shown as ``shown`` says (and relative to the project root, or by
+    name). If the run is stopped or fails, the workers and their kernels are stopped before this returns."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    out.mkdir(parents=True, exist_ok=True)
+    nb_dir = paths().root / "notebooks"
+    scratch = out / "scratch"
+    replacements = path_replacements(dict(shown or {}))
+    params = notebook_parameters(data_dir, sfpd_dir, scratch, n_boot=n_boot, frame_path=frame_path,
+                                 config_file=config_file)
+    jobs = [(name, nb_dir / f"{name}.ipynb", out, params[name], replacements) for name in NOTEBOOKS]
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
+    finished = False
+    try:
+        futures = [pool.submit(_run_one, job) for job in jobs]  # (not pool.map: see below)
+        results = [f.result() for f in futures]
+        finished = True
+    finally:
+        if finished:
+            pool.shutdown()
+        else:  # stopped (signal) or failed: the workers and their kernels go with the report
+            pids = [p.pid for p in list((getattr(pool, "_processes", None) or {}).values())]
+            # the pool cancels what has not started itself; cancelling futures here as well (as pool.map's
+            # clean-up does) races with the pool's own clean-up (InvalidStateError in its thread)
+            pool.shutdown(wait=False, cancel_futures=True)
+            _stop_tree(pids)
+    shutil.rmtree(scratch, ignore_errors=True)  # the notebooks' own files duplicate the report's figures
+    failed = [f"{name}: {error}" for name, error in results if error]
+    if failed:
+        raise NotebookFailed("notebook(s) stopped with an error: " + "; ".join(failed) + ".")
+    return [name for name, _ in results]

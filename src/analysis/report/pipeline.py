@@ -1,0 +1,500 @@
+"""The pipeline: one function per stage, and :func:`run`, the main job (``python -m analysis report``).
+
+Stages (each takes data and the loaded :class:`~analysis.scheme.codebook.Codebook` and
+:class:`~analysis.scheme.config.StudyConfig`, and returns data; ``shared`` lists what it adds to the
+:class:`~analysis.report.publish.Publication`):
+
+1. :func:`validate_derive`   coded tables -> :class:`Derived` (validation result, derived tables, synthetic flag)
+2. :func:`reliability`       the main and a second coding -> :class:`Reliability` (table, disagreement list)
+3. :func:`tables_and_model`  derived tables -> :class:`Tables` (standard and key tables, the model)
+4. :func:`public_record`     the public SFPD files -> :class:`PublicRecord` (series, ITS, before/after table)
+5. :func:`charts`            derived tables (and the ITS) -> the meeting charts
+6. :func:`pack_text` and :func:`~analysis.report.publish.publish`: the pack, and every shared file
+7. notebooks                 :func:`analysis.report.notebooks.run_notebooks`
+
+:func:`run` chains them into ``<out>/<run date>/``: ``shared/`` (what :func:`~analysis.report.publish.publish`
+returns, nothing else) and ``analyst/`` (unsuppressed tables, executed notebooks, stages.json); the row-level
+outputs (validation problems, rejected rows, the disagreement list) go to the derived folder. It writes only through
+:mod:`analysis.report.output` (the atomic run folder, the derived-folder check). Progress is reported as each
+stage finishes, with its time. The ``derive`` and ``tables`` commands and the notebooks call the same stages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from .. import __version__
+from ..coders.reliability import DEFAULT_SAMPLE_SEED
+from ..derive import variables as derive_module
+from ..formats.cells import frame_to_csv
+from ..intake.load import load_coded_tables
+from ..intake.validate import ValidationResult, validate_tables
+from ..scheme.codebook import TABLES, Codebook
+from ..scheme.config import StudyConfig, shown_path
+from ..tables.export import provenance
+from ..tables.standard import SOURCE, NamedTable, standard_tables
+from . import output
+from .notebooks import run_notebooks
+from .publish import DataItem, FigureItem, ModelTable, Note, Publication, TableItem, publish
+from .texts import analyst_readme, pack_text, run_readme
+
+KEY_INCIDENT_VARIABLES = ["condoms_evidence_any", "phones_seized", "case_from_sting_or_operation",
+                          "screened_trafficking", "labelled_trafficking", "correctly_identified", "misclassification",
+                          "interpreter_used", "origin"]
+KEY_SELLER_VARIABLES = ["trans_woman_of_color", "tay", "minor", "hiv_charge", "outcome", "person_phone_seized"]
+MODEL_OUTCOMES = (("correctly_identified", "Correctly identified as trafficking"),
+                  ("screened_trafficking_yes", "Screened for trafficking"))
+MODEL_METHODS = ("Logistic regression of each outcome on period, investigating unit (specialised unit vs district "
+                 "station / other only) and their interaction; Wald 95% CIs (analysis.stats.models).")
+ACCOUNTING_COUNTS = ("input_rows", "valid_rows", "rejected_rows")
+NOT_FOR_SHARING = "analyst table: unsuppressed"
+
+
+# --- 1. validate and derive -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Derived:
+    """Stage 1: the validation result, the derived tables and whether the data is the synthetic example."""
+
+    validation: ValidationResult
+    tables: dict[str, pd.DataFrame]
+    synthetic: bool
+    shared: list = field(default_factory=list)  # the row accounting (counts with the small-cell rule)
+
+
+def is_synthetic_coding(result: ValidationResult) -> bool:
+    """The coded data is the synthetic example (its valid or rejected report ids say so)."""
+    from ..coders.synth import is_synthetic
+
+    return is_synthetic(result.valid["incidents"]) or is_synthetic(result.rejected["incidents"])
+
+
+def validate_derive(coded: dict, cb: Codebook, cfg: StudyConfig, income_lookup: pd.DataFrame | None = None
+                    ) -> Derived:
+    """Validate the coded tables (as :func:`analysis.intake.load.load_coded_tables` returns them) and derive the
+    analysis tables from the valid rows."""
+    result = validate_tables(coded, cb, cfg)
+    tables = derive_module.derive(result.valid, cb, cfg, income_lookup)
+    accounting = DataItem("validation/row_accounting.csv", result.accounting(), source=result,
+                          small_cells=ACCOUNTING_COUNTS)
+    return Derived(result, tables, is_synthetic_coding(result), [accounting])
+
+
+def manifest(derived: Derived, cb: Codebook, cfg: StudyConfig, *, inputs: dict[str, str], input_path: str,
+             income_lookup_name: str | None = None) -> dict:
+    """The derived folder's manifest.json: what it was made from (input hashes and path, codebook, code and
+    study configuration) and the rows read, valid, rejected and derived per table."""
+    result = derived.validation
+    return {
+        "synthetic_data": derived.synthetic,
+        "codebook_version": cb.version,
+        "code_version": __version__,
+        "study_config": Path(cfg.source).name,
+        "input_path": input_path,
+        "inputs": inputs,
+        "income_lookup": income_lookup_name,
+        "rows": {t: {"input": result.input_rows[t], "valid": len(result.valid[t]),
+                     "rejected": len(result.rejected[t]), "derived": len(derived.tables[t])} for t in TABLES},
+    }
+
+
+def derive_into(path: Path, folder: Path, cb: Codebook, cfg: StudyConfig, *, income_lookup=None,
+                income_lookup_name: str | None = None, force: bool = False, option: str = "--out",
+                check: bool = True) -> Derived:
+    """Stage 1 on the coded data at ``path``, written into the derived folder ``folder`` (derived tables as
+    Parquet and CSV, manifest.json, and the row-level validation outputs in ``validation/``). A folder made from
+    other inputs is refused before anything is read or written (``check``; see
+    :func:`analysis.report.output.check_derived_folder`)."""
+    path, folder = Path(path), Path(folder)
+    if check:
+        output.check_derived_folder(folder, path, force=force, option=option)
+    derived = validate_derive(load_coded_tables(path, cb), cb, cfg, income_lookup)
+    output.write_validation(derived.validation, folder / "validation")
+    output.write_derived(derived.tables, folder, manifest(
+        derived, cb, cfg, inputs=output.input_hashes(path), input_path=output.input_path_label(path),
+        income_lookup_name=income_lookup_name))
+    return derived
+
+
+# --- 2. reliability -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Reliability:
+    """Stage 2: the second coding's validation, the reliability table and the disagreement list (with ids: for
+    the derived folder, never shared)."""
+
+    second: ValidationResult
+    table: pd.DataFrame
+    disagreements: pd.DataFrame
+    names: tuple[str, str]  # how the main and the second coding are named (the disagreement list's columns)
+    shared: list = field(default_factory=list)
+
+    @property
+    def flagged(self) -> int:
+        """Variables/options below 0.800 (or undefined)."""
+        return int((self.table["flag"] != "reliable").sum())
+
+
+def reliability(main: dict[str, pd.DataFrame], second: dict, cb: Codebook, cfg: StudyConfig, *, n_boot: int = 1000,
+                seed: int = DEFAULT_SAMPLE_SEED, names: tuple[str, str] | None = None) -> Reliability:
+    """Inter-coder reliability of the main coding's valid rows (``main``) and a second coding of the
+    double-coded sample (``second``, coded tables as read). The codings are named ``names``, or by their coder
+    ids when those are single-valued (else ``coder_a`` / ``coder_b``; the second gets ``_2`` when both would
+    have the same name)."""
+    from ..coders.reliability import coder_name, disagreements, reliability_table
+
+    other = validate_tables(second, cb, cfg)
+    names = names or (coder_name(main, "coder_a"), coder_name(other.valid, "coder_b"))
+    if names[0] == names[1]:  # one coder id on both codings: still two codings
+        names = (names[0], f"{names[1]}_2")
+    codings = {names[0]: main, names[1]: other.valid}
+    table = reliability_table(codings, cb, n_boot=n_boot, seed=seed)
+    return Reliability(other, table, disagreements(codings, cb), names,
+                       [DataItem("reliability/reliability.csv", table)])
+
+
+# --- 3. tables and the model ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Tables:
+    """Stage 3: the standard before/after tables, the pack's key tables and the misclassification model."""
+
+    standard: list[NamedTable]
+    key: list[tuple[str, object]] = field(default_factory=list)  # (title, ComparisonTable)
+    models: list[tuple[str, object]] = field(default_factory=list)  # (outcome label, ModelResult)
+    shared: list = field(default_factory=list)
+
+    @property
+    def names(self) -> list[str]:
+        return [nt.name for nt in self.standard]
+
+    def standard_shared(self) -> list[TableItem]:
+        """The shared items of the standard tables only (what the ``tables`` command shares)."""
+        return [item for item in self.shared if isinstance(item, TableItem) and item.xlsx]
+
+
+def _key_tables(derived: dict[str, pd.DataFrame], cb, cfg, frame, n_boot) -> list[tuple[str, object]]:
+    from ..tables.compare import before_after
+
+    key = [("Key indicators: incident reports",
+            before_after(derived["incidents"], "incidents", variables=KEY_INCIDENT_VARIABLES, frame=frame,
+                         codebook=cb, config=cfg))]
+    if (derived["persons"]["role"].astype(str) == "seller").any():
+        key.append(("Key indicators: people selling sex",
+                    before_after(derived["persons"], "persons", role="seller", variables=KEY_SELLER_VARIABLES,
+                                 frame=frame, n_boot=n_boot, codebook=cb, config=cfg)))
+    return key
+
+
+def tables_and_model(derived: dict[str, pd.DataFrame], cb: Codebook, cfg: StudyConfig, stamp: dict, *,
+                     frame: dict[int, int] | None = None, n_boot: int = 2000, folder: str = "tables",
+                     key: bool = True) -> Tables:
+    """The standard tables (shared as CSV, Markdown, HTML and ``<folder>/tables.xlsx``) and, with ``key``, the
+    pack's key tables and the misclassification model (shared as files and in the pack), with ``stamp`` (the
+    provenance) in every footer."""
+    from ..stats.models import misclassification_model
+
+    prefix = f"{folder}/" if folder else ""
+    result = Tables(standard_tables(derived, frame, n_boot=n_boot, codebook=cb, config=cfg))
+    result.shared = [TableItem(prefix + nt.name, nt.title, nt.table, nt.table.methods_text(), stamp, xlsx=True)
+                     for nt in result.standard]
+    if not key:
+        return result
+    result.key = _key_tables(derived, cb, cfg, frame, n_boot)
+    result.shared += [TableItem(f"{prefix}key_{k}", title, ct, ct.methods_text(), stamp, formats=(), pack=True)
+                      for k, (title, ct) in enumerate(result.key)]
+    result.models = [(label, misclassification_model(derived["incidents"], outcome=outcome))
+                     for outcome, label in MODEL_OUTCOMES]
+    result.shared.append(TableItem(prefix + "misclassification_model", "Misclassification model: odds ratios",
+                                   ModelTable(result.models), MODEL_METHODS, stamp, pack=True))
+    result.shared += [Note.from_text(f"Model ({label}): {note}", source=m) for label, m in result.models
+                      for note in m.notes]
+    return result
+
+
+def analyst_tables(standard: list[NamedTable], folder: str = "tables") -> dict[str, bytes]:
+    """The standard tables in full (every count, unsuppressed; marked NOT_FOR_SHARING), for ``analyst/``."""
+    files = {}
+    for nt in standard:
+        full = nt.table.rows.copy()
+        full.insert(0, "NOT_FOR_SHARING", NOT_FOR_SHARING)
+        files[(f"{folder}/" if folder else "") + f"{nt.name}_full.csv"] = frame_to_csv(full).encode("utf-8")
+    return files
+
+
+# --- 4. the public record ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class PublicRecord:
+    """Stage 4: the monthly series and its interrupted time series (when the daily file is there), and the files
+    of the shared folder that were missing."""
+
+    its: object = None  # analysis.stats.its.ITSResult
+    missing: list[str] = field(default_factory=list)
+    shared: list = field(default_factory=list)
+
+
+def public_comparison(compared: list, frame: pd.DataFrame, cb: Codebook, cfg: StudyConfig, hashes: dict[str, str],
+                      path: str = "public_before_after") -> TableItem:
+    """The public record's before/after table (``compared``: (name, label, period counts) per variable), made
+    with the coded data's comparison methods (:func:`analysis.tables.compare.from_counts`), for sharing."""
+    from ..public.frame import counting_unit
+    from ..tables.compare import from_counts
+
+    ct = from_counts(compared, population=f"SFPD public PROSTITUTION records ({counting_unit(frame)})", config=cfg)
+    limitation = frame.attrs.get("limitation", "")
+    source = "SFPD public incident data (DataSF tmnf-yvry), file " + Path(str(frame.attrs.get("source_file", ""))).name
+    return TableItem(path, "The public record, before and after", ct,
+                     ct.methods_text() + (f" Limitation: {limitation}" if limitation else ""),
+                     provenance(hashes, cb.version, synthetic=False), source_text=source)
+
+
+def public_record(files: dict[str, pd.DataFrame], cb: Codebook, cfg: StudyConfig, *,
+                  kaggle_hashes: dict[str, str] | None = None, folder: str = "public") -> PublicRecord:
+    """The public SFPD files (:func:`analysis.public.load_shared_folder`): monthly counts and the interrupted
+    time series at the unit change, the before/after table of the Kaggle rows (``kaggle_hashes``: its file's
+    hash, for the footer) and the sampling frame sizes."""
+    from ..public import description_counts, district_counts, frame_sizes, resolution_counts
+    from ..stats import its
+
+    result = PublicRecord(missing=[k for k in ("daily", "kaggle", "incidents") if k not in files])
+    if "daily" in files:
+        monthly = its.monthly_counts(files["daily"])
+        result.its = its.fit_its(monthly, cfg.unit_change_date)
+        result.shared += [DataItem(f"{folder}/monthly_counts.csv", monthly),
+                          DataItem(f"{folder}/its_summary.csv", result.its.summary, source=result.its)]
+    if "kaggle" in files:
+        kaggle = files["kaggle"]
+        compared = [("resolution", "Resolution", resolution_counts(kaggle, cfg)),
+                    ("description_group", "Offence description", description_counts(kaggle, cfg)),
+                    ("district", "District", district_counts(kaggle, cfg))]
+        result.shared.append(public_comparison(compared, kaggle, cb, cfg, kaggle_hashes or {},
+                                               path=f"{folder}/public_before_after"))
+    if "incidents" in files:
+        result.shared.append(DataItem(f"{folder}/sampling_frame.csv", frame_sizes(files["incidents"], cfg)))
+    return result
+
+
+# --- 5. charts --------------------------------------------------------------------------------------------------
+
+
+def charts(derived: dict[str, pd.DataFrame], its_result, synthetic: bool, cb: Codebook, cfg: StudyConfig, *,
+           n_boot: int = 2000) -> list:
+    """The meeting charts (:func:`analysis.report.charts.meeting_charts`), in meeting order; without
+    ``its_result`` the public-series chart is left out."""
+    from .charts import meeting_charts
+
+    return meeting_charts(derived, its_result, synthetic=synthetic, config=cfg, n_boot=n_boot, codebook=cb)
+
+
+# --- the run ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Stage:
+    name: str
+    seconds: float
+    note: str = ""
+
+
+@dataclass
+class ReportResult:
+    folder: Path
+    stages: list[Stage] = field(default_factory=list)
+    exit_code: int = 0
+    synthetic: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def breakdown(self) -> str:
+        total = sum(s.seconds for s in self.stages)
+        lines = [f"  {s.name:<28}{s.seconds:>7.1f} s  {s.note}" for s in self.stages]
+        return "\n".join(lines + [f"  {'total':<28}{total:>7.1f} s"])
+
+
+@dataclass
+class RunInputs:
+    """What a report run reads: the coded data, the public SFPD folder, the derived folder it writes, and the
+    sampling frame (parsed, with the file it came from for the notebooks)."""
+
+    data_dir: Path
+    sfpd_dir: Path
+    derived_dir: Path
+    frame: dict[int, int] | None = None
+    frame_path: Path | None = None
+
+    def resolved(self) -> RunInputs:
+        """Absolute paths (the notebooks run with notebooks/ as their working directory)."""
+        return RunInputs(Path(self.data_dir).resolve(), Path(self.sfpd_dir).resolve(), Path(self.derived_dir),
+                         self.frame, Path(self.frame_path).resolve() if self.frame_path else None)
+
+
+class _Clock:
+    """Stage times and progress lines: ``[k/steps] name (seconds s): note``."""
+
+    def __init__(self, res: ReportResult, steps: int, progress: Callable[[str], None]):
+        self.res, self.steps, self.progress = res, steps, progress
+        self.last = time.perf_counter()
+
+    def done(self, name: str, note: str = "") -> None:
+        now = time.perf_counter()
+        seconds, self.last = now - self.last, now
+        self.res.stages.append(Stage(name, seconds, note))
+        k = len(self.res.stages)
+        self.progress(f"[{k}/{self.steps}] {name} ({seconds:.1f} s)" + (f": {note}" if note else ""))
+
+
+@dataclass
+class _Run:
+    """One report run's settings and what it has made so far."""
+
+    inputs: RunInputs
+    cb: Codebook
+    cfg: StudyConfig
+    run_date: str
+    n_boot: int
+    work: Path
+    final: Path
+    res: ReportResult
+    clock: _Clock
+    pub: Publication = field(default_factory=Publication)
+
+    @property
+    def analyst(self) -> Path:
+        return self.work / "analyst"
+
+
+def run(inputs: RunInputs, out_root: Path, cb: Codebook, cfg: StudyConfig, *, run_date: str | None = None,
+        notebooks: bool = True, n_boot: int = 1000, force: bool = False,
+        progress: Callable[[str], None] = print) -> ReportResult:
+    """The whole pipeline into ``out_root/<run date>/`` (``shared/`` and ``analyst/``), written atomically
+    (:func:`analysis.report.output.run_folder`). The derived folder is checked before any work: one made from
+    other inputs is refused unless ``force``."""
+    inputs = inputs.resolved()
+    out_root = Path(out_root).resolve()
+    run_date = run_date or dt.date.today().isoformat()
+    output.check_derived_folder(inputs.derived_dir, inputs.data_dir, force=force, option="report --derived")
+    final = out_root / run_date
+    res = ReportResult(final)
+    with output.run_folder(out_root, run_date, progress) as work:
+        r = _Run(inputs, cb, cfg, run_date, n_boot, work, final, res, _Clock(res, 8 if notebooks else 7, progress))
+        r.pub.run_date = run_date
+        _build(r, notebooks)
+    return res
+
+
+def _build(r: _Run, notebooks: bool) -> None:
+    derived, stamp = _stage_derive(r)
+    _stage_reliability(r, derived)
+    _stage_tables(r, derived, stamp)
+    its_result = _stage_public(r)
+    chart_list = charts(derived.tables, its_result, derived.synthetic, r.cb, r.cfg, n_boot=r.n_boot)
+    r.pub.add(*[FigureItem(c) for c in chart_list])
+    r.clock.done("charts", f"{len(chart_list)} charts")
+    _stage_pack(r, derived, stamp)
+    output.write_text(r.analyst / "README.md", analyst_readme(r.cfg.suppression_threshold))
+    if notebooks:
+        _stage_notebooks(r)
+    output.write_text(r.work / "README.md", run_readme(r.run_date))
+    r.clock.done("finish", shown_path(r.final))
+    output.write_text(r.analyst / "stages.json", json.dumps([s.__dict__ for s in r.res.stages], indent=2) + "\n")
+
+
+def _stage_derive(r: _Run) -> tuple[Derived, dict]:
+    """1. Validate and derive into the derived folder (row-level outputs stay there)."""
+    inputs = r.inputs
+    derived = derive_into(inputs.data_dir, inputs.derived_dir, r.cb, r.cfg, check=False)
+    result = derived.validation
+    r.res.exit_code, r.res.synthetic = result.exit_code, derived.synthetic
+    r.pub.synthetic = derived.synthetic
+    r.pub.add(*derived.shared)
+    r.clock.done("validate + derive", f"{sum(result.input_rows.values()):,} rows read, {result.n_rejected} rejected")
+    return derived, provenance(output.input_hashes(inputs.data_dir), r.cb.version, derived.synthetic)
+
+
+def _stage_reliability(r: _Run, derived: Derived) -> None:
+    """2. Reliability, when the data folder has a second coding (the disagreement list goes to the derived
+    folder)."""
+    second = r.inputs.data_dir / "second_coder"
+    if not second.is_dir():
+        r.pub.add(Note("Reliability: no second coding found at {folder}; skipped.",
+                       values={"folder": shown_path(second)}))
+        r.clock.done("reliability", "skipped (no second coding)")
+        return
+    rel = reliability(derived.validation.valid, load_coded_tables(second, r.cb), r.cb, r.cfg, n_boot=r.n_boot)
+    r.pub.add(*rel.shared)
+    output.write_csv(rel.disagreements, r.inputs.derived_dir / "reliability" / "disagreements.csv")
+    r.clock.done("reliability", f"{len(rel.table)} variables/options, {rel.flagged} below 0.800")
+
+
+def _stage_tables(r: _Run, derived: Derived, stamp: dict) -> None:
+    """3. The before/after tables and the model (the analyst's full tables are written now)."""
+    tables = tables_and_model(derived.tables, r.cb, r.cfg, stamp, frame=r.inputs.frame, n_boot=r.n_boot)
+    r.pub.add(*tables.shared)
+    output.write_files(r.analyst, analyst_tables(tables.standard))
+    r.clock.done("tables + model", f"{len(tables.standard) + 1} tables")
+
+
+def _stage_public(r: _Run):
+    """4. The public record, when the SFPD data folder is there. Returns the interrupted time series (or None)."""
+    from ..public import load_shared_folder
+
+    sfpd = r.inputs.sfpd_dir
+    if not sfpd.is_dir():
+        r.pub.add(Note("Public record: the SFPD data folder {folder} is absent; the public series and tables were "
+                       "skipped.", values={"folder": shown_path(sfpd)}))
+        r.clock.done("public record", f"skipped ({shown_path(sfpd)} absent)")
+        return None
+    files = load_shared_folder(sfpd)
+    hashes = output.source_hashes(files["kaggle"]) if "kaggle" in files else {}
+    public = public_record(files, r.cb, r.cfg, kaggle_hashes=hashes)
+    r.pub.add(*public.shared)
+    if public.missing:
+        r.pub.add(Note("Public record: file(s) for {files} not found in {folder}.",
+                       values={"files": ", ".join(public.missing), "folder": shown_path(sfpd)}))
+    r.clock.done("public record", "interrupted time series and before/after tables")
+    return public.its
+
+
+def _stage_pack(r: _Run, derived: Derived, stamp: dict) -> None:
+    """6. The meeting pack, and with it every shared file: publish() writes shared/ in one step."""
+    valid = {t: len(df) for t, df in derived.validation.valid.items()}
+    r.pub.pack = pack_text(r.cfg, stamp, source=SOURCE, valid_rows=valid, weighted=bool(r.inputs.frame),
+                           run_date=r.run_date)
+    output.write_files(r.work / "shared", publish(r.pub, r.cfg))
+    r.res.notes = r.pub.note_texts()
+    r.clock.done("meeting pack", "meeting_pack.html, meeting_pack.pdf")
+
+
+def notebook_config_file(cfg: StudyConfig) -> str | None:
+    """The study configuration file the notebooks are to load for a run with ``cfg``: None for the package's
+    own (the notebooks' default), else the file ``cfg`` was read from."""
+    from ..scheme.config import default_config_path
+
+    return None if Path(cfg.source).resolve() == default_config_path().resolve() else cfg.source
+
+
+def _stage_notebooks(r: _Run) -> None:
+    """7. The four notebooks, executed with the report's inputs and configuration into analyst/notebooks."""
+    inputs = r.inputs
+    shown = {r.work: shown_path(r.final), inputs.data_dir: shown_path(inputs.data_dir),
+             inputs.sfpd_dir: shown_path(inputs.sfpd_dir)}
+    frame_path = str(inputs.frame_path) if inputs.frame_path else None
+    if frame_path:
+        shown[Path(frame_path)] = shown_path(frame_path)
+    config_file = notebook_config_file(r.cfg)
+    if config_file:
+        shown[Path(config_file)] = shown_path(config_file)
+    ran = run_notebooks(inputs.data_dir, inputs.sfpd_dir, r.analyst / "notebooks", n_boot=r.n_boot,
+                        frame_path=frame_path, config_file=config_file, shown=shown)
+    r.clock.done("notebooks", ", ".join(ran))

@@ -1,0 +1,137 @@
+"""The report's words, as data: the pack's cover, methods and provenance (:func:`pack_text`), and the three
+READMEs of a run folder (:func:`run_readme`, :func:`analyst_readme`, :func:`shared_readme`).
+
+Nothing here computes a number or touches a file: each function takes what it needs to say and returns text or
+a small dataclass. The counts the cover quotes are kept beside its lines (:attr:`PackText.counts`) so that the
+publishing step knows every count it shares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..scheme.config import StudyConfig
+from .pack import Cover
+
+TITLE = "Prostitution and trafficking reports before and after SFPD's move from Vice to SVU"
+SUBTITLE = "Sex Work and Trafficking Policy Impact Committee, November meeting"
+
+RUN_README = """# Meeting pack run {run_date}
+
+| folder | what | send it? |
+|---|---|---|
+| `shared/` | the meeting pack, charts, tables and notes: small counts suppressed, no identifiers | **yes: send this folder (zip `shared/` only)** |
+| `analyst/` | unsuppressed tables and the executed notebooks, for the statistician | **never** |
+"""
+
+ANALYST_README = """# analyst/: NEVER SEND THIS FOLDER
+
+For the statistician only. The tables here are **not suppressed**: counts from 1 to {small} are shown as they
+are, so they could identify people. Never send, attach, upload or zip this folder; the folder to send is its
+sibling `../shared/`.
+
+| path | what |
+|---|---|
+| `tables/*_full.csv` | the before/after tables in full (every count, the naive and cluster-aware columns) |
+| `notebooks/` | the four notebooks executed with the report's inputs (`.ipynb`) and as web pages (`.html`) |
+| `stages.json` | how long each stage of the run took |
+
+The notebooks show validation problems by table, row number, variable and rule only: no person codes, report
+ids, coder ids or values typed into the coded files, and paths relative to the project (or file names only).
+The full problem list, the rejected rows and the disagreement list (with ids) stay in the derived folder on
+the analyst's machine (`python -m analysis validate PATH --out ...`).
+"""
+
+METHODS_TABLES = (
+    "Before/after tables: n/N (%) per period; 'not documented' and 'not applicable' shown separately and left "
+    "out of denominators; differences in percentage points with Newcombe 95% intervals; chi-square without "
+    "continuity correction or Fisher's exact test (gtsummary's rule); Wilcoxon rank-sum for numbers; "
+    "Holm-adjusted q-values.")
+METHODS_CLUSTERS = ("People on the same report are not independent: person-level yes/no rows use a cluster "
+                    "bootstrap over reports and a cluster-robust test.")
+METHODS_WEIGHTED = "Weighted to the sampling frame."
+METHODS_UNWEIGHTED = "Unweighted: no sampling frame was given."
+METHODS_SUPPRESSION = (
+    "Suppression: counts from 1 to {small} are shown as <{threshold}; further cells are hidden so that they "
+    "cannot be worked out from totals (checked with a linear-programming audit); charts show such values as "
+    "suppressed, never at their value.")
+METHODS_PUBLIC = (
+    "Public record: SFPD open data (DataSF tmnf-yvry); interrupted time series with quasi-Poisson regression, "
+    "Fourier seasonality and Newey-West errors (Lopez Bernal, Cummins & Gasparrini 2017).")
+
+
+@dataclass
+class PackText:
+    """What the pack says besides its charts and tables: the cover, the methods and the provenance lines, and
+    the counts the cover quotes (name -> count)."""
+
+    cover: Cover
+    methods: list[str]
+    provenance: list[str]
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def pack_text(cfg: StudyConfig, stamp: dict, *, source: str, valid_rows: dict[str, int], weighted: bool,
+              run_date: str) -> PackText:
+    """The pack's cover, methods and provenance for a run on coded data described by ``source``, with
+    ``valid_rows`` (table -> valid rows) and the provenance ``stamp``; ``weighted`` when a sampling frame
+    weighted the tables."""
+    periods = "; ".join(f"{p.label}: {', '.join(map(str, p.years))}" for p in cfg.periods)
+    counts = {"valid_rows": sum(valid_rows.values()), "reports": valid_rows["incidents"],
+              "people": valid_rows["persons"]}
+    cover = Cover(
+        title=TITLE,
+        subtitle=SUBTITLE,
+        lines=[cfg.study, f"Periods compared: {periods}.",
+               f"Unit change: SFPD's reorganised Special Victims Unit opened {cfg.unit_change_date.isoformat()}.",
+               f"Data: {source}; {counts['valid_rows']:,} valid rows "
+               f"({counts['reports']:,} reports, {counts['people']:,} people).",
+               "Small numbers are suppressed so that no person can be identified."],
+        synthetic=bool(stamp["synthetic"]), run_date=run_date)
+    thr = cfg.suppression_threshold
+    methods = [METHODS_TABLES, METHODS_CLUSTERS, METHODS_WEIGHTED if weighted else METHODS_UNWEIGHTED,
+               METHODS_SUPPRESSION.format(small=thr - 1, threshold=thr), METHODS_PUBLIC]
+    provenance = ([f"code version {stamp['code_version']}", f"codebook version {stamp['codebook_version']}",
+                   f"study configuration {Path(cfg.source).name}"]
+                  + [f"{k}: sha256 {v}" for k, v in stamp["inputs"].items()])
+    return PackText(cover, methods, provenance, counts)
+
+
+def run_readme(run_date: str) -> str:
+    """The run folder's README: which of its two folders to send."""
+    return RUN_README.format(run_date=run_date)
+
+
+def analyst_readme(threshold: int) -> str:
+    """analyst/README.md: never send this folder, and what is in it."""
+    return ANALYST_README.format(small=threshold - 1)
+
+
+SHARED_FILES_TABLE = [
+    "| path | what |", "|---|---|",
+    "| `meeting_pack.html` | the pack as one self-contained web page (charts embedded; no network needed) |",
+    "| `meeting_pack.pdf` | the same as a PDF: cover, charts, key tables, methods and provenance |",
+    "| `figures/` | each chart as PNG (slides) and PDF (vector), with the data behind it as CSV of the same name |",
+    "| `tables/` | the before/after tables ({names}) and the misclassification model, as CSV, Markdown and HTML, "
+    "and all of them in `tables.xlsx` |",
+    "| `reliability/reliability.csv` | inter-coder reliability per variable |",
+    "| `public/` | the public record: monthly counts, interrupted time series, before/after table, frame |",
+    "| `validation/row_accounting.csv` | rows read, valid and rejected per table |",
+]
+
+
+def shared_readme(run_date: str, synthetic: bool, table_names: list[str], notes: list[str]) -> str:
+    """shared/README.md: this is the folder to send, what each file is, and the run's notes."""
+    lines = [f"# Meeting pack, {run_date}: this is the folder to send", ""]
+    if synthetic:
+        lines += ["**SYNTHETIC DATA: made from the generated example, not from real reports.**", ""]
+    lines += [
+        "`shared/` is the folder to send or publish (zip this folder only). Everything in it applies small-cell "
+        "suppression and carries no identifiers. Its sibling `analyst/` holds unsuppressed tables: never send it.",
+        "",
+    ]
+    lines += [line.format(names=", ".join(table_names)) for line in SHARED_FILES_TABLE]
+    if notes:
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
+    return "\n".join(lines) + "\n"

@@ -17,8 +17,9 @@ import pandas as pd
 
 from ..scheme.codebook import Codebook, load_codebook
 from ..scheme.config import StudyConfig, load_study_config
+from ..scheme.synthetic import SYNTHETIC_PREFIX, is_synthetic
 
-SYNTHETIC_PREFIX = "SYN-"
+__all__ = ["BUILT_IN_DIFFERENCES", "DEFAULT_REPORTS", "DEFAULT_SEED", "SYNTHETIC_PREFIX", "generate", "is_synthetic"]
 DEFAULT_SEED = 20171115
 DEFAULT_REPORTS = 989
 
@@ -256,8 +257,3 @@ def _charges_for(rng: np.random.Generator, role: str, truth: bool, before: bool)
             out.append(_choice(rng, ["236.1 PC", "PC 236.1(b)"]))
         return out
     return ["647(f) PC"] if rng.random() < 0.5 else ["PC 415"]
-
-
-def is_synthetic(incidents: pd.DataFrame) -> bool:
-    """True when any report in ``incidents`` is synthetic (so every output must say SYNTHETIC DATA)."""
-    return bool(incidents["report_id"].astype(str).str.startswith(SYNTHETIC_PREFIX).any())

@@ -1,4 +1,4 @@
-"""Interrupted time series: monthly counts and a segmented Poisson regression with seasonality.
+"""Interrupted time series: a segmented Poisson regression with seasonality, on a monthly series.
 
 The model (Lopez Bernal, Cummins & Gasparrini 2017, Int J Epidemiol 46:348-355, "Interrupted time series
 regression for the evaluation of public health interventions: a tutorial"):
@@ -24,6 +24,9 @@ is Pearson's chi-square / (n - p), always reported. Standard errors (``se``):
 - ``"model"``: plain Poisson errors (dispersion fixed at 1).
 
 95% CIs are Wald intervals on the log scale, exponentiated.
+
+Pure numerics: the monthly series comes from :func:`analysis.public.monthly.monthly_counts` (the public record)
+or any table with a ``month`` column and counts. A series that cannot be modelled raises :class:`SeriesError`.
 """
 
 from __future__ import annotations
@@ -34,8 +37,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-
-from ..intake.problems import UnusableInputError, problem
 
 SE_TYPES = ("hac", "quasi", "model")
 SUMMARY_COLUMNS = ["term", "estimate", "ci_low", "ci_high"]
@@ -50,43 +51,31 @@ TERMS = {
 }
 
 
-# --- monthly counts ---------------------------------------------------------------------------------------
+# --- errors and the monthly counts (moved) ------------------------------------------------------------
 
 
-def monthly_counts(frame: pd.DataFrame, *, start: str | dt.date | None = None, end: str | dt.date | None = None,
-                   drop_incomplete: bool = True) -> pd.DataFrame:
-    """``month, incidents``: one row per calendar month from the first to the last month of the data.
+class SeriesError(ValueError):
+    """The monthly series cannot be modelled (gaps, too few months on a side of the change, bad counts).
 
-    Takes the standard frame of :mod:`analysis.public` (any form, including the daily count tables).
-    Counts distinct incident numbers when the source has them (an incident in the month of its earliest
-    date), else rows. Months without records count 0. ``drop_incomplete`` drops the last month when the
-    data stop before its last day (the data's last date is read as its end: a month with no records at its
-    end cannot be told from a month the data do not cover). ``start`` / ``end`` (dates or "YYYY-MM") keep
-    the months in between, inclusive.
+    The message is written for people; ``rule`` names the check (``its_months``, ``its_range``,
+    ``its_counts``, ``its_offset``) and ``variable`` the column it is about.
     """
-    from ..public.frame import count
 
-    if frame.empty:
-        raise UnusableInputError([problem("no_rows", "no records to count",
-                                          file=frame.attrs.get("source_file", ""))])
-    counts = count(frame, ["month"]).set_index("month")["n"]
-    last_day = frame["date"].max()
-    first, last = frame["month"].min(), frame["month"].max()
-    if drop_incomplete and last_day < last + pd.offsets.MonthEnd(0):
-        last = last - pd.offsets.MonthBegin(1)
-    lo = max(first, _month(start)) if start is not None else first
-    hi = min(last, _month(end)) if end is not None else last
-    months = pd.date_range(lo, hi, freq="MS")
-    if len(months) == 0:
-        raise UnusableInputError([problem("no_rows", f"no complete months between {lo:%Y-%m} and {hi:%Y-%m}",
-                                          file=frame.attrs.get("source_file", ""))])
-    out = pd.DataFrame({"month": months, "incidents": counts.reindex(months, fill_value=0).to_numpy()})
-    out["incidents"] = out["incidents"].astype("int64")
-    return out
+    def __init__(self, rule: str, message: str, *, variable: str = ""):
+        self.rule = rule
+        self.variable = variable
+        super().__init__(message)
 
 
-def _month(x) -> pd.Timestamp:
-    return pd.Timestamp(str(x) if not isinstance(x, str) or len(x) > 7 else f"{x}-01").to_period("M").to_timestamp()
+def monthly_counts(frame: pd.DataFrame, **kwargs) -> pd.DataFrame:
+    """Moved to :func:`analysis.public.monthly.monthly_counts` (it reads the public record, not numbers).
+
+    Kept here only while the command line, ``report/run.py`` and notebooks 03-04 still call
+    ``its.monthly_counts`` (branch i10-pipeline); the layer test allows this one upward import until then.
+    """
+    from ..public.monthly import monthly_counts as from_public_record
+
+    return from_public_record(frame, **kwargs)
 
 
 # --- design -----------------------------------------------------------------------------------------------
@@ -172,26 +161,25 @@ def fit_its(monthly: pd.DataFrame, change_date: dt.date, *, count: str = "incide
     months = pd.DatetimeIndex(pd.to_datetime(df["month"])).to_period("M").to_timestamp()
     expected = pd.date_range(months[0], periods=len(months), freq="MS")
     if not (months == expected).all():
-        raise UnusableInputError([problem("its_months", "the months are not consecutive (one row per month "
-                                          "without gaps is needed)", variable="month")])
+        raise SeriesError("its_months", "the months are not consecutive (one row per month without gaps is needed)",
+                          variable="month")
     change = pd.Timestamp(change_date)
     n_before = int((months + pd.offsets.MonthBegin(1) <= change).sum())
     n_after = int((months >= change).sum())
     if n_before < 3 or n_after < 3:
-        raise UnusableInputError([problem(
+        raise SeriesError(
             "its_range", f"the change date {change.date()} needs at least 3 whole months on each side of it; "
             f"the series runs {months[0]:%Y-%m} to {months[-1]:%Y-%m} ({n_before} before, {n_after} after)",
-            variable="month")])
+            variable="month")
     y = pd.to_numeric(df[count], errors="coerce")
     if y.isna().any() or (y < 0).any():
-        raise UnusableInputError([problem("its_counts", f"{count} must be counts of 0 or more", variable=count)])
+        raise SeriesError("its_counts", f"{count} must be counts of 0 or more", variable=count)
     X = design(months, change_date, n_harmonics=n_harmonics, level_change=level_change, slope_change=slope_change)
     off = None
     if offset is not None:
         o = pd.to_numeric(df[offset], errors="coerce")
         if o.isna().any() or (o <= 0).any():
-            raise UnusableInputError([problem("its_offset", f"offset {offset} must be positive in every month",
-                                              variable=offset)])
+            raise SeriesError("its_offset", f"offset {offset} must be positive in every month", variable=offset)
         off = np.log(o.to_numpy(dtype=float))
     model = sm.GLM(y.to_numpy(dtype=float), X, family=sm.families.Poisson(), offset=off)
     base = model.fit()
@@ -256,16 +244,16 @@ def fit_its(monthly: pd.DataFrame, change_date: dt.date, *, count: str = "incide
 def add_offset(monthly: pd.DataFrame, exposure: pd.DataFrame, name: str = "offset") -> pd.DataFrame:
     """``monthly`` with the exposure counts of ``exposure`` (``month, incidents``) as column ``name``.
 
-    Raises UnusableInputError when the exposure does not cover every month of the series.
+    Raises SeriesError when the exposure does not cover every month of the series.
     """
     e = exposure.set_index("month")["incidents"]
     out = monthly.copy()
     out[name] = out["month"].map(e)
     missing = out.loc[out[name].isna(), "month"]
     if len(missing):
-        raise UnusableInputError([problem(
+        raise SeriesError(
             "its_offset", f"the offset series does not cover {len(missing)} month(s) of the counts "
-            f"({missing.min():%Y-%m} to {missing.max():%Y-%m})", variable=name)])
+            f"({missing.min():%Y-%m} to {missing.max():%Y-%m})", variable=name)
     return out
 
 

@@ -131,7 +131,7 @@ def _charges_section(cb: Codebook) -> list[str]:
 
 def render_manual(codebook: Codebook) -> str:
     """The codebook manual as Markdown (deterministic: the same codebook gives the same text)."""
-    from .redcap import setup_notes
+    from .redcap_dictionary import setup_notes
 
     cb = codebook
     lines = [

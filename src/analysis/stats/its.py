@@ -151,13 +151,46 @@ def fit_its(monthly: pd.DataFrame, change_date: dt.date, *, count: str = "incide
     names a column of exposures (e.g. all-category incidents, or population) entered as log(offset).
     ``change_date`` is the study configuration's ``unit_change_date``. Returns the rate ratios with CIs
     (``summary``) and the fitted and counterfactual (no change: level and slope terms set to 0) series.
+    Raises :class:`SeriesError` when the series cannot be modelled.
     """
-    import statsmodels.api as sm
-    from scipy import stats
-
     if se not in SE_TYPES:
         raise ValueError(f"se must be one of {', '.join(SE_TYPES)}; got {se!r}")
     df = monthly.sort_values("month").reset_index(drop=True)
+    months, n_before, n_after = _check_months(df, change_date)
+    change = pd.Timestamp(change_date)
+    y = pd.to_numeric(df[count], errors="coerce")
+    if y.isna().any() or (y < 0).any():
+        raise SeriesError("its_counts", f"{count} must be counts of 0 or more", variable=count)
+    X = design(months, change_date, n_harmonics=n_harmonics, level_change=level_change, slope_change=slope_change)
+    off = None
+    if offset is not None:
+        o = pd.to_numeric(df[offset], errors="coerce")
+        if o.isna().any() or (o <= 0).any():
+            raise SeriesError("its_offset", f"offset {offset} must be positive in every month", variable=offset)
+        off = np.log(o.to_numpy(dtype=float))
+    res, dispersion, lags = _fit_poisson(y, X, off, se, maxlags)
+    params, cov = res.params, pd.DataFrame(res.cov_params(), index=X.columns, columns=X.columns)
+    rows = _rate_ratios(X.columns, params, cov, alpha, level_change=level_change, slope_change=slope_change)
+    rows.append(("dispersion", dispersion, math.nan, math.nan))
+    rows.append(("n_months", float(len(y)), math.nan, math.nan))
+    if lags is not None:
+        rows.append(("hac_maxlags", float(lags), math.nan, math.nan))
+    summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    series = _fitted_series(months, y, X, params, off, level_change=level_change, slope_change=slope_change)
+    if offset is not None:
+        series["offset"] = df[offset].to_numpy()
+    notes = [f"{len(y)} months {months[0]:%Y-%m} to {months[-1]:%Y-%m}; change {change.date()} "
+             f"({n_before} months before, {n_after} after)",
+             f"quasi-Poisson, {n_harmonics} harmonic pair(s), "
+             + {"hac": f"Newey-West HAC errors ({lags} lags)", "quasi": "quasi-Poisson model-based errors",
+                "model": "Poisson model-based errors"}[se] + f"; dispersion {dispersion:.2f}"]
+    return ITSResult(summary=summary, series=series, change_date=change.date(), se=se, dispersion=dispersion,
+                     maxlags=lags, n_harmonics=n_harmonics, params=params, cov=cov, notes=notes)
+
+
+def _check_months(df: pd.DataFrame, change_date: dt.date) -> tuple[pd.DatetimeIndex, int, int]:
+    """The months (consecutive, else SeriesError) and the whole months before and after the change (3 or more
+    on each side, else SeriesError)."""
     months = pd.DatetimeIndex(pd.to_datetime(df["month"])).to_period("M").to_timestamp()
     expected = pd.date_range(months[0], periods=len(months), freq="MS")
     if not (months == expected).all():
@@ -171,16 +204,13 @@ def fit_its(monthly: pd.DataFrame, change_date: dt.date, *, count: str = "incide
             "its_range", f"the change date {change.date()} needs at least 3 whole months on each side of it; "
             f"the series runs {months[0]:%Y-%m} to {months[-1]:%Y-%m} ({n_before} before, {n_after} after)",
             variable="month")
-    y = pd.to_numeric(df[count], errors="coerce")
-    if y.isna().any() or (y < 0).any():
-        raise SeriesError("its_counts", f"{count} must be counts of 0 or more", variable=count)
-    X = design(months, change_date, n_harmonics=n_harmonics, level_change=level_change, slope_change=slope_change)
-    off = None
-    if offset is not None:
-        o = pd.to_numeric(df[offset], errors="coerce")
-        if o.isna().any() or (o <= 0).any():
-            raise SeriesError("its_offset", f"offset {offset} must be positive in every month", variable=offset)
-        off = np.log(o.to_numpy(dtype=float))
+    return months, n_before, n_after
+
+
+def _fit_poisson(y: pd.Series, X: pd.DataFrame, off: np.ndarray | None, se: str, maxlags: int | None):
+    """The Poisson GLM with the errors ``se`` asks for: (fit, Pearson dispersion, Newey-West lags or None)."""
+    import statsmodels.api as sm
+
     model = sm.GLM(y.to_numpy(dtype=float), X, family=sm.families.Poisson(), offset=off)
     base = model.fit()
     dispersion = float(base.pearson_chi2 / base.df_resid)
@@ -192,11 +222,18 @@ def fit_its(monthly: pd.DataFrame, change_date: dt.date, *, count: str = "incide
         res = model.fit(scale="X2")
     else:
         res = base
-    params, cov = res.params, pd.DataFrame(res.cov_params(), index=X.columns, columns=X.columns)
+    return res, dispersion, lags
+
+
+def _rate_ratios(columns: pd.Index, params: pd.Series, cov: pd.DataFrame, alpha: float, *, level_change: bool,
+                 slope_change: bool) -> list[tuple[str, float, float, float]]:
+    """(term, rate ratio, CI low, CI high) of the change (level, slope) and of the trends before and after."""
+    from scipy import stats
+
     z = stats.norm.ppf(1 - alpha / 2)
 
     def ratio(vec: dict[str, float]) -> tuple[float, float, float]:
-        w = pd.Series(0.0, index=X.columns)
+        w = pd.Series(0.0, index=columns)
         for k, v in vec.items():
             w[k] = v
         est = float(w @ params)
@@ -211,18 +248,18 @@ def fit_its(monthly: pd.DataFrame, change_date: dt.date, *, count: str = "incide
     rows.append(("pre_trend_rr", *ratio({"time": 1})))
     if slope_change:
         rows.append(("post_trend_rr", *ratio({"time": 1, "slope": 1})))
-    rows.append(("dispersion", dispersion, math.nan, math.nan))
-    rows.append(("n_months", float(len(y)), math.nan, math.nan))
-    if lags is not None:
-        rows.append(("hac_maxlags", float(lags), math.nan, math.nan))
-    summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    return rows
 
+
+def _fitted_series(months: pd.DatetimeIndex, y: pd.Series, X: pd.DataFrame, params: pd.Series,
+                   off: np.ndarray | None, *, level_change: bool, slope_change: bool) -> pd.DataFrame:
+    """Observed, fitted and counterfactual (the level and slope terms set to 0) counts per month."""
     Xc = X.copy()
     for c in ("level", "slope"):
         if c in Xc:
             Xc[c] = 0.0
     lin_off = off if off is not None else 0.0
-    series = pd.DataFrame({
+    return pd.DataFrame({
         "month": months,
         "observed": y.to_numpy(dtype="int64") if (y == y.round()).all() else y.to_numpy(),
         "fitted": np.exp(X.to_numpy() @ params.to_numpy() + lin_off),
@@ -230,15 +267,6 @@ def fit_its(monthly: pd.DataFrame, change_date: dt.date, *, count: str = "incide
         "level": X["level"] if level_change else 0.0,
         "slope": X["slope"] if slope_change else 0.0,
     })
-    if offset is not None:
-        series["offset"] = df[offset].to_numpy()
-    notes = [f"{len(y)} months {months[0]:%Y-%m} to {months[-1]:%Y-%m}; change {change.date()} "
-             f"({n_before} months before, {n_after} after)",
-             f"quasi-Poisson, {n_harmonics} harmonic pair(s), "
-             + {"hac": f"Newey-West HAC errors ({lags} lags)", "quasi": "quasi-Poisson model-based errors",
-                "model": "Poisson model-based errors"}[se] + f"; dispersion {dispersion:.2f}"]
-    return ITSResult(summary=summary, series=series, change_date=change.date(), se=se, dispersion=dispersion,
-                     maxlags=lags, n_harmonics=n_harmonics, params=params, cov=cov, notes=notes)
 
 
 def add_offset(monthly: pd.DataFrame, exposure: pd.DataFrame, name: str = "offset") -> pd.DataFrame:

@@ -29,6 +29,7 @@ from .style import (
     _text_width_in,
 )
 
+
 def _charge_columns(cb: Codebook, persons: pd.DataFrame) -> list[tuple[str, str, str]]:
     """(category code, label, derived column) in the charge classification's order."""
     declared = {d.name for d in cb.derived.get("persons", ())}

@@ -32,6 +32,7 @@ from .style import (
     _text_width_in,
 )
 
+
 def comparisons(tables: dict[str, pd.DataFrame], cfg: StudyConfig, cb: Codebook,
                 n_boot: int = 0) -> dict[str, ComparisonTable]:
     """The before/after table of ``district`` (reports)."""

@@ -11,6 +11,7 @@ import pandas as pd
 
 from .style import Chart, PNG_DPI, _RC
 
+
 def _csv_bytes(data: pd.DataFrame) -> bytes:
     return data.to_csv(index=False, lineterminator="\n").encode("utf-8")
 

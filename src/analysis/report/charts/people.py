@@ -16,6 +16,7 @@ from .style import (
     FIGSIZE,
     SIZE,
     _PANEL_HEAD,
+    _Page,
     _RC,
     _ROLE_PLURAL,
     _after_name,
@@ -59,33 +60,17 @@ def people_by_role(tables: dict[str, pd.DataFrame], *, synthetic: bool, config: 
     """Two panels: people on the reports by role (counts), and, among people selling sex, the share who are
     trans women of color, transitional-aged youth (the configured age range) and minors, with 95% intervals
     and n/N."""
-    import textwrap
-
     cfg = config or load_study_config()
     cb = codebook or load_codebook()
     thr = cfg.suppression_threshold
     a, b = cfg.period_codes
     labels = cfg.period_labels
-    lo_age, hi_age = cfg.tay_age_range
     cts = _cts if _cts is not None else comparisons(tables, cfg, cb, n_boot)
     with matplotlib.rc_context(_RC):
-        ct_roles = cts["roles"]
-        role_rows = _protected_rows(ct_roles, thr)
+        role_rows = _protected_rows(cts["roles"], thr)
         for r in role_rows:
             r.label = _ROLE_PLURAL.get(r.level, r.label)
-        group_rows: list[_Row] = []
-        seller_n = {a: 0, b: 0}
-        if "sellers" in cts:
-            ct_s = cts["sellers"]
-            got = {r.column: r for r in _protected_rows(ct_s, thr)}
-            names = {"trans_woman_of_color": _label(cb, "persons", "trans_woman_of_color"),
-                     "tay": f"{_label(cb, 'persons', 'tay')} ({lo_age}-{hi_age})",
-                     "minor": _label(cb, "persons", "minor")}
-            for col in SELLER_GROUPS:
-                if col in got:
-                    got[col].label = names[col]
-                    group_rows.append(got[col])
-            seller_n = ct_s.group_n
+        group_rows, seller_n = _seller_rows(cts, cb, cfg)
         title = f"Who was on the reports, before and after the move to {_after_name(cfg)}"
         sub = ("Left: people on the reports by role. Right: among people selling sex, the share who are trans women "
                "of color, transitional-aged youth and minors (dots; lines: 95% confidence interval).")
@@ -93,56 +78,12 @@ def people_by_role(tables: dict[str, pd.DataFrame], *, synthetic: bool, config: 
             "Right: percentages leave out people whose gender identity, race/ethnicity or age was not recorded."]
         source = _source(tables, cfg, synthetic)
         page = _page(title, sub, notes, source, synthetic, xaxis_in=0.45)
-        fig = page.fig
-        W, H = FIGSIZE
-        panel_top = page.top - _PANEL_HEAD / H
-        # left panel: counts by role
-        x1 = page.left
-        lw = max(_text_width_in(fig, r.label, SIZE["label"]) for r in role_rows) + 0.2
-        l1 = x1 + lw / W
-        ax1 = fig.add_axes((l1, page.bottom, 0.45 - l1, panel_top - page.bottom))
-        xmax = max([r.cells[g].n for r in role_rows for g in (a, b) if not r.cells[g].count_hidden] or [1]) * 1.2
-        _bars(ax1, role_rows, cfg, thr, value="n", xmax=xmax)
-        ax1.set_xlim(0, xmax)
-        ax1.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4, integer=True))
-        ax1.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-        gn = ct_roles.group_n
-        _panel_title(fig, x1, panel_top + 0.08 / H, "Everyone on the reports, by role",
-                     f"n = {_n_text(gn[a], thr)} people before, {_n_text(gn[b], thr)} after")
-        # right panel: shares among people selling sex
+        panel_top = page.top - _PANEL_HEAD / FIGSIZE[1]
+        _role_panel(page, panel_top, role_rows, cts["roles"].group_n, cfg)
         if group_rows:
-            x2 = 0.51
-            wrapped = [textwrap.fill(r.label, 17) for r in group_rows]
-            gw = max(_text_width_in(fig, ln, SIZE["label"]) for w in wrapped for ln in w.split("\n")) + 0.2
-            l2 = x2 + gw / W
-            nw = max(_text_width_in(fig, _value_text(r.cells[g], thr), SIZE["label"]) for r in group_rows
-                     for g in (a, b)) + 0.3
-            ax2 = fig.add_axes((l2, page.bottom, 0.975 - nw / W - l2, panel_top - page.bottom))
-            _clean_axes(ax2)
-            hi = max([r.cells[g].hi for r in group_rows for g in (a, b) if not r.cells[g].hidden] or [10])
-            ax2.set_xlim(0, 50 if hi < 45 else 100)
-            ax2.set_xticks([0, 25, 50] if hi < 45 else [0, 25, 50, 75, 100])
-            ax2.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:.0f}%"))
-            _dot_rows(ax2, group_rows, cfg, thr, offset=0.17)
-            ax2.set_yticks(range(len(group_rows)))
-            ax2.set_yticklabels(wrapped, fontsize=SIZE["label"])
-            _panel_title(fig, x2, panel_top + 0.08 / H, "Among people selling sex",
-                         f"n = {_n_text(seller_n[a], thr)} before, {_n_text(seller_n[b], thr)} after")
+            _seller_panel(page, panel_top, group_rows, seller_n, cfg)
         _period_legend(page, cfg, {g: labels[g] for g in (a, b)}, kind="bar")
-        d1 = _wide(role_rows, (a, b), thr, ci=False, stats=False,
-                   extra={"panel": ["everyone, by role"] * len(role_rows), "group": [r.level for r in role_rows],
-                          "label": [r.label for r in role_rows]})
-        parts = [d1]
-        if group_rows:
-            parts.append(_wide(group_rows, (a, b), thr, extra={
-                "panel": ["people selling sex"] * len(group_rows), "group": [r.column for r in group_rows],
-                "label": [r.label for r in group_rows]}))
-        data = pd.concat(parts, ignore_index=True)
-        order = ["panel", "group", "label"] + [f"{k}_{g}" for g in (a, b)
-                                               for k in ("n", "N", "pct", "ci_low", "ci_high")]
-        order = [c for c in order if c in data.columns]
-        data = data[order + [c for c in data.columns if c not in order]]
-        data.insert(0, "data", _data_label(synthetic))
+        data = _people_data(role_rows, group_rows, cfg, synthetic)
         alt_roles = ", ".join(
             f"{r.label.lower()} " + " and ".join(
                 r.cells[g].mark(thr) if r.cells[g].count_hidden else f"{r.cells[g].n:,}" for g in (a, b))
@@ -152,4 +93,91 @@ def people_by_role(tables: dict[str, pd.DataFrame], *, synthetic: bool, config: 
             f"{_value_text(r.cells[b], thr, n=False)}" for r in group_rows)
         alt = (f"Two panels {_comparing(cfg)} (before and after): people on the reports by role, {alt_roles}; among "
                f"people selling sex, {alt_groups}" + (" (synthetic data)." if synthetic else "."))
-    return Chart("people_by_role", title, fig, data, alt, sub, source, notes, synthetic)
+    return Chart("people_by_role", title, page.fig, data, alt, sub, source, notes, synthetic)
+
+
+def _seller_rows(cts: dict[str, ComparisonTable], cb: Codebook, cfg: StudyConfig) -> tuple[list[_Row], dict]:
+    """The rows of :data:`SELLER_GROUPS` among people selling sex (labelled), and their n per period."""
+    a, b = cfg.period_codes
+    if "sellers" not in cts:
+        return [], {a: 0, b: 0}
+    lo_age, hi_age = cfg.tay_age_range
+    got = {r.column: r for r in _protected_rows(cts["sellers"], cfg.suppression_threshold)}
+    names = {"trans_woman_of_color": _label(cb, "persons", "trans_woman_of_color"),
+             "tay": f"{_label(cb, 'persons', 'tay')} ({lo_age}-{hi_age})",
+             "minor": _label(cb, "persons", "minor")}
+    group_rows = []
+    for col in SELLER_GROUPS:
+        if col in got:
+            got[col].label = names[col]
+            group_rows.append(got[col])
+    return group_rows, cts["sellers"].group_n
+
+
+def _role_panel(page: _Page, panel_top: float, role_rows: list[_Row], group_n: dict[str, int],
+                cfg: StudyConfig) -> None:
+    """The left panel: everyone on the reports, by role (counts)."""
+    thr = cfg.suppression_threshold
+    a, b = cfg.period_codes
+    fig = page.fig
+    W, H = FIGSIZE
+    x1 = page.left
+    lw = max(_text_width_in(fig, r.label, SIZE["label"]) for r in role_rows) + 0.2
+    l1 = x1 + lw / W
+    ax1 = fig.add_axes((l1, page.bottom, 0.45 - l1, panel_top - page.bottom))
+    xmax = max([r.cells[g].n for r in role_rows for g in (a, b) if not r.cells[g].count_hidden] or [1]) * 1.2
+    _bars(ax1, role_rows, cfg, thr, value="n", xmax=xmax)
+    ax1.set_xlim(0, xmax)
+    ax1.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4, integer=True))
+    ax1.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    _panel_title(fig, x1, panel_top + 0.08 / H, "Everyone on the reports, by role",
+                 f"n = {_n_text(group_n[a], thr)} people before, {_n_text(group_n[b], thr)} after")
+
+
+def _seller_panel(page: _Page, panel_top: float, group_rows: list[_Row], seller_n: dict[str, int],
+                  cfg: StudyConfig) -> None:
+    """The right panel: shares among people selling sex, with 95% intervals."""
+    import textwrap
+
+    thr = cfg.suppression_threshold
+    a, b = cfg.period_codes
+    fig = page.fig
+    W, H = FIGSIZE
+    x2 = 0.51
+    wrapped = [textwrap.fill(r.label, 17) for r in group_rows]
+    gw = max(_text_width_in(fig, ln, SIZE["label"]) for w in wrapped for ln in w.split("\n")) + 0.2
+    l2 = x2 + gw / W
+    nw = max(_text_width_in(fig, _value_text(r.cells[g], thr), SIZE["label"]) for r in group_rows
+             for g in (a, b)) + 0.3
+    ax2 = fig.add_axes((l2, page.bottom, 0.975 - nw / W - l2, panel_top - page.bottom))
+    _clean_axes(ax2)
+    hi = max([r.cells[g].hi for r in group_rows for g in (a, b) if not r.cells[g].hidden] or [10])
+    ax2.set_xlim(0, 50 if hi < 45 else 100)
+    ax2.set_xticks([0, 25, 50] if hi < 45 else [0, 25, 50, 75, 100])
+    ax2.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:.0f}%"))
+    _dot_rows(ax2, group_rows, cfg, thr, offset=0.17)
+    ax2.set_yticks(range(len(group_rows)))
+    ax2.set_yticklabels(wrapped, fontsize=SIZE["label"])
+    _panel_title(fig, x2, panel_top + 0.08 / H, "Among people selling sex",
+                 f"n = {_n_text(seller_n[a], thr)} before, {_n_text(seller_n[b], thr)} after")
+
+
+def _people_data(role_rows: list[_Row], group_rows: list[_Row], cfg: StudyConfig, synthetic: bool) -> pd.DataFrame:
+    """The chart's CSV: the role counts, then the shares among people selling sex."""
+    thr = cfg.suppression_threshold
+    a, b = cfg.period_codes
+    d1 = _wide(role_rows, (a, b), thr, ci=False, stats=False,
+               extra={"panel": ["everyone, by role"] * len(role_rows), "group": [r.level for r in role_rows],
+                      "label": [r.label for r in role_rows]})
+    parts = [d1]
+    if group_rows:
+        parts.append(_wide(group_rows, (a, b), thr, extra={
+            "panel": ["people selling sex"] * len(group_rows), "group": [r.column for r in group_rows],
+            "label": [r.label for r in group_rows]}))
+    data = pd.concat(parts, ignore_index=True)
+    order = ["panel", "group", "label"] + [f"{k}_{g}" for g in (a, b)
+                                           for k in ("n", "N", "pct", "ci_low", "ci_high")]
+    order = [c for c in order if c in data.columns]
+    data = data[order + [c for c in data.columns if c not in order]]
+    data.insert(0, "data", _data_label(synthetic))
+    return data

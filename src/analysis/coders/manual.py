@@ -50,7 +50,7 @@ def _variable_section(v: Variable, cb: Codebook) -> list[str]:
         facts.append("- **Missing codes:** none; a value is always expected")
     if v.type == "integer" and v.allowed_from_config:
         facts.append(f"- **Allowed values:** the `{v.allowed_from_config}` of the study configuration "
-                     "(src/analysis/study.yaml)")
+                     "(src/analysis/scheme/study.yaml)")
     elif v.min is not None or v.max is not None:
         facts.append(f"- **Range:** {v.min:g} to {v.max:g}")
     if v.type == "date":
@@ -159,10 +159,10 @@ def _front_matter(cb: Codebook) -> list[str]:
         "",
         f"Codebook version **{cb.version}**.",
         "",
-        "<!-- Generated from src/analysis/codebook.yaml by `python -m analysis manual`. Do not edit by hand: "
+        "<!-- Generated from src/analysis/scheme/codebook.yaml by `python -m analysis manual`. Do not edit by hand: "
         "change the codebook and run the command again. -->",
         "",
-        "This manual is generated from `src/analysis/codebook.yaml`, the single source of truth for the coding "
+        "This manual is generated from `src/analysis/scheme/codebook.yaml`, the single source of truth for the coding "
         "scheme; the validator, the coding template (`python -m analysis template`) and the REDCap data "
         "dictionary (`python -m analysis redcap-dictionary`) are made from the same file. To change it, edit the "
         "codebook and run `python -m analysis manual`.",

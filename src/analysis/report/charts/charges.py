@@ -115,17 +115,7 @@ def charges_by_role(tables: dict[str, pd.DataFrame], *, synthetic: bool, config:
             _panel_title(fig, x, panel_top + 0.08 / H, _ROLE_PANEL.get(r, _ROLE_PLURAL.get(r, role_labels[r])),
                          f"n = {_n_text(ns[a], thr)} before, {_n_text(ns[b], thr)} after")
         _period_legend(page, cfg, {g: labels[g] for g in (a, b)}, kind="bar")
-        extra: dict[str, list] = {"role": [], "role_label": [], "category": [], "label": []}
-        ordered = []
-        for r in present:
-            for (code, lab, _), row in zip(cats_kept, per_role[r]):
-                extra["role"].append(r)
-                extra["role_label"].append(role_labels[r])
-                extra["category"].append(code)
-                extra["label"].append(lab)
-                ordered.append(row)
-        data = _wide(ordered, (a, b), thr, extra=extra)
-        data.insert(0, "data", _data_label(synthetic))
+        data = _charges_data(per_role, cats_kept, role_labels, cfg, synthetic)
         alt_parts = []
         for r in present:
             top = [f"{row.label.lower()} {_value_text(row.cells[a], thr, n=False)} before and "
@@ -135,3 +125,21 @@ def charges_by_role(tables: dict[str, pd.DataFrame], *, synthetic: bool, config:
         alt = (f"Grouped bars in {len(present)} panels, the share of people in each role charged in each category, "
                f"{_comparing(cfg)}; " + "; ".join(alt_parts) + (" (synthetic data)." if synthetic else "."))
     return Chart("charges_by_role", title, fig, data, alt, sub, source, notes, synthetic)
+
+
+def _charges_data(per_role: dict[str, list[_Row]], cats: list[tuple[str, str, str]], role_labels: dict[str, str],
+                  cfg: StudyConfig, synthetic: bool) -> pd.DataFrame:
+    """The chart's CSV: one row per role and charge category, in panel order."""
+    a, b = cfg.period_codes
+    extra: dict[str, list] = {"role": [], "role_label": [], "category": [], "label": []}
+    ordered = []
+    for r, rows in per_role.items():
+        for (code, lab, _), row in zip(cats, rows):
+            extra["role"].append(r)
+            extra["role_label"].append(role_labels[r])
+            extra["category"].append(code)
+            extra["label"].append(lab)
+            ordered.append(row)
+    data = _wide(ordered, (a, b), cfg.suppression_threshold, extra=extra)
+    data.insert(0, "data", _data_label(synthetic))
+    return data

@@ -41,12 +41,12 @@ def tables():
 @pytest.fixture(scope="module")
 def public_result(cfg):
     """The interrupted time series of the public daily counts, or None when the shared folder is absent."""
-    from analysis.public import SHARED_FILES, load_public
+    from analysis.public import SHARED_FILES, load_public, monthly_counts
     from analysis.scheme.config import paths
     from analysis.stats import its
 
     f = paths().shared_sfpd / SHARED_FILES["daily"]
-    return its.fit_its(its.monthly_counts(load_public(f)), cfg.unit_change_date) if f.is_file() else None
+    return its.fit_its(monthly_counts(load_public(f)), cfg.unit_change_date) if f.is_file() else None
 
 
 @pytest.fixture(scope="module")

@@ -141,7 +141,7 @@ def test_the_covered_list():
 @pytest.fixture(scope="module")
 def good(tmp_path_factory, _small_frames):
     """Small valid inputs every command can run on."""
-    from analysis.coders.redcap import data_dictionary, records_export
+    from analysis.coders.redcap_dictionary import data_dictionary, records_export
     from analysis.scheme.codebook import load_codebook
 
     d = tmp_path_factory.mktemp("good")

@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.intake.problems import UnusableInputError
+from analysis.public import monthly_counts
 from analysis.stats import its
+from analysis.stats.its import SeriesError
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "public"
 
@@ -121,23 +122,24 @@ def test_monthly_counts_fill_zeros_and_drop_an_incomplete_last_month():
 
     text = '"i","Date","Solved","Not Solved"\n"1",2010-01-05,3,1\n"2",2010-03-31,2,0\n"3",2010-04-08,1,0\n'
     f = parse_public(text.encode(), "sfpd_prostitution_daily.csv")
-    m = its.monthly_counts(f)
+    m = monthly_counts(f)
     assert m["month"].dt.strftime("%Y-%m").tolist() == ["2010-01", "2010-02", "2010-03"]
     assert m["incidents"].tolist() == [4, 0, 2]
-    assert its.monthly_counts(f, drop_incomplete=False)["incidents"].tolist() == [4, 0, 2, 1]
-    assert its.monthly_counts(f, start="2010-02", end="2010-03")["incidents"].tolist() == [0, 2]
+    assert monthly_counts(f, drop_incomplete=False)["incidents"].tolist() == [4, 0, 2, 1]
+    assert monthly_counts(f, start="2010-02", end="2010-03")["incidents"].tolist() == [0, 2]
 
 
 def test_its_refuses_unusable_series():
     monthly = pd.DataFrame({"month": pd.date_range("2012-01-01", periods=24, freq="MS"), "incidents": 5})
-    with pytest.raises(UnusableInputError) as exc:
+    with pytest.raises(SeriesError) as exc:
         its.fit_its(monthly, dt.date(2011, 10, 17))
-    assert exc.value.problems[0]["message"] == ("the change date 2011-10-17 needs at least 3 whole months on each "
+    assert (exc.value.rule, exc.value.variable) == ("its_range", "month")
+    assert str(exc.value) == ("the change date 2011-10-17 needs at least 3 whole months on each "
                                                 "side of it; the series runs 2012-01 to 2013-12 (0 before, 24 after)")
     gap = monthly.drop(index=5)
-    with pytest.raises(UnusableInputError, match="not consecutive"):
+    with pytest.raises(SeriesError, match="not consecutive"):
         its.fit_its(gap, dt.date(2012, 10, 1))
-    with pytest.raises(UnusableInputError, match="offset offset must be positive"):
+    with pytest.raises(SeriesError, match="offset offset must be positive"):
         its.fit_its(monthly.assign(offset=0), dt.date(2012, 10, 1), offset="offset")
 
 

@@ -14,7 +14,7 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "codebook.md"
 def test_committed_manual_matches_the_codebook(cb):
     assert DOC.exists(), "docs/codebook.md is missing: run `python -m analysis manual`"
     assert DOC.read_text(encoding="utf-8") == render_manual(cb), (
-        "docs/codebook.md is out of date with src/analysis/codebook.yaml: run `python -m analysis manual` "
+        "docs/codebook.md is out of date with src/analysis/scheme/codebook.yaml: run `python -m analysis manual` "
         "and commit the result")
 
 

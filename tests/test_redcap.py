@@ -9,23 +9,20 @@ import pandas as pd
 import pytest
 
 from analysis.cli.app import main
-from analysis.coders.redcap import (
+from analysis.coders.redcap_dictionary import (
     branching_logic,
-    checkbox_column,
     data_dictionary,
     dictionary_csv,
-    field_names,
-    import_records,
-    read_records_csv,
     records_export,
     repeating_instruments,
-    unrecognised_columns,
 )
 from analysis.coders.synth import generate
 from analysis.intake.load import tables_from_frames
 from analysis.intake.problems import UnusableInputError
+from analysis.intake.redcap_import import import_records, read_records_csv, unrecognised_columns
 from analysis.intake.validate import validate_tables
 from analysis.scheme.codebook import Condition, Variable
+from analysis.scheme.redcap_fields import checkbox_column, field_names
 
 TABLES = ("incidents", "persons", "charges")
 HEADER = [

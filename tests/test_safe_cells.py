@@ -131,7 +131,7 @@ def test_a_coder_id_like_minus_2_minus_3_is_rejected_and_shown_as_text(frames, t
 
 
 def test_import_redcap_output_is_formula_safe(frames, tmp_path, capsys):
-    from analysis.coders.redcap import data_dictionary, records_export
+    from analysis.coders.redcap_dictionary import data_dictionary, records_export
     from analysis.scheme.codebook import load_codebook
 
     cb = load_codebook()

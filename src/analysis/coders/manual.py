@@ -50,7 +50,7 @@ def _variable_section(v: Variable, cb: Codebook) -> list[str]:
         facts.append("- **Missing codes:** none; a value is always expected")
     if v.type == "integer" and v.allowed_from_config:
         facts.append(f"- **Allowed values:** the `{v.allowed_from_config}` of the study configuration "
-                     "(src/analysis/study.yaml)")
+                     "(src/analysis/scheme/study.yaml)")
     elif v.min is not None or v.max is not None:
         facts.append(f"- **Range:** {v.min:g} to {v.max:g}")
     if v.type == "date":
@@ -131,18 +131,38 @@ def _charges_section(cb: Codebook) -> list[str]:
 
 def render_manual(codebook: Codebook) -> str:
     """The codebook manual as Markdown (deterministic: the same codebook gives the same text)."""
-    from .redcap import setup_notes
+    from .redcap_dictionary import setup_notes
 
     cb = codebook
+    lines = _front_matter(cb) + _general_rules(cb)
+    for t in TABLES:
+        lines += _table_section(t, cb)
+    lines += _charges_section(cb)
+    lines += [
+        "## REDCap",
+        "",
+        "`python -m analysis redcap-dictionary OUT.csv` writes the REDCap data dictionary and "
+        "`python -m analysis import-redcap EXPORT.csv --out FOLDER` turns a REDCap raw records export back into "
+        "the three tables the validator reads. Setting up the project:",
+        "",
+    ]
+    lines += [f"{k}. {note}" for k, note in enumerate(setup_notes(cb), start=1)]
+    lines.append("")
+    text = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", text).rstrip("\n") + "\n"
+
+
+def _front_matter(cb: Codebook) -> list[str]:
+    """The title, what the manual is, and the contents."""
     lines = [
         f"# {cb.title}",
         "",
         f"Codebook version **{cb.version}**.",
         "",
-        "<!-- Generated from src/analysis/codebook.yaml by `python -m analysis manual`. Do not edit by hand: "
+        "<!-- Generated from src/analysis/scheme/codebook.yaml by `python -m analysis manual`. Do not edit by hand: "
         "change the codebook and run the command again. -->",
         "",
-        "This manual is generated from `src/analysis/codebook.yaml`, the single source of truth for the coding "
+        "This manual is generated from `src/analysis/scheme/codebook.yaml`, the single source of truth for the coding "
         "scheme; the validator, the coding template (`python -m analysis template`) and the REDCap data "
         "dictionary (`python -m analysis redcap-dictionary`) are made from the same file. To change it, edit the "
         "codebook and run `python -m analysis manual`.",
@@ -159,9 +179,12 @@ def render_manual(codebook: Codebook) -> str:
     for t in TABLES:
         heading = f"Table {t}: {cb.table(t).label}"
         lines.append(f"- [{heading}](#{_anchor(heading)})")
-    lines += ["- [Charge classification](#charge-classification)", "- [REDCap](#redcap)", ""]
+    return lines + ["- [Charge classification](#charge-classification)", "- [REDCap](#redcap)", ""]
 
-    lines += ["## Missing values", ""]
+
+def _general_rules(cb: Codebook) -> list[str]:
+    """Missing values, multi-select answers and skip logic: the rules every table follows."""
+    lines = ["## Missing values", ""]
     lines += _table(["Code", "Label", "Meaning"],
                     [[f"`{c}`", cb.missing_labels[c], cb.missing_meanings[c]] for c in cb.missing_labels])
     lines += [
@@ -184,31 +207,20 @@ def render_manual(codebook: Codebook) -> str:
     ]
     skip_rows = [[f"{v.table}.{v.name}", v.label, skip_logic_text(v, cb)]
                  for t in TABLES for v in cb.table(t).variables if v.show_if]
-    lines += _table(["Variable", "Label", "Applies"], skip_rows) + [""]
+    return lines + _table(["Variable", "Label", "Applies"], skip_rows) + [""]
 
-    for t in TABLES:
-        table = cb.table(t)
-        lines += [f"## Table {t}: {table.label}", "", table.description, ""]
-        if table.key:
-            lines += [f"Key: `{table.key}` (unique in this table).", ""]
-        else:
-            lines += ["No key: several rows may share a report id and person code.", ""]
-        summary = [[f"[{v.name}](#{_anchor(f'{t}.{v.name}')})", v.label, v.type,
-                    ", ".join(v.missing) or "", "yes" if v.show_if else ""] for v in table.variables]
-        lines += _table(["Variable", "Label", "Type", "Missing codes", "Skip logic"], summary) + [""]
-        for v in table.variables:
-            lines += _variable_section(v, cb)
 
-    lines += _charges_section(cb)
-    lines += [
-        "## REDCap",
-        "",
-        "`python -m analysis redcap-dictionary OUT.csv` writes the REDCap data dictionary and "
-        "`python -m analysis import-redcap EXPORT.csv --out FOLDER` turns a REDCap raw records export back into "
-        "the three tables the validator reads. Setting up the project:",
-        "",
-    ]
-    lines += [f"{k}. {note}" for k, note in enumerate(setup_notes(cb), start=1)]
-    lines.append("")
-    text = "\n".join(lines)
-    return re.sub(r"\n{3,}", "\n\n", text).rstrip("\n") + "\n"
+def _table_section(t: str, cb: Codebook) -> list[str]:
+    """One table: its description, key, a summary of its variables, then each variable's section."""
+    table = cb.table(t)
+    lines = [f"## Table {t}: {table.label}", "", table.description, ""]
+    if table.key:
+        lines += [f"Key: `{table.key}` (unique in this table).", ""]
+    else:
+        lines += ["No key: several rows may share a report id and person code.", ""]
+    summary = [[f"[{v.name}](#{_anchor(f'{t}.{v.name}')})", v.label, v.type,
+                ", ".join(v.missing) or "", "yes" if v.show_if else ""] for v in table.variables]
+    lines += _table(["Variable", "Label", "Type", "Missing codes", "Skip logic"], summary) + [""]
+    for v in table.variables:
+        lines += _variable_section(v, cb)
+    return lines

@@ -159,10 +159,23 @@ class _Coder:
 
 
 def _recode_incident(r: dict, c: _Coder, cb: Codebook, cfg: StudyConfig) -> dict:
+    """One report as the second coder codes it: the changes below, drawn in a fixed order (changing the order
+    changes every second coding)."""
     r = dict(r)
+    _recode_when(r, c, cfg)
+    _recode_case(r, c, cb)
+    _recode_trafficking(r, c, cb)
+    _recode_condoms(r, c)
+    _recode_phones(r, c)
+    _recode_language(r, c)
+    if c.hit(ERROR_RATES["minors_involved"]):
+        r["minors_involved"] = c.other(r["minors_involved"], _YES_NO_ND)
+    return r
+
+
+def _recode_when(r: dict, c: _Coder, cfg: StudyConfig) -> None:
+    """The report year (the other year of the same period; the date's year follows) and the date."""
     e = ERROR_RATES
-    sep = cb.separator
-    # report year: the other year of the same period; the date's year follows
     if c.hit(e["report_year"]):
         period = cfg.year_to_period[int(r["report_year"])]
         years = [y for p in cfg.periods if p.code == period for y in p.years if y != int(r["report_year"])]
@@ -180,6 +193,12 @@ def _recode_incident(r: dict, c: _Coder, cb: Codebook, cfg: StudyConfig) -> dict
         if new.year != d.year:
             new = d - dt.timedelta(days=shift)
         r["incident_date"] = new.isoformat()
+
+
+def _recode_case(r: dict, c: _Coder, cb: Codebook) -> None:
+    """District, place, SFPD's label, the units, how the case began and screening."""
+    e = ERROR_RATES
+    sep = cb.separator
     var = cb.variable("incidents", "district")
     if c.hit(e["district"]):
         r["district"] = c.other(r["district"], list(var.code_values) + [NOT_DOCUMENTED])
@@ -203,7 +222,12 @@ def _recode_incident(r: dict, c: _Coder, cb: Codebook, cfg: StudyConfig) -> dict
         r["origin"] = c.confuse(r["origin"], _ORIGIN_CONFUSION, ["tip"])
     if c.hit(e["screened_trafficking"]):
         r["screened_trafficking"] = c.other(r["screened_trafficking"], ["yes", "no"])
-    # trafficking indicators: the least reliable judgement
+
+
+def _recode_trafficking(r: dict, c: _Coder, cb: Codebook) -> None:
+    """The trafficking indicators (the least reliable judgement) and the assessment."""
+    e = ERROR_RATES
+    sep = cb.separator
     ind_var = cb.variable("incidents", "trafficking_indicators")
     all_ind = [k for k in ind_var.code_values if k != "none"]
     if r["trafficking_indicators"] == "none":
@@ -220,7 +244,11 @@ def _recode_incident(r: dict, c: _Coder, cb: Codebook, cfg: StudyConfig) -> dict
     if c.hit(ASSESSMENT_RATES.get(a, 0.0)):
         r["trafficking_assessment"] = {"established": "indicators_not_established",
                                        "none": "indicators_not_established"}.get(a) or c.pick(["none", "established"])
-    # condoms: parent first, then its children
+
+
+def _recode_condoms(r: dict, c: _Coder) -> None:
+    """Condoms: the parent first, then its children."""
+    e = ERROR_RATES
     if c.hit(e["condoms_mentioned"]):
         if r["condoms_mentioned"] == "yes":
             r["condoms_mentioned"] = "no"
@@ -235,7 +263,11 @@ def _recode_incident(r: dict, c: _Coder, cb: Codebook, cfg: StudyConfig) -> dict
         if c.hit(e["condoms_evidence"]):
             cur = r["condoms_evidence"]
             r["condoms_evidence"] = ("no" if cur == "yes" else "yes") if c.hit(0.8) else c.other(cur, _YES_NO_ND)
-    # phones
+
+
+def _recode_phones(r: dict, c: _Coder) -> None:
+    """Phones seized, and how many."""
+    e = ERROR_RATES
     if c.hit(e["phones_seized"]):
         if r["phones_seized"] == "yes":
             r["phones_seized"], r["phones_seized_count"] = "no", NOT_APPLICABLE
@@ -250,7 +282,11 @@ def _recode_incident(r: dict, c: _Coder, cb: Codebook, cfg: StudyConfig) -> dict
         else:
             n = int(cur)
             r["phones_seized_count"] = str(n + 1 if n == 1 or c.hit(0.5) else n - 1)
-    # language access: parent, child, grandchild
+
+
+def _recode_language(r: dict, c: _Coder) -> None:
+    """Language access: the parent, the child (interpreter used) and the grandchild (its mode)."""
+    e = ERROR_RATES
     if c.hit(e["language_other_than_english"]):
         if r["language_other_than_english"] == "yes":
             r["language_other_than_english"] = "no"
@@ -267,9 +303,6 @@ def _recode_incident(r: dict, c: _Coder, cb: Codebook, cfg: StudyConfig) -> dict
             r["interpreter_mode"] = c.pick(_MODES[:3])
     if r["interpreter_used"] == "yes" and c.hit(e["interpreter_mode"]):
         r["interpreter_mode"] = c.other(r["interpreter_mode"], _MODES)
-    if c.hit(e["minors_involved"]):
-        r["minors_involved"] = c.other(r["minors_involved"], _YES_NO_ND)
-    return r
 
 
 def _recode_person(r: dict, c: _Coder, cb: Codebook, zips: list[str]) -> dict:

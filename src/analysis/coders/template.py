@@ -282,131 +282,29 @@ def _width(texts, lo: int = 10, hi: int = 45) -> float:
 def template_workbook(
     codebook: Codebook | None = None, config: StudyConfig | None = None, rows: int = DEFAULT_ROWS
 ) -> bytes:
-    """The coding template as .xlsx bytes (deterministic for the same codebook, configuration and ``rows``)."""
+    """The coding template as .xlsx bytes (deterministic for the same codebook, configuration and ``rows``).
+
+    The sheets are filled one at a time: the read-me, the hidden lists (whose ranges the data sheets' drop-downs
+    use), the three data sheets (each column's validation: :func:`_column_validation`), the codebook.
+    """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter, quote_sheetname
-    from openpyxl.worksheet.datavalidation import DataValidation
 
     cb = codebook or load_codebook()
     cfg = config or load_study_config()
     if rows < 2:
         raise ValueError("rows must be at least 2 (the header is row 1)")
-    bold = Font(bold=True)
-    header_fill = PatternFill("solid", fgColor="DDEBF7")
-    wrap = Alignment(wrap_text=True, vertical="top")
+    style = {"bold": Font(bold=True), "header_fill": PatternFill("solid", fgColor="DDEBF7"),
+             "wrap": Alignment(wrap_text=True, vertical="top")}
 
     wb = Workbook()
     wb.remove(wb.active)
     sheets = {name: wb.create_sheet(name) for name in SHEET_ORDER}
-
-    # read me
-    ws = sheets[README_SHEET]
-    for line in readme_lines(cb, cfg):
-        ws.append([line])
-    ws["A1"].font = Font(bold=True, size=14)
-    for row in ws.iter_rows(min_row=2):
-        if row[0].value and not str(row[0].value).startswith("  ") and row[0].row > 2:
-            row[0].font = bold
-    ws.column_dimensions["A"].width = 130
-
-    # lists (hidden): one column per variable with a drop-down
-    lists = sheets[LISTS_SHEET]
-    list_ranges: dict[tuple[str, str], str] = {}
-    col = 0
+    _fill_readme(sheets[README_SHEET], cb, cfg, style)
+    list_ranges = _fill_lists(sheets[LISTS_SHEET], cb, cfg, style)
     for t in TABLES:
-        for v in cb.table(t).variables:
-            values = choices(v, cb, cfg)
-            if not values:
-                continue
-            col += 1
-            letter = get_column_letter(col)
-            lists.cell(row=1, column=col, value=f"{t}.{v.name}").font = bold
-            for i, value in enumerate(values, start=2):
-                lists.cell(row=i, column=col, value=value)
-            lists.column_dimensions[letter].width = _width(values)
-            list_ranges[(t, v.name)] = (
-                f"{quote_sheetname(LISTS_SHEET)}!${letter}$2:${letter}${len(values) + 1}"
-            )
-    lists.sheet_state = "hidden"
-
-    # the three data sheets
-    for t in TABLES:
-        ws = sheets[t]
-        variables = cb.table(t).variables
-        ws.append([v.name for v in variables])
-        ws.freeze_panes = "B2"
-        for j, v in enumerate(variables, start=1):
-            letter = get_column_letter(j)
-            cell = ws.cell(row=1, column=j)
-            cell.font = bold
-            cell.fill = header_fill
-            data = f"{letter}2:{letter}{rows}"
-            first = f"{letter}2"
-            title = fit(v.label, TITLE_LIMIT)
-            head = DataValidation(showInputMessage=True, promptTitle=title, prompt=header_prompt(v, cb))
-            head.add(f"{letter}1")
-            ws.add_data_validation(head)
-            dv_args = dict(showInputMessage=True, promptTitle=title, prompt=data_prompt(v, cb, cfg),
-                           allow_blank=True)
-            values = choices(v, cb, cfg)
-            if (t, v.name) in list_ranges:
-                is_years = v.type == "integer"
-                dv = DataValidation(
-                    type="list", formula1=list_ranges[(t, v.name)], showErrorMessage=True,
-                    errorStyle="stop" if is_years else "warning",
-                    errorTitle=fit(f"Not in the list: {v.name}", TITLE_LIMIT),
-                    error=fit(
-                        f"Pick a year from the list: {', '.join(map(str, values))}." if is_years else
-                        "This is not one of the list's 'code = label' values. Typing the plain code (e.g. "
-                        f"{v.codes[0].code}) is fine: click Yes to keep it; otherwise pick from the list.",
-                        PROMPT_LIMIT,
-                    ),
-                    **dv_args,
-                )
-            elif v.type == "date":
-                dv = DataValidation(
-                    type="custom", formula1=date_formula(v, first, cfg), showErrorMessage=True, errorStyle="stop",
-                    errorTitle=fit(f"Not a valid {v.name}", TITLE_LIMIT),
-                    error=fit(data_prompt(v, cb, cfg), PROMPT_LIMIT), **dv_args,
-                )
-            elif v.type == "integer":
-                if v.missing:
-                    dv = DataValidation(type="custom", formula1=whole_number_formula(v, first), **dv_args,
-                                        showErrorMessage=True, errorStyle="stop",
-                                        errorTitle=fit(f"Not a valid {v.name}", TITLE_LIMIT),
-                                        error=fit(data_prompt(v, cb, cfg), PROMPT_LIMIT))
-                else:
-                    dv = DataValidation(type="whole", operator="between", formula1=f"{v.min:g}",
-                                        formula2=f"{v.max:g}", showErrorMessage=True, errorStyle="stop",
-                                        errorTitle=fit(f"Not a valid {v.name}", TITLE_LIMIT),
-                                        error=fit(data_prompt(v, cb, cfg), PROMPT_LIMIT), **dv_args)
-            else:  # id, text, statute, multi: an input message only
-                dv = DataValidation(**dv_args)
-            dv.add(data)
-            ws.add_data_validation(dv)
-            if v.type in {"id", "text", "statute", "multi", "code"}:
-                ws.column_dimensions[letter].number_format = "@"  # typed codes and ZIPs stay text
-            if v.type == "date":
-                ws.column_dimensions[letter].number_format = "yyyy-mm-dd"
-            ws.column_dimensions[letter].width = _width([v.name, *map(str, values)], lo=12, hi=40)
-
-    # codebook
-    ws = sheets[CODEBOOK_SHEET]
-    ws.append(list(CODEBOOK_SHEET_COLUMNS))
-    for c in ws[1]:
-        c.font = bold
-        c.fill = header_fill
-    for r in codebook_rows(cb, cfg):
-        ws.append(r)
-    widths = {"table": 11, "name": 28, "label": 30, "type": 9, "required": 9, "codes": 45, "missing codes": 20,
-              "range or format": 30, "skip logic": 40, "definition": 60, "rules": 70}
-    for j, name in enumerate(CODEBOOK_SHEET_COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(j)].width = widths[name]
-    for row in ws.iter_rows(min_row=2):
-        for c in row:
-            c.alignment = wrap
-    ws.freeze_panes = "C2"
+        _fill_data_sheet(sheets[t], t, cb, cfg, rows, list_ranges, style)
+    _fill_codebook(sheets[CODEBOOK_SHEET], cb, cfg, style)
 
     wb.active = 0
     wb.properties.creator = "analysis"
@@ -417,3 +315,125 @@ def template_workbook(
     wb.save(buf)
     return deterministic_zip(buf.getvalue())
 
+
+def _fill_readme(ws, cb: Codebook, cfg: StudyConfig, style: dict) -> None:
+    from openpyxl.styles import Font
+
+    for line in readme_lines(cb, cfg):
+        ws.append([line])
+    ws["A1"].font = Font(bold=True, size=14)
+    for row in ws.iter_rows(min_row=2):
+        if row[0].value and not str(row[0].value).startswith("  ") and row[0].row > 2:
+            row[0].font = style["bold"]
+    ws.column_dimensions["A"].width = 130
+
+
+def _fill_lists(lists, cb: Codebook, cfg: StudyConfig, style: dict) -> dict[tuple[str, str], str]:
+    """The hidden lists sheet: one column per variable with a drop-down. Returns (table, variable) -> its range."""
+    from openpyxl.utils import get_column_letter, quote_sheetname
+
+    list_ranges: dict[tuple[str, str], str] = {}
+    col = 0
+    for t in TABLES:
+        for v in cb.table(t).variables:
+            values = choices(v, cb, cfg)
+            if not values:
+                continue
+            col += 1
+            letter = get_column_letter(col)
+            lists.cell(row=1, column=col, value=f"{t}.{v.name}").font = style["bold"]
+            for i, value in enumerate(values, start=2):
+                lists.cell(row=i, column=col, value=value)
+            lists.column_dimensions[letter].width = _width(values)
+            list_ranges[(t, v.name)] = (
+                f"{quote_sheetname(LISTS_SHEET)}!${letter}$2:${letter}${len(values) + 1}"
+            )
+    lists.sheet_state = "hidden"
+    return list_ranges
+
+
+def _fill_data_sheet(ws, t: str, cb: Codebook, cfg: StudyConfig, rows: int, list_ranges: dict[tuple[str, str], str],
+                     style: dict) -> None:
+    """One data sheet: the header of variable names, and each column's input message, validation and format."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    variables = cb.table(t).variables
+    ws.append([v.name for v in variables])
+    ws.freeze_panes = "B2"
+    for j, v in enumerate(variables, start=1):
+        letter = get_column_letter(j)
+        cell = ws.cell(row=1, column=j)
+        cell.font = style["bold"]
+        cell.fill = style["header_fill"]
+        title = fit(v.label, TITLE_LIMIT)
+        head = DataValidation(showInputMessage=True, promptTitle=title, prompt=header_prompt(v, cb))
+        head.add(f"{letter}1")
+        ws.add_data_validation(head)
+        dv = _column_validation(v, cb, cfg, f"{letter}2", list_ranges.get((t, v.name)))
+        dv.add(f"{letter}2:{letter}{rows}")
+        ws.add_data_validation(dv)
+        if v.type in {"id", "text", "statute", "multi", "code"}:
+            ws.column_dimensions[letter].number_format = "@"  # typed codes and ZIPs stay text
+        if v.type == "date":
+            ws.column_dimensions[letter].number_format = "yyyy-mm-dd"
+        ws.column_dimensions[letter].width = _width([v.name, *map(str, choices(v, cb, cfg))], lo=12, hi=40)
+
+
+def _column_validation(v: Variable, cb: Codebook, cfg: StudyConfig, first: str, list_range: str | None):
+    """The data validation of a column whose first data cell is ``first``: a drop-down from ``list_range``, a
+    date or whole-number rule, or an input message only (id, text, statute, multi)."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    dv_args = dict(showInputMessage=True, promptTitle=fit(v.label, TITLE_LIMIT), prompt=data_prompt(v, cb, cfg),
+                   allow_blank=True)
+    if list_range is not None:
+        is_years = v.type == "integer"
+        return DataValidation(
+            type="list", formula1=list_range, showErrorMessage=True,
+            errorStyle="stop" if is_years else "warning",
+            errorTitle=fit(f"Not in the list: {v.name}", TITLE_LIMIT),
+            error=fit(
+                f"Pick a year from the list: {', '.join(map(str, choices(v, cb, cfg)))}." if is_years else
+                "This is not one of the list's 'code = label' values. Typing the plain code (e.g. "
+                f"{v.codes[0].code}) is fine: click Yes to keep it; otherwise pick from the list.",
+                PROMPT_LIMIT,
+            ),
+            **dv_args,
+        )
+    if v.type == "date":
+        return DataValidation(
+            type="custom", formula1=date_formula(v, first, cfg), showErrorMessage=True, errorStyle="stop",
+            errorTitle=fit(f"Not a valid {v.name}", TITLE_LIMIT),
+            error=fit(data_prompt(v, cb, cfg), PROMPT_LIMIT), **dv_args,
+        )
+    if v.type == "integer" and v.missing:
+        return DataValidation(type="custom", formula1=whole_number_formula(v, first), **dv_args,
+                              showErrorMessage=True, errorStyle="stop",
+                              errorTitle=fit(f"Not a valid {v.name}", TITLE_LIMIT),
+                              error=fit(data_prompt(v, cb, cfg), PROMPT_LIMIT))
+    if v.type == "integer":
+        return DataValidation(type="whole", operator="between", formula1=f"{v.min:g}",
+                              formula2=f"{v.max:g}", showErrorMessage=True, errorStyle="stop",
+                              errorTitle=fit(f"Not a valid {v.name}", TITLE_LIMIT),
+                              error=fit(data_prompt(v, cb, cfg), PROMPT_LIMIT), **dv_args)
+    return DataValidation(**dv_args)  # id, text, statute, multi: an input message only
+
+
+def _fill_codebook(ws, cb: Codebook, cfg: StudyConfig, style: dict) -> None:
+    from openpyxl.utils import get_column_letter
+
+    ws.append(list(CODEBOOK_SHEET_COLUMNS))
+    for c in ws[1]:
+        c.font = style["bold"]
+        c.fill = style["header_fill"]
+    for r in codebook_rows(cb, cfg):
+        ws.append(r)
+    widths = {"table": 11, "name": 28, "label": 30, "type": 9, "required": 9, "codes": 45, "missing codes": 20,
+              "range or format": 30, "skip logic": 40, "definition": 60, "rules": 70}
+    for j, name in enumerate(CODEBOOK_SHEET_COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = widths[name]
+    for row in ws.iter_rows(min_row=2):
+        for c in row:
+            c.alignment = style["wrap"]
+    ws.freeze_panes = "C2"

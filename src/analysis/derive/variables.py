@@ -16,11 +16,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..coders.synth import SYNTHETIC_PREFIX
 from ..intake.normalise import map_distinct
 from ..scheme.charges import charge_table
 from ..scheme.codebook import NOT_APPLICABLE, NOT_DOCUMENTED, Codebook, load_codebook
 from ..scheme.config import StudyConfig, load_study_config
+from ..scheme.synthetic import SYNTHETIC_PREFIX
 from .income import STRATUM_REASONS, income_stratum
 
 MISSING = (NOT_DOCUMENTED, NOT_APPLICABLE)

@@ -571,6 +571,29 @@ def _column(values: tuple) -> np.ndarray:
     return arr
 
 
+@dataclass
+class _Header:
+    """A table's header row: its row number, the names up to the last non-blank one, and where the codebook's
+    columns are."""
+
+    row: int
+    names: list[str]
+    pos: dict[str, int]  # codebook column -> position
+    unnamed: list[int]  # positions with an empty header cell
+
+    @property
+    def width(self) -> int:
+        return len(self.names)
+
+    @property
+    def last_coded(self) -> int:
+        """A row must reach the last codebook column."""
+        return max(self.pos.values())
+
+    def colname(self, k: int) -> str:
+        return self.names[k] if k < self.width and self.names[k] else column_label(k)
+
+
 def _records_to_table(
     name: str,
     records: _Rows,
@@ -603,8 +626,68 @@ def _records_to_table(
     if start is None:
         problems.append(problem("empty_table", f"{name}: the table is empty (no header row)", **where))
         return None
-    header_row = records.numbers[start]
-    header = [_norm_header(_cell_text(h)) for h in all_cells[start]]
+    hdr = _read_header(name, all_cells[start], records.numbers[start], codebook, where, problems)
+    if hdr is None:
+        return None
+    expected = codebook.table(name).columns
+    width, last_coded = hdr.width, hdr.last_coded
+    index = [i for i in range(start + 1, len(all_cells)) if not blank(i)]
+    n_blank = len(all_cells) - start - 1 - len(index)
+    if text_cells:
+        data = [all_cells[i] for i in index]
+    else:
+        data = _as_text([all_cells[i] for i in index], hdr, codebook.table(name), epoch)
+    numbers = [records.numbers[i] for i in index]
+
+    # rows whose form needs a closer look: read with a problem, cells under no header, too few cells, formulas
+    def needs_look(j: int) -> bool:
+        c = data[j]
+        return (index[j] in issues or (len(c) > width and any(c[width:])) or (short_rows and len(c) <= last_coded)
+                or any(k < len(c) and c[k] for k in hdr.unnamed)
+                or (not text_cells and any(isinstance(v, NoSavedValue) for v in all_cells[index[j]])))
+
+    look = {j: (numbers[j], data[j], all_cells[index[j]], issues.get(index[j], []))
+            for j in range(len(data)) if needs_look(j)}
+    size = last_coded + 1
+    fixed = [c if len(c) == size else (c + [""] * (size - len(c)) if len(c) < size else c[:size]) for c in data]
+    del data
+    all_cells.clear()  # the rows are consumed: from here on each column is held once, as an array
+    by_position = list(zip(*fixed)) if fixed else [()] * size
+    del fixed
+    frame = pd.DataFrame({h: _column(by_position[hdr.pos[h]]) for h in expected}, columns=expected)
+    del by_position
+    frame[ROW] = np.array(numbers, dtype="int64")
+
+    row_problems = _form_problems(look.values(), hdr, short_rows)
+    wide_rows = sorted({p["row"] for p in row_problems if p["rule"] in ("too_many_cells", "no_header")})
+    table_notes = _table_notes(notes, hdr.row, numbers, hidden_rows, sheet, where)
+    ignored = [h for h in hdr.names if h and h not in expected]
+    return RawTable(name, frame, file, sheet, ignored, n_blank, wide_rows, row_problems, table_notes)
+
+
+def _as_text(rows: list[list], hdr: _Header, table, epoch: dt.datetime | None) -> list[list[str]]:
+    """Workbook rows as text (:func:`_cell_text`); with the workbook's ``epoch``, a serial number in a date column
+    becomes a date."""
+    kinds = {v.name: v.type for v in table.variables}
+    col_kind = [kinds.get(h, "") for h in hdr.names]
+    width = hdr.width
+
+    def text(v: object, k: int) -> str:
+        if epoch is not None and k < width and col_kind[k] == "date" and isinstance(v, (int, float)) \
+                and not isinstance(v, bool):
+            d = _serial_date(v, epoch)
+            if d is not None:
+                return d
+        return _cell_text(v)
+
+    return [[text(v, k) for k, v in enumerate(r)] for r in rows]
+
+
+def _read_header(name: str, cells: list, header_row: int, codebook: Codebook, where: dict,
+                 problems: list[dict]) -> _Header | None:
+    """The header of table ``name``, or None after adding to ``problems`` what makes it unusable (a column
+    twice, a codebook column missing)."""
+    header = [_norm_header(_cell_text(h)) for h in cells]
     width = len(header)
     while width and header[width - 1] == "":
         width -= 1
@@ -647,67 +730,31 @@ def _records_to_table(
         )
     if missing or dups:
         return None
-    ignored = [h for h in header if h and h not in expected]
-    kinds = {v.name: v.type for v in codebook.table(name).variables}
-    pos = {h: k for k, h in enumerate(header) if h in expected}
-    col_kind = [kinds.get(h, "") for h in header]
-    last_coded = max(pos.values())  # a row must reach the last codebook column
-    unnamed = [k for k in range(width) if not header[k]]
+    return _Header(row=header_row, names=header, pos={h: k for k, h in enumerate(header) if h in expected},
+                   unnamed=[k for k in range(width) if not header[k]])
 
-    def colname(k: int) -> str:
-        return header[k] if k < width and header[k] else column_label(k)
 
-    def text(v: object, k: int) -> str:
-        if epoch is not None and k < width and col_kind[k] == "date" and isinstance(v, (int, float)) \
-                and not isinstance(v, bool):
-            d = _serial_date(v, epoch)
-            if d is not None:
-                return d
-        return _cell_text(v)
-
-    index = [i for i in range(start + 1, len(all_cells)) if not blank(i)]
-    n_blank = len(all_cells) - start - 1 - len(index)
-    if text_cells:
-        data = [all_cells[i] for i in index]
-    else:
-        data = [[text(v, k) for k, v in enumerate(all_cells[i])] for i in index]
-    numbers = [records.numbers[i] for i in index]
-
-    # rows whose form needs a closer look: read with a problem, cells under no header, too few cells, formulas
-    def needs_look(j: int) -> bool:
-        c = data[j]
-        return (index[j] in issues or (len(c) > width and any(c[width:])) or (short_rows and len(c) <= last_coded)
-                or any(k < len(c) and c[k] for k in unnamed)
-                or (not text_cells and any(isinstance(v, NoSavedValue) for v in all_cells[index[j]])))
-
-    look = {j: (data[j], all_cells[index[j]]) for j in range(len(data)) if needs_look(j)}
-    size = last_coded + 1
-    fixed = [c if len(c) == size else (c + [""] * (size - len(c)) if len(c) < size else c[:size]) for c in data]
-    del data
-    all_cells.clear()  # the rows are consumed: from here on each column is held once, as an array
-    by_position = list(zip(*fixed)) if fixed else [()] * size
-    del fixed
-    frame = pd.DataFrame({h: _column(by_position[pos[h]]) for h in expected}, columns=expected)
-    del by_position
-    frame[ROW] = np.array(numbers, dtype="int64")
-
+def _form_problems(look, hdr: _Header, short_rows: bool) -> list[dict]:
+    """The row problems of the rows whose form needed a closer look (``(row number, cells as text, cells as
+    read, reading issues)`` each): reading issues, formulas without a saved value, values under no header, too
+    many or (``short_rows``) too few cells."""
+    width = hdr.width
     row_problems: list[dict] = []
-    for j, (cells, raw_cells) in look.items():
-        rec_issues = issues.get(index[j], [])
+    for number, cells, raw_cells, rec_issues in look:
 
         def add(k: int, rule: str, message: str, value: str) -> None:
-            row_problems.append({"row": numbers[j], "variable": colname(k), "rule": rule, "message": message,
+            row_problems.append({"row": number, "variable": hdr.colname(k), "rule": rule, "message": message,
                                  "value": value})
 
         for k, rule, msg in rec_issues:
-            add(k, rule, msg.replace("{col}", colname(k)), cells[k] if k < len(cells) else "")
+            add(k, rule, msg.replace("{col}", hdr.colname(k)), cells[k] if k < len(cells) else "")
         for k, v in enumerate(raw_cells):
             if isinstance(v, NoSavedValue):
                 add(k, "formula_without_value",
                     f"this cell holds a formula ({_show(v, 60)}) with no saved value, so what it shows cannot be "
                     "read. Open the workbook in Excel or LibreOffice, recalculate and save it, or type the value.",
                     str(v))
-        for k in unnamed:
+        for k in hdr.unnamed:
             if k < len(cells) and cells[k] != "":
                 add(k, "no_header", f"there is a value ('{_show(cells[k])}') in {column_label(k)}, whose header cell "
                     "is empty. Write the column's codebook name in the header, or move the value into the right "
@@ -719,12 +766,17 @@ def _records_to_table(
             add(k, "too_many_cells", f"there is a value ('{_show(cells[k])}') in {column_label(k)}, which has no "
                 f"header{more}: the row has more cells than the header has names. Move it into the right column or "
                 "delete it.", cells[k])
-        if short_rows and len(cells) <= last_coded and not rec_issues:
-            k = min(p for p in pos.values() if p >= len(cells))
+        if short_rows and len(cells) <= hdr.last_coded and not rec_issues:
+            k = min(p for p in hdr.pos.values() if p >= len(cells))
             add(k, "too_few_cells", f"the row has {len(cells)} cells but the header has {width} names, so "
-                f"{header[k]} and the cells after it are missing: a separator is missing or two cells ran "
+                f"{hdr.names[k]} and the cells after it are missing: a separator is missing or two cells ran "
                 "together, and values may be in the wrong columns. Check the row against the header.", "")
-    wide_rows = sorted({p["row"] for p in row_problems if p["rule"] in ("too_many_cells", "no_header")})
+    return row_problems
+
+
+def _table_notes(notes: list[tuple[str, str]], header_row: int, numbers: list[int], hidden_rows: set[int] | None,
+                 sheet: str, where: dict) -> list[dict]:
+    """Warnings about the table as a whole: the reader's notes (separator, encoding) and hidden rows."""
     table_notes = [problem(rule, msg, severity="warning", row=header_row if rule == "delimiter" else None, **where)
                    for rule, msg in notes]
     hidden = sorted(set(numbers) & (hidden_rows or set()))
@@ -734,7 +786,7 @@ def _records_to_table(
             f"row(s) {_rows_text(hidden)} of sheet '{sheet}' are hidden in the workbook; they were read and "
             "validated like the others. Unhide them (select all, right-click a row number, Unhide) to see them.",
             severity="warning", row=hidden[0], **where))
-    return RawTable(name, frame, file, sheet, ignored, n_blank, wide_rows, row_problems, table_notes)
+    return table_notes
 
 
 # --- the three tables ----------------------------------------------------------------------------------------

@@ -188,156 +188,178 @@ def _per_value(pred: Callable[[str], bool]) -> Callable[[pd.Series], pd.Series]:
 
 def column_rules(var: Variable, cb: Codebook, cfg: StudyConfig) -> list[Rule]:
     """The column rules for one variable. Blank cells pass here (blank is judged with skip logic)."""
+    if var.type == "code":
+        return _code_rules(var, cb)
+    if var.type == "multi":
+        return _multi_rules(var, cb)
+    if var.type == "integer":
+        return _integer_rules(var, cb, cfg)
+    if var.type == "date":
+        return _date_rules(var, cb, cfg)
+    if var.type in {"id", "text"}:
+        return _text_rules(var, cb)
+    if var.type == "statute":
+        return _statute_rules(var, cb)
+    return []
+
+
+def _missing_rule(var: Variable, cb: Codebook) -> Rule:
+    """A missing code (-8, -9) the variable does not accept."""
     all_missing = set(cb.missing_labels)
     allowed_missing = set(var.missing)
-    rules: list[Rule] = []
 
-    def is_missing_code(v: str) -> bool:
-        return v in all_missing
-
-    def missing_rule() -> Rule:
-        def msg(v: str) -> str:
-            if v == NOT_APPLICABLE:
-                return (
-                    f"-9 (not applicable) is not allowed for {var.name}: it has no skip logic, so it always "
-                    f"applies. Enter a code" + (", or -8 if the report does not say." if "-8" in var.missing else ".")
-                )
+    def msg(v: str) -> str:
+        if v == NOT_APPLICABLE:
             return (
-                f"{v} ({cb.missing_labels[v].lower()}) is not allowed for {var.name}: choose one of "
-                f"{', '.join(var.code_values) or 'the allowed values'}."
+                f"-9 (not applicable) is not allowed for {var.name}: it has no skip logic, so it always "
+                f"applies. Enter a code" + (", or -8 if the report does not say." if "-8" in var.missing else ".")
             )
+        return (
+            f"{v} ({cb.missing_labels[v].lower()}) is not allowed for {var.name}: choose one of "
+            f"{', '.join(var.code_values) or 'the allowed values'}."
+        )
 
-        return Rule(
+    return Rule("missing_code_not_allowed", _per_value(lambda v: v not in all_missing or v in allowed_missing), msg)
+
+
+def _code_rules(var: Variable, cb: Codebook) -> list[Rule]:
+    all_missing = set(cb.missing_labels)
+    choices = sorted({k for k in accepted_spellings(var, cb)} - {m.lower() for m in all_missing})
+    return [
+        Rule(
+            "unknown_code",
+            _per_value(lambda v: v == "" or v in var.code_values or v in all_missing),
+            lambda v: f"'{v}' is not a code for {var.name}. Allowed: {_codes_text(var, cb)}."
+            + (lookalike_hint(v) or _suggest(v, choices)),
+        ),
+        _missing_rule(var, cb),
+    ]
+
+
+def _multi_rules(var: Variable, cb: Codebook) -> list[Rule]:
+    all_missing = set(cb.missing_labels)
+    allowed_missing = set(var.missing)
+    sep = cb.separator
+    known = set(var.code_values) | all_missing
+
+    def tokens(v: str) -> list[str]:
+        return [t for t in v.split(sep) if t]
+
+    def unknown_msg(v: str) -> str:
+        bad = [t for t in tokens(v) if t not in known]
+        hint = lookalike_hint(v) or "".join(_suggest(b, list(var.code_values)) for b in bad[:2])
+        return (
+            f"{', '.join(repr(b) for b in bad)} {'is' if len(bad) == 1 else 'are'} not a code for {var.name}. "
+            f"Allowed: {_codes_text(var, cb)}; separate several codes with '{sep}'." + hint
+        )
+
+    rules = [
+        Rule("unknown_code", _per_value(lambda v: all(t in known for t in tokens(v))), unknown_msg),
+        Rule(
+            "missing_code_combined",
+            _per_value(lambda v: len(tokens(v)) <= 1 or not any(t in all_missing for t in tokens(v))),
+            lambda v: f"'{v}': a missing code (-8 or -9) must stand alone in {var.name}.",
+        ),
+    ]
+    if var.exclusive:
+        ex = set(var.exclusive)
+        rules.append(
+            Rule(
+                "exclusive_option",
+                _per_value(lambda v: len(tokens(v)) <= 1 or not (set(tokens(v)) & ex)),
+                lambda v: f"'{v}': {' / '.join(sorted(ex))} must stand alone in {var.name}; "
+                "remove it or the other codes.",
+            )
+        )
+    rules.append(
+        Rule(
             "missing_code_not_allowed",
-            _per_value(lambda v: not is_missing_code(v) or v in allowed_missing),
-            msg,
+            _per_value(lambda v: not (len(tokens(v)) == 1 and v in all_missing) or v in allowed_missing),
+            _missing_rule(var, cb).message,
         )
+    )
+    return rules
 
-    if var.type == "code":
-        choices = sorted({k for k in accepted_spellings(var, cb)} - {m.lower() for m in all_missing})
-        rules.append(
-            Rule(
-                "unknown_code",
-                _per_value(lambda v: v == "" or v in var.code_values or is_missing_code(v)),
-                lambda v: f"'{v}' is not a code for {var.name}. Allowed: {_codes_text(var, cb)}."
-                + (lookalike_hint(v) or _suggest(v, choices)),
-            )
-        )
-        rules.append(missing_rule())
-    elif var.type == "multi":
-        sep = cb.separator
-        known = set(var.code_values) | all_missing
 
-        def tokens(v: str) -> list[str]:
-            return [t for t in v.split(sep) if t]
-
-        def unknown_msg(v: str) -> str:
-            bad = [t for t in tokens(v) if t not in known]
-            hint = lookalike_hint(v) or "".join(_suggest(b, list(var.code_values)) for b in bad[:2])
-            return (
-                f"{', '.join(repr(b) for b in bad)} {'is' if len(bad) == 1 else 'are'} not a code for {var.name}. "
-                f"Allowed: {_codes_text(var, cb)}; separate several codes with '{sep}'." + hint
-            )
-
-        rules.append(Rule("unknown_code", _per_value(lambda v: all(t in known for t in tokens(v))), unknown_msg))
-        rules.append(
-            Rule(
-                "missing_code_combined",
-                _per_value(lambda v: len(tokens(v)) <= 1 or not any(t in all_missing for t in tokens(v))),
-                lambda v: f"'{v}': a missing code (-8 or -9) must stand alone in {var.name}.",
-            )
-        )
-        if var.exclusive:
-            ex = set(var.exclusive)
-            rules.append(
-                Rule(
-                    "exclusive_option",
-                    _per_value(lambda v: len(tokens(v)) <= 1 or not (set(tokens(v)) & ex)),
-                    lambda v: f"'{v}': {' / '.join(sorted(ex))} must stand alone in {var.name}; "
-                    "remove it or the other codes.",
-                )
-            )
-        rules.append(
-            Rule(
-                "missing_code_not_allowed",
-                _per_value(lambda v: not (len(tokens(v)) == 1 and is_missing_code(v)) or v in allowed_missing),
-                missing_rule().message,
-            )
-        )
-    elif var.type == "integer":
-        rules.append(
-            Rule(
-                "not_a_whole_number",
-                _per_value(lambda v: v == "" or is_missing_code(v) or bool(_WHOLE.match(v))),
-                lambda v: f"'{_short(v)}' is not a whole number; {var.name} needs a whole number"
-                + (f" or {', '.join(var.missing)}." if var.missing else ".")
-                + lookalike_hint(v),
-            )
-        )
-        rules.append(missing_rule())
-        if var.allowed_from_config == "sampled_years":
-            years = cfg.sampled_years
-            rules.append(
-                Rule(
-                    "outside_sampled_years",
-                    _per_value(lambda v: not _WHOLE.match(v) or is_missing_code(v) or whole_number(v) in years),
-                    lambda v: f"{_short(v)} is not a sampled year; {var.name} must be one of "
-                    f"{', '.join(map(str, years))} (study configuration).",
-                )
-            )
-        else:
-            lo, hi = var.min, var.max
-            rules.append(
-                Rule(
-                    "out_of_range",
-                    _per_value(lambda v: not _WHOLE.match(v) or is_missing_code(v)
-                               or (whole_number(v) is not None and lo <= whole_number(v) <= hi)),
-                    lambda v: f"{_short(v)} is outside the allowed range {lo}-{hi} for {var.name}; check the report"
-                    + (", or use -8 if it is not documented." if "-8" in var.missing else "."),
-                )
-            )
-    elif var.type == "date":
+def _integer_rules(var: Variable, cb: Codebook, cfg: StudyConfig) -> list[Rule]:
+    all_missing = set(cb.missing_labels)
+    rules = [
+        Rule(
+            "not_a_whole_number",
+            _per_value(lambda v: v == "" or v in all_missing or bool(_WHOLE.match(v))),
+            lambda v: f"'{_short(v)}' is not a whole number; {var.name} needs a whole number"
+            + (f" or {', '.join(var.missing)}." if var.missing else ".")
+            + lookalike_hint(v),
+        ),
+        _missing_rule(var, cb),
+    ]
+    if var.allowed_from_config == "sampled_years":
         years = cfg.sampled_years
         rules.append(
             Rule(
-                "bad_date",
-                _per_value(lambda v: v == "" or is_missing_code(v) or real_date(v)),
-                _bad_date_message,
+                "outside_sampled_years",
+                _per_value(lambda v: not _WHOLE.match(v) or v in all_missing or whole_number(v) in years),
+                lambda v: f"{_short(v)} is not a sampled year; {var.name} must be one of "
+                f"{', '.join(map(str, years))} (study configuration).",
             )
         )
-        rules.append(missing_rule())
+    else:
+        lo, hi = var.min, var.max
         rules.append(
             Rule(
-                "date_outside_sampled_years",
-                _per_value(lambda v: not real_date(v) or int(v[:4]) in years),
-                lambda v: f"{v} is outside the sampled years ({', '.join(map(str, years))}); check the date "
-                "and the report year.",
-            )
-        )
-    elif var.type in {"id", "text"}:
-        if var.pattern:
-            pat = re.compile(var.pattern)
-            rules.append(
-                Rule(
-                    "bad_format",
-                    _per_value(lambda v: v == "" or is_missing_code(v) or bool(pat.match(v))),
-                    lambda v: f"'{_short(v)}' does not have the form {var.name} needs ({_pattern_hint(var)})."
-                    + lookalike_hint(v),
-                )
-            )
-        rules.append(missing_rule())
-    elif var.type == "statute":
-        table = charge_table(cb)
-        rules.append(
-            Rule(
-                "unknown_statute",
-                _per_value(lambda v: v == "" or table.classify(v) is not None),
-                lambda v: f"statute '{v}' is not in the charge classification table. "
-                + (f"Close matches: {', '.join(table.suggest(v))}. " if table.suggest(v) else "")
-                + "Check what the report says; if it is right, ask the data manager to add it to the codebook.",
+                "out_of_range",
+                _per_value(lambda v: not _WHOLE.match(v) or v in all_missing
+                           or (whole_number(v) is not None and lo <= whole_number(v) <= hi)),
+                lambda v: f"{_short(v)} is outside the allowed range {lo}-{hi} for {var.name}; check the report"
+                + (", or use -8 if it is not documented." if "-8" in var.missing else "."),
             )
         )
     return rules
+
+
+def _date_rules(var: Variable, cb: Codebook, cfg: StudyConfig) -> list[Rule]:
+    all_missing = set(cb.missing_labels)
+    years = cfg.sampled_years
+    return [
+        Rule("bad_date", _per_value(lambda v: v == "" or v in all_missing or real_date(v)), _bad_date_message),
+        _missing_rule(var, cb),
+        Rule(
+            "date_outside_sampled_years",
+            _per_value(lambda v: not real_date(v) or int(v[:4]) in years),
+            lambda v: f"{v} is outside the sampled years ({', '.join(map(str, years))}); check the date "
+            "and the report year.",
+        ),
+    ]
+
+
+def _text_rules(var: Variable, cb: Codebook) -> list[Rule]:
+    all_missing = set(cb.missing_labels)
+    rules = []
+    if var.pattern:
+        pat = re.compile(var.pattern)
+        rules.append(
+            Rule(
+                "bad_format",
+                _per_value(lambda v: v == "" or v in all_missing or bool(pat.match(v))),
+                lambda v: f"'{_short(v)}' does not have the form {var.name} needs ({_pattern_hint(var)})."
+                + lookalike_hint(v),
+            )
+        )
+    rules.append(_missing_rule(var, cb))
+    return rules
+
+
+def _statute_rules(var: Variable, cb: Codebook) -> list[Rule]:
+    table = charge_table(cb)
+    return [
+        Rule(
+            "unknown_statute",
+            _per_value(lambda v: v == "" or table.classify(v) is not None),
+            lambda v: f"statute '{v}' is not in the charge classification table. "
+            + (f"Close matches: {', '.join(table.suggest(v))}. " if table.suggest(v) else "")
+            + "Check what the report says; if it is right, ask the data manager to add it to the codebook.",
+        )
+    ]
 
 
 def _short(v: str, limit: int = 40) -> str:
@@ -497,146 +519,162 @@ def validate_tables(
 
 
 def _validate_tables(raw: dict[str, RawTable], codebook: Codebook | None, config: StudyConfig | None) -> ValidationResult:
+    """Each table's own checks (:func:`_check_table`), the date against the year, the links between the tables
+    (with rejection cascading down: report -> people -> charges), then the result (:func:`_sort_out`)."""
     cb = codebook or load_codebook()
     cfg = config or load_study_config()
     cells: dict[str, list[tuple[int, str, str, str]]] = {}
     canon: dict[str, pd.DataFrame] = {}
     for name in TABLES:
+        canon[name], cells[name] = _check_table(name, raw[name], cb, cfg)
+    cells["incidents"] += _date_year_mismatches(canon["incidents"], cfg)
+    cells["persons"] += _person_links(canon["incidents"], canon["persons"], cells["incidents"])
+    cells["charges"] += _charge_links(canon["persons"], canon["charges"], cells["persons"])
+    records: list[dict] = []
+    valid, rejected, input_rows, sources = {}, {}, {}, {}
+    for name in TABLES:
         rt = raw[name]
-        frame = rt.frame
-        columns = {v.name: normalise_values(v, frame[v.name].tolist(), cb) for v in cb.table(name).variables}
-        columns[ROW] = frame[ROW].to_numpy()
-        df = pd.DataFrame(columns, index=frame.index)
-        for v in cb.table(name).variables:
-            if df[v.name].dtype != object:  # an empty table
-                df[v.name] = df[v.name].astype(object)
-        found = _run_column_rules(name, df, cb, cfg)
-        bad: dict[str, set[int]] = {}
-        for i, v, _, _ in found:
-            bad.setdefault(v, set()).add(i)
-        df, skip = _skip_logic(name, df, frame, cb, bad)
-        found += skip
-        index_of_row = dict(zip(df[ROW], df.index))
-        for p in rt.row_problems:
-            if p["row"] in index_of_row:
-                found.append((index_of_row[p["row"]], p["variable"], p["rule"], p["message"], p["value"]))
-        located = {p["row"] for p in rt.row_problems}
-        for i in df.index[df[ROW].isin([r for r in rt.too_wide_rows if r not in located])]:
-            found.append((i, "", "too_many_cells", "the row has a value in a column with no header (more cells "
-                          "than the header has names); move it into the right column or delete it."))
-        key = cb.table(name).key
-        if key:
-            found += _duplicates(df, key, "report id" if key == "report_id" else "person code")
-        canon[name] = df
-        cells[name] = found
+        input_rows[name] = len(rt.frame)
+        sources[name] = {"file": rt.file, "sheet": rt.sheet, "blank_rows": rt.blank_rows}
+        valid[name], rejected[name], found = _sort_out(name, rt, canon[name], cells[name], cb)
+        records += found
+    return ValidationResult(valid, rejected, problems_frame(records), input_rows, sources)
 
-    # incident date must fall in the report year
-    inc = canon["incidents"]
+
+def _check_table(name: str, rt: RawTable, cb: Codebook, cfg: StudyConfig) -> tuple[pd.DataFrame, list[tuple]]:
+    """One table on its own: the canonical text, and (index, variable, rule, message[, value]) for every problem
+    found in it: column rules, skip logic, the loader's row problems, cells under no header, duplicate keys."""
+    frame = rt.frame
+    columns = {v.name: normalise_values(v, frame[v.name].tolist(), cb) for v in cb.table(name).variables}
+    columns[ROW] = frame[ROW].to_numpy()
+    df = pd.DataFrame(columns, index=frame.index)
+    for v in cb.table(name).variables:
+        if df[v.name].dtype != object:  # an empty table
+            df[v.name] = df[v.name].astype(object)
+    found = _run_column_rules(name, df, cb, cfg)
+    bad: dict[str, set[int]] = {}
+    for i, v, _, _ in found:
+        bad.setdefault(v, set()).add(i)
+    df, skip = _skip_logic(name, df, frame, cb, bad)
+    found += skip
+    index_of_row = dict(zip(df[ROW], df.index))
+    for p in rt.row_problems:
+        if p["row"] in index_of_row:
+            found.append((index_of_row[p["row"]], p["variable"], p["rule"], p["message"], p["value"]))
+    located = {p["row"] for p in rt.row_problems}
+    for i in df.index[df[ROW].isin([r for r in rt.too_wide_rows if r not in located])]:
+        found.append((i, "", "too_many_cells", "the row has a value in a column with no header (more cells "
+                      "than the header has names); move it into the right column or delete it."))
+    key = cb.table(name).key
+    if key:
+        found += _duplicates(df, key, "report id" if key == "report_id" else "person code")
+    return df, found
+
+
+def _date_year_mismatches(inc: pd.DataFrame, cfg: StudyConfig) -> list[tuple[int, str, str, str]]:
+    """The incident date must fall in the report year (checked where both are valid on their own)."""
     iso = inc["incident_date"].map(real_date).astype(bool)
     yr = inc["report_year"].str.match(r"^[0-9]+$")
     in_years = inc["incident_date"].str[:4].isin([str(y) for y in cfg.sampled_years])
     mismatch = iso & yr & in_years & (inc["incident_date"].str[:4] != inc["report_year"])
-    for i in inc.index[mismatch]:
-        cells["incidents"].append(
-            (i, "incident_date", "date_year_mismatch", f"incident date {inc.at[i, 'incident_date']} is not in "
-             f"report year {inc.at[i, 'report_year']}; correct the date or the year.")
-        )
+    return [(i, "incident_date", "date_year_mismatch", f"incident date {inc.at[i, 'incident_date']} is not in "
+             f"report year {inc.at[i, 'report_year']}; correct the date or the year.") for i in inc.index[mismatch]]
 
-    # links between tables, then cascade rejection down the chain
-    def error_rows(name: str) -> set[int]:
-        return {i for i, *_ in cells[name]}
 
+def _person_links(inc: pd.DataFrame, per: pd.DataFrame, inc_cells: list[tuple]) -> list[tuple[int, str, str, str]]:
+    """People on a report the incidents table does not have, or on a report that was rejected."""
+    out = []
     inc_ids = set(inc["report_id"]) - {""}
-    bad_inc_ids = set(inc.loc[sorted(error_rows("incidents")), "report_id"]) if cells["incidents"] else set()
-    per = canon["persons"]
+    bad_inc_ids = set(inc.loc[sorted({i for i, *_ in inc_cells}), "report_id"]) if inc_cells else set()
     for i in per.index[(per["report_id"] != "") & ~per["report_id"].isin(inc_ids)]:
-        cells["persons"].append(
+        out.append(
             (i, "report_id", "unknown_report", f"report id '{per.at[i, 'report_id']}' is not in the incidents "
              "table; add the report or correct the id.")
         )
     rejected_parent = per["report_id"].isin(bad_inc_ids) & per["report_id"].isin(inc_ids)
     for i in per.index[rejected_parent]:
-        cells["persons"].append(
+        out.append(
             (i, "report_id", "parent_rejected", f"report '{per.at[i, 'report_id']}' was rejected (see the "
              "incidents errors); this person is held back until it is fixed.")
         )
-    chg = canon["charges"]
+    return out
+
+
+def _charge_links(per: pd.DataFrame, chg: pd.DataFrame, per_cells: list[tuple]) -> list[tuple[int, str, str, str]]:
+    """Charges of a person the persons table does not have, on another report than the person's, or of a
+    person who was rejected."""
+    out = []
     person_report = dict(zip(per["person_code"], per["report_id"]))
-    bad_people = set(per.loc[sorted(error_rows("persons")), "person_code"])
+    bad_people = set(per.loc[sorted({i for i, *_ in per_cells}), "person_code"])
     has_code = chg["person_code"] != ""
     known = chg["person_code"].isin(person_report.keys())
     their_report = chg["person_code"].map(person_report)
     for i in chg.index[has_code & ~known]:
-        cells["charges"].append(
+        out.append(
             (i, "person_code", "unknown_person", f"person code '{chg.at[i, 'person_code']}' is not in the persons "
              "table; add the person or correct the code.")
         )
     mismatch = has_code & known & (chg["report_id"] != "") & (chg["report_id"] != their_report)
     for i in chg.index[mismatch]:
-        cells["charges"].append(
+        out.append(
             (i, "report_id", "person_report_mismatch", f"person '{chg.at[i, 'person_code']}' is on report "
              f"'{their_report[i]}' in the persons table, not '{chg.at[i, 'report_id']}'; correct one of them.")
         )
     for i in chg.index[has_code & known & ~mismatch & chg["person_code"].isin(bad_people)]:
-        cells["charges"].append(
+        out.append(
             (i, "person_code", "parent_rejected", f"person '{chg.at[i, 'person_code']}' was rejected (see the "
              "persons errors); this charge is held back until it is fixed.")
         )
+    return out
 
-    # assemble problems, valid and rejected frames
+
+def _sort_out(name: str, rt: RawTable, df: pd.DataFrame, cells: list[tuple], cb: Codebook,
+              ) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
+    """One table's valid rows (canonical text), rejected rows (as entered, with their reasons) and problem
+    records (in row and codebook order; then the loader's notes and the ignored columns)."""
+    frame = rt.frame
+    order = {v.name: k for k, v in enumerate(cb.table(name).variables)}
+    by_index: dict[str, dict] = {}
+
+    def cell(i, col):
+        if col not in by_index:
+            by_index[col] = dict(zip(frame.index, frame[col].tolist()))
+        return by_index[col][i]
+
+    found = sorted(cells, key=lambda t: (cell(t[0], ROW), order.get(t[1], -1 if not t[1] else len(order)), t[2]))
     records: list[dict] = []
-    valid, rejected, input_rows, sources = {}, {}, {}, {}
-    for name in TABLES:
-        rt = raw[name]
-        frame, df = rt.frame, canon[name]
-        input_rows[name] = len(frame)
-        sources[name] = {"file": rt.file, "sheet": rt.sheet, "blank_rows": rt.blank_rows}
-        order = {v.name: k for k, v in enumerate(cb.table(name).variables)}
-        by_index: dict[str, dict] = {}
-
-        def cell(i, col):
-            if col not in by_index:
-                by_index[col] = dict(zip(frame.index, frame[col].tolist()))
-            return by_index[col][i]
-
-        found = sorted(cells[name], key=lambda t: (cell(t[0], ROW), order.get(t[1], -1 if not t[1] else len(order)),
-                                                   t[2]))
-        reasons: dict[int, list[str]] = {}
-        for i, var, rule, msg, *given in found:
-            reasons.setdefault(i, []).append(f"{var}: {msg}" if var else msg)
-            records.append(
-                problem(
-                    rule,
-                    msg,
-                    file=rt.file,
-                    sheet=rt.sheet,
-                    row=int(cell(i, ROW)),
-                    table=name,
-                    report_id=str(cell(i, "report_id")).strip(),
-                    person_code=str(cell(i, "person_code")).strip() if "person_code" in frame else "",
-                    variable=var,
-                    value=given[0] if given else str(cell(i, var)) if var in frame.columns else "",
-                )
+    reasons: dict[int, list[str]] = {}
+    for i, var, rule, msg, *given in found:
+        reasons.setdefault(i, []).append(f"{var}: {msg}" if var else msg)
+        records.append(
+            problem(
+                rule,
+                msg,
+                file=rt.file,
+                sheet=rt.sheet,
+                row=int(cell(i, ROW)),
+                table=name,
+                report_id=str(cell(i, "report_id")).strip(),
+                person_code=str(cell(i, "person_code")).strip() if "person_code" in frame else "",
+                variable=var,
+                value=given[0] if given else str(cell(i, var)) if var in frame.columns else "",
             )
-        bad_idx = sorted(reasons)
-        rej = frame.loc[bad_idx].copy()
-        rej[REASONS] = [" | ".join(reasons[i]) for i in bad_idx]
-        rejected[name] = rej.reset_index(drop=True)
-        valid[name] = df.drop(index=bad_idx).reset_index(drop=True)
-        records.extend(rt.notes)
-        for col in rt.ignored_columns:
-            records.append(
-                problem(
-                    "unknown_column",
-                    f"column '{col}' is not in the codebook and was ignored"
-                    + _suggest(col, cb.table(name).columns),
-                    severity="warning",
-                    file=rt.file,
-                    sheet=rt.sheet,
-                    row=1,
-                    table=name,
-                    variable=col,
-                )
+        )
+    bad_idx = sorted(reasons)
+    rej = frame.loc[bad_idx].copy()
+    rej[REASONS] = [" | ".join(reasons[i]) for i in bad_idx]
+    records.extend(rt.notes)
+    for col in rt.ignored_columns:
+        records.append(
+            problem(
+                "unknown_column",
+                f"column '{col}' is not in the codebook and was ignored" + _suggest(col, cb.table(name).columns),
+                severity="warning",
+                file=rt.file,
+                sheet=rt.sheet,
+                row=1,
+                table=name,
+                variable=col,
             )
-    return ValidationResult(valid, rejected, problems_frame(records), input_rows, sources)
-
+        )
+    return df.drop(index=bad_idx).reset_index(drop=True), rej.reset_index(drop=True), records

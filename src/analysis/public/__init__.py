@@ -4,10 +4,11 @@
 - :mod:`.load`         ``load_public(path)`` -> the standard frame (form detected from the columns)
 - :mod:`.descriptions` SFPD descriptions -> public groups -> the codebook's charge categories
 - :mod:`.frame`        incidents per year (the sampling frame), the stratified sample, before/after counts
+- :mod:`.monthly`      ``monthly_counts(frame)`` -> ``month, incidents``, the series for the time series
 - :mod:`.fetch`        the DataSF (Socrata) download, for users with internet
 - :mod:`.notebook`     small helpers for notebook 03 (stop gracefully when the data folder is absent)
 
-The interrupted time series is :mod:`analysis.stats.its`.
+The interrupted time series (the model, pure numerics) is :mod:`analysis.stats.its`.
 """
 
 from .descriptions import classify, mapping_table, unknown_descriptions
@@ -35,12 +36,13 @@ from .load import (
     select_prostitution,
     shared_folder_problems,
 )
+from .monthly import monthly_counts
 from .schemas import FORMATS, STANDARD_COLUMNS
 
 __all__ = [
     "FORMATS", "SHARED_FILES", "STANDARD_COLUMNS", "classify", "compare_years", "count", "counting_unit",
     "describe_sources", "description_counts",
     "detect_format", "district_counts", "draw_sample", "frame_sizes", "load_public", "load_shared_folder",
-    "mapping_table", "parse_public", "per_year", "resolution_counts", "sampling_frame", "select_prostitution",
+    "mapping_table", "monthly_counts", "parse_public", "per_year", "resolution_counts", "sampling_frame", "select_prostitution",
     "share_table", "shared_folder_problems", "unknown_descriptions", "with_shares",
 ]

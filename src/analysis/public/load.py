@@ -213,52 +213,23 @@ def _category_from_name(name: str) -> str:
 
 def standardise(raw: pd.DataFrame, fmt: str, name: str, kind: str = "csv", category: str | None = None,
                 keep_raw: bool = False) -> pd.DataFrame:
-    """The standard frame from a table of text cells in source form ``fmt`` (a key of FORMATS)."""
+    """The standard frame from a table of text cells in source form ``fmt`` (a key of FORMATS).
+
+    Rows the form does not keep are dropped (and counted in ``attrs``); every bad date, time or count is
+    collected and raised together as UnusableInputError; a daily count table becomes one record per day and
+    resolution group.
+    """
     spec = FORMATS[fmt]
-    cols = spec["columns"]
     raw = raw.reset_index(drop=True)
     rows = pd.Series(np.arange(len(raw)) + (1 if kind == "json" else 2), index=raw.index)
-    probs: list[dict] = []
-
     keep = pd.Series(True, index=raw.index)
     for col, value in spec.get("keep_rows", {}).items():
         keep &= raw[col].str.strip() == value
     dropped = int((~keep).sum())
     raw, rows = raw[keep], rows[keep]
-
-    def get(std: str) -> pd.Series:
-        src = cols.get(std)
-        if src is None or src not in raw.columns:
-            return pd.Series("", index=raw.index, dtype=object)
-        return raw[src].astype(str)
-
-    # dates and times
-    example = spec["date_formats"][0].replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD").replace(
-        "%H", "HH").replace("%M", "MM").replace("%S", "SS").replace("%I", "HH").replace("%p", "AM")
-    if "datetime" in cols:
-        src = cols["datetime"]
-        stamp = _parse_dates(get("datetime"), spec["date_formats"])
-        bad = stamp.isna()
-        if bad.any():
-            probs += _bad_cells(rows[bad], get("datetime")[bad], src, kind, name, "bad_date",
-                                f"a date and time (expected {example})")
-        date = stamp.dt.normalize()
-        time = stamp.dt.strftime("%H:%M").fillna("")
-    else:
-        src = cols["date"]
-        stamp = _parse_dates(get("date"), spec["date_formats"])
-        bad = stamp.isna()
-        if bad.any():
-            probs += _bad_cells(rows[bad], get("date")[bad], src, kind, name, "bad_date",
-                                f"a date (expected {example})")
-        date = stamp.dt.normalize()
-        time = get("time").str.strip()
-        if "time" in cols and cols["time"] in raw.columns:
-            tbad = (time != "") & ~time.map(lambda t: bool(_TIME.match(t)))
-            if tbad.any():
-                probs += _bad_cells(rows[tbad], time[tbad], cols["time"], kind, name, "bad_time", "a time (HH:MM)")
-            time = time.map(lambda t: t[:5].zfill(5) if t else "")
-
+    get = _getter(raw, spec["columns"])
+    probs: list[dict] = []
+    date, time = _dates_and_times(raw, rows, get, spec, kind, name, probs)
     counts = {}
     for group, src in spec.get("counts", {}).items():
         num = pd.to_numeric(raw[src].str.strip(), errors="coerce")
@@ -269,10 +240,76 @@ def standardise(raw: pd.DataFrame, fmt: str, name: str, kind: str = "csv", categ
         counts[group] = num
     if probs:
         raise UnusableInputError(probs)
+    out = _standard_frame(raw, rows, get, date, time, fmt, name, category)
+    if keep_raw:
+        for c in raw.columns:
+            out[f"raw_{c}"] = raw[c].to_numpy()
+    if counts:  # a daily count table: one record per day and resolution group
+        parts = []
+        for group, num in counts.items():
+            part = out.copy()
+            part["resolution_group"] = group
+            part["n_rows"] = num.astype("int64").to_numpy()
+            parts.append(part)
+        out = pd.concat(parts).sort_values(["date", "resolution_group"], kind="stable")
+    out = out.reset_index(drop=True)
+    out["n_rows"] = out["n_rows"].astype("int64")
+    out.attrs.update({"source_format": fmt, "source_file": Path(name).name, "label": spec["label"],
+                      "unit": spec["unit"], "limitation": spec["limitation"], "rows_read": int(len(keep)),
+                      "rows_dropped": dropped,
+                      "rows_dropped_reason": ", ".join(f"{c} is not {v!r}" for c, v in spec.get("keep_rows", {}).items())})
+    return out[list(STANDARD_COLUMNS) + [c for c in out.columns if c.startswith("raw_")]]
 
+
+def _getter(raw: pd.DataFrame, cols: dict[str, str]):
+    """``get(standard name)``: the source column mapped to it, as text ('' when the form or file lacks it)."""
+
+    def get(std: str) -> pd.Series:
+        src = cols.get(std)
+        if src is None or src not in raw.columns:
+            return pd.Series("", index=raw.index, dtype=object)
+        return raw[src].astype(str)
+
+    return get
+
+
+def _dates_and_times(raw: pd.DataFrame, rows: pd.Series, get, spec: dict, kind: str, name: str,
+                     probs: list[dict]) -> tuple[pd.Series, pd.Series]:
+    """(date, time as HH:MM or '') of every row, from one date-and-time column or a date and a time column; a
+    problem in ``probs`` for every cell that is not one."""
+    cols = spec["columns"]
+    example = spec["date_formats"][0].replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD").replace(
+        "%H", "HH").replace("%M", "MM").replace("%S", "SS").replace("%I", "HH").replace("%p", "AM")
+    if "datetime" in cols:
+        src = cols["datetime"]
+        stamp = _parse_dates(get("datetime"), spec["date_formats"])
+        bad = stamp.isna()
+        if bad.any():
+            probs += _bad_cells(rows[bad], get("datetime")[bad], src, kind, name, "bad_date",
+                                f"a date and time (expected {example})")
+        return stamp.dt.normalize(), stamp.dt.strftime("%H:%M").fillna("")
+    src = cols["date"]
+    stamp = _parse_dates(get("date"), spec["date_formats"])
+    bad = stamp.isna()
+    if bad.any():
+        probs += _bad_cells(rows[bad], get("date")[bad], src, kind, name, "bad_date",
+                            f"a date (expected {example})")
+    time = get("time").str.strip()
+    if "time" in cols and cols["time"] in raw.columns:
+        tbad = (time != "") & ~time.map(lambda t: bool(_TIME.match(t)))
+        if tbad.any():
+            probs += _bad_cells(rows[tbad], time[tbad], cols["time"], kind, name, "bad_time", "a time (HH:MM)")
+        time = time.map(lambda t: t[:5].zfill(5) if t else "")
+    return stamp.dt.normalize(), time
+
+
+def _standard_frame(raw: pd.DataFrame, rows: pd.Series, get, date: pd.Series, time: pd.Series, fmt: str,
+                    name: str, category: str | None) -> pd.DataFrame:
+    """The standard columns of every kept row (one record per row; ``n_rows`` 1)."""
+    spec = FORMATS[fmt]
+    cols = spec["columns"]
     n = len(raw)
-    const = spec.get("constants", {})
-    cat = const.get("category")
+    cat = spec.get("constants", {}).get("category")
     if cat is None and "category" not in cols:
         cat = category if category is not None else _category_from_name(name)
     out = pd.DataFrame({
@@ -301,25 +338,7 @@ def standardise(raw: pd.DataFrame, fmt: str, name: str, kind: str = "csv", categ
     out["latitude"] = _float(get("latitude"))
     out["longitude"] = _float(get("longitude"))
     out["n_rows"] = 1
-    if keep_raw:
-        for c in raw.columns:
-            out[f"raw_{c}"] = raw[c].to_numpy()
-
-    if counts:  # a daily count table: one record per day and resolution group
-        parts = []
-        for group, num in counts.items():
-            part = out.copy()
-            part["resolution_group"] = group
-            part["n_rows"] = num.astype("int64").to_numpy()
-            parts.append(part)
-        out = pd.concat(parts).sort_values(["date", "resolution_group"], kind="stable")
-    out = out.reset_index(drop=True)
-    out["n_rows"] = out["n_rows"].astype("int64")
-    out.attrs.update({"source_format": fmt, "source_file": Path(name).name, "label": spec["label"],
-                      "unit": spec["unit"], "limitation": spec["limitation"], "rows_read": int(len(keep)),
-                      "rows_dropped": dropped,
-                      "rows_dropped_reason": ", ".join(f"{c} is not {v!r}" for c, v in spec.get("keep_rows", {}).items())})
-    return out[list(STANDARD_COLUMNS) + [c for c in out.columns if c.startswith("raw_")]]
+    return out
 
 
 def parse_public(data: bytes, name: str, *, format: str | None = None, category: str | None = None,

@@ -1,1 +1,1 @@
-"""The coding scheme and the study's settings: the codebook (single source of truth), the charge classification table and the study configuration."""
+"""The coding scheme and the study's settings: the codebook (single source of truth), the charge classification table, the study configuration, how synthetic data is marked, and the codebook's names in REDCap."""

@@ -226,45 +226,18 @@ def gee_binary_test(
     not vary, a group is empty, or the outcome is all 0 or all 1 in a group (the odds ratio is 0 or
     infinite: report an exact test instead).
     """
-    import statsmodels.api as sm
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
-
     conf = _conf(conf)
     if cov_struct not in ("exchangeable", "independence"):
         raise ValueError(f"cov_struct must be 'exchangeable' or 'independence'; got {cov_struct!r}")
     yv, in_a, codes, levels_, dropped = _prepare(y, group, cluster, levels)
     n, k, events = len(yv), int(codes.max() + 1) if len(codes) else 0, int(yv.sum())
     notes = [f"{dropped} rows with a missing value or another group left out"] if dropped else []
-    nan_result = lambda why: _nan_gee(n, k, events, levels_, cov_struct, "; ".join(notes + [why]))  # noqa: E731
-    na, nb = int(in_a.sum()), int((~in_a).sum())
-    if na == 0 or nb == 0:
-        empty = levels_[0] if na == 0 else levels_[1]
-        return nan_result(f"group {empty!r} has no people with the outcome recorded; no comparison possible")
-    if events in (0, n):
-        return nan_result(f"the outcome is {'never' if events == 0 else 'always'} present; no odds ratio")
-    ea, eb = int(yv[in_a].sum()), int(yv[~in_a].sum())
-    for lev, e, m in ((levels_[0], ea, na), (levels_[1], eb, nb)):
-        if e in (0, m):
-            return nan_result(
-                f"the outcome is {'0' if e == 0 else '1'} for every person in group {lev!r} "
-                f"({e}/{m}): the odds ratio is {'0' if (e == 0) == (lev == levels_[0]) else 'infinite'}; "
-                "use an exact test"
-            )
-
+    why = _no_odds_ratio(yv, in_a, levels_)
+    if why:
+        return _nan_gee(n, k, events, levels_, cov_struct, "; ".join(notes + [why]))
     X = np.column_stack([np.ones(n), in_a.astype(float)])
     z = float(_sps.norm.ppf(0.5 + conf / 2))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        naive = sm.GLM(yv, X, family=sm.families.Binomial()).fit(tol=1e-12)
-        cs = sm.cov_struct.Exchangeable() if cov_struct == "exchangeable" else sm.cov_struct.Independence()
-        # statsmodels' GEE expects the rows of a cluster to be contiguous for some structures: sort by cluster
-        order = np.argsort(codes, kind="stable")
-        fit = sm.GEE(yv[order], X[order], groups=codes[order], family=sm.families.Binomial(), cov_struct=cs).fit()
-    for w in caught:
-        if issubclass(w.category, ConvergenceWarning):
-            notes.append(f"statsmodels: {w.message}")
-    if not getattr(fit, "converged", True):
-        notes.append("GEE did not converge; treat the result with caution")
+    naive, fit = _fit_gee(yv, X, codes, cov_struct, notes)
     b, se = float(fit.params[1]), float(fit.bse[1])
     nb_, nse = float(naive.params[1]), float(naive.bse[1])
     rho = float(np.atleast_1d(fit.cov_struct.dep_params)[0]) if cov_struct == "exchangeable" else 0.0
@@ -278,6 +251,47 @@ def gee_binary_test(
         working_correlation=rho, n=n, n_clusters=k, events=events, levels=levels_, cov_struct=cov_struct,
         note="; ".join(notes),
     )
+
+
+def _no_odds_ratio(yv: np.ndarray, in_a: np.ndarray, levels_: tuple) -> str:
+    """Why no odds ratio can be estimated (a group is empty; the outcome never, always, or in a group all 0 or
+    all 1), or '' when one can."""
+    n, events = len(yv), int(yv.sum())
+    na, nb = int(in_a.sum()), int((~in_a).sum())
+    if na == 0 or nb == 0:
+        empty = levels_[0] if na == 0 else levels_[1]
+        return f"group {empty!r} has no people with the outcome recorded; no comparison possible"
+    if events in (0, n):
+        return f"the outcome is {'never' if events == 0 else 'always'} present; no odds ratio"
+    ea, eb = int(yv[in_a].sum()), int(yv[~in_a].sum())
+    for lev, e, m in ((levels_[0], ea, na), (levels_[1], eb, nb)):
+        if e in (0, m):
+            return (
+                f"the outcome is {'0' if e == 0 else '1'} for every person in group {lev!r} "
+                f"({e}/{m}): the odds ratio is {'0' if (e == 0) == (lev == levels_[0]) else 'infinite'}; "
+                "use an exact test"
+            )
+    return ""
+
+
+def _fit_gee(yv: np.ndarray, X: np.ndarray, codes: np.ndarray, cov_struct: str, notes: list[str]):
+    """(the naive logistic GLM, the GEE fit); convergence warnings and a GEE that did not converge become notes."""
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        naive = sm.GLM(yv, X, family=sm.families.Binomial()).fit(tol=1e-12)
+        cs = sm.cov_struct.Exchangeable() if cov_struct == "exchangeable" else sm.cov_struct.Independence()
+        # statsmodels' GEE expects the rows of a cluster to be contiguous for some structures: sort by cluster
+        order = np.argsort(codes, kind="stable")
+        fit = sm.GEE(yv[order], X[order], groups=codes[order], family=sm.families.Binomial(), cov_struct=cs).fit()
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            notes.append(f"statsmodels: {w.message}")
+    if not getattr(fit, "converged", True):
+        notes.append("GEE did not converge; treat the result with caution")
+    return naive, fit
 
 
 # --------------------------------------------------------------------------------------------------

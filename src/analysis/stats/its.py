@@ -1,4 +1,4 @@
-"""Interrupted time series: monthly counts and a segmented Poisson regression with seasonality.
+"""Interrupted time series: a segmented Poisson regression with seasonality, on a monthly series.
 
 The model (Lopez Bernal, Cummins & Gasparrini 2017, Int J Epidemiol 46:348-355, "Interrupted time series
 regression for the evaluation of public health interventions: a tutorial"):
@@ -24,6 +24,9 @@ is Pearson's chi-square / (n - p), always reported. Standard errors (``se``):
 - ``"model"``: plain Poisson errors (dispersion fixed at 1).
 
 95% CIs are Wald intervals on the log scale, exponentiated.
+
+Pure numerics: the monthly series comes from :func:`analysis.public.monthly.monthly_counts` (the public record)
+or any table with a ``month`` column and counts. A series that cannot be modelled raises :class:`SeriesError`.
 """
 
 from __future__ import annotations
@@ -34,8 +37,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-
-from ..intake.problems import UnusableInputError, problem
 
 SE_TYPES = ("hac", "quasi", "model")
 SUMMARY_COLUMNS = ["term", "estimate", "ci_low", "ci_high"]
@@ -50,43 +51,31 @@ TERMS = {
 }
 
 
-# --- monthly counts ---------------------------------------------------------------------------------------
+# --- errors and the monthly counts (moved) ------------------------------------------------------------
 
 
-def monthly_counts(frame: pd.DataFrame, *, start: str | dt.date | None = None, end: str | dt.date | None = None,
-                   drop_incomplete: bool = True) -> pd.DataFrame:
-    """``month, incidents``: one row per calendar month from the first to the last month of the data.
+class SeriesError(ValueError):
+    """The monthly series cannot be modelled (gaps, too few months on a side of the change, bad counts).
 
-    Takes the standard frame of :mod:`analysis.public` (any form, including the daily count tables).
-    Counts distinct incident numbers when the source has them (an incident in the month of its earliest
-    date), else rows. Months without records count 0. ``drop_incomplete`` drops the last month when the
-    data stop before its last day (the data's last date is read as its end: a month with no records at its
-    end cannot be told from a month the data do not cover). ``start`` / ``end`` (dates or "YYYY-MM") keep
-    the months in between, inclusive.
+    The message is written for people; ``rule`` names the check (``its_months``, ``its_range``,
+    ``its_counts``, ``its_offset``) and ``variable`` the column it is about.
     """
-    from ..public.frame import count
 
-    if frame.empty:
-        raise UnusableInputError([problem("no_rows", "no records to count",
-                                          file=frame.attrs.get("source_file", ""))])
-    counts = count(frame, ["month"]).set_index("month")["n"]
-    last_day = frame["date"].max()
-    first, last = frame["month"].min(), frame["month"].max()
-    if drop_incomplete and last_day < last + pd.offsets.MonthEnd(0):
-        last = last - pd.offsets.MonthBegin(1)
-    lo = max(first, _month(start)) if start is not None else first
-    hi = min(last, _month(end)) if end is not None else last
-    months = pd.date_range(lo, hi, freq="MS")
-    if len(months) == 0:
-        raise UnusableInputError([problem("no_rows", f"no complete months between {lo:%Y-%m} and {hi:%Y-%m}",
-                                          file=frame.attrs.get("source_file", ""))])
-    out = pd.DataFrame({"month": months, "incidents": counts.reindex(months, fill_value=0).to_numpy()})
-    out["incidents"] = out["incidents"].astype("int64")
-    return out
+    def __init__(self, rule: str, message: str, *, variable: str = ""):
+        self.rule = rule
+        self.variable = variable
+        super().__init__(message)
 
 
-def _month(x) -> pd.Timestamp:
-    return pd.Timestamp(str(x) if not isinstance(x, str) or len(x) > 7 else f"{x}-01").to_period("M").to_timestamp()
+def monthly_counts(frame: pd.DataFrame, **kwargs) -> pd.DataFrame:
+    """Moved to :func:`analysis.public.monthly.monthly_counts` (it reads the public record, not numbers).
+
+    Kept here only while the command line, ``report/run.py`` and notebooks 03-04 still call
+    ``its.monthly_counts`` (branch i10-pipeline); the layer test allows this one upward import until then.
+    """
+    from ..public.monthly import monthly_counts as from_public_record
+
+    return from_public_record(frame, **kwargs)
 
 
 # --- design -----------------------------------------------------------------------------------------------
@@ -162,37 +151,66 @@ def fit_its(monthly: pd.DataFrame, change_date: dt.date, *, count: str = "incide
     names a column of exposures (e.g. all-category incidents, or population) entered as log(offset).
     ``change_date`` is the study configuration's ``unit_change_date``. Returns the rate ratios with CIs
     (``summary``) and the fitted and counterfactual (no change: level and slope terms set to 0) series.
+    Raises :class:`SeriesError` when the series cannot be modelled.
     """
-    import statsmodels.api as sm
-    from scipy import stats
-
     if se not in SE_TYPES:
         raise ValueError(f"se must be one of {', '.join(SE_TYPES)}; got {se!r}")
     df = monthly.sort_values("month").reset_index(drop=True)
-    months = pd.DatetimeIndex(pd.to_datetime(df["month"])).to_period("M").to_timestamp()
-    expected = pd.date_range(months[0], periods=len(months), freq="MS")
-    if not (months == expected).all():
-        raise UnusableInputError([problem("its_months", "the months are not consecutive (one row per month "
-                                          "without gaps is needed)", variable="month")])
+    months, n_before, n_after = _check_months(df, change_date)
     change = pd.Timestamp(change_date)
-    n_before = int((months + pd.offsets.MonthBegin(1) <= change).sum())
-    n_after = int((months >= change).sum())
-    if n_before < 3 or n_after < 3:
-        raise UnusableInputError([problem(
-            "its_range", f"the change date {change.date()} needs at least 3 whole months on each side of it; "
-            f"the series runs {months[0]:%Y-%m} to {months[-1]:%Y-%m} ({n_before} before, {n_after} after)",
-            variable="month")])
     y = pd.to_numeric(df[count], errors="coerce")
     if y.isna().any() or (y < 0).any():
-        raise UnusableInputError([problem("its_counts", f"{count} must be counts of 0 or more", variable=count)])
+        raise SeriesError("its_counts", f"{count} must be counts of 0 or more", variable=count)
     X = design(months, change_date, n_harmonics=n_harmonics, level_change=level_change, slope_change=slope_change)
     off = None
     if offset is not None:
         o = pd.to_numeric(df[offset], errors="coerce")
         if o.isna().any() or (o <= 0).any():
-            raise UnusableInputError([problem("its_offset", f"offset {offset} must be positive in every month",
-                                              variable=offset)])
+            raise SeriesError("its_offset", f"offset {offset} must be positive in every month", variable=offset)
         off = np.log(o.to_numpy(dtype=float))
+    res, dispersion, lags = _fit_poisson(y, X, off, se, maxlags)
+    params, cov = res.params, pd.DataFrame(res.cov_params(), index=X.columns, columns=X.columns)
+    rows = _rate_ratios(X.columns, params, cov, alpha, level_change=level_change, slope_change=slope_change)
+    rows.append(("dispersion", dispersion, math.nan, math.nan))
+    rows.append(("n_months", float(len(y)), math.nan, math.nan))
+    if lags is not None:
+        rows.append(("hac_maxlags", float(lags), math.nan, math.nan))
+    summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    series = _fitted_series(months, y, X, params, off, level_change=level_change, slope_change=slope_change)
+    if offset is not None:
+        series["offset"] = df[offset].to_numpy()
+    notes = [f"{len(y)} months {months[0]:%Y-%m} to {months[-1]:%Y-%m}; change {change.date()} "
+             f"({n_before} months before, {n_after} after)",
+             f"quasi-Poisson, {n_harmonics} harmonic pair(s), "
+             + {"hac": f"Newey-West HAC errors ({lags} lags)", "quasi": "quasi-Poisson model-based errors",
+                "model": "Poisson model-based errors"}[se] + f"; dispersion {dispersion:.2f}"]
+    return ITSResult(summary=summary, series=series, change_date=change.date(), se=se, dispersion=dispersion,
+                     maxlags=lags, n_harmonics=n_harmonics, params=params, cov=cov, notes=notes)
+
+
+def _check_months(df: pd.DataFrame, change_date: dt.date) -> tuple[pd.DatetimeIndex, int, int]:
+    """The months (consecutive, else SeriesError) and the whole months before and after the change (3 or more
+    on each side, else SeriesError)."""
+    months = pd.DatetimeIndex(pd.to_datetime(df["month"])).to_period("M").to_timestamp()
+    expected = pd.date_range(months[0], periods=len(months), freq="MS")
+    if not (months == expected).all():
+        raise SeriesError("its_months", "the months are not consecutive (one row per month without gaps is needed)",
+                          variable="month")
+    change = pd.Timestamp(change_date)
+    n_before = int((months + pd.offsets.MonthBegin(1) <= change).sum())
+    n_after = int((months >= change).sum())
+    if n_before < 3 or n_after < 3:
+        raise SeriesError(
+            "its_range", f"the change date {change.date()} needs at least 3 whole months on each side of it; "
+            f"the series runs {months[0]:%Y-%m} to {months[-1]:%Y-%m} ({n_before} before, {n_after} after)",
+            variable="month")
+    return months, n_before, n_after
+
+
+def _fit_poisson(y: pd.Series, X: pd.DataFrame, off: np.ndarray | None, se: str, maxlags: int | None):
+    """The Poisson GLM with the errors ``se`` asks for: (fit, Pearson dispersion, Newey-West lags or None)."""
+    import statsmodels.api as sm
+
     model = sm.GLM(y.to_numpy(dtype=float), X, family=sm.families.Poisson(), offset=off)
     base = model.fit()
     dispersion = float(base.pearson_chi2 / base.df_resid)
@@ -204,11 +222,18 @@ def fit_its(monthly: pd.DataFrame, change_date: dt.date, *, count: str = "incide
         res = model.fit(scale="X2")
     else:
         res = base
-    params, cov = res.params, pd.DataFrame(res.cov_params(), index=X.columns, columns=X.columns)
+    return res, dispersion, lags
+
+
+def _rate_ratios(columns: pd.Index, params: pd.Series, cov: pd.DataFrame, alpha: float, *, level_change: bool,
+                 slope_change: bool) -> list[tuple[str, float, float, float]]:
+    """(term, rate ratio, CI low, CI high) of the change (level, slope) and of the trends before and after."""
+    from scipy import stats
+
     z = stats.norm.ppf(1 - alpha / 2)
 
     def ratio(vec: dict[str, float]) -> tuple[float, float, float]:
-        w = pd.Series(0.0, index=X.columns)
+        w = pd.Series(0.0, index=columns)
         for k, v in vec.items():
             w[k] = v
         est = float(w @ params)
@@ -223,18 +248,18 @@ def fit_its(monthly: pd.DataFrame, change_date: dt.date, *, count: str = "incide
     rows.append(("pre_trend_rr", *ratio({"time": 1})))
     if slope_change:
         rows.append(("post_trend_rr", *ratio({"time": 1, "slope": 1})))
-    rows.append(("dispersion", dispersion, math.nan, math.nan))
-    rows.append(("n_months", float(len(y)), math.nan, math.nan))
-    if lags is not None:
-        rows.append(("hac_maxlags", float(lags), math.nan, math.nan))
-    summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    return rows
 
+
+def _fitted_series(months: pd.DatetimeIndex, y: pd.Series, X: pd.DataFrame, params: pd.Series,
+                   off: np.ndarray | None, *, level_change: bool, slope_change: bool) -> pd.DataFrame:
+    """Observed, fitted and counterfactual (the level and slope terms set to 0) counts per month."""
     Xc = X.copy()
     for c in ("level", "slope"):
         if c in Xc:
             Xc[c] = 0.0
     lin_off = off if off is not None else 0.0
-    series = pd.DataFrame({
+    return pd.DataFrame({
         "month": months,
         "observed": y.to_numpy(dtype="int64") if (y == y.round()).all() else y.to_numpy(),
         "fitted": np.exp(X.to_numpy() @ params.to_numpy() + lin_off),
@@ -242,30 +267,21 @@ def fit_its(monthly: pd.DataFrame, change_date: dt.date, *, count: str = "incide
         "level": X["level"] if level_change else 0.0,
         "slope": X["slope"] if slope_change else 0.0,
     })
-    if offset is not None:
-        series["offset"] = df[offset].to_numpy()
-    notes = [f"{len(y)} months {months[0]:%Y-%m} to {months[-1]:%Y-%m}; change {change.date()} "
-             f"({n_before} months before, {n_after} after)",
-             f"quasi-Poisson, {n_harmonics} harmonic pair(s), "
-             + {"hac": f"Newey-West HAC errors ({lags} lags)", "quasi": "quasi-Poisson model-based errors",
-                "model": "Poisson model-based errors"}[se] + f"; dispersion {dispersion:.2f}"]
-    return ITSResult(summary=summary, series=series, change_date=change.date(), se=se, dispersion=dispersion,
-                     maxlags=lags, n_harmonics=n_harmonics, params=params, cov=cov, notes=notes)
 
 
 def add_offset(monthly: pd.DataFrame, exposure: pd.DataFrame, name: str = "offset") -> pd.DataFrame:
     """``monthly`` with the exposure counts of ``exposure`` (``month, incidents``) as column ``name``.
 
-    Raises UnusableInputError when the exposure does not cover every month of the series.
+    Raises SeriesError when the exposure does not cover every month of the series.
     """
     e = exposure.set_index("month")["incidents"]
     out = monthly.copy()
     out[name] = out["month"].map(e)
     missing = out.loc[out[name].isna(), "month"]
     if len(missing):
-        raise UnusableInputError([problem(
+        raise SeriesError(
             "its_offset", f"the offset series does not cover {len(missing)} month(s) of the counts "
-            f"({missing.min():%Y-%m} to {missing.max():%Y-%m})", variable=name)])
+            f"({missing.min():%Y-%m} to {missing.max():%Y-%m})", variable=name)
     return out
 
 

@@ -214,14 +214,6 @@ def misclassification_model(
 
     Returns a :class:`ModelResult`.
     """
-    import patsy
-    import statsmodels.api as sm
-    import statsmodels.formula.api as smf
-    from statsmodels.tools.sm_exceptions import (
-        ConvergenceWarning,
-        PerfectSeparationWarning,
-    )
-
     if outcome not in incidents.columns:
         raise ValueError(f"the incidents table has no column {outcome!r}; expected one of {sorted(OUTCOMES)}")
     if "period" not in incidents.columns:
@@ -232,13 +224,51 @@ def misclassification_model(
     what = {"correctly_identified": "correctly identified", "screened_trafficking_yes": "screened"}.get(
         outcome, f"with {outcome}")
     pname = (lambda c: (period_names or {}).get(c, _period_name(c)))
+    periods = _periods(incidents["period"])
+    units = list(UNIT_LABELS)
+    df, notes = _model_frame(incidents, outcome, periods, unit)
+    n, events = len(df), int(df["y"].sum())
+    cells = _cells(df, periods, units)
+    names = (pname(periods[0]), pname(periods[1]))
+    formula = _estimable_formula(df, cells, outcome, unit=unit, interaction=interaction, what=what, pname=pname,
+                                 notes=notes)
+    columns = ["term", "label", "odds_ratio", "ci_low", "ci_high", "p_value", "n", "events"]
+    labels = _term_labels(periods, units, pname)
+    if formula is None:
+        p_term = f"period[T.{periods[1]}]"
+        table = pd.DataFrame([{"term": p_term, "label": labels["y ~ period"][p_term], "odds_ratio": math.nan,
+                               "ci_low": math.nan, "ci_high": math.nan, "p_value": math.nan, "n": n,
+                               "events": events}], columns=columns)
+        empty = pd.Series(dtype=float)
+        return ModelResult(table, n, events, f"{outcome} ~ period (not estimable)", tuple(notes), cells, outcome,
+                           tuple(periods), tuple(units), empty, pd.DataFrame(), conf, names)
+    fit = _fit_logit(formula, df, notes)
+    z = float(_sps.norm.ppf(0.5 + conf / 2))
+    rows = []
+    for term in fit.params.index:
+        if term == "Intercept":
+            continue
+        b, se = float(fit.params[term]), float(fit.bse[term])
+        rows.append({"term": term, "label": labels[formula][term], "odds_ratio": math.exp(b),
+                     "ci_low": math.exp(b - z * se), "ci_high": math.exp(b + z * se),
+                     "p_value": float(fit.pvalues[term]), "n": n, "events": events})
+    table = pd.DataFrame(rows, columns=columns)
+    display_formula = formula.replace("y ~", f"{outcome} ~")
+    return ModelResult(table, n, events, display_formula, tuple(notes), cells, outcome, tuple(periods),
+                       tuple(units), fit.params.copy(), fit.cov_params().copy(), conf, names)
 
-    period_cat = incidents["period"]
-    periods = (list(period_cat.cat.categories) if isinstance(period_cat.dtype, pd.CategoricalDtype)
-               else sorted(period_cat.dropna().unique().tolist()))
+
+def _periods(period: pd.Series) -> list:
+    """The two periods, in their declared order (sorted when the column is not categorical)."""
+    periods = (list(period.cat.categories) if isinstance(period.dtype, pd.CategoricalDtype)
+               else sorted(period.dropna().unique().tolist()))
     if len(periods) != 2:
         raise ValueError(f"the period must have exactly two levels; got {periods!r}")
-    units = list(UNIT_LABELS)
+    return periods
+
+
+def _model_frame(incidents: pd.DataFrame, outcome: str, periods: list, unit: bool) -> tuple[pd.DataFrame, list[str]]:
+    """``y, period, unit`` for the reports with the outcome, period (and unit) recorded; a note on the rest."""
     try:
         y = pd.to_numeric(incidents[outcome].astype("Float64"), errors="raise")
     except (TypeError, ValueError):
@@ -247,7 +277,7 @@ def misclassification_model(
         raise ValueError(f"{outcome!r} must be a yes/no (True/False or 0/1) column; found other values")
     df = pd.DataFrame({
         "y": y.to_numpy(dtype=float, na_value=np.nan),
-        "period": pd.Categorical(period_cat.astype(object), categories=periods),
+        "period": pd.Categorical(incidents["period"].astype(object), categories=periods),
         "unit": unit_type(incidents),
     })
     notes: list[str] = []
@@ -262,20 +292,22 @@ def misclassification_model(
         notes.append(f"{left_out} of {n_all} reports left out ({', '.join(parts)})")
     df = df.reset_index(drop=True)
     df["y"] = df["y"].astype(int)
-    n, events = len(df), int(df["y"].sum())
-    cells = _cells(df, periods, units)
+    return df, notes
 
-    # choose the largest estimable model: period * unit -> period + unit -> period
-    p_term = f"period[T.{periods[1]}]"
-    u_term = f"unit[T.{units[1]}]"
+
+def _estimable_formula(df: pd.DataFrame, cells: pd.DataFrame, outcome: str, *, unit: bool, interaction: bool,
+                       what: str, pname, notes: list[str]) -> str | None:
+    """The largest estimable model: period * unit -> period + unit -> period (None when not even the period
+    term can be estimated). A note in ``notes`` for every model dropped, saying why."""
+    import patsy
+
     candidates = []
     if unit and interaction:
         candidates.append(("y ~ period * unit", "interaction"))
     if unit:
         candidates.append(("y ~ period + unit", "unit"))
     candidates.append(("y ~ period", "period"))
-    formula = None
-    if n == 0:
+    if len(df) == 0:
         notes.append(f"no reports with {outcome} recorded")
         candidates = []
     for f, kind in candidates:
@@ -283,26 +315,34 @@ def misclassification_model(
         full_rank = np.linalg.matrix_rank(X) == X.shape[1]
         sep = full_rank and _separated(X, df["y"].to_numpy(dtype=float))
         if full_rank and not sep:
-            formula = f
-            break
+            return f
         why = "empty cells or a level that does not occur" if not full_rank else "separation (a cell or margin with no events or only events)"
-        if kind == "interaction":
-            bad = _describe_cells(cells, what, pname)
-            notes.append(f"interaction period x unit not estimable ({why}{': ' + bad if bad else ''}); dropped")
-        elif kind == "unit":
-            counts = cells.groupby("unit", observed=False)[["n", "events"]].sum()
-            desc = "; ".join(f"{UNIT_LABELS[u]}: " + (f"{int(r.events)} of {int(r.n)} {what}" if r.n else "no reports")
-                             for u, r in counts.iterrows())
-            notes.append(f"unit term not estimable ({why}: {desc}); dropped, period odds ratio is crude")
-        else:
-            counts = cells.groupby("period", observed=False)[["n", "events"]].sum()
-            desc = "; ".join(f"{pname(p)}: " + (f"{int(r.events)} of {int(r.n)} {what}" if r.n else "no reports")
-                             for p, r in counts.iterrows())
-            notes.append(f"period odds ratio not estimable ({why}: {desc}); use an exact test on the cell counts")
+        notes.append(_dropped_note(kind, why, cells, what, pname))
+    return None
 
-    z = float(_sps.norm.ppf(0.5 + conf / 2))
+
+def _dropped_note(kind: str, why: str, cells: pd.DataFrame, what: str, pname) -> str:
+    """Why the interaction, the unit term or the period odds ratio could not be estimated, with the counts."""
+    if kind == "interaction":
+        bad = _describe_cells(cells, what, pname)
+        return f"interaction period x unit not estimable ({why}{': ' + bad if bad else ''}); dropped"
+    if kind == "unit":
+        counts = cells.groupby("unit", observed=False)[["n", "events"]].sum()
+        desc = "; ".join(f"{UNIT_LABELS[u]}: " + (f"{int(r.events)} of {int(r.n)} {what}" if r.n else "no reports")
+                         for u, r in counts.iterrows())
+        return f"unit term not estimable ({why}: {desc}); dropped, period odds ratio is crude"
+    counts = cells.groupby("period", observed=False)[["n", "events"]].sum()
+    desc = "; ".join(f"{pname(p)}: " + (f"{int(r.events)} of {int(r.n)} {what}" if r.n else "no reports")
+                     for p, r in counts.iterrows())
+    return f"period odds ratio not estimable ({why}: {desc}); use an exact test on the cell counts"
+
+
+def _term_labels(periods: list, units: list, pname) -> dict[str, dict[str, str]]:
+    """formula -> statsmodels term -> the readable label of its odds ratio."""
+    p_term = f"period[T.{periods[1]}]"
+    u_term = f"unit[T.{units[1]}]"
     p_label_ref = f"{pname(periods[1])} period vs {pname(periods[0])} period"
-    labels = {
+    return {
         "y ~ period * unit": {
             p_term: f"{p_label_ref}, reports naming the specialised unit ({pname(periods[1])} vs {pname(periods[0])})",
             u_term: f"{UNIT_LABELS[units[1]].capitalize()} vs {UNIT_LABELS[units[0]]}, {pname(periods[0])} period",
@@ -315,15 +355,16 @@ def misclassification_model(
         },
         "y ~ period": {p_term: f"{p_label_ref} (crude)"},
     }
-    columns = ["term", "label", "odds_ratio", "ci_low", "ci_high", "p_value", "n", "events"]
-    if formula is None:
-        table = pd.DataFrame([{"term": p_term, "label": f"{p_label_ref} (crude)", "odds_ratio": math.nan,
-                               "ci_low": math.nan, "ci_high": math.nan, "p_value": math.nan, "n": n,
-                               "events": events}], columns=columns)
-        empty = pd.Series(dtype=float)
-        return ModelResult(table, n, events, f"{outcome} ~ period (not estimable)", tuple(notes), cells, outcome,
-                           tuple(periods), tuple(units), empty, pd.DataFrame(), conf,
-                           (pname(periods[0]), pname(periods[1])))
+
+
+def _fit_logit(formula: str, df: pd.DataFrame, notes: list[str]):
+    """The logistic regression (statsmodels GLM, Binomial); its convergence and separation warnings become notes."""
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+    from statsmodels.tools.sm_exceptions import (
+        ConvergenceWarning,
+        PerfectSeparationWarning,
+    )
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
@@ -332,19 +373,7 @@ def misclassification_model(
     for w in caught:
         if issubclass(w.category, (ConvergenceWarning, PerfectSeparationWarning)):
             notes.append(f"statsmodels: {w.message}")
-    rows = []
-    for term in fit.params.index:
-        if term == "Intercept":
-            continue
-        b, se = float(fit.params[term]), float(fit.bse[term])
-        rows.append({"term": term, "label": labels[formula][term], "odds_ratio": math.exp(b),
-                     "ci_low": math.exp(b - z * se), "ci_high": math.exp(b + z * se),
-                     "p_value": float(fit.pvalues[term]), "n": n, "events": events})
-    table = pd.DataFrame(rows, columns=columns)
-    display_formula = formula.replace("y ~", f"{outcome} ~")
-    return ModelResult(table, n, events, display_formula, tuple(notes), cells, outcome, tuple(periods),
-                       tuple(units), fit.params.copy(), fit.cov_params().copy(), conf,
-                       (pname(periods[0]), pname(periods[1])))
+    return fit
 
 
 def predicted_probabilities(result: ModelResult) -> pd.DataFrame:

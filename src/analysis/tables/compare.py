@@ -183,6 +183,18 @@ def _binary_values(s: pd.Series, spec: Spec) -> tuple[np.ndarray, np.ndarray]:
     return is_true, known
 
 
+@dataclass
+class _Groups:
+    """Who is compared: the two periods, each unit's period, and (with a sampling frame) weights and years."""
+
+    names: tuple[str, ...]
+    of: np.ndarray  # each unit's period code, as text
+    masks: dict[str, np.ndarray]  # period -> which units are in it
+    frame: dict[int, int] | None = None
+    weights: np.ndarray | None = None
+    years: np.ndarray | None = None
+
+
 def before_after(
     data: pd.DataFrame,
     table: str = "incidents",
@@ -205,11 +217,47 @@ def before_after(
 
     ``specs`` (with ``population``) summarises variables that are not in the codebook, e.g. the public record's
     (see :func:`from_counts`); by default the variables come from the codebook via :func:`variable_specs`.
+    The work is in steps: who is compared (:func:`_population`, :func:`_groups`), which rows
+    (:func:`_table_specs`), counting and testing each variable (:func:`_number_rows`, :func:`_binary_rows`,
+    :func:`_category_rows`) and assembling the table (:func:`_assemble`).
     """
     cb = codebook or load_codebook()
     cfg = config or load_study_config()
     if adjust not in {"holm", "bh"}:
         raise ValueError("adjust must be 'holm' or 'bh'")
+    d, population = _population(data, table, role, population, cb)
+    if cluster == "auto":
+        cluster = "report_id" if table == "persons" else None
+    grp = _groups(d, group, cfg, frame)
+    specs = _table_specs(d, table, role, variables, specs, cb)
+    rows: list[dict] = []
+    var_p: dict[str, float] = {}
+    tests_used: list[str] = []
+    for spec in specs:
+        s = d[spec.column]
+        base = {"variable": spec.option_of or spec.name, "column": spec.column, "label": spec.label,
+                "kind": spec.kind}
+        if spec.kind == "number":
+            part, test, p = _number_rows(s, base, grp)
+        elif spec.kind == "binary":
+            clusters = None if cluster is None else d[cluster].to_numpy()
+            part, test, p = _binary_rows(spec, s, base, grp, clusters, n_boot, seed)
+        else:
+            part, test, p = _category_rows(spec, s, base, grp, include_missing)
+        tests_used.append(test)
+        var_p[spec.column] = p
+        rows += part
+    clustered = cluster is not None and any(spec.kind == "binary" for spec in specs)
+    return _assemble(rows, var_p, tests_used, population=population, grp=grp, cfg=cfg, adjust=adjust,
+                     include_missing=include_missing, cluster=cluster, clustered=clustered)
+
+
+# --- who is compared, and which rows -----------------------------------------------------------------------
+
+
+def _population(data: pd.DataFrame, table: str, role: str | list[str] | None, population: str | None,
+                cb: Codebook) -> tuple[pd.DataFrame, str]:
+    """The units of the table (people in ``role`` when given) and the words that name them."""
     d = data
     population = population or cb.table(table).label.lower()
     if role is not None:
@@ -220,18 +268,27 @@ def before_after(
             raise ValueError(f"unknown role(s) {', '.join(unknown)}; roles are {', '.join(labels)}")
         d = d[d["role"].astype(str).isin(roles)]
         population = " and ".join(labels[r].lower() for r in roles)
-    if cluster == "auto":
-        cluster = "report_id" if table == "persons" else None
+    return d, population
+
+
+def _groups(d: pd.DataFrame, group: str, cfg: StudyConfig, frame: dict[int, int] | None) -> _Groups:
+    """The two periods of the study configuration, each unit's period, and the frame weights when given."""
     groups = tuple(g for g in cfg.period_codes)
     if len(groups) != 2:
         raise ValueError("a before/after table needs exactly two periods in the study configuration")
     g_of = d[group].astype(str).to_numpy()
-    in_g = {g: g_of == g for g in groups}
-    weights = None
+    out = _Groups(names=groups, of=g_of, masks={g: g_of == g for g in groups})
     if frame is not None:
         year = d["report_year"].astype(int)
-        weights = report_weights(year, frame).to_numpy()
-        years = year.to_numpy()
+        out.frame = frame
+        out.weights = report_weights(year, frame).to_numpy()
+        out.years = year.to_numpy()
+    return out
+
+
+def _table_specs(d: pd.DataFrame, table: str, role: str | list[str] | None, variables: list[str] | None,
+                 specs: list[Spec] | None, cb: Codebook) -> list[Spec]:
+    """The variables summarised, in order: ``specs`` as given, else the codebook's (:func:`variable_specs`)."""
     specs = specs if specs is not None else variable_specs(table, d, cb, variables)
     if role is not None and variables is None:
         # in a table of one role, drop what is empty by construction: the role itself, the buyers-only income
@@ -246,157 +303,190 @@ def before_after(
             return False
 
         specs = [sp for sp in specs if not empty(sp)]
-    rows: list[dict] = []
-    var_p: dict[str, float] = {}
-    tests_used: list[str] = []
-    clustered_any = False
-    for spec in specs:
-        s = d[spec.column]
-        base = {"variable": spec.option_of or spec.name, "column": spec.column, "label": spec.label,
-                "kind": spec.kind}
-        if spec.kind == "number":
-            x = pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
-            row = dict(base, level="", level_label="", row_type="summary")
-            for g in groups + ("overall",):
-                vals = x[in_g[g]] if g != "overall" else x
-                vals = vals[~np.isnan(vals)]
-                row[f"N_{g}"] = len(vals)
-                row[f"n_{g}"] = np.nan
-                row[f"median_{g}"], row[f"q1_{g}"], row[f"q3_{g}"] = (
-                    (np.median(vals), *np.percentile(vals, [25, 75])) if len(vals) else (np.nan,) * 3)
-                row[f"mean_{g}"] = vals.mean() if len(vals) else np.nan
-                row[f"sd_{g}"] = vals.std(ddof=1) if len(vals) > 1 else np.nan
-            t = rank_sum_test(x[in_g[groups[0]]], x[in_g[groups[1]]])
-            row.update(test=t.test, p_value=t.p_value, note=t.note)
-            tests_used.append(t.test)
-            var_p[row["column"]] = t.p_value
-            rows.append(row)
+    return specs
+
+
+# --- counting and testing, one variable at a time ----------------------------------------------------------
+
+
+def _number_rows(s: pd.Series, base: dict, grp: _Groups) -> tuple[list[dict], str, float]:
+    """A number: median (IQR) and mean (SD) per period and overall; the Wilcoxon rank-sum test."""
+    groups, in_g = grp.names, grp.masks
+    x = pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
+    row = dict(base, level="", level_label="", row_type="summary")
+    for g in groups + ("overall",):
+        vals = x[in_g[g]] if g != "overall" else x
+        vals = vals[~np.isnan(vals)]
+        row[f"N_{g}"] = len(vals)
+        row[f"n_{g}"] = np.nan
+        row[f"median_{g}"], row[f"q1_{g}"], row[f"q3_{g}"] = (
+            (np.median(vals), *np.percentile(vals, [25, 75])) if len(vals) else (np.nan,) * 3)
+        row[f"mean_{g}"] = vals.mean() if len(vals) else np.nan
+        row[f"sd_{g}"] = vals.std(ddof=1) if len(vals) > 1 else np.nan
+    t = rank_sum_test(x[in_g[groups[0]]], x[in_g[groups[1]]])
+    row.update(test=t.test, p_value=t.p_value, note=t.note)
+    return [row], t.test, t.p_value
+
+
+def _binary_rows(spec: Spec, s: pd.Series, base: dict, grp: _Groups, clusters: np.ndarray | None, n_boot: int,
+                 seed: int) -> tuple[list[dict], str, float]:
+    """A yes/no: the 'Yes' row (counts, difference, test; cluster-aware with ``clusters``), then the rows
+    outside the denominator."""
+    is_true, known = _binary_values(s, spec)
+    row = _binary_counts(is_true, known, base, grp)
+    _binary_test(row, grp)
+    if clusters is not None:
+        row.update(_clustered_binary(is_true, known, grp.of, clusters, grp.names, n_boot, seed))
+        row["p_naive"], row["diff_low_naive"], row["diff_high_naive"] = (
+            row["p_value"], row.get("diff_low", np.nan), row.get("diff_high", np.nan))
+        row["test_naive"] = row["test"]
+        if not np.isnan(row.get("p_cluster", np.nan)):
+            row["p_value"], row["test"] = row["p_cluster"], CLUSTER_TEST
+        if not np.isnan(row.get("diff_low_cluster", np.nan)):
+            row["diff_low"], row["diff_high"] = row["diff_low_cluster"], row["diff_high_cluster"]
+    return [row, *_outside_rows(spec, s, known, base, grp)], row["test"], row["p_value"]
+
+
+def _binary_counts(is_true: np.ndarray, known: np.ndarray, base: dict, grp: _Groups) -> dict:
+    """The 'Yes' row's n, N and percentage per period and overall: Wilson intervals, or frame-weighted."""
+    row = dict(base, level="yes", level_label="Yes", row_type="level")
+    for g in grp.names + ("overall",):
+        m = grp.masks[g] if g != "overall" else np.ones(len(is_true), bool)
+        n, N = int((is_true & m & known).sum()), int((known & m).sum())
+        row[f"n_{g}"], row[f"N_{g}"] = n, N
+        if grp.weights is not None and g != "overall" and N:
+            p, se = _stratified(is_true[m & known].astype(float), grp.years[m & known], grp.frame)
+            row[f"pct_{g}"], row[f"se_{g}"] = 100 * p, 100 * se
+        else:
+            row[f"pct_{g}"] = 100 * n / N if N else np.nan
+            _, lo, hi = wilson_ci(n, N) if N else (np.nan, np.nan, np.nan)
+            row[f"ci_low_{g}"], row[f"ci_high_{g}"] = 100 * lo, 100 * hi
+    return row
+
+
+def _binary_test(row: dict, grp: _Groups) -> None:
+    """Adds the difference (pp, 95% CI) and the test to the 'Yes' row: stratified z with weights, else the
+    Newcombe interval and the 2 x 2 test."""
+    a, b = grp.names
+    if grp.weights is not None:
+        diff = row[f"pct_{a}"] - row[f"pct_{b}"]
+        se = math.hypot(row.get(f"se_{a}", np.nan), row.get(f"se_{b}", np.nan))
+        row.update(diff_pp=diff, diff_low=diff - 1.959964 * se, diff_high=diff + 1.959964 * se)
+        p_val = 2 * sps.norm.sf(abs(diff) / se) if se > 0 else np.nan
+        row.update(test="Stratified z-test (weighted)", p_value=p_val)
+        return
+    if row[f"N_{a}"] and row[f"N_{b}"]:
+        diff, lo, hi = newcombe_diff_ci(row[f"n_{a}"], row[f"N_{a}"], row[f"n_{b}"], row[f"N_{b}"])
+        row.update(diff_pp=100 * diff, diff_low=100 * lo, diff_high=100 * hi)
+    tab = np.array([[row[f"n_{a}"], row[f"n_{b}"]],
+                    [row[f"N_{a}"] - row[f"n_{a}"], row[f"N_{b}"] - row[f"n_{b}"]]])
+    t = categorical_test(tab)
+    row.update(test=t.test, p_value=t.p_value, note=t.note)
+
+
+def _outside_rows(spec: Spec, s: pd.Series, known: np.ndarray, base: dict, grp: _Groups) -> list[dict]:
+    """The rows outside a yes/no's denominator: each missing code of a coded variable, or 'unknown'."""
+    raw = s.astype(object).to_numpy()
+    outside = [(c, lab, raw == c) for c, lab in spec.levels] or [("unknown", "Unknown", ~known)]
+    rows = []
+    for code, lab, mask in outside:
+        n_out = {g: int((mask & (grp.masks[g] if g != "overall" else True)).sum()) for g in grp.names + ("overall",)}
+        if n_out["overall"]:
+            urow = dict(base, level=code, level_label=lab, row_type="missing")
+            for g in grp.names + ("overall",):
+                urow[f"n_{g}"], urow[f"N_{g}"] = n_out[g], np.nan
+            rows.append(urow)
+    return rows
+
+
+def _category_rows(spec: Spec, s: pd.Series, base: dict, grp: _Groups,
+                   include_missing: bool) -> tuple[list[dict], str, float]:
+    """A categorical variable: one row per level (missing codes as their own rows when anyone has them), the
+    test (over the substantive levels) on the first row."""
+    groups, in_g, weights = grp.names, grp.masks, grp.weights
+    vals = s.astype(str).to_numpy()
+    codes = [c for c, _ in spec.levels]
+    substantive = [c for c in codes if c not in MISSING_CODES]
+    counts = {c: {g: int(((vals == c) & in_g[g]).sum()) for g in groups} for c in codes}
+    denom = {g: sum(counts[c][g] for c in (codes if include_missing else substantive)) for g in groups}
+    wden = {}
+    if weights is not None:
+        for g in groups:
+            m = in_g[g] & np.isin(vals, codes if include_missing else substantive)
+            wden[g] = weights[m].sum()
+    t = categorical_test(np.array([[counts[c][g] for g in groups] for c in substantive]))
+    rows = []
+    for c, lab in spec.levels:
+        if c in MISSING_CODES and sum(counts[c].values()) == 0:
             continue
-        if spec.kind == "binary":
-            is_true, known = _binary_values(s, spec)
-            row = dict(base, level="yes", level_label="Yes", row_type="level")
-            for g in groups + ("overall",):
-                m = in_g[g] if g != "overall" else np.ones(len(d), bool)
-                n, N = int((is_true & m & known).sum()), int((known & m).sum())
-                row[f"n_{g}"], row[f"N_{g}"] = n, N
-                if weights is not None and g != "overall" and N:
-                    p, se = _stratified(is_true[m & known].astype(float), years[m & known], frame)
-                    row[f"pct_{g}"], row[f"se_{g}"] = 100 * p, 100 * se
-                else:
-                    row[f"pct_{g}"] = 100 * n / N if N else np.nan
-                    _, lo, hi = wilson_ci(n, N) if N else (np.nan, np.nan, np.nan)
-                    row[f"ci_low_{g}"], row[f"ci_high_{g}"] = 100 * lo, 100 * hi
-            a, b = groups
-            if weights is not None:
-                diff = row[f"pct_{a}"] - row[f"pct_{b}"]
-                se = math.hypot(row.get(f"se_{a}", np.nan), row.get(f"se_{b}", np.nan))
-                row.update(diff_pp=diff, diff_low=diff - 1.959964 * se, diff_high=diff + 1.959964 * se)
-                p_val = 2 * sps.norm.sf(abs(diff) / se) if se > 0 else np.nan
-                row.update(test="Stratified z-test (weighted)", p_value=p_val)
-            else:
-                if row[f"N_{a}"] and row[f"N_{b}"]:
-                    diff, lo, hi = newcombe_diff_ci(row[f"n_{a}"], row[f"N_{a}"], row[f"n_{b}"], row[f"N_{b}"])
-                    row.update(diff_pp=100 * diff, diff_low=100 * lo, diff_high=100 * hi)
-                tab = np.array([[row[f"n_{a}"], row[f"n_{b}"]],
-                                [row[f"N_{a}"] - row[f"n_{a}"], row[f"N_{b}"] - row[f"n_{b}"]]])
-                t = categorical_test(tab)
-                row.update(test=t.test, p_value=t.p_value, note=t.note)
-            if cluster is not None:
-                clustered_any = True
-                row.update(_clustered_binary(is_true, known, g_of, d[cluster].to_numpy(), groups, n_boot, seed))
-                row["p_naive"], row["diff_low_naive"], row["diff_high_naive"] = (
-                    row["p_value"], row.get("diff_low", np.nan), row.get("diff_high", np.nan))
-                row["test_naive"] = row["test"]
-                if not np.isnan(row.get("p_cluster", np.nan)):
-                    row["p_value"], row["test"] = row["p_cluster"], CLUSTER_TEST
-                if not np.isnan(row.get("diff_low_cluster", np.nan)):
-                    row["diff_low"], row["diff_high"] = row["diff_low_cluster"], row["diff_high_cluster"]
-            tests_used.append(row["test"])
-            var_p[row["column"]] = row["p_value"]
-            rows.append(row)
-            # the rows outside the denominator: each missing code of a coded variable, or 'unknown'
-            raw = s.astype(object).to_numpy()
-            outside = [(c, lab, raw == c) for c, lab in spec.levels] or [("unknown", "Unknown", ~known)]
-            for code, lab, mask in outside:
-                n_out = {g: int((mask & (in_g[g] if g != "overall" else True)).sum()) for g in groups + ("overall",)}
-                if n_out["overall"]:
-                    urow = dict(base, level=code, level_label=lab, row_type="missing")
-                    for g in groups + ("overall",):
-                        urow[f"n_{g}"], urow[f"N_{g}"] = n_out[g], np.nan
-                    rows.append(urow)
-            continue
-        # categorical
-        vals = s.astype(str).to_numpy()
-        codes = [c for c, _ in spec.levels]
-        substantive = [c for c in codes if c not in MISSING_CODES]
-        counts = {c: {g: int(((vals == c) & in_g[g]).sum()) for g in groups} for c in codes}
-        denom = {g: sum(counts[c][g] for c in (codes if include_missing else substantive)) for g in groups}
-        wden = {}
-        if weights is not None:
-            for g in groups:
-                m = in_g[g] & np.isin(vals, codes if include_missing else substantive)
-                wden[g] = weights[m].sum()
-        t = categorical_test(np.array([[counts[c][g] for g in groups] for c in substantive]))
-        tests_used.append(t.test)
-        var_p[spec.column] = t.p_value
-        first = True
-        for c, lab in spec.levels:
-            if c in MISSING_CODES and sum(counts[c].values()) == 0:
+        is_missing = c in MISSING_CODES
+        row = dict(base, level=c, level_label=lab, row_type="missing" if is_missing else "level")
+        for g in groups:
+            row[f"n_{g}"] = counts[c][g]
+            if is_missing and not include_missing:
+                row[f"N_{g}"], row[f"pct_{g}"] = np.nan, np.nan
                 continue
-            is_missing = c in MISSING_CODES
-            row = dict(base, level=c, level_label=lab, row_type="missing" if is_missing else "level")
-            for g in groups:
-                row[f"n_{g}"] = counts[c][g]
-                if is_missing and not include_missing:
-                    row[f"N_{g}"], row[f"pct_{g}"] = np.nan, np.nan
-                    continue
-                row[f"N_{g}"] = denom[g]
-                if weights is not None:
-                    row[f"pct_{g}"] = 100 * weights[in_g[g] & (vals == c)].sum() / wden[g] if wden[g] else np.nan
-                else:
-                    row[f"pct_{g}"] = 100 * counts[c][g] / denom[g] if denom[g] else np.nan
-            row["n_overall"] = sum(counts[c].values())
-            row["N_overall"] = sum(denom.values()) if not (is_missing and not include_missing) else np.nan
-            row["pct_overall"] = (100 * row["n_overall"] / row["N_overall"]
-                                  if row["N_overall"] == row["N_overall"] and row["N_overall"] else np.nan)
-            if first:
-                row.update(test=t.test, p_value=t.p_value, note=t.note)
-                first = False
-            rows.append(row)
+            row[f"N_{g}"] = denom[g]
+            if weights is not None:
+                row[f"pct_{g}"] = 100 * weights[in_g[g] & (vals == c)].sum() / wden[g] if wden[g] else np.nan
+            else:
+                row[f"pct_{g}"] = 100 * counts[c][g] / denom[g] if denom[g] else np.nan
+        row["n_overall"] = sum(counts[c].values())
+        row["N_overall"] = sum(denom.values()) if not (is_missing and not include_missing) else np.nan
+        row["pct_overall"] = (100 * row["n_overall"] / row["N_overall"]
+                              if row["N_overall"] == row["N_overall"] and row["N_overall"] else np.nan)
+        if not rows:
+            row.update(test=t.test, p_value=t.p_value, note=t.note)
+        rows.append(row)
+    return rows, t.test, t.p_value
+
+
+# --- assembling the table ----------------------------------------------------------------------------------
+
+
+def _assemble(rows: list[dict], var_p: dict[str, float], tests_used: list[str], *, population: str, grp: _Groups,
+              cfg: StudyConfig, adjust: str, include_missing: bool, cluster: str | None,
+              clustered: bool) -> ComparisonTable:
+    """The rows as one frame with q-values over the variable-level p-values (in table order), and the notes."""
     out = pd.DataFrame(rows)
-    # q-values over the variable-level p-values, in table order
     keys = list(var_p)
     q = adjust_pvalues(np.array([var_p[k] for k in keys], dtype=float), method=adjust)
     qmap = dict(zip(keys, q))
     out["q_value"] = [qmap[c] if (pd.notna(p) and c in qmap) else np.nan
                       for c, p in zip(out["column"], out.get("p_value", pd.Series(np.nan, index=out.index)))]
+    uniq_tests = tuple(dict.fromkeys(t for t in tests_used if isinstance(t, str) and t and t != "not tested"))
+    return ComparisonTable(
+        rows=out,
+        population=population,
+        groups=grp.names,
+        group_labels=cfg.period_labels,
+        group_n={g: int(grp.masks[g].sum()) for g in grp.names},
+        weighted=grp.weights is not None,
+        clustered=clustered,
+        adjust=adjust,
+        tests_used=uniq_tests,
+        notes=_table_notes(grp.frame if grp.weights is not None else None, include_missing, cluster, clustered),
+    )
+
+
+def _table_notes(frame: dict[int, int] | None, include_missing: bool, cluster: str | None,
+                 clustered: bool) -> list[str]:
+    """What the table's methods say beyond the tests: missing codes, weights, clusters."""
     notes = [] if include_missing else ["missing excluded"]
-    if weights is not None:
+    if frame is not None:
         notes.append("Weighted to the sampling frame (reports per sampled year: "
                      + ", ".join(f"{y} {n:,}" for y, n in sorted(frame.items())) + ").")
         if cluster is not None:
             notes.append("Person tables: percentages weighted; intervals and tests are unweighted and cluster-aware.")
     else:
         notes.append("Unweighted: no sampling frame given.")
-    if clustered_any:
+    if clustered:
         notes.append("Yes/no rows: 95% interval from a cluster bootstrap over reports and a cluster-robust Wald "
                      "p-value (GEE, independence working correlation, sandwich SE), because people on the same "
                      "report are not independent; naive values in p_naive / diff_*_naive. Rows with more than two "
                      "levels: naive tests. Where the cluster-robust test cannot be computed (an outcome all 0 or "
                      "all 1 in a period) the naive test is shown.")
-    uniq_tests = tuple(dict.fromkeys(t for t in tests_used if isinstance(t, str) and t and t != "not tested"))
-    return ComparisonTable(
-        rows=out,
-        population=population,
-        groups=groups,
-        group_labels=cfg.period_labels,
-        group_n={g: int(in_g[g].sum()) for g in groups},
-        weighted=weights is not None,
-        clustered=clustered_any,
-        adjust=adjust,
-        tests_used=uniq_tests,
-        notes=notes,
-    )
+    return notes
 
 
 def from_counts(

@@ -1,0 +1,61 @@
+"""The meeting's set of charts, in meeting order, with every chart's numbers computed before any figure is drawn."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ...scheme.codebook import Codebook, load_codebook
+from ...scheme.config import StudyConfig, load_study_config
+from ...tables.compare import ComparisonTable
+from . import charges, district, indicators, origin, people
+from .charges import charges_by_role
+from .district import districts
+from .indicators import key_indicators
+from .origin import case_origin
+from .people import people_by_role
+from .series import public_series
+from .style import Chart
+
+#: Each chart of the coded sample -> the function giving the before/after tables it needs.
+COMPARISONS = {
+    "key_indicators": indicators.comparisons,
+    "case_origin": origin.comparisons,
+    "charges_by_role": charges.comparisons,
+    "people_by_role": people.comparisons,
+    "districts": district.comparisons,
+}
+
+
+def _comparisons(name: str, tables: dict[str, pd.DataFrame], cfg: StudyConfig, cb: Codebook,
+                 n_boot: int) -> dict[str, ComparisonTable]:
+    """Every before/after table chart ``name`` needs, by key.
+
+    :func:`meeting_charts` computes these for all charts before it draws any figure: the tests inside
+    ``before_after`` (statsmodels' multiple-testing step runs the garbage collector) get slower with every live
+    figure.
+    """
+    if name not in COMPARISONS:
+        raise ValueError(f"no chart named {name!r}")
+    return COMPARISONS[name](tables, cfg, cb, n_boot)
+
+
+def meeting_charts(tables: dict[str, pd.DataFrame], its_result=None, *, synthetic: bool,
+                   config: StudyConfig | None = None, n_boot: int = 2000,
+                   codebook: Codebook | None = None) -> list[Chart]:
+    """Every chart for the meeting, in meeting order. Without ``its_result`` (no public data) the public-series
+    chart is left out; the caller says so."""
+    cfg = config or load_study_config()
+    cb = codebook or load_codebook()
+    coded = ("key_indicators", "case_origin", "charges_by_role", "people_by_role", "districts")
+    cts = {name: _comparisons(name, tables, cfg, cb, n_boot) for name in coded}  # all numbers first, then figures
+    kw = {"synthetic": synthetic, "config": cfg, "codebook": cb}
+    charts = [
+        key_indicators(tables, n_boot=n_boot, _cts=cts["key_indicators"], **kw),
+        case_origin(tables, _cts=cts["case_origin"], **kw),
+        charges_by_role(tables, n_boot=n_boot, _cts=cts["charges_by_role"], **kw),
+        people_by_role(tables, n_boot=n_boot, _cts=cts["people_by_role"], **kw),
+    ]
+    if its_result is not None:
+        charts.append(public_series(its_result, synthetic=synthetic, config=cfg))
+    charts.append(districts(tables, _cts=cts["districts"], **kw))
+    return charts

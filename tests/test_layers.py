@@ -30,26 +30,9 @@ RANKS = {"scheme": 0, "formats": 0, "stats": 0, "intake": 1, "derive": 2, "table
 PURE = {"stats"}  # import nothing from the package outside themselves
 MAX_LINES = 80
 
-# Known violations, each waiting for branch i10-pipeline (the pipeline layer and the one-module-per-group CLI).
-# They are left out of the checks below, and test_pending_violations_are_gone is an expected failure while any
-# of them exists. When the branch is merged it passes, strictly, which fails the run: then delete these entries
-# and that test's xfail mark.
-PENDING_IMPORTS = {
-    ("analysis.report.run", "analysis.cli"): "report/run.py imports the CLI's stages (run_derive, write_tables, "
-                                             "input_hashes); the pipeline layer takes them out of the CLI",
-    ("analysis.report.run", "analysis.cli.app"): "as above",
-    ("analysis.report.run", "analysis.cli.public"): "report/run.py imports write_public_comparison from the CLI",
-    ("analysis.cli.coders", "analysis.cli.app"): "cli/coders.py imports write_csv from cli/app.py, which imports "
-                                                 "cli/coders.py to add its commands: the CLI split breaks the circle",
-    ("analysis.stats.its", "analysis.public.monthly"): "stats/its.py keeps a monthly_counts shim while "
-                                                       "cli/public.py, report/run.py and notebooks 03-04 call "
-                                                       "its.monthly_counts; they call analysis.public.monthly_counts "
-                                                       "after the merge",
-}
-PENDING_LONG = {
-    "report/run.py:_build": "the report's orchestration, split into pipeline stages on i10-pipeline",
-    "cli/app.py:build_parser": "the whole parser, split into one module per command group on i10-pipeline",
-}
+# Known violations: none. (An entry here is left out of the checks below; keep it empty.)
+PENDING_IMPORTS: dict[tuple[str, str], str] = {}
+PENDING_LONG: dict[str, str] = {}
 
 
 # --- reading the package -----------------------------------------------------------------------------------
@@ -233,14 +216,6 @@ def test_nothing_outside_the_cli_imports_it(graph):
 def test_no_function_over_80_lines_without_a_reason(graph):
     long = {k: n for k, n in graph.long_functions.items() if k not in PENDING_LONG}
     assert long == {}, "split these, or say in the docstring why a function is long"
-
-
-@pytest.mark.xfail(strict=True, reason="known violations waiting for branch i10-pipeline (PENDING_IMPORTS, "
-                                       "PENDING_LONG); when this passes, delete them and this mark")
-def test_pending_violations_are_gone(graph):
-    present = [f"{m} -> {t}" for (m, t) in PENDING_IMPORTS if t in graph.edges.get(m, ())]
-    long = [k for k in PENDING_LONG if k in graph.long_functions]
-    assert present + long == []
 
 
 # --- the checker itself, on a package made for it ------------------------------------------------------------

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from analysis.cli.app import main
-from analysis.coders.synth import BUILT_IN_DIFFERENCES, generate, is_synthetic
+from analysis.coders.synth import BUILT_IN_DIFFERENCES, generate
 from analysis.derive.variables import derive
 from analysis.intake.load import load_coded_tables
 from analysis.intake.validate import validate_tables
+from analysis.scheme.synthetic import is_synthetic
 
 from .conftest import EXAMPLE
 

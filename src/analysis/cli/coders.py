@@ -58,7 +58,7 @@ def repeating_path(out: Path) -> Path:
 
 
 def cmd_redcap_dictionary(args) -> int:
-    from ..coders.redcap import (
+    from ..coders.redcap_dictionary import (
         data_dictionary,
         dictionary_csv,
         repeating_instruments,
@@ -83,8 +83,8 @@ def cmd_redcap_dictionary(args) -> int:
 
 
 def cmd_import_redcap(args) -> int:
-    from ..coders.redcap import import_records, read_records_csv, unrecognised_columns
     from ..intake.load import tables_from_frames
+    from ..intake.redcap_import import import_records, read_records_csv, unrecognised_columns
     from ..intake.validate import validate_tables
     from .console import write_csv
 

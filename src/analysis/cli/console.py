@@ -211,9 +211,11 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from ..public.fetch import FetchError
     from ..report.output import DerivedFolderInUse
     from ..scheme.config import ConfigError
+    from ..stats.its import SeriesError
     from ..tables.standard import FrameError
 
-    known: list[type[BaseException]] = [ConfigError, IncomeLookupError, FrameError, FetchError, DerivedFolderInUse]
+    known: list[type[BaseException]] = [ConfigError, IncomeLookupError, FrameError, FetchError, DerivedFolderInUse,
+                                        SeriesError]
     try:
         from ..report.notebooks import NotebookFailed
     except ImportError:  # pragma: no cover - the report's extras are not installed

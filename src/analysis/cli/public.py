@@ -92,17 +92,18 @@ def cmd_fetch(args) -> int:
 def run_trends(path: str, out: Path, cfg, *, offset_path: str | None = None, start: str | None = None,
                end: str | None = None, se: str = "hac", n_harmonics: int = 2):
     from ..public.frame import counting_unit
+    from ..public.monthly import monthly_counts
     from ..stats import its
 
     frame = _load(path)
     if (frame["source_format"] == "kaggle").any():
         _say("  WARNING: Kaggle rows cover alternate weeks only; monthly counts are about half the real "
              "totals and noisier. Prefer the daily counts table or a DataSF export.")
-    monthly = its.monthly_counts(frame, start=start, end=end)
+    monthly = monthly_counts(frame, start=start, end=end)
     unit = "incidents" if counting_unit(frame) == "incidents" else "offence rows"
     offset = None
     if offset_path:
-        exposure = its.monthly_counts(_load(offset_path, prostitution_only=False), start=start, end=end)
+        exposure = monthly_counts(_load(offset_path, prostitution_only=False), start=start, end=end)
         monthly = its.add_offset(monthly, exposure)
         offset = "offset"
     result = its.fit_its(monthly, cfg.unit_change_date, offset=offset, se=se, n_harmonics=n_harmonics)

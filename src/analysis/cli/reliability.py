@@ -37,7 +37,7 @@ def _validate(path: Path, cb, cfg):
 
 def cmd_sample(args) -> int:
     from ..coders.reliability import DEFAULT_SAMPLE_SEED, double_coding_sample, report_periods
-    from ..coders.synth import is_synthetic
+    from ..scheme.synthetic import is_synthetic
 
     seed = DEFAULT_SAMPLE_SEED if args.seed is None else args.seed
     path = Path(args.path)
@@ -114,7 +114,7 @@ def cmd_report(args) -> int:
         needs_retraining,
         reliability_table,
     )
-    from ..coders.synth import is_synthetic
+    from ..scheme.synthetic import is_synthetic
 
     if len(args.codings) < 2:
         _err("error: reliability report needs at least two codings (folders or workbooks)")

@@ -17,9 +17,9 @@ import pandas as pd
 
 from ..scheme.codebook import Codebook, load_codebook
 from ..scheme.config import StudyConfig, load_study_config
-from ..scheme.synthetic import SYNTHETIC_PREFIX, is_synthetic
+from ..scheme.synthetic import SYNTHETIC_PREFIX
 
-__all__ = ["BUILT_IN_DIFFERENCES", "DEFAULT_REPORTS", "DEFAULT_SEED", "SYNTHETIC_PREFIX", "generate", "is_synthetic"]
+__all__ = ["BUILT_IN_DIFFERENCES", "DEFAULT_REPORTS", "DEFAULT_SEED", "generate"]
 DEFAULT_SEED = 20171115
 DEFAULT_REPORTS = 989
 

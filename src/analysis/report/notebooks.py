@@ -172,7 +172,7 @@ def notebook_parameters(data_dir: Path, sfpd_dir: Path, scratch: Path, *, n_boot
                               "n_boot": min(n_boot, 500), **common},
         "02_before_after_tables": {"data_dir": str(data_dir), "frame_file": frame_path, "out_dir": None,
                                    "n_boot": n_boot, **common},
-        "03_public_incident_trends": {"sfpd_dir": str(sfpd_dir), "out_dir": str(scratch / "03"), **common},
+        "03_public_incident_trends": {"sfpd_dir": str(sfpd_dir), "out_dir": None, **common},
         "04_november_meeting_charts": {"data_dir": str(data_dir), "sfpd_dir": str(sfpd_dir), "out_dir": None,
                                        "n_boot": n_boot, **common},
     }

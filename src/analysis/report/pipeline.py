@@ -72,7 +72,7 @@ class Derived:
 
 def is_synthetic_coding(result: ValidationResult) -> bool:
     """The coded data is the synthetic example (its valid or rejected report ids say so)."""
-    from ..coders.synth import is_synthetic
+    from ..scheme.synthetic import is_synthetic
 
     return is_synthetic(result.valid["incidents"]) or is_synthetic(result.rejected["incidents"])
 
@@ -265,12 +265,12 @@ def public_record(files: dict[str, pd.DataFrame], cb: Codebook, cfg: StudyConfig
     """The public SFPD files (:func:`analysis.public.load_shared_folder`): monthly counts and the interrupted
     time series at the unit change, the before/after table of the Kaggle rows (``kaggle_hashes``: its file's
     hash, for the footer) and the sampling frame sizes."""
-    from ..public import description_counts, district_counts, frame_sizes, resolution_counts
+    from ..public import description_counts, district_counts, frame_sizes, monthly_counts, resolution_counts
     from ..stats import its
 
     result = PublicRecord(missing=[k for k in ("daily", "kaggle", "incidents") if k not in files])
     if "daily" in files:
-        monthly = its.monthly_counts(files["daily"])
+        monthly = monthly_counts(files["daily"])
         result.its = its.fit_its(monthly, cfg.unit_change_date)
         result.shared += [DataItem(f"{folder}/monthly_counts.csv", monthly),
                           DataItem(f"{folder}/its_summary.csv", result.its.summary, source=result.its)]

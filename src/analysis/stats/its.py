@@ -67,17 +67,6 @@ class SeriesError(ValueError):
         super().__init__(message)
 
 
-def monthly_counts(frame: pd.DataFrame, **kwargs) -> pd.DataFrame:
-    """Moved to :func:`analysis.public.monthly.monthly_counts` (it reads the public record, not numbers).
-
-    Kept here only while the command line, ``report/run.py`` and notebooks 03-04 still call
-    ``its.monthly_counts`` (branch i10-pipeline); the layer test allows this one upward import until then.
-    """
-    from ..public.monthly import monthly_counts as from_public_record
-
-    return from_public_record(frame, **kwargs)
-
-
 # --- design -----------------------------------------------------------------------------------------------
 
 

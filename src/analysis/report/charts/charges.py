@@ -9,15 +9,15 @@ from ...scheme.codebook import Codebook, load_codebook
 from ...scheme.config import StudyConfig, load_study_config
 from ...tables.compare import ComparisonTable, before_after
 from .marks import _bars
-from .protect import _Row, _protected_rows, _suppression_note, _value_text, _wide
+from .protect import _protected_rows, _Row, _suppression_note, _value_text, _wide
 from .style import (
-    Chart,
-    FIGSIZE,
-    SIZE,
     _PANEL_HEAD,
     _RC,
     _ROLE_PANEL,
     _ROLE_PLURAL,
+    FIGSIZE,
+    SIZE,
+    Chart,
     _after_name,
     _comparing,
     _data_label,

@@ -13,12 +13,12 @@ from ...tables.compare import ComparisonTable, before_after
 from .marks import _draw_suppressed
 from .protect import _category_data, _largest_shift, _outside_note, _protected_rows, _suppression_note, _value_text
 from .style import (
+    _RC,
     COLORS,
-    Chart,
     FIGSIZE,
     SIZE,
     SUPPRESSED,
-    _RC,
+    Chart,
     _after_name,
     _blend,
     _clean_axes,

@@ -9,7 +9,7 @@ from pathlib import Path
 import matplotlib
 import pandas as pd
 
-from .style import Chart, PNG_DPI, _RC
+from .style import _RC, PNG_DPI, Chart
 
 
 def _csv_bytes(data: pd.DataFrame) -> bytes:

@@ -9,13 +9,13 @@ from ...scheme.codebook import Codebook, load_codebook
 from ...scheme.config import StudyConfig, load_study_config
 from ...tables.compare import ComparisonTable, before_after
 from .marks import _dot_rows
-from .protect import _Row, _protected_rows, _suppression_note, _value_text, _wide
+from .protect import _protected_rows, _Row, _suppression_note, _value_text, _wide
 from .style import (
+    _RC,
     COLORS,
-    Chart,
     FIGSIZE,
     SIZE,
-    _RC,
+    Chart,
     _after_name,
     _blend,
     _clean_axes,

@@ -13,11 +13,11 @@ from ...tables.compare import ComparisonTable, before_after
 from .marks import _bars
 from .protect import _category_data, _largest_shift, _outside_note, _protected_rows, _suppression_note, _value_text
 from .style import (
-    Chart,
+    _RC,
     FIGSIZE,
     SIZE,
     SUPPRESSED,
-    _RC,
+    Chart,
     _after_name,
     _comparing,
     _fmt_pct,

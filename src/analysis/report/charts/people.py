@@ -10,21 +10,21 @@ from ...scheme.codebook import Codebook, load_codebook
 from ...scheme.config import StudyConfig, load_study_config
 from ...tables.compare import ComparisonTable, before_after
 from .marks import _bars, _dot_rows
-from .protect import _Row, _protected_rows, _suppression_note, _value_text, _wide
+from .protect import _protected_rows, _Row, _suppression_note, _value_text, _wide
 from .style import (
-    Chart,
-    FIGSIZE,
-    SIZE,
     _PANEL_HEAD,
-    _Page,
     _RC,
     _ROLE_PLURAL,
+    FIGSIZE,
+    SIZE,
+    Chart,
     _after_name,
     _clean_axes,
     _comparing,
     _data_label,
     _lower_first,
     _n_text,
+    _Page,
     _page,
     _panel_title,
     _period_legend,

@@ -10,16 +10,16 @@ from matplotlib.lines import Line2D
 from ... import __version__
 from ...scheme.config import StudyConfig, load_study_config
 from .style import (
+    _RC,
     COLORS,
-    Chart,
     FIGSIZE,
     SIZE,
     SOURCE_PUBLIC,
     WATERMARK,
-    _RC,
-    _Page,
+    Chart,
     _after_name,
     _clean_axes,
+    _Page,
     _page,
     _period_colors,
 )

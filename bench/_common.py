@@ -119,7 +119,9 @@ def print_table(title: str, figures: list[Figure], load_before: dict, load_after
     print(title)
     print(f"  machine load before: {describe_load(load_before)}")
     print(f"  machine load after:  {describe_load(load_after)}")
-    head = (f"  {'figure':<34}{'min s':>8}{'median s':>10}{'peak MB':>9}  {'baseline':<22}{'x time':>7}"
+    w = max(len(f.name) for f in figures) + 2
+    wb = max([len(f.baseline or "-") for f in figures]) + 2
+    head = (f"  {'figure':<{w}}{'min s':>8}{'median s':>10}{'peak MB':>9}  {'baseline':<{wb}}{'x time':>7}"
             f"{'x mem':>7}  target")
     print(head)
     print("  " + "-" * (len(head) - 2))
@@ -129,10 +131,10 @@ def print_table(title: str, figures: list[Figure], load_before: dict, load_after
         rm = f"{f.peak_mb / base.peak_mb:>7.2f}" if base else f"{'':>7}"
         verdict = "" if f.met is None else (" -> met" if f.met else " -> NOT met")
         target = (f.target + verdict).strip()
-        print(f"  {f.name:<34}{f.min_s:>8.2f}{f.median_s:>10.2f}{f.peak_mb:>9.0f}  {(f.baseline or '-'):<22}"
-              f"{rt}{rm}  {target}")
+        print(f"  {f.name:<{w}}{f.min_s:>8.2f}{f.median_s:>10.2f}{f.peak_mb:>9.0f}  {(f.baseline or '-'):<{wb}}"
+              f"{rt}{rm}  {target}".rstrip())
         if f.note:
-            print(f"  {'':<34}{f.note}")
+            print(f"  {'':<4}{f.note}")
     runs = max(len(f.runs) for f in figures)
     print(f"  ({runs} run(s) each; x time = min / baseline's min, x mem = peak / baseline's peak)")
 

@@ -65,8 +65,12 @@ __all__ = [
     "SurveyDesign",
     "category_summary",
     "number_summary",
+    "logit_interval",
     "proportion_summary",
+    "rank_test",
+    "rao_scott_test",
     "survey_design",
+    "weighted_midrank_scores",
 ]
 
 OVERALL = "overall"
@@ -206,9 +210,9 @@ def survey_design(psu: Any, stratum: Any = None, *, population: Mapping | None =
 @dataclass(frozen=True)
 class Estimate:
     """A design-based estimate in one domain: ``estimate`` (a mean or proportion), its ``se``, the 95% interval
-    (``low``, ``high``: svy's, t with the domain's degrees of freedom; logit-scale for proportions of a
-    category), ``df``, ``n`` (data rows in the domain), ``n_weighted`` (sum of the weights), and for yes/no and
-    category rows the estimated ``total`` (frame units with the level) and its ``total_se``."""
+    (``low``, ``high``: for proportions the logit interval of :func:`logit_interval`, for means svy's t interval,
+    both with the domain's degrees of freedom), ``df``, ``n`` (data rows in the domain), ``n_weighted`` (sum of
+    the weights), and for proportions the estimated ``total`` (frame units with the level) and its ``total_se``."""
 
     estimate: float
     se: float
@@ -311,7 +315,11 @@ def _difference(est_by, group_col: str, first: str, second: str) -> Difference:
 def _rao_scott(sample, row_col: str, group_col: str) -> RaoScott:
     import svy
 
-    tab = sample.categorical.tabulate(row_col, group_col, where=[svy.col(row_col).is_not_null()])
+    return _rao_scott_stats(sample.categorical.tabulate(row_col, group_col, where=[svy.col(row_col).is_not_null()]))
+
+
+def _rao_scott_stats(tab) -> RaoScott:
+    """The Rao-Scott tests of a two-way svy table, p-values recomputed with SciPy (svy rounds tiny ones to 0)."""
     f, c = tab.stats.f, tab.stats.chisq
     F, df1, df2 = float(f.value), float(f.df_num), float(f.df_den)
     if not all(map(math.isfinite, (F, df1, df2))) or df1 <= 0 or df2 <= 0:
@@ -319,6 +327,19 @@ def _rao_scott(sample, row_col: str, group_col: str) -> RaoScott:
     adj = F * float(c.df)
     return RaoScott(F, df1, df2, float(_sps.f.sf(F, df1, df2)), adj, float(c.df), float(_sps.chi2.sf(adj, c.df)),
                     float(c.value))
+
+
+def logit_interval(p: float, se: float, df: float, conf: float = 0.95) -> tuple[float, float]:
+    """The logit interval of a design-based proportion, svy's ``prop`` default and R's ``svyciprop(method =
+    "logit")``: ``expit(logit(p) +/- t_df se / (p (1 - p)))`` (the delta-method SE on the logit scale). It stays
+    inside 0-1, where the Wald interval of a small proportion does not. NaN when p is 0 or 1 (no interval on
+    the logit scale) or the SE or df is not finite."""
+    if not all(map(math.isfinite, (p, se, df))) or not 0.0 < p < 1.0 or df <= 0:
+        return (math.nan, math.nan)
+    half = float(_sps.t.ppf(0.5 + conf / 2, df)) * se / (p * (1.0 - p))
+    lg = math.log(p / (1.0 - p))
+    expit = (lambda v: 1.0 / (1.0 + math.exp(-v)))
+    return (expit(lg - half), expit(lg + half))
 
 
 def _testable(values: np.ndarray, group: np.ndarray, domain: np.ndarray, groups: Sequence[str]) -> str:
@@ -369,11 +390,26 @@ def proportion_summary(design: SurveyDesign, y: Any, group: Any, groups: Sequenc
     out = {}
     for g, r, t in [(g, by.get(g), tot.get(g)) for g in groups] + [(OVERALL, ov, ov_tot)]:
         e = _estimate(r)
-        out[g] = Estimate(e.estimate, e.se, e.low, e.high, e.df, e.n, sizes[g],
+        low, high = logit_interval(e.estimate, e.se, e.df)
+        out[g] = Estimate(e.estimate, e.se, low, high, e.df, e.n, sizes[g],
                           float(t["est"]) if t else math.nan, float(t["se"]) if t else math.nan)
     why = _testable(y, group, domain, groups)
     test = _not_tested(why) if why else _rao_scott(s, "ys", "g")
     return ProportionSummary(out, _difference(by_res, "g", a, b), test)
+
+
+def rao_scott_test(design: SurveyDesign, values: Any, group: Any, groups: Sequence[str]) -> RaoScott:
+    """Only the Rao-Scott tests of ``values`` (None / NaN outside the domain; any levels) by group within the
+    domain: what a table needs when it reports counts and tests with the design (the cluster-only design of an
+    unweighted person table)."""
+    vals = np.array([None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+                     for v in np.asarray(values, dtype=object)], dtype=object)
+    group = np.asarray(group).astype(str)
+    domain = np.array([v is not None for v in vals], dtype=bool)
+    why = _testable(vals, group, domain, groups)
+    if why:
+        return _not_tested(why)
+    return _rao_scott(design._sample({"v": vals, "g": np.where(domain, group, None).astype(object)}), "v", "g")
 
 
 @dataclass(frozen=True)
@@ -388,37 +424,53 @@ class CategorySummary:
 def category_summary(design: SurveyDesign, values: Any, group: Any, groups: Sequence[str],
                      levels: Sequence[str]) -> CategorySummary:
     """Design-based share of each of ``levels`` (``values`` per row, None outside the domain) in each group and
-    overall, with totals, and the Rao-Scott tests of the levels by group (R's ``svymean`` / ``svytotal`` of the
-    level indicators by group on the domain, and ``svychisq``)."""
+    overall, with totals, and the Rao-Scott tests of the levels by group: R's ``svymean`` / ``svytotal`` of the
+    level indicators by group on the domain, and ``svychisq``; through svy's ``tabulate`` (column shares of the
+    two-way table, which are the domain shares by group with their SEs; one-way tables for the overall shares
+    and for the totals). A level no one in a group has is 0 with SE 0; a group with no one in the domain is NaN."""
+    import svy
+
     vals = np.array([None if v is None else str(v) for v in np.asarray(values, dtype=object)], dtype=object)
     group = np.asarray(group).astype(str)
     domain = np.array([v is not None for v in vals], dtype=bool)
     levels = [str(c) for c in levels]
-    ind = {f"l{i}": np.where(domain, (vals == c).astype(float), np.nan) for i, c in enumerate(levels)}
-    s = design._sample({"v": vals, "g": np.where(domain, group, None).astype(object), **ind})
     if not domain.any():
         return CategorySummary({(g, c): NAN_ESTIMATE for g in (*groups, OVERALL) for c in levels},
                                _not_tested("no one in the domain"))
-    names = list(ind)
-    where = _domain("v")
-    means = s.estimation.mean(names, by="g", where=where)
-    totals = s.estimation.total(names, by="g", where=where)
-    ov_means = s.estimation.mean(names, where=where)
-    ov_totals = s.estimation.total(names, where=where)
-    as_list = (lambda r: list(r) if len(names) > 1 else [r])
-    sizes = _weighted_sizes(design, domain, group, groups)
-    out = {}
-    for c, m, t, om, ot in zip(levels, as_list(means), as_list(totals), as_list(ov_means), as_list(ov_totals)):
-        bm, bt = _by_group(m, "g"), _by_group(t, "g")
-        for g in groups:
-            e, tt = _estimate(bm.get(g)), bt.get(g)
-            out[(g, c)] = Estimate(e.estimate, e.se, e.low, e.high, e.df, e.n, sizes[g],
-                                   float(tt["est"]) if tt else math.nan, float(tt["se"]) if tt else math.nan)
-        e, tt = _estimate(_rows(om)[0]), _rows(ot)[0]
-        out[(OVERALL, c)] = Estimate(e.estimate, e.se, e.low, e.high, e.df, e.n, sizes[OVERALL],
-                                     float(tt["est"]), float(tt["se"]))
+    s = design._sample({"v": vals, "g": np.where(domain, group, None).astype(object)})
+    where = [_domain("v")]
+    present = [g for g in groups if (domain & (group == g)).any()]
     why = _testable(vals, group, domain, groups)
-    return CategorySummary(out, _not_tested(why) if why else _rao_scott(s, "v", "g"))
+    shares: dict[tuple[str, str], dict] = {}
+    if not why:
+        two = s.categorical.tabulate("v", "g", share_of="col", where=where)
+        shares = {(str(r["g"]), str(r["v"])): r for r in _rows(two)}
+        test = _rao_scott_stats(two)
+    else:
+        test = _not_tested(why)
+        for g in present:
+            shares.update({(g, str(r["v"])): r for r in _rows(s.categorical.tabulate(
+                "v", where=where + [svy.col("g") == g]))})
+    shares.update({(OVERALL, str(r["v"])): r for r in _rows(s.categorical.tabulate("v", where=where))})
+    totals = {(OVERALL, str(r["v"])): r for r in _rows(s.categorical.tabulate("v", units="count", where=where))}
+    for g in present:
+        totals.update({(g, str(r["v"])): r for r in _rows(s.categorical.tabulate(
+            "v", units="count", where=where + [svy.col("g") == g]))})
+    sizes = _weighted_sizes(design, domain, group, groups)
+    n_in = {g: int((domain & (group == g)).sum()) for g in groups}
+    n_in[OVERALL] = int(domain.sum())
+    out = {}
+    for g in (*groups, OVERALL):
+        for c in levels:
+            if g != OVERALL and g not in present:
+                out[(g, c)] = NAN_ESTIMATE
+                continue
+            r, tt = shares.get((g, c)), totals.get((g, c))
+            est, se = (float(r["est"]), float(r["se"])) if r else (0.0, 0.0)
+            low, high = (float(r["lci"]), float(r["uci"])) if r else (math.nan, math.nan)
+            out[(g, c)] = Estimate(est, se, low, high, math.nan, n_in[g], sizes[g],
+                                   float(tt["est"]) if tt else 0.0, float(tt["se"]) if tt else 0.0)
+    return CategorySummary(out, test)
 
 
 @dataclass(frozen=True)
@@ -449,6 +501,19 @@ def weighted_midrank_scores(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     out = np.empty_like(avg)
     out[order] = avg
     return out / w.sum()
+
+
+def rank_test(design: SurveyDesign, x: Any, group: Any, groups: Sequence[str]) -> Difference:
+    """Only the design-based Wilcoxon rank test of :func:`number_summary` (``groups[0] - groups[1]`` in mean
+    rank score): what a table needs when it shows unweighted summaries and tests with the cluster-only design."""
+    x = np.asarray(x, dtype=float)
+    group = np.asarray(group).astype(str)
+    domain = ~np.isnan(x)
+    if sum((domain & (group == g)).any() for g in groups) < 2:
+        return NAN_DIFFERENCE
+    score = np.full(len(x), np.nan)
+    score[domain] = weighted_midrank_scores(x[domain], design.weight[domain])
+    return _ttest(design._sample({"r": score, "g": np.where(domain, group, None).astype(object)}), "r", *groups)
 
 
 def number_summary(design: SurveyDesign, x: Any, group: Any, groups: Sequence[str]) -> NumberSummary:

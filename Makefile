@@ -114,6 +114,7 @@ test: setup
 bench: setup
 	$(BIN)/python bench/bench_pipeline.py
 	$(BIN)/python bench/bench_tables.py
+	$(BIN)/python bench/bench_weighted.py
 
 lab: setup
 	$(BIN)/python -m ipykernel install --user --name sfpd-analysis --display-name "SFPD analysis (.venv)"

@@ -422,12 +422,14 @@ class CategorySummary:
 
 
 def category_summary(design: SurveyDesign, values: Any, group: Any, groups: Sequence[str],
-                     levels: Sequence[str]) -> CategorySummary:
+                     levels: Sequence[str], *, totals: bool = True) -> CategorySummary:
     """Design-based share of each of ``levels`` (``values`` per row, None outside the domain) in each group and
     overall, with totals, and the Rao-Scott tests of the levels by group: R's ``svymean`` / ``svytotal`` of the
     level indicators by group on the domain, and ``svychisq``; through svy's ``tabulate`` (column shares of the
-    two-way table, which are the domain shares by group with their SEs; one-way tables for the overall shares
-    and for the totals). A level no one in a group has is 0 with SE 0; a group with no one in the domain is NaN."""
+    two-way table, which are the domain shares by group with their SEs and logit intervals; one-way tables of
+    counts for the totals) and ``estimation.prop`` (the overall shares). A level no one in a group has is 0 with
+    SE 0; a group with no one in the domain is NaN. ``totals=False`` leaves the totals out (NaN): on a large
+    sample the count tables cost more than everything else together."""
     import svy
 
     vals = np.array([None if v is None else str(v) for v in np.asarray(values, dtype=object)], dtype=object)
@@ -451,11 +453,13 @@ def category_summary(design: SurveyDesign, values: Any, group: Any, groups: Sequ
         for g in present:
             shares.update({(g, str(r["v"])): r for r in _rows(s.categorical.tabulate(
                 "v", where=where + [svy.col("g") == g]))})
-    shares.update({(OVERALL, str(r["v"])): r for r in _rows(s.categorical.tabulate("v", where=where))})
-    totals = {(OVERALL, str(r["v"])): r for r in _rows(s.categorical.tabulate("v", units="count", where=where))}
-    for g in present:
-        totals.update({(g, str(r["v"])): r for r in _rows(s.categorical.tabulate(
-            "v", units="count", where=where + [svy.col("g") == g]))})
+    shares.update({(OVERALL, str(r["v"])): r for r in _rows(s.estimation.prop("v", where=where))})
+    counts: dict[tuple[str, str], dict] = {}
+    if totals:
+        counts = {(OVERALL, str(r["v"])): r for r in _rows(s.categorical.tabulate("v", units="count", where=where))}
+        for g in present:
+            counts.update({(g, str(r["v"])): r for r in _rows(s.categorical.tabulate(
+                "v", units="count", where=where + [svy.col("g") == g]))})
     sizes = _weighted_sizes(design, domain, group, groups)
     n_in = {g: int((domain & (group == g)).sum()) for g in groups}
     n_in[OVERALL] = int(domain.sum())
@@ -465,11 +469,11 @@ def category_summary(design: SurveyDesign, values: Any, group: Any, groups: Sequ
             if g != OVERALL and g not in present:
                 out[(g, c)] = NAN_ESTIMATE
                 continue
-            r, tt = shares.get((g, c)), totals.get((g, c))
+            r, tt = shares.get((g, c)), counts.get((g, c))
             est, se = (float(r["est"]), float(r["se"])) if r else (0.0, 0.0)
             low, high = (float(r["lci"]), float(r["uci"])) if r else (math.nan, math.nan)
-            out[(g, c)] = Estimate(est, se, low, high, math.nan, n_in[g], sizes[g],
-                                   float(tt["est"]) if tt else 0.0, float(tt["se"]) if tt else 0.0)
+            tot = ((float(tt["est"]), float(tt["se"])) if tt else (0.0, 0.0)) if totals else (math.nan, math.nan)
+            out[(g, c)] = Estimate(est, se, low, high, math.nan, n_in[g], sizes[g], *tot)
     return CategorySummary(out, test)
 
 

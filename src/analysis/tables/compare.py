@@ -584,8 +584,7 @@ def _category_rows(spec: Spec, s: pd.Series, base: dict, grp: _Groups,
         if grp.weighted and not outside:
             for g in groups + ("overall",):
                 e = design.by[(g, c)]
-                row.update({f"pct_{g}": 100 * e.estimate, f"se_{g}": 100 * e.se, f"total_{g}": e.total,
-                            f"total_se_{g}": e.total_se, f"N_weighted_{g}": e.n_weighted})
+                row.update({f"pct_{g}": 100 * e.estimate, f"se_{g}": 100 * e.se, f"N_weighted_{g}": e.n_weighted})
         if not rows and design_test is None:
             row.update(test=t.test, p_value=t.p_value, note=t.note)
             if t.mc_se == t.mc_se:
@@ -610,8 +609,9 @@ def _category_design(vals: np.ndarray, in_denominator: list[str], substantive: l
     def domain(levels):
         return grp.full(np.where(np.isin(vals, levels), vals, None).astype(object), None)
 
-    est = category_summary(grp.design, domain(in_denominator), grp.of_all, grp.names, in_denominator) \
-        if grp.weighted else None
+    # totals only for yes/no rows: a category's count tables cost more than its shares and test together
+    est = category_summary(grp.design, domain(in_denominator), grp.of_all, grp.names, in_denominator,
+                           totals=False) if grp.weighted else None
     if est is not None and list(in_denominator) == list(substantive):
         return est, est.test
     return est, rao_scott_test(grp.design, domain(substantive), grp.of_all, grp.names)
@@ -678,8 +678,9 @@ def _table_notes(frame: dict[int, int] | None, include_missing: bool, cluster: s
         notes.append("Design: strata = sampled year, primary sampling unit = report, finite population correction "
                      "from the frame" + ("; people are elements of their report and carry its weight (frame "
                                          "reports / sampled reports in the year)" if cluster is not None else "")
-                     + ". Percentages, standard errors, intervals and totals are Taylor-linearised domain "
-                     "estimates (svy); each row's domain is the units where the variable is known. Yes/no and "
+                     + ". Percentages, standard errors, intervals and (for yes/no rows) totals are "
+                     "Taylor-linearised domain estimates (svy); each row's domain is the units where the variable is "
+                     "known. Yes/no and "
                      "categorical rows: Rao-Scott F test (valid also when a period's percentage is 0); numbers: "
                      "design-based mean and quartiles, Wilcoxon rank test (design-based).")
         notes.append("Overall column: estimated under the same design as the periods (weighted), not the pooled "

@@ -248,3 +248,12 @@ def test_smd_column_is_tableones(derived, cb, cfg):
     assert abs(float(got.loc[("n_persons, mean (SD)", "")])) == pytest.approx(n["smd"], abs=0.0015)  # signed there
     assert abs(float(got.loc[("district, n (%)", "bayview")])) == pytest.approx(d["smd"], abs=0.0015)
     assert np.isfinite(d["smd"])
+
+
+def test_a_number_with_no_values_in_a_period_is_not_tested(cb, cfg):
+    df = pd.DataFrame({"period": ["vice"] * 3 + ["svu"] * 3, "x": [1.0, 2.0, 3.0, np.nan, np.nan, np.nan]})
+    ct = before_after(df, specs=[Spec("x", "X", "number", "x")], population="test", cluster=None, config=cfg)
+    row = _row(ct.rows, "x")
+    assert row["test"] == "not tested" and math.isnan(row["p_value"]) and math.isnan(row["q_value"])
+    assert row["note"] == "needs values in both groups; got 3 and 0 non-missing"
+    assert ct.tests_used == ()

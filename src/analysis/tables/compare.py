@@ -433,9 +433,9 @@ def _number_rows(s: pd.Series, base: dict, grp: _Groups) -> tuple[list[dict], st
         row[f"mean_{g}"] = vals.mean() if len(vals) else np.nan
         row[f"sd_{g}"] = vals.std(ddof=1) if len(vals) > 1 else np.nan
     t = rank_sum_test(x[in_g[groups[0]]], x[in_g[groups[1]]])
-    row.update(test=t.test, p_value=t.p_value, note=t.note)
+    _set_test(row, t.test, t.p_value, t.note)
     if grp.design is None:
-        return [row], t.test, t.p_value
+        return [row], row["test"], row["p_value"]
     from ..stats.survey import number_summary, rank_test
 
     if grp.weighted:

@@ -89,11 +89,13 @@ def test_cli_tables_exits_2_for_a_missing_year_and_a_bad_count(tmp_path, capsys)
         capsys.readouterr().err
 
 
-@pytest.mark.slow
 def test_cli_report_exits_2_naming_2015_216_and_247(tmp_path, capsys):
+    # refused at the tables stage, right after validate + derive (about 2 s): nothing of the run is kept
     frame = _frame_csv(tmp_path, {2009: 1136, 2010: 910, 2014: 259, 2015: 216})
     code = main(["report", str(EXAMPLE), "--out", str(tmp_path / "reports"), "--derived", str(tmp_path / "derived"),
-                 "--frame", frame, "--no-notebooks", "--n-boot", "20", "--sfpd-dir", str(tmp_path / "no_sfpd")])
+                 "--frame", frame, "--no-notebooks", "--n-boot", "20", "--run-date", "2017-11-15",
+                 "--sfpd-dir", str(tmp_path / "no_sfpd")])
     err = capsys.readouterr().err
     assert code == 2, err
     assert TOO_SMALL in err and "Traceback" not in err
+    assert not (tmp_path / "reports" / "2017-11-15").exists()  # no finished run folder

@@ -84,7 +84,7 @@ def test_pack_files(report):
                  "shared/reliability/reliability.csv", "shared/validation/row_accounting.csv", "analyst/README.md"):
         assert (folder / name).is_file(), name
     for nb in ("01_coding_quality", "02_before_after_tables", "03_public_incident_trends",
-               "04_november_meeting_charts"):
+               "04_november_meeting_charts", "05_published_headline"):
         assert (folder / "analyst" / "notebooks" / f"{nb}.html").stat().st_size > 10_000, nb
 
 
@@ -213,6 +213,7 @@ def test_notebooks_get_the_reports_inputs_and_configuration(tmp_path):
         "frame.csv"
     assert params["04_november_meeting_charts"]["out_dir"] is None  # the report writes the charts itself
     assert params["03_public_incident_trends"]["out_dir"] == str(tmp_path / "scratch" / "03")
+    assert params["05_published_headline"] == {"data_dir": str(tmp_path / "data"), "config_file": "my_study.yaml"}
     root = Path(__file__).resolve().parents[1] / "notebooks"
     for name, given in params.items():
         first = nbformat.read(root / f"{name}.ipynb", as_version=4).cells[0]

@@ -100,6 +100,16 @@ def test_the_2017_subdivisions_of_647b_exist_only_from_2017():
     assert "SB 1129" not in st.not_in_force_text()
 
 
+def test_the_public_soliciting_group_names_sb_420_not_sb_1129():
+    """The public descriptions' caveat on 647(b) before 2017 names the law that split it (SB 420, in force 2017;
+    SB 1129 only repealed mandatory minimum jail terms)."""
+    import analysis.public.descriptions as D
+
+    assert "SB 420" in D.GROUPS["soliciting"]["note"]
+    assert "until SB 420" in " ".join(D.__doc__.split())
+    assert "SB 1129 split" not in " ".join(D.__doc__.split())
+
+
 def test_repealed_hiv_statutes_end_on_1_january_2018():
     assert classify_statute("647f", date="2017-12-31")["in_force"] is True
     assert classify_statute("647f", date="2018-01-01")["in_force"] is False

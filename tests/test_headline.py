@@ -44,22 +44,51 @@ def test_an_unknown_claim_is_refused(tmp_path):
         load_published(p)
 
 
-def _odds(events, n):
-    return events / (n - events)
+def _cells_frame(cells):
+    """A derived-incidents-like frame from {(period, unit): (n, events)}: period, correctly_identified and the
+    investigating-unit flags (unit 'specialised' = SVU/Vice named, 'district_other' = a district station only)."""
+    rows = []
+    for (period, unit), (n, events) in cells.items():
+        for k in range(n):
+            rows.append({"period": period, "correctly_identified": k < events,
+                         "investigating_unit__vice": unit == "specialised" and period == "vice",
+                         "investigating_unit__svu": unit == "specialised" and period == "svu",
+                         "investigating_unit__district_station": unit == "district_other",
+                         "investigating_unit__other": False})
+    df = pd.DataFrame(rows)
+    df["period"] = pd.Categorical(df["period"], categories=["vice", "svu"])
+    return df
 
 
-def test_period_odds_ratios_are_the_cell_odds_ratios(result, tables):
-    """The period x unit model is saturated: the odds ratio for each unit is the 2 x 2 odds ratio of its cells."""
-    inc = tables["incidents"]
-    lab = inc[inc["labelled_trafficking"].astype(bool)]
-    unit = pd.Series(unit_type(lab), index=lab.index).astype(object)
-    for u, name in (("specialised", "correct_specialised"), ("district_other", "correct_district_other")):
-        cells = {p: lab[(lab["period"].astype(str) == p) & (unit == u)]["assessed_trafficking"] for p in ("vice", "svu")}
-        by_hand = _odds(cells["svu"].sum(), len(cells["svu"])) / _odds(cells["vice"].sum(), len(cells["vice"]))
-        e = result.estimates[name]
-        assert e.odds_ratio == pytest.approx(by_hand, rel=1e-6), name
-        assert e.ci_low < e.odds_ratio < e.ci_high
-    assert result.estimates["correct_specialised"].odds_ratio == pytest.approx((44 / 111) / (28 / 14), rel=1e-6)
+def test_with_full_cells_the_period_odds_ratios_are_the_cell_odds_ratios():
+    """Every cell with 5+ events and non-events: a maximum-likelihood fit of the saturated period x unit model, so
+    the odds ratio for each unit is the 2 x 2 odds ratio of its cells (by hand)."""
+    from analysis.stats.models import METHOD_ML, misclassification_model
+
+    cells = {("vice", "specialised"): (40, 30), ("svu", "specialised"): (100, 25),
+             ("vice", "district_other"): (20, 8), ("svu", "district_other"): (30, 18)}
+    m = misclassification_model(_cells_frame(cells), "correctly_identified")
+    assert m.method == METHOD_ML
+    spec, dist = H.period_odds_ratio(m, "specialised"), H.period_odds_ratio(m, "district_other")
+    assert spec.odds_ratio == pytest.approx((25 / 75) / (30 / 10), rel=1e-6)
+    assert dist.odds_ratio == pytest.approx((18 / 12) / (8 / 12), rel=1e-6)
+    assert spec.note == "" and dist.note == "Wald interval of the period and interaction terms' sum"
+
+
+def test_sparse_cells_take_the_firth_fit_and_its_profile_interval(result, tables):
+    """On the example a district cell has 2 reports: the model is Firth's, the specialised unit's period odds ratio
+    is the model's period term with its profile interval (not the cell odds ratio, 0.198), and the note says so."""
+    from analysis.stats.models import METHOD_FIRTH
+
+    m = result.models["correct"]
+    assert m.method == METHOD_FIRTH
+    row = m.table.set_index("term").loc["period[T.svu]"]
+    e = result.estimates["correct_specialised"]
+    assert (e.odds_ratio, e.ci_low, e.ci_high) == (row["odds_ratio"], row["ci_low"], row["ci_high"])
+    by_hand = (44 / 111) / (28 / 14)
+    assert e.odds_ratio != pytest.approx(by_hand, rel=1e-3) and e.odds_ratio == pytest.approx(by_hand, rel=0.05)
+    assert e.note == "Firth's bias-reduced fit (sparse cells)"
+    assert e.ci_low < e.odds_ratio < e.ci_high
 
 
 def test_the_district_other_interval_is_that_of_the_sum_of_two_coefficients(result):

@@ -33,7 +33,7 @@ from ..scheme.codebook import NOT_DOCUMENTED, Codebook, load_codebook
 from ..scheme.config import StudyConfig, load_study_config
 from ..scheme.published import Statement, load_published
 from ..stats.inference import wilson_ci
-from ..stats.models import UNIT_LABELS, ModelResult, misclassification_model, unit_type
+from ..stats.models import METHOD_FIRTH, UNIT_LABELS, ModelResult, misclassification_model, unit_type
 
 #: The estimates a published statement can be tested by (``estimate`` in published.yaml).
 ESTIMATES = {
@@ -142,30 +142,37 @@ def established_origin(incidents: pd.DataFrame, cb: Codebook, cfg: StudyConfig) 
 
 
 def period_odds_ratio(result: ModelResult, unit: str = "specialised") -> Estimate:
-    """The period odds ratio (after vs before) for ``unit`` from a period x unit model: the period term for the
-    reference unit (the specialised unit); for ``district_other`` the period term times the interaction, with the
-    Wald interval of the sum of the two log-odds coefficients. Without the interaction (dropped as not estimable)
-    the period odds ratio is common to both units and the note says so."""
+    """The period odds ratio (after vs before) for ``unit`` from a period x unit model. For the reference unit
+    (the specialised unit) it is the model's period term, with the model's own interval (Wald for a
+    maximum-likelihood fit, profile penalised likelihood for Firth's: :func:`analysis.stats.models.
+    misclassification_model`). For ``district_other`` it is the period term times the interaction, with the Wald
+    interval of the sum of the two log-odds coefficients (from the fit's covariance, also for Firth's fit; a note
+    says so). Without the interaction (dropped as not estimable) the period odds ratio is common to both units and
+    the note says so. The note also names the fit (the model's own notes on it are long)."""
     p_term = f"period[T.{result.periods[1]}]"
     cells = result.cells[result.cells["unit"] == unit] if "unit" in result.cells else result.cells
-    notes = [n for n in result.notes if " reports left out (" not in n]  # the model's population, not a caveat
+    # the model's population and fit are said once, shortly; the other notes (terms dropped) are caveats
+    notes = [n for n in result.notes if not n.startswith(("Reports left out", "Fit:"))]
+    if result.method == METHOD_FIRTH:
+        notes.append("Firth's bias-reduced fit (sparse cells)")
     nan = Estimate(math.nan, math.nan, math.nan, cells, "; ".join(notes))
     if result.params.empty or p_term not in result.params.index:
         return nan
-    x = pd.Series(0.0, index=result.params.index)
-    x[p_term] = 1.0
-    note = ""
     i_term = f"{p_term}:unit[T.{result.units[1]}]"
-    if unit != result.units[0]:
-        if i_term in x.index:
-            x[i_term] = 1.0
-        else:
-            note = "interaction not estimable: the period odds ratio is common to both units"
+    if unit == result.units[0] or i_term not in result.params.index:
+        row = result.table.set_index("term").loc[p_term]
+        note = ("interaction not estimable: the period odds ratio is common to both units"
+                if unit != result.units[0] else "")
+        return Estimate(float(row["odds_ratio"]), float(row["ci_low"]), float(row["ci_high"]), cells,
+                        "; ".join([n for n in (note, *notes) if n]))
+    x = pd.Series(0.0, index=result.params.index)
+    x[p_term] = x[i_term] = 1.0
     b = float(x @ result.params)
     se = math.sqrt(float(x @ result.cov.loc[x.index, x.index] @ x))
     z = float(sps.norm.ppf(0.5 + result.conf / 2))
+    note = "Wald interval of the period and interaction terms' sum"
     return Estimate(math.exp(b), math.exp(b - z * se), math.exp(b + z * se), cells,
-                    "; ".join([n for n in (note, *notes) if n]))
+                    "; ".join([note, *notes]))
 
 
 def _period_cells(incidents: pd.DataFrame, column: str, cfg: StudyConfig) -> pd.DataFrame:

@@ -54,13 +54,17 @@ def test_the_estimates_on_the_example(text):
     """The example builds in more screening and SVU's over-labelling of massage inspections and buyer operations."""
     assert ("Project's estimate: screened: Vice 2009/10 83/495 (17%), SVU 2014/15 252/494 (51%); odds ratio SVU vs "
             "Vice 5.17 (95% CI 3.85 to 6.94).\n   Agrees: yes") in text
+    # a district cell has 2 reports: Firth's fit, with its profile interval (issue 13), and the estimate says so
     assert ("correctly identified (specialised unit named): Vice 2009/10 28/42 (67%), SVU 2014/15 44/155 (28%); odds "
-            "ratio SVU vs Vice 0.20 (95% CI 0.10 to 0.41).\n   Agrees: yes") in text
+            "ratio SVU vs Vice 0.20 (95% CI 0.10 to 0.41); Firth's bias-reduced fit (sparse cells).\n"
+            "   Agrees: yes") in text
     assert ("95 of the 155 reports labelled trafficking in SVU 2014/15 (specialised unit named) began as "
             "massage-establishment inspection or operation targeting buyers, 10 of them correctly") in text
     # the example does not build in 'no change among incidents with people selling sex', and says so
     assert ("incidents with a person selling sex (specialised unit named): Vice 2009/10 28/36 (78%), SVU 2014/15 "
-            "44/104 (42%); odds ratio SVU vs Vice 0.21 (95% CI 0.09 to 0.50).\n   Agrees: no") in text
+            "44/104 (42%); odds ratio SVU vs Vice 0.22 (95% CI 0.09 to 0.50); Firth's bias-reduced fit "
+            "(sparse cells).\n"
+            "   Agrees: no") in text
     assert "SVU 2014/15: 5 of 50 cases the coder assessed as trafficking established began as decoy or sting" in text
     # the trafficking-labelled reports by how the case began: 61 of SVU's from operations targeting buyers, 2 correct
     assert re.search(r"police_initiated\s+Decoy or sting targeting sellers\s+8\s", text)

@@ -86,7 +86,7 @@ def _set(case, t, i, k, value, corrupt=True):
 def m_wrong_code(case, rng):
     p = _pick(case, rng, ("code", "multi", "statute"))
     if p:
-        _set(case, *p, rng.choice(["x", "maybe", "unknown", "0", "yes please", "n/a", "zzz", "vice;svy", "647 zz"]))
+        _set(case, *p, rng.choice(["qx", "maybe", "unknown", "0", "yes please", "n/a", "zzz", "vice;svy", "647 zz"]))
 
 
 def m_misspell(case, rng):
@@ -370,7 +370,8 @@ def write_csv_case(case: Case, folder: Path, rng: random.Random) -> dict[str, li
         if enc == "cp1252" and case.rows[t] and rng.random() < 0.5:
             i = rng.randrange(len(case.rows[t]))
             k = _plain_cell(case, t, i, rng)
-            if k is not None:  # an accented letter typed into a coded cell: still read, and rejected
+            if k is not None and case.cols[t][k] in VARS[t]:  # an accented letter typed into a coded cell: still
+                # read, and rejected (a cell of an extra column that is not in the codebook is ignored, not rejected)
                 case.rows[t][i][k] += "é"
                 case.corrupt(t, i)
                 text, starts[t] = render_csv(case, t, sep, ending)

@@ -150,7 +150,7 @@ def test_row_with_too_few_cells(frames, tmp_path):
     [p] = r.errors[r.errors["rule"] == "too_few_cells"].to_dict("records")
     assert (p["row"], p["variable"]) == (3, "interpreter_used")
     assert p["message"] == (
-        "the row has 18 cells but the header has 21 names, so interpreter_used and the cells after it are missing: "
+        "the row has 19 cells but the header has 22 names, so interpreter_used and the cells after it are missing: "
         "a separator is missing or two cells ran together, and values may be in the wrong columns. "
         "Check the row against the header.")
 

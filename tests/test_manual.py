@@ -54,7 +54,7 @@ def test_every_variable_is_described_in_table_order(cb):
 def test_a_variable_section_in_full(cb):
     text = render_manual(cb)
     start = text.index("#### incidents.condoms_confiscated\n")
-    section = text[start:text.index("#### incidents.condoms_evidence")]
+    section = text[start:text.index("#### incidents.condoms_photographed")]
     assert section == (
         "#### incidents.condoms_confiscated\n\n"
         "**Condoms confiscated.** Condoms were taken from a person or the scene by police.\n\n"
@@ -84,13 +84,19 @@ def test_ranges_formats_and_references(cb):
 
 def test_charge_classification_table_and_the_647f_pair(cb):
     text = render_manual(cb)
-    assert "| Statute | Aliases | Title | Category | Buyer category | Severity |" in text
+    assert "| Statute | Aliases | Title | Category | Category by role | Severity | Dated rules |" in text
     assert ("| PC 647(b) | 647b | Prostitution: soliciting, agreeing to or engaging in | selling (Selling sex) | "
-            "buying (Buying sex) | Misdemeanour |") in text
+            "buyer: buying (Buying sex) | Misdemeanour |  |") in text
     assert ("| PC 647f |  | Prostitution by a person with HIV after a prior conviction (repealed 2018, SB 239) | "
-            "hiv (HIV-specific) |  | Felony |") in text
+            "hiv (HIV-specific) |  | Felony | in force until 2018-01-01: SB 239 (2017) repealed it from 1 January "
+            "2018 |") in text
     assert ("| PC 647(f) |  | Public intoxication (NOT an HIV charge) | other (Other, not prostitution-related) "
-            "|  | Misdemeanour |") in text
+            "|  | Misdemeanour |  |") in text
+    assert ("| PC 315 |  | Keeping or residing in a house of ill fame | third_party (Third-party exploitation) | "
+            "seller: selling (Selling sex); trafficking_victim: selling (Selling sex) | Misdemeanour |  |") in text
+    assert ("| HS 11350 | 11350(a) | Possession of a controlled substance | other (Other, not prostitution-related) "
+            "|  | Felony | from 2014-11-05: misdemeanour (Proposition 47 (passed 4 November 2014, in force 5 November "
+            "2014) made simple possession a misdemeanour) |") in text
     assert "> **PC 647f and PC 647(f) are different charges.**" in text
     n_statutes = len(cb.charge_classification["statutes"])
     section = text[text.index("### Statutes"):text.index("## REDCap")]

@@ -57,7 +57,7 @@ def test_mapping_follows_the_codebook(cb):
         if m["statute"] in statutes:  # where the codebook has the statute, its category agrees
             assert statutes[m["statute"]]["category"] == D.GROUPS[m["group"]]["category"], desc
     # PC 647(b) is a seller's charge in the codebook, with a buyer's category beside it: soliciting covers both
-    assert statutes["PC 647(b)"].get("buyer_category") == "buying"
+    assert statutes["PC 647(b)"]["by_role"] == {"buyer": "buying"}
     assert "buyer" in D.GROUPS["soliciting"]["note"]
 
 

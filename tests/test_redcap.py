@@ -63,7 +63,7 @@ def test_dictionary_has_the_18_redcap_columns_in_order(dd):
 def test_fields_record_id_first_unique_names_and_forms(dd, cb):
     names = dd["Variable / Field Name"].tolist()
     assert names[0] == "report_id" and dd["Form Name"].iloc[0] == "incidents"
-    assert len(names) == len(set(names)) == 33
+    assert len(names) == len(set(names)) == 35
     assert dd["Form Name"].drop_duplicates().tolist() == ["incidents", "persons", "charges"]
     persons = dd.loc[dd["Form Name"] == "persons", "Variable / Field Name"].tolist()
     charges = dd.loc[dd["Form Name"] == "charges", "Variable / Field Name"].tolist()
@@ -278,7 +278,7 @@ def test_redcap_dictionary_command(tmp_path, dd, capsys):
     assert (tmp_path / "sfpd_dictionary_repeating_instruments.csv").read_text(encoding="utf-8") == (
         "form_name,custom_form_label\npersons,[person_code]\ncharges,[charge_person_code]: [statute]\n")
     said = capsys.readouterr().out
-    assert "incidents 21 fields, persons 10 fields, charges 2 fields" in said
+    assert "incidents 22 fields, persons 11 fields, charges 2 fields" in said
     assert "Make `persons` and `charges` repeating instruments" in said
     assert "missing data code `-8, Not documented`" in said
 

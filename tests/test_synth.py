@@ -70,6 +70,10 @@ def test_built_in_differences_are_found_with_the_right_sign(example_derived):
         "labelled_trafficking": _by_period(inc["labelled_trafficking"].astype(float), inc["period"]),
         "correctly_identified": _by_period(inc["correctly_identified"].astype(float), inc["period"]),
         "hiv_charge": _by_period(per["hiv_charge"].astype(float), per["period"]),
+        "condoms_photographed": _by_period(
+            inc["condoms_photographed_yes"].astype("boolean").fillna(False).astype(float), inc["period"]),
+        "race_read_hispanic_latino": _by_period((per["race_ethnicity"] == "hispanic_latino").astype(float),
+                                                per["period"]),
     }
     assert set(observed) == set(BUILT_IN_DIFFERENCES)
     for key, (_, before, after) in BUILT_IN_DIFFERENCES.items():

@@ -106,6 +106,15 @@ def _charges_section(cb: Codebook) -> list[str]:
     out += ["### Code names", ""]
     out += _table(["Code", "Name", "Spellings accepted"],
                   [[f"`{k}`", v["label"], ", ".join(v["spellings"])] for k, v in cc["codes"].items()])
+    for k, v in cc["codes"].items():
+        if v.get("any_section"):
+            a = v["any_section"]
+            out += ["", f"Any section of `{k}` ({v['label']}) is accepted: as listed below, or else as "
+                    f"{a['category']} ({cats.get(a['category'], '?')}), {sevs.get(a['severity'], a['severity']).lower()}. "
+                    + a.get("note", "")]
+    if cc.get("attempt"):
+        att = cc["attempt"]
+        out += ["", f"**Attempts.** {att['rule']}"]
     out += ["", "### Categories", ""]
     out += _table(["Category", "Label"], [[f"`{k}`", v] for k, v in cats.items()])
     out += ["", "### Severities", ""]
@@ -114,18 +123,33 @@ def _charges_section(cb: Codebook) -> list[str]:
         "",
         "### Statutes",
         "",
-        "The buyer category replaces the category when the person charged is a buyer (before 2017, 647(b) "
-        "covered both selling and buying).",
+        "A role category replaces the category when the person charged has that role (before 2017, 647(b) "
+        "covered both selling and buying; PC 315 covers keepers and residents of a house of prostitution). "
+        "Dated rules: a charge is judged by the report's incident date (1 July of the report year when the date "
+        "is not documented); a statute charged outside the dates it was in force is an error, and a severity "
+        "or title changes on the date given.",
         "",
     ]
-    rows = [
-        [s["statute"], ", ".join(s.get("aliases") or []) or "", s["title"],
-         f"{s['category']} ({cats.get(s['category'], '?')})",
-         (f"{s['buyer_category']} ({cats.get(s['buyer_category'], '?')})" if s.get("buyer_category") else ""),
-         sevs.get(s["severity"], s["severity"])]
-        for s in cc["statutes"]
-    ]
-    out += _table(["Statute", "Aliases", "Title", "Category", "Buyer category", "Severity"], rows)
+
+    def roles(s: dict) -> str:
+        return "; ".join(f"{r}: {c} ({cats.get(c, '?')})" for r, c in (s.get("by_role") or {}).items())
+
+    def dated(s: dict) -> str:
+        f = s.get("in_force") or {}
+        parts = [f"in force {'from ' + str(f['from']) if f.get('from') else ''}"
+                 f"{' ' if f.get('from') and f.get('until') else ''}{'until ' + str(f['until']) if f.get('until') else ''}"
+                 f": {f.get('by', '')}"] if f else []
+        for c in s.get("changes") or []:
+            what = ", ".join(x for x in ((sevs.get(c["severity"], c["severity"]).lower() if c.get("severity") else ""),
+                                         (f"title: {c['title']}" if c.get("title") else "")) if x)
+            parts.append(f"from {c['date']}: {what} ({c.get('by', '')})")
+        return "; ".join(parts)
+
+    rows = [[s["statute"], ", ".join(s.get("aliases") or []) or "", s["title"],
+             f"{s['category']} ({cats.get(s['category'], '?')})", roles(s),
+             sevs.get(s["severity"], s["severity"]), dated(s)]
+            for s in cc["statutes"]]
+    out += _table(["Statute", "Aliases", "Title", "Category", "Category by role", "Severity", "Dated rules"], rows)
     return out + [""]
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..scheme.codebook import Codebook, load_codebook
 from ..scheme.config import StudyConfig, load_study_config
+from ..scheme.race import letter_reading
 from ..scheme.synthetic import SYNTHETIC_PREFIX
 
 __all__ = ["BUILT_IN_DIFFERENCES", "DEFAULT_REPORTS", "DEFAULT_SEED", "generate"]
@@ -25,7 +26,8 @@ DEFAULT_REPORTS = 989
 
 # Each entry: what differs, and the generating probability before (Vice) and after (SVU).
 BUILT_IN_DIFFERENCES = {
-    "condoms_evidence": ("Condoms documented as evidence, share of all reports", 0.55 * 0.70, 0.35 * 0.10),
+    "condoms_evidence": ("Condoms photographed or documented as evidence, share of all reports",
+                         0.55 * (1 - 0.30 * 0.70), 0.35 * (1 - 0.90 * 0.98)),
     "screened_trafficking": ("Screened for trafficking", 0.15, 0.50),
     "phones_seized": ("Cell phones seized", 0.25, 0.45),
     "interpreter_used": ("Interpreter used when a language other than English is noted", 0.35, 0.65),
@@ -34,7 +36,26 @@ BUILT_IN_DIFFERENCES = {
     "labelled_trafficking": ("SFPD labelled the report trafficking (or both)", 0.07, 0.30),
     "correctly_identified": ("Of reports SFPD labelled trafficking, share the coder assessed as established", 0.6, 0.25),
     "hiv_charge": ("HIV-specific charge (PC 647f / H&S 120291) added to a charged person selling sex", 0.03, 0.0),
+    "condoms_photographed": ("Condoms photographed, share of all reports", 0.55 * 0.30, 0.35 * 0.02),
+    "race_read_hispanic_latino": ("People read as Hispanic / Latino from the race SFPD recorded (an artefact: SFPD's "
+                                  "system had no letter for it before September 2012)", 0.0, 0.18),
 }
+
+#: How SFPD recorded each (true) race: before the change of lists (September 2012) its own system had only W, B, C
+#: and O, and Latino people were mostly entered as W, Asian people as C or O; from then the California DOJ's letters.
+#: Drawn from a second random stream (``[seed, 14]``), so the rest of the example is as before these items existed.
+_LETTERS_BEFORE = {
+    "asian": (["c", "o"], [0.75, 0.25]), "black": (["b"], [1.0]), "hispanic_latino": (["w", "o"], [0.85, 0.15]),
+    "native_american": (["o"], [1.0]), "pacific_islander": (["o"], [1.0]), "white": (["w"], [1.0]),
+    "other": (["o"], [1.0]), "-8": (["-8"], [1.0]),
+}
+_LETTERS_AFTER = {
+    "asian": (["c", "f", "v", "k", "a", "j", "z", "d", "l"], [0.35, 0.15, 0.15, 0.10, 0.10, 0.05, 0.04, 0.03, 0.03]),
+    "black": (["b"], [1.0]), "hispanic_latino": (["h"], [1.0]), "native_american": (["i"], [1.0]),
+    "pacific_islander": (["p", "s", "u", "g"], [0.4, 0.2, 0.2, 0.2]), "white": (["w"], [1.0]),
+    "other": (["o"], [1.0]), "-8": (["x", "-8"], [0.5, 0.5]),
+}
+_PHOTOGRAPHED_P = {"vice": 0.30, "svu": 0.02}
 
 _DISTRICTS = ["bayview", "central", "ingleside", "mission", "northern", "park", "richmond", "southern",
               "taraval", "tenderloin"]
@@ -78,6 +99,7 @@ def generate(
     cb = codebook or load_codebook()
     cfg = config or load_study_config()
     rng = np.random.default_rng(seed)
+    extra = np.random.default_rng([seed, 14])  # the items added in codebook 2.0 (see _LETTERS_BEFORE)
     years = list(cfg.sampled_years)
     period_of = cfg.year_to_period
     per_year = [n_reports // len(years) + (1 if k < n_reports % len(years) else 0) for k in range(len(years))]
@@ -96,11 +118,13 @@ def generate(
             traf = _trafficking(rng, origin, before)
             ev = _evidence(rng, before, loc)
             date = start + dt.timedelta(days=int(rng.integers(0, ndays)))
+            ev["photo"] = _photographed(extra, ev["cond_m"], before)
             ages = []
             for role in _roles(rng, origin, traf["truth"]):
                 pnum += 1
                 person, age = _person(rng, role, before, rid, f"{SYNTHETIC_PREFIX}P{pnum:0{width + 1}d}",
                                       lang=ev["lang"], phones=ev["phones"])
+                _as_recorded(extra, person, date, cfg, cb)
                 if age is not None:
                     ages.append(age)
                 persons.append(person)
@@ -186,6 +210,25 @@ def _evidence(rng: np.random.Generator, before: bool, loc: str) -> dict:
             "lang": lang, "interp": interp, "mode": mode, "units": units}
 
 
+def _photographed(rng: np.random.Generator, mentioned: bool, before: bool) -> str:
+    """Condoms photographed (second stream): often before the 2012-2013 policy changes, rarely after."""
+    if not mentioned:
+        return "-9"
+    r = rng.random()
+    return "yes" if r < _PHOTOGRAPHED_P["vice" if before else "svu"] else ("-8" if r > 0.95 else "no")
+
+
+def _as_recorded(rng: np.random.Generator, person: dict, date: dt.date, cfg: StudyConfig, cb: Codebook) -> None:
+    """The race letter SFPD wrote (second stream) for the person's race (drawn as ``race_ethnicity``), and the
+    coder's reading of that letter by the list in use at the report's date: before September 2012 a Latino person
+    entered as W is read as white."""
+    legacy = date < cfg.race_recording_change_date
+    letters, p = (_LETTERS_BEFORE if legacy else _LETTERS_AFTER)[person["race_ethnicity"]]
+    letter = _choice(rng, letters, p)
+    person["race_recorded"] = letter
+    person["race_ethnicity"] = "-8" if letter == "-8" else letter_reading(letter, date, cfg, cb)
+
+
 def _roles(rng: np.random.Generator, origin: str, truth: bool) -> list[str]:
     """The roles of the people on the report, the first set by how the case began."""
     n_people = 1 + int(rng.choice(4, p=[0.64, 0.28, 0.06, 0.02]))
@@ -269,6 +312,7 @@ def _incident_row(rng: np.random.Generator, rid: str, year: int, date: dt.date, 
         "trafficking_assessment": traf["assessment"],
         "condoms_mentioned": "yes" if ev["cond_m"] else "no",
         "condoms_confiscated": ev["cond_c"],
+        "condoms_photographed": ev["photo"],
         "condoms_evidence": ev["cond_e"],
         "phones_seized": "yes" if ev["phones"] else "no",
         "phones_seized_count": ev["n_phones"],

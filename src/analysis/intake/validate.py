@@ -25,7 +25,7 @@ from typing import Callable
 import pandas as pd
 import pandera.pandas as pa
 
-from ..scheme.charges import charge_table
+from ..scheme.charges import charge_date, charge_table
 from ..scheme.codebook import (
     NOT_APPLICABLE,
     NOT_DOCUMENTED,
@@ -35,6 +35,7 @@ from ..scheme.codebook import (
     load_codebook,
 )
 from ..scheme.config import StudyConfig, load_study_config
+from ..scheme.race import letter_not_in_use
 from .load import ROW, RawTable, gc_paused
 from .normalise import accepted_spellings, map_distinct, normalise_values
 from .problems import problem, problems_frame
@@ -530,13 +531,15 @@ def _validate_tables(raw: dict[str, RawTable], codebook: Codebook | None, config
     cells["incidents"] += _date_year_mismatches(canon["incidents"], cfg)
     cells["persons"] += _person_links(canon["incidents"], canon["persons"], cells["incidents"])
     cells["charges"] += _charge_links(canon["persons"], canon["charges"], cells["persons"])
+    cells["charges"] += _charges_not_in_force(canon["incidents"], canon["charges"], cb)
+    warnings = {"persons": _race_letters_not_in_use(canon["incidents"], canon["persons"], cb, cfg)}
     records: list[dict] = []
     valid, rejected, input_rows, sources = {}, {}, {}, {}
     for name in TABLES:
         rt = raw[name]
         input_rows[name] = len(rt.frame)
         sources[name] = {"file": rt.file, "sheet": rt.sheet, "blank_rows": rt.blank_rows}
-        valid[name], rejected[name], found = _sort_out(name, rt, canon[name], cells[name], cb)
+        valid[name], rejected[name], found = _sort_out(name, rt, canon[name], cells[name], cb, warnings.get(name, []))
         records += found
     return ValidationResult(valid, rejected, problems_frame(records), input_rows, sources)
 
@@ -628,10 +631,50 @@ def _charge_links(per: pd.DataFrame, chg: pd.DataFrame, per_cells: list[tuple]) 
     return out
 
 
+def _charges_not_in_force(inc: pd.DataFrame, chg: pd.DataFrame, cb: Codebook) -> list[tuple[int, str, str, str]]:
+    """A statute charged on a date it was not in force (e.g. 647(b)(1), which exists from 2017, on a 2009
+    report). The date is the report's incident date, or 1 July of the report year when the date is not
+    documented (:func:`analysis.scheme.charges.charge_date`)."""
+    table = charge_table(cb)
+    dates = {rid: (charge_date(d, y), real_date(d)) for rid, d, y in
+             zip(inc["report_id"], inc["incident_date"], inc["report_year"])}
+    out = []
+    for i, rid, written in zip(chg.index, chg["report_id"], chg["statute"]):
+        day, documented = dates.get(rid, (None, False))
+        st = table.classify(written) if day is not None and written else None
+        if st is None or st.in_force_on(day):
+            continue
+        when = "the incident date" if documented else "1 July of the report year: the incident date is not documented"
+        out.append((i, "statute", "statute_not_in_force",
+                    f"'{written}' is charged on a report dated {day.isoformat()} ({when}), but "
+                    f"{st.not_in_force_text()}. Check the statute on the report."))
+    return out
+
+
+def _race_letters_not_in_use(inc: pd.DataFrame, per: pd.DataFrame, cb: Codebook,
+                             cfg: StudyConfig) -> list[tuple[int, str, str, str]]:
+    """Warnings (the row is kept): a race letter not in the list SFPD used at the report's date, e.g. D
+    (Cambodian, a California DOJ letter) on a 2010 report (:mod:`analysis.scheme.race`)."""
+    if "race_recorded" not in per.columns or not cb.race_recording:
+        return []
+    letters = set(cb.variable("persons", "race_recorded").code_values)
+    dates = {rid: charge_date(d, y) for rid, d, y in zip(inc["report_id"], inc["incident_date"], inc["report_year"])}
+    out = []
+    for i, rid, letter in zip(per.index, per["report_id"], per["race_recorded"]):
+        day = dates.get(rid)
+        if day is None or letter not in letters:
+            continue
+        msg = letter_not_in_use(letter, day, cfg, cb)
+        if msg:
+            out.append((i, "race_recorded", "race_letter_not_in_use", msg))
+    return out
+
+
 def _sort_out(name: str, rt: RawTable, df: pd.DataFrame, cells: list[tuple], cb: Codebook,
-              ) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
+              warnings: list[tuple] = ()) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
     """One table's valid rows (canonical text), rejected rows (as entered, with their reasons) and problem
-    records (in row and codebook order; then the loader's notes and the ignored columns)."""
+    records (in row and codebook order; then the warnings, which reject nothing; then the loader's notes and the
+    ignored columns)."""
     frame = rt.frame
     order = {v.name: k for k, v in enumerate(cb.table(name).variables)}
     by_index: dict[str, dict] = {}
@@ -660,6 +703,11 @@ def _sort_out(name: str, rt: RawTable, df: pd.DataFrame, cells: list[tuple], cb:
                 value=given[0] if given else str(cell(i, var)) if var in frame.columns else "",
             )
         )
+    for i, var, rule, msg in warnings:
+        records.append(problem(rule, msg, severity="warning", file=rt.file, sheet=rt.sheet, row=int(cell(i, ROW)),
+                               table=name, report_id=str(cell(i, "report_id")).strip(),
+                               person_code=str(cell(i, "person_code")).strip() if "person_code" in frame else "",
+                               variable=var, value=str(cell(i, var)) if var in frame.columns else ""))
     bad_idx = sorted(reasons)
     rej = frame.loc[bad_idx].copy()
     rej[REASONS] = [" | ".join(reasons[i]) for i in bad_idx]

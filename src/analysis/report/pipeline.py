@@ -45,9 +45,9 @@ from .notebooks import run_notebooks
 from .publish import DataItem, FigureItem, ModelTable, Note, Publication, TableItem, publish
 from .texts import analyst_readme, pack_text, run_readme
 
-KEY_INCIDENT_VARIABLES = ["condoms_evidence_any", "phones_seized", "case_from_sting_or_operation",
-                          "screened_trafficking", "labelled_trafficking", "correctly_identified", "misclassification",
-                          "interpreter_used", "origin"]
+KEY_INCIDENT_VARIABLES = ["condoms_evidence_any", "condoms_any_police_action", "phones_seized", "police_initiated",
+                          "origin_sting_sellers", "screened_trafficking", "labelled_trafficking",
+                          "correctly_identified", "misclassification", "interpreter_used", "origin", "origin_group"]
 KEY_SELLER_VARIABLES = ["trans_woman_of_color", "tay", "minor", "hiv_charge", "outcome", "person_phone_seized"]
 MODEL_OUTCOMES = (("correctly_identified", "Correctly identified as trafficking"),
                   ("screened_trafficking_yes", "Screened for trafficking"))
@@ -186,15 +186,17 @@ class Tables:
 
 
 def _key_tables(derived: dict[str, pd.DataFrame], cb, cfg, frame, n_boot) -> list[tuple[str, object]]:
+    from ..tables.caveats import add_caveats
     from ..tables.compare import before_after
 
     key = [("Key indicators: incident reports",
-            before_after(derived["incidents"], "incidents", variables=KEY_INCIDENT_VARIABLES, frame=frame,
-                         codebook=cb, config=cfg))]
+            add_caveats(before_after(derived["incidents"], "incidents", variables=KEY_INCIDENT_VARIABLES, frame=frame,
+                                     codebook=cb, config=cfg), "incidents", cb))]
     if (derived["persons"]["role"].astype(str) == "seller").any():
         key.append(("Key indicators: people selling sex",
-                    before_after(derived["persons"], "persons", role="seller", variables=KEY_SELLER_VARIABLES,
-                                 frame=frame, n_boot=n_boot, codebook=cb, config=cfg)))
+                    add_caveats(before_after(derived["persons"], "persons", role="seller",
+                                             variables=KEY_SELLER_VARIABLES, frame=frame, n_boot=n_boot, codebook=cb,
+                                             config=cfg), "persons", cb)))
     return key
 
 
@@ -487,7 +489,7 @@ def notebook_config_file(cfg: StudyConfig) -> str | None:
 
 
 def _stage_notebooks(r: _Run) -> None:
-    """7. The four notebooks, executed with the report's inputs and configuration into analyst/notebooks."""
+    """7. The five notebooks, executed with the report's inputs and configuration into analyst/notebooks."""
     inputs = r.inputs
     shown = {r.work: shown_path(r.final), inputs.data_dir: shown_path(inputs.data_dir),
              inputs.sfpd_dir: shown_path(inputs.sfpd_dir)}

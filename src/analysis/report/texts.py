@@ -34,7 +34,7 @@ sibling `../shared/`.
 | path | what |
 |---|---|
 | `tables/*_full.csv` | the before/after tables in full (every count, the naive and cluster-aware columns) |
-| `notebooks/` | the four notebooks executed with the report's inputs (`.ipynb`) and as web pages (`.html`) |
+| `notebooks/` | the five notebooks executed with the report's inputs (`.ipynb`) and as web pages (`.html`) |
 | `stages.json` | how long each stage of the run took |
 
 The notebooks show validation problems by table, row number, variable and rule only: no person codes, report

@@ -59,6 +59,7 @@ class Variable:
     identifier: bool = False
     definition: str = ""
     rules: tuple[str, ...] = ()
+    caveat: str = ""  # a limitation every table showing the variable repeats (e.g. race before/after 2012)
 
     @property
     def code_values(self) -> tuple[str, ...]:
@@ -102,6 +103,13 @@ class DerivedVariable:
     kind: str  # binary | category | number
     definition: str
     levels: tuple[Code, ...] = ()
+    caveat: str = ""
+    source: str = ""  # the coded variable a grouping is made from (its levels then list their ``members``)
+    members: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (level, codes of ``source``) in level order
+
+    def group_of(self) -> dict[str, str]:
+        """For a grouping: each code of the source variable -> its level."""
+        return {code: level for level, codes in self.members for code in codes}
 
 
 @dataclass(frozen=True, eq=False)
@@ -115,6 +123,7 @@ class Codebook:
     tables: dict[str, Table]
     charge_classification: dict[str, Any] = field(repr=False)
     derived: dict[str, tuple[DerivedVariable, ...]] = field(default_factory=dict, repr=False)
+    race_recording: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def derived_variable(self, table: str, name: str) -> DerivedVariable:
         for d in self.derived.get(table, ()):
@@ -159,6 +168,22 @@ def _parse_variable(table: str, raw: dict, value_sets: dict[str, list[dict]]) ->
         identifier=bool(raw.get("identifier", False)),
         definition=" ".join(str(raw.get("definition", "")).split()),
         rules=tuple(raw.get("rules", []) or []),
+        caveat=" ".join(str(raw.get("caveat", "")).split()),
+    )
+
+
+def _parse_derived(table: str, d: dict) -> DerivedVariable:
+    return DerivedVariable(
+        name=d["name"],
+        table=table,
+        label=d["label"],
+        kind=d["kind"],
+        definition=" ".join(str(d.get("definition", "")).split()),
+        levels=tuple(Code(str(c["code"]), str(c["label"])) for c in d.get("levels", []) or []),
+        caveat=" ".join(str(d.get("caveat", "")).split()),
+        source=str(d.get("from", "") or ""),
+        members=tuple((str(c["code"]), tuple(str(m) for m in c["members"])) for c in d.get("levels", []) or []
+                      if "members" in c),
     )
 
 
@@ -184,20 +209,8 @@ def parse_codebook(doc: dict) -> Codebook:
         multi_select_description=" ".join(doc["multi_select"]["description"].split()),
         tables=tables,
         charge_classification=doc["charge_classification"],
-        derived={
-            t: tuple(
-                DerivedVariable(
-                    name=d["name"],
-                    table=t,
-                    label=d["label"],
-                    kind=d["kind"],
-                    definition=" ".join(str(d.get("definition", "")).split()),
-                    levels=tuple(Code(str(c["code"]), str(c["label"])) for c in d.get("levels", []) or []),
-                )
-                for d in ds
-            )
-            for t, ds in (doc.get("derived") or {}).items()
-        },
+        derived={t: tuple(_parse_derived(t, d) for d in ds) for t, ds in (doc.get("derived") or {}).items()},
+        race_recording=doc.get("race_recording") or {},
     )
 
 
@@ -287,4 +300,53 @@ def check_codebook(cb: Codebook) -> list[str]:
                 problems.append(f"{where}: declared more than once")
             if tname in cb.tables and d.name in cb.tables[tname].columns:
                 problems.append(f"{where}: clashes with a coded variable")
+            problems += _grouping_problems(cb, tname, d, where)
+    problems += _label_problems(cb) + _race_problems(cb)
     return problems
+
+
+def _grouping_problems(cb: Codebook, tname: str, d: DerivedVariable, where: str) -> list[str]:
+    """A grouping of a coded variable (``from``): every code of it in exactly one level."""
+    if not d.source:
+        return []
+    if tname not in cb.tables or d.source not in cb.tables[tname].columns:
+        return [f"{where}: groups unknown variable {d.source!r}"]
+    codes = cb.variable(tname, d.source).code_values
+    listed = [c for _, cs in d.members for c in cs]
+    out = [f"{where}: {c!r} is not a code of {d.source}" for c in listed if c not in codes]
+    out += [f"{where}: code {c!r} of {d.source} is in {listed.count(c)} levels, not exactly one"
+            for c in codes if listed.count(c) != 1]
+    return out
+
+
+def _label_problems(cb: Codebook) -> list[str]:
+    """Two variables of one table (coded or derived) with the same label cannot be told apart in a table."""
+    out = []
+    for tname, table in cb.tables.items():
+        labels = [v.label for v in table.variables] + [d.label for d in cb.derived.get(tname, ())]
+        out += [f"{tname}: the label {lab!r} is used by {labels.count(lab)} variables"
+                for lab in sorted({lab for lab in labels if labels.count(lab) > 1})]
+    return out
+
+
+def _race_problems(cb: Codebook) -> list[str]:
+    """The race lists: letters of persons.race_recorded, readings of persons.race_ethnicity (or -8), one list
+    before the change date and one from it."""
+    rr = cb.race_recording
+    if not rr:
+        return []
+    try:
+        letters = set(cb.variable("persons", "race_recorded").code_values)
+        readings = set(cb.variable("persons", "race_ethnicity").code_values) | {NOT_DOCUMENTED}
+    except KeyError as exc:
+        return [f"race_recording: {exc.args[0]}"]
+    out = []
+    if sorted(str(lst.get("in_use")) for lst in rr.get("lists", [])) != ["before_change", "from_change"]:
+        out.append("race_recording: needs exactly one list in_use before_change and one from_change")
+    for lst in rr.get("lists", []):
+        for e in lst.get("letters", []):
+            if str(e["letter"]) not in letters:
+                out.append(f"race_recording {lst['name']}: letter {e['letter']!r} is not a code of race_recorded")
+            if str(e["reading"]) not in readings:
+                out.append(f"race_recording {lst['name']}: reading {e['reading']!r} is not a code of race_ethnicity")
+    return out

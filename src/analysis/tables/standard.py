@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..scheme.codebook import Codebook, load_codebook
 from ..scheme.config import StudyConfig, load_study_config
+from .caveats import add_caveats
 from .compare import ComparisonTable, FrameError, before_after, check_frame, sampled_reports
 
 __all__ = ["FrameError", "NamedTable", "SOURCE", "STANDARD", "check_frame", "parse_frame", "standard_tables"]
@@ -87,7 +88,7 @@ def standard_tables(derived: dict[str, pd.DataFrame], frame: dict[int, int] | No
         data = derived[table]
         if role is not None and not (data["role"].astype(str) == role).any():
             continue
-        ct = before_after(data, table, role=role, frame=frame, sampled=sampled, n_boot=n_boot, codebook=cb,
-                          config=cfg)
+        ct = add_caveats(before_after(data, table, role=role, frame=frame, sampled=sampled, n_boot=n_boot,
+                                      codebook=cb, config=cfg), table, cb)
         out.append(NamedTable(name, title, ct))
     return out

@@ -17,7 +17,7 @@ from analysis.tables.export import provenance
 from .conftest import EXAMPLE
 
 STANDARD = ["incidents", "persons_all", "persons_sellers", "persons_buyers", "persons_third_parties",
-            "persons_trafficking_victims"]
+            "persons_trafficking_victims", "outcomes_all", "outcomes_selling"]
 
 
 def _coded(frames, cb):
@@ -95,13 +95,15 @@ def example():
     return cb, cfg, derived, stamp, pipeline.tables_and_model(derived.tables, cb, cfg, stamp, n_boot=20)
 
 
-def test_tables_stage_returns_the_six_standard_tables_with_the_examples_n(example):
+def test_tables_stage_returns_the_eight_standard_tables_with_the_examples_n(example):
     _, _, _, _, tables = example
     assert tables.names == STANDARD
     assert all(isinstance(nt.table, ComparisonTable) for nt in tables.standard)
     first = {nt.name: display(nt.table).iloc[0].tolist() for nt in tables.standard}
     assert first["incidents"][:5] == ["N", "", "495", "494", "989"]
     assert first["persons_all"][:5] == ["N", "", "718", "739", "1,457"]
+    assert first["outcomes_all"][:5] == ["N", "", "391", "416", "807"]
+    assert first["outcomes_selling"][:5] == ["N", "", "238", "212", "450"]
     assert [title for title, _ in tables.key] == ["Key indicators: incident reports",
                                                    "Key indicators: people selling sex"]
     assert [label for label, _ in tables.models] == ["Correctly identified as trafficking",
@@ -113,10 +115,10 @@ def test_tables_stage_items_keep_their_analyst_tables(example):
     items = [i for i in tables.shared if isinstance(i, TableItem)]
     assert [i.path for i in items] == [f"tables/{n}" for n in STANDARD] + [
         "tables/key_0", "tables/key_1", "tables/misclassification_model"]
-    assert [i.source for i in items[:6]] == [nt.table for nt in tables.standard]  # the unsuppressed table itself
-    assert [i.pack for i in items] == [False] * 6 + [True] * 3
-    assert [i.formats for i in items[6:8]] == [(), ()]  # the key tables are in the pack only
-    assert tables.standard_shared() == items[:6]
+    assert [i.source for i in items[:8]] == [nt.table for nt in tables.standard]  # the unsuppressed table itself
+    assert [i.pack for i in items] == [False] * 8 + [True] * 3
+    assert [i.formats for i in items[8:10]] == [(), ()]  # the key tables are in the pack only
+    assert tables.standard_shared() == items[:8]
     [note] = [i for i in tables.shared if isinstance(i, Note)]
     assert note.template == ("Model (Correctly identified as trafficking): {c0} of {c1} reports left out ({c2} blank "
                              "correctly_identified)")
@@ -216,8 +218,8 @@ def test_the_pack_readme_and_notes_come_from_the_publication(example):
                            "skipped.\n")
     html = files["meeting_pack.html"].decode()
     assert "Key indicators: people selling sex (SYNTHETIC DATA)" in html
-    assert "Data: coded reports; 3,622 valid rows (989 reports, 1,457 people)." in html
-    assert pub.pack.counts == {"valid_rows": 3622, "reports": 989, "people": 1457}
+    assert "Data: coded reports; 4,448 valid rows (989 reports, 1,457 people)." in html
+    assert pub.pack.counts == {"valid_rows": 4448, "reports": 989, "people": 1457}
 
 
 def test_a_note_declares_its_numbers_as_counts():

@@ -10,13 +10,17 @@ shared files (suppressed, with the footer, in every format) are made by the one 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
 
 from ..scheme.codebook import Codebook, load_codebook
 from ..scheme.config import StudyConfig, load_study_config
-from .compare import ComparisonTable, before_after, variable_specs
+from .compare import ComparisonTable, FrameError, before_after, check_frame, sampled_reports, variable_specs
+
+__all__ = ["FrameError", "NamedTable", "NO_OUTCOMES_NOTE", "OUTCOME_TABLES", "SOURCE", "STANDARD", "check_frame",
+           "has_outcomes", "outcome_tables", "outcome_variables", "parse_frame", "standard_tables"]
 
 # (file name, title, table, role)
 STANDARD = (
@@ -42,10 +46,6 @@ NO_OUTCOMES_NOTE = ("Prosecution outcomes: the coded data has no outcome rows (n
 SOURCE = "coded SFPD incident reports labelled prostitution and/or human trafficking (random sample)"
 
 
-class FrameError(ValueError):
-    """A sampling-frame table that cannot be used (wrong columns, values that are not whole numbers)."""
-
-
 @dataclass
 class NamedTable:
     name: str
@@ -53,17 +53,40 @@ class NamedTable:
     table: ComparisonTable
 
 
-def parse_frame(frame: pd.DataFrame, source: str = "sampling frame") -> dict[int, int]:
-    """A sampling frame given as a table with columns ``year`` and ``reports`` -> {year: reports}."""
+def _whole(value) -> int | None:
+    """``value`` as a whole number (an int, or text / a float holding one), else None."""
+    try:
+        f = float(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return int(f) if math.isfinite(f) and f == int(f) else None
+
+
+def parse_frame(frame: pd.DataFrame, source: str = "sampling frame",
+                sampled: dict[int, int] | None = None) -> dict[int, int]:
+    """A sampling frame given as a table with columns ``year`` and ``reports`` -> {year: reports}.
+
+    Each year once, each count a whole number of at least 1 (a message names the row, the year and the value).
+    With ``sampled`` (reports sampled per year) the frame is also checked against the sample
+    (:func:`check_frame`): every sampled year present, with no fewer reports than were sampled.
+    """
     cols = {c.strip().lower(): c for c in frame.columns}
     if "year" not in cols or "reports" not in cols:
         raise FrameError(f"{source}: needs columns 'year' and 'reports' (found: {', '.join(map(str, frame.columns))})")
-    out = {}
+    out: dict[int, int] = {}
     for i, (y, n) in enumerate(zip(frame[cols["year"]], frame[cols["reports"]]), start=2):
-        try:
-            out[int(y)] = int(n)
-        except (TypeError, ValueError):
-            raise FrameError(f"{source}, row {i}: year and reports must be whole numbers (got {y!r}, {n!r})") from None
+        year, count = _whole(y), _whole(n)
+        if year is None:
+            raise FrameError(f"{source}, row {i}: the year must be a whole number (got {y!r})")
+        known = f" ({sampled[year]} reports were sampled in {year})" if sampled and year in sampled else ""
+        if count is None or count < 1:
+            raise FrameError(f"{source}, row {i}: the count of reports for {year} must be a whole number of at least "
+                             f"1 (got {n!r}){known}")
+        if year in out:
+            raise FrameError(f"{source}, row {i}: {year} is given twice ({out[year]} and {count} reports)")
+        out[year] = count
+    if sampled is not None:
+        check_frame(out, sampled, source)
     return out
 
 
@@ -72,6 +95,8 @@ def standard_tables(derived: dict[str, pd.DataFrame], frame: dict[int, int] | No
                     config: StudyConfig | None = None) -> list[NamedTable]:
     cb = codebook or load_codebook()
     cfg = config or load_study_config()
+    # reports sampled per year, from the incident table: a person table is a domain of the same design
+    sampled = sampled_reports(derived["incidents"]) if frame is not None else None
     out = []
     outcome_vars = set(outcome_variables(cb))
     for name, title, table, role in STANDARD:
@@ -79,10 +104,11 @@ def standard_tables(derived: dict[str, pd.DataFrame], frame: dict[int, int] | No
         if role is not None and not (data["role"].astype(str) == role).any():
             continue
         specs = [s for s in variable_specs(table, data, cb) if s.name not in outcome_vars]
-        ct = before_after(data, table, role=role, frame=frame, n_boot=n_boot, specs=specs, codebook=cb, config=cfg)
+        ct = before_after(data, table, role=role, frame=frame, sampled=sampled, n_boot=n_boot, specs=specs, codebook=cb,
+                          config=cfg)
         out.append(NamedTable(name, title, ct))
     if has_outcomes(derived["persons"]):
-        out += outcome_tables(derived["persons"], frame, n_boot=n_boot, codebook=cb, config=cfg)
+        out += outcome_tables(derived["persons"], frame, sampled=sampled, n_boot=n_boot, codebook=cb, config=cfg)
     return out
 
 
@@ -96,7 +122,8 @@ def has_outcomes(persons: pd.DataFrame) -> bool:
     return "da_outcome_known" in persons and bool(persons["da_outcome_known"].notna().any())
 
 
-def outcome_tables(persons: pd.DataFrame, frame: dict[int, int] | None = None, *, n_boot: int = 2000,
+def outcome_tables(persons: pd.DataFrame, frame: dict[int, int] | None = None, *,
+                   sampled: dict[int, int] | None = None, n_boot: int = 2000,
                    codebook: Codebook | None = None, config: StudyConfig | None = None) -> list[NamedTable]:
     """The outcomes tables (:data:`OUTCOME_TABLES`): role and the outcome variables, before and after, for the
     people each table is about (a table with no one in it is left out)."""
@@ -111,7 +138,7 @@ def outcome_tables(persons: pd.DataFrame, frame: dict[int, int] | None = None, *
             continue
         variables = ["role"] * (people["role"].astype(str).nunique() > 1) + [
             v for v in outcome_variables(cb) if v not in picks]
-        ct = before_after(people, "persons", variables=variables, frame=frame, n_boot=n_boot,
+        ct = before_after(people, "persons", variables=variables, frame=frame, sampled=sampled, n_boot=n_boot,
                           population=population, codebook=cb, config=config)
         out.append(NamedTable(name, title, ct))
     return out

@@ -32,17 +32,31 @@ def errors(result, table="outcomes"):
                                  "message"]].itertuples(index=False)]
 
 
-# The small synthetic coding (24 reports, seed 7): outcomes row 2 is SYN-P00001 (a buyer on report SYN-0001,
-# incident 2009-12-28) discharged on 2010-01-07; row 10 is SYN-P00014 (SYN-0010) convicted on 2010-11-08; row 12 is
-# SYN-P00018, a completed Neighborhood Court referral.
+# The small synthetic coding (24 reports, seed 7), with its first outcome row made a discharged case (below):
+# outcomes row 2 is SYN-P00001 (a buyer on report SYN-0001, incident 2009-12-28) discharged on 2010-01-07; row 5 is
+# SYN-P00009 (SYN-0007, incident 2010-08-23) convicted on 2011-02-25; row 13 is SYN-P00022, a completed
+# Neighborhood Court referral; rows 3, 19 and 20 have charges filed.
+DISCHARGED = {"charges_filed": "no", "filed_statutes": "-9", "disposition": "discharged",
+              "disposition_reason": "insufficient_evidence", "disposition_date": "2010-01-07"}
+
+
+@pytest.fixture
+def frames(frames):
+    frames["outcomes"].loc[0, list(DISCHARGED)] = list(DISCHARGED.values())  # generated as a pending case
+    return frames
 
 
 def test_the_small_coding_has_valid_outcomes(frames):
     r = run(frames)
     assert r.exit_code == 0
-    assert r.accounting().set_index("table").loc["outcomes"].tolist() == [25, 25, 0]
-    assert frames["outcomes"].loc[0, ["person_code", "report_id", "disposition_date"]].tolist() == [
-        "SYN-P00001", "SYN-0001", "2010-01-07"]
+    assert r.accounting().set_index("table").loc["outcomes"].tolist() == [20, 20, 0]
+    o = frames["outcomes"]
+    assert o.loc[0, ["person_code", "report_id", "disposition_date"]].tolist() == ["SYN-P00001", "SYN-0001",
+                                                                                  "2010-01-07"]
+    assert o.loc[3, ["person_code", "report_id", "disposition", "disposition_date"]].tolist() == [
+        "SYN-P00009", "SYN-0007", "convicted", "2011-02-25"]
+    assert o.loc[11, ["person_code", "nc_result"]].tolist() == ["SYN-P00022", "completed"]
+    assert o.loc[[1, 17, 18], "charges_filed"].tolist() == ["yes"] * 3
 
 
 def test_outcome_of_a_person_not_in_the_persons_table(frames):
@@ -92,36 +106,36 @@ def test_undocumented_incident_date_falls_back_to_the_report_year(frames):
 
 def _petition(frames, statute: str, date: str, result: str = "granted"):
     o = frames["outcomes"]
-    o.loc[8, ["relief_petition", "relief_statute", "relief_result", "relief_date"]] = ["yes", statute, result, date]
+    o.loc[3, ["relief_petition", "relief_statute", "relief_result", "relief_date"]] = ["yes", statute, result, date]
 
 
 def test_vacatur_before_the_statute_was_in_force(frames):
     _petition(frames, "pc_236_14", "2016-12-31")
     assert errors(run(frames)) == [(
-        10, "SYN-0010", "SYN-P00014", "relief_date", "2016-12-31", "before_in_force",
+        5, "SYN-0007", "SYN-P00009", "relief_date", "2016-12-31", "before_in_force",
         "relief_date 2016-12-31 is before PC 236.14 came into force (2017-01-01): relief cannot have been granted "
         "under it then. Check the date and relief_statute.")]
 
 
 @pytest.mark.parametrize("statute,date", [("pc_236_14", "2017-01-01"), ("pc_1203_49", "2015-01-01"),
-                                          ("pc_1170_21", "2018-03-01"), ("other", "2011-01-01")])
+                                          ("pc_1170_21", "2018-03-01"), ("other", "2011-06-01")])
 def test_vacatur_on_or_after_the_statute_came_into_force_is_valid(frames, statute, date):
     _petition(frames, statute, date)
     assert run(frames).exit_code == 0
 
 
 def test_relief_before_the_conviction(frames):
-    _petition(frames, "other", "2010-11-01")  # after the incident (2010-10-17), before the conviction
+    _petition(frames, "other", "2011-01-01")  # after the incident (2010-08-23), before the conviction
     assert errors(run(frames)) == [(
-        10, "SYN-0010", "SYN-P00014", "relief_date", "2010-11-01", "date_order",
-        "relief_date 2010-11-01 is before disposition_date 2010-11-08; relief_date cannot come first: check both "
+        5, "SYN-0007", "SYN-P00009", "relief_date", "2011-01-01", "date_order",
+        "relief_date 2011-01-01 is before disposition_date 2011-02-25; relief_date cannot come first: check both "
         "dates.")]
 
 
 def test_relief_statute_must_be_in_the_list(frames):
     _petition(frames, "pc_1203_4", "2016-01-01")
     assert errors(run(frames)) == [(
-        10, "SYN-0010", "SYN-P00014", "relief_statute", "pc_1203_4", "unknown_code",
+        5, "SYN-0007", "SYN-P00009", "relief_statute", "pc_1203_4", "unknown_code",
         "'pc_1203_4' is not a code for relief_statute. Allowed: pc_236_14, pc_1203_49, pc_1170_21, pc_1170_22, "
         "pc_653_29, other; or -8 (not documented), -9 (not applicable). Did you mean 'pc_1203_49' or 'pc_236_14'?")]
 
@@ -131,7 +145,7 @@ def test_skip_logic_of_the_outcome_items(frames):
     o.loc[0, "nc_result"] = "completed"  # not referred
     o.loc[0, "conviction_statutes"] = "647(b) PC"  # not convicted
     o.loc[0, "relief_petition"] = "no"  # not convicted
-    o.loc[2, "nc_result"] = ""  # referred: the result applies
+    o.loc[11, "nc_result"] = ""  # referred: the result applies
     got = [(e[0], e[3], e[5], e[6]) for e in errors(run(frames))]
     assert got == [
         (2, "nc_result", "skip_logic", "nc_result should be -9 (not applicable) or blank because nc_referred is 'no' "
@@ -142,14 +156,14 @@ def test_skip_logic_of_the_outcome_items(frames):
         (2, "relief_petition", "skip_logic", "relief_petition should be -9 (not applicable) or blank because "
          "disposition is 'discharged' (it applies only when disposition is 'convicted'); remove 'no' or correct "
          "disposition."),
-        (4, "nc_result", "required", "nc_result is blank but applies because nc_referred is 'yes': enter a code, or "
+        (13, "nc_result", "required", "nc_result is blank but applies because nc_referred is 'yes': enter a code, or "
          "-8 if the report does not say."),
     ]
 
 
 def test_consistency_rules(frames):
     o = frames["outcomes"]
-    o.loc[10, ["disposition", "disposition_reason"]] = ["discharged", "further_investigation"]  # NC completed
+    o.loc[11, ["disposition", "disposition_reason"]] = ["discharged", "further_investigation"]  # NC completed
     o.loc[0, ["disposition", "disposition_reason", "conviction_statutes", "relief_petition"]] = [
         "convicted", "-9", "415 PC", "no"]  # charges not filed
     got = [(e[0], e[3], e[5], e[6]) for e in errors(run(frames))]
@@ -157,7 +171,7 @@ def test_consistency_rules(frames):
         (2, "disposition", "inconsistent", "disposition is 'convicted' but charges_filed is 'no': only a case with "
          "charges filed can be dismissed, convicted or acquitted, so disposition should be 'discharged' or "
          "'diversion_completed' or 'pending'. Correct one of them."),
-        (12, "disposition", "inconsistent", "disposition is 'discharged' but nc_result is 'completed': a completed "
+        (13, "disposition", "inconsistent", "disposition is 'discharged' but nc_result is 'completed': a completed "
          "Neighborhood Court referral closes the case as a completed diversion, so disposition should be "
          "'diversion_completed'. Correct one of them."),
     ]
@@ -175,7 +189,7 @@ def test_statute_lists(frames):
     o = frames["outcomes"]
     o.loc[1, "filed_statutes"] = "647(b) PC; 999 PC"
     o.loc[17, "filed_statutes"] = "-8; PC 647(b)"
-    o.loc[19, "filed_statutes"] = " PC 647b ;148(a)(1) PC ;"
+    o.loc[18, "filed_statutes"] = " PC 647b ;148(a)(1) PC ;"
     r = run(frames)
     assert [(e[0], e[3], e[4], e[5], e[6]) for e in errors(r)] == [
         (3, "filed_statutes", "647(b) PC; 999 PC", "unknown_statute", "'999 PC' is not in the charge classification "
@@ -185,7 +199,7 @@ def test_statute_lists(frames):
          "'-8;PC 647(b)': a missing code (-8 or -9) must stand alone in filed_statutes."),
     ]
     valid = r.valid["outcomes"].set_index("_row")
-    assert valid.loc[21, "filed_statutes"] == "PC 647b;148(a)(1) PC"
+    assert valid.loc[20, "filed_statutes"] == "PC 647b;148(a)(1) PC"
 
 
 # --- the table is optional --------------------------------------------------------------------------------------
@@ -445,19 +459,46 @@ def _by_hand():
     unknown = out[(out["disposition"] == "convicted") & ((out["relief_petition"] == "-8") | (
         (out["relief_petition"] == "yes") & (out["relief_result"] == "-8")))]
     vacated_known = convicted & ~per["person_code"].isin(unknown["person_code"])
+    nc = lambda result: per["person_code"].isin(out.loc[out["nc_result"] == result, "person_code"])  # noqa: E731
     count = lambda m: m.groupby(period).sum().to_dict()  # noqa: E731
     return {"known": count(known), "selling": count(selling), "referred": count(selling & referred),
+            "completed": count(selling & nc("completed")), "discharged": count(selling & nc("discharged")),
             "convicted": count(known & convicted), "vacated": count(vacated), "vacated_known": count(vacated_known)}
 
 
 def test_the_example_has_the_published_shape(example_persons):
+    # published (companion report on prosecutorial outcomes): DA outcomes for 816 people; 474 (58%) charged with
+    # selling sex; 36% of those referred to Neighborhood Court, more in 2014/15; 60% of referrals completed, 39%
+    # discharged
     hand = _by_hand()
-    assert hand == {"known": {"svu": 416, "vice": 391}, "selling": {"svu": 212, "vice": 238},
-                    "referred": {"svu": 146, "vice": 27}, "convicted": {"svu": 49, "vice": 68},
-                    "vacated": {"svu": 0, "vice": 6}, "vacated_known": {"svu": 46, "vice": 68}}
-    known = example_persons["da_outcome_known"].fillna(False)
-    assert int(known.sum()) == 807  # published: 816 of 1,442
-    assert int((known & example_persons["charged_selling"]).sum()) == 450  # published: 474 (58%)
+    assert hand == {"known": {"svu": 459, "vice": 357}, "selling": {"svu": 240, "vice": 234},
+                    "referred": {"svu": 158, "vice": 13}, "completed": {"svu": 93, "vice": 10},
+                    "discharged": {"svu": 64, "vice": 3}, "convicted": {"svu": 53, "vice": 64},
+                    "vacated": {"svu": 2, "vice": 6}, "vacated_known": {"svu": 52, "vice": 62}}
+    total = {k: sum(v.values()) for k, v in hand.items()}
+    assert (total["known"], total["selling"], total["referred"]) == (816, 474, 171)
+    assert round(100 * 474 / 816) == 58 and round(100 * 171 / 474) == 36
+    assert (total["completed"], total["discharged"]) == (103, 67)
+    assert (round(100 * 103 / 171), round(100 * 67 / 171)) == (60, 39)
+    assert hand["referred"]["svu"] / hand["selling"]["svu"] > hand["referred"]["vice"] / hand["selling"]["vice"]
+    # the same through the derived per-person variables
+    known = example_persons["da_outcome_known"].fillna(False).astype(bool)
+    selling = known & example_persons["charged_selling"].fillna(False).astype(bool)
+    referred = selling & example_persons["nc_referred"].fillna(False).astype(bool)
+    assert (int(known.sum()), int(selling.sum()), int(referred.sum())) == (816, 474, 171)
+    assert int(example_persons.loc[referred, "nc_completed"].sum()) == 103
+    assert int(example_persons.loc[referred, "nc_discharged"].sum()) == 67
+
+
+def test_cases_not_referred_are_mostly_discharged_or_dismissed_for_lack_of_evidence():
+    out = pd.read_csv(EXAMPLE / "outcomes.csv", dtype=str, keep_default_na=False)
+    first = out.drop_duplicates("person_code")  # each person's case from the report (a second case is a FTA)
+    not_referred = first[first["nc_referred"] == "no"]
+    closed = not_referred["disposition"].isin(["discharged", "dismissed"])
+    assert (len(not_referred), int(closed.sum())) == (645, 382)  # 59%
+    reasons = not_referred.loc[closed, "disposition_reason"].value_counts()
+    assert reasons.index[:2].tolist() == ["insufficient_evidence", "further_investigation"]
+    assert int(reasons.iloc[:2].sum()) == 267  # 70% of them
 
 
 def test_the_outcomes_tables_count_what_the_files_hold(example_persons, cb, cfg):
@@ -473,8 +514,12 @@ def test_the_outcomes_tables_count_what_the_files_hold(example_persons, cb, cfg)
 
     sel = tables["outcomes_selling"]
     assert yes(sel, "nc_referred") == {p: (hand["referred"][p], hand["selling"][p]) for p in ("vice", "svu")}
+    assert yes(sel, "nc_referred") == {"vice": (13, 234), "svu": (158, 240)}  # 171 of 474 (36%), as published
+    assert yes(sel, "nc_completed") == {"vice": (10, 13), "svu": (93, 158)}  # 103 of 171 (60%)
+    assert yes(sel, "nc_discharged") == {"vice": (3, 13), "svu": (64, 158)}  # 67 of 171 (39%)
     everyone = tables["outcomes_all"]
     assert yes(everyone, "charged_selling") == {p: (hand["selling"][p], hand["known"][p]) for p in ("vice", "svu")}
+    assert yes(everyone, "charged_selling") == {"vice": (234, 357), "svu": (240, 459)}  # 474 of 816 (58%)
     # the committee's question: convictions vacated, of the people convicted
     assert yes(everyone, "vacated") == {p: (hand["vacated"][p], hand["vacated_known"][p]) for p in ("vice", "svu")}
     assert "da_outcome_known" not in set(everyone["variable"])

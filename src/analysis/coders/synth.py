@@ -307,14 +307,22 @@ def _charges_for(rng: np.random.Generator, role: str, truth: bool, before: bool)
 
 # --- prosecution outcomes (the optional fourth table) ----------------------------------------------------------
 #
-# Shaped like the published companion report (Lutnick & Dang 2018): outcomes for about 816 of the ~1,450 people
-# (only people cited or booked reach the DA), about 58% of them charged with selling sex, about 36% of those
-# referred to Neighborhood Court (which began around 2011: rarely in 2009/2010, mostly in 2014/2015), 60% of
-# referrals completed and 39% discharged; cases not referred mostly discharged or dismissed, for lack of evidence
-# or because further investigation was needed. Drawn from a random stream of its own (seed, OUTCOMES_STREAM) after
-# the other tables, so the other tables do not depend on it.
+# Shaped like the published companion report on prosecutorial outcomes (:data:`PUBLISHED_OUTCOMES`): outcomes
+# for exactly 816 people cited or booked (only they reach the DA), 474 of them charged with selling sex, 36% of
+# those (171) referred to Neighborhood Court (which began around 2011: rarely in 2009/2010, mostly in 2014/2015),
+# of whom 60% (103) completed and 39% (67) were discharged; cases not referred mostly discharged or dismissed, for
+# lack of evidence or because further investigation was needed. The counts are fixed; who is drawn is weighted
+# by period (the odds of the probabilities in OUTCOME_DIFFERENCES), so the built-in differences hold. Drawn from a
+# random stream of its own (seed, OUTCOMES_STREAM) after the other tables, so the other tables do not depend on it.
 
 OUTCOMES_STREAM = 14
+PUBLISHED_OUTCOMES = {
+    "people": 816,  # people with a DA outcome (of 1,442 on the 989 reports)
+    "charged_selling": 474,  # of them, charged with selling sex (58%)
+    "nc_referred": 171,  # of those, referred to Neighborhood Court: 36% of 474
+    "nc_completed": 103,  # of the referrals, completed: 60% of 171
+    "nc_discharged": 67,  # of the referrals, discharged without completing: 39% of 171
+}
 OUTCOME_DIFFERENCES = {
     "da_outcome_known": ("DA or court outcome known, of people cited or booked", 0.70, 0.84),
     "nc_referred": ("Referred to Neighborhood Court, of people charged with selling sex with an outcome", 0.13, 0.68),
@@ -331,41 +339,68 @@ _DELAY_DAYS = {"discharged": (1, 45), "dismissed": (20, 200), "convicted": (14, 
                "diversion_completed": (30, 240)}
 
 
+def _draw(rng: np.random.Generator, candidates: list[int], before: list[bool], k: int, key: str) -> set[int]:
+    """``k`` of ``candidates`` without replacement, each weighted by the odds of OUTCOME_DIFFERENCES[key] for its
+    period (so the period with the higher probability gets more of them)."""
+    if not k:
+        return set()
+    _, p_before, p_after = OUTCOME_DIFFERENCES[key]
+    w = np.array([p_before / (1 - p_before) if b else p_after / (1 - p_after) for b in before])
+    picked = rng.choice(len(candidates), size=k, replace=False, p=w / w.sum())
+    return {candidates[i] for i in picked}
+
+
 def _outcome_tables(incidents: pd.DataFrame, persons: pd.DataFrame, charges: pd.DataFrame, seed: int,
                     cb: Codebook, cfg: StudyConfig) -> pd.DataFrame:
     """The outcomes table: one row per case for people cited or booked whom the DA's records cover (a few with a
-    second case, a failure to appear), drawn from the stream (seed, OUTCOMES_STREAM)."""
+    second case, a failure to appear), drawn from the stream (seed, OUTCOMES_STREAM) in the published counts."""
     rng = np.random.default_rng([seed, OUTCOMES_STREAM])
     first = cfg.periods[0].code
     before_of = {r: cfg.year_to_period[int(y)] == first for r, y in zip(incidents["report_id"], incidents["report_year"])}
     date_of = dict(zip(incidents["report_id"], incidents["incident_date"]))
     written = charges.groupby("person_code", sort=False)["statute"].apply(list).to_dict()
+    people = [p for p in persons.to_dict("records") if p["outcome"] in ("cited", "booked")]
+    before = [before_of[p["report_id"]] for p in people]
+    # people charged with selling sex on the report (a buyer's 647(b) is buying) and everyone else
+    selling = [i for i, p in enumerate(people) if p["role"] in ("seller", "trafficking_victim")
+               and any(_is_selling(st, cb) for st in written.get(p["person_code"], []))]
+    others = sorted(set(range(len(people))) - set(selling))
+    # the published counts are for DEFAULT_REPORTS reports; a smaller or larger example scales them
+    scale = len(incidents) / DEFAULT_REPORTS
+    n_sell = min(round(PUBLISHED_OUTCOMES["charged_selling"] * scale), len(selling))
+    n_others = min(round((PUBLISHED_OUTCOMES["people"] - PUBLISHED_OUTCOMES["charged_selling"]) * scale), len(others))
+    chosen_selling = _draw(rng, selling, [before[i] for i in selling], n_sell, "da_outcome_known")
+    chosen_others = _draw(rng, others, [before[i] for i in others], n_others, "da_outcome_known")
+    in_order = sorted(chosen_selling)
+    n_nc = round(PUBLISHED_OUTCOMES["nc_referred"] * n_sell / PUBLISHED_OUTCOMES["charged_selling"])
+    referred = sorted(_draw(rng, in_order, [before[i] for i in in_order], n_nc, "nc_referred"))
+    completed = round(PUBLISHED_OUTCOMES["nc_completed"] * n_nc / PUBLISHED_OUTCOMES["nc_referred"])
+    discharged = min(round(PUBLISHED_OUTCOMES["nc_discharged"] * n_nc / PUBLISHED_OUTCOMES["nc_referred"]),
+                     n_nc - completed)
+    results = ["completed"] * completed + ["discharged"] * discharged + ["returned_to_da"] * (n_nc - completed
+                                                                                                - discharged)
+    nc_result = dict(zip(referred, (results[i] for i in rng.permutation(len(results)))))
     rows = []
-    for p in persons.to_dict("records"):
-        if p["outcome"] not in ("cited", "booked"):
-            continue
-        before = before_of[p["report_id"]]
-        if rng.random() >= OUTCOME_DIFFERENCES["da_outcome_known"][1 if before else 2]:
-            continue
+    for i in sorted(chosen_selling | chosen_others):
+        p = people[i]
         incident = dt.date.fromisoformat(date_of[p["report_id"]])
-        rows.append(_prosecution(rng, p, written.get(p["person_code"], []), before, incident, cb))
+        rows.append(_prosecution(rng, p, written.get(p["person_code"], []), before[i], incident, nc_result.get(i), cb))
         if rng.random() < 0.02:
             rows.append(_failure_to_appear(rng, p, incident))
     return pd.DataFrame(rows, columns=cb.table("outcomes").columns)
 
 
 def _prosecution(rng: np.random.Generator, p: dict, statutes: list[str], before: bool, incident: dt.date,
-                 cb: Codebook) -> dict:
-    """One person's case: the route (Neighborhood Court, another diversion, or the DA's charging decision and
-    the court), then its dates and any petition for relief."""
+                 nc_result: str | None, cb: Codebook) -> dict:
+    """One person's case: the route (Neighborhood Court with result ``nc_result`` when referred, another
+    diversion, or the DA's charging decision and the court), then its dates and any petition for relief."""
     role = p["role"]
     selling = role in ("seller", "trafficking_victim")
     row = {"person_code": p["person_code"], "report_id": p["report_id"],
            "outcome_source": _choice(rng, ["da", "da_and_court", "court"], [0.78, 0.20, 0.02]),
            "nc_referred": "no", "nc_result": "-9", "other_diversion": "none", "disposition_reason": "-9"}
-    p_nc = OUTCOME_DIFFERENCES["nc_referred"][1 if before else 2] if selling else (0.0 if before else 0.05)
-    if rng.random() < p_nc:
-        row.update(_neighborhood_court(rng, before))
+    if nc_result is not None:
+        row.update(_neighborhood_court(rng, nc_result))
     elif role == "buyer" and rng.random() < OUTCOME_DIFFERENCES["first_offender_program"][1 if before else 2]:
         done = rng.random() < 0.85
         row.update(other_diversion="first_offender_prostitution_program", charges_filed="no" if done else "yes",
@@ -381,8 +416,7 @@ def _prosecution(rng: np.random.Generator, p: dict, statutes: list[str], before:
     return row
 
 
-def _neighborhood_court(rng: np.random.Generator, before: bool) -> dict:
-    result = _choice(rng, ["completed", "discharged", "returned_to_da", "pending"], [0.60, 0.38, 0.01, 0.01])
+def _neighborhood_court(rng: np.random.Generator, result: str) -> dict:
     row = {"nc_referred": "yes", "nc_result": result, "charges_filed": "no"}
     if result == "completed":
         row["disposition"] = "diversion_completed"

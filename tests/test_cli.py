@@ -85,7 +85,7 @@ def test_manifest_records_inputs_and_synthetic_flag(tmp_path, capsys):
     assert m["synthetic_data"] is True
     assert sorted(m["inputs"]) == ["charges.csv", "incidents.csv", "outcomes.csv", "persons.csv"]
     assert m["codebook_version"] == "2.0.0"
-    assert m["rows"]["outcomes"] == {"input": 826, "valid": 826, "rejected": 0, "derived": 826}
+    assert m["rows"]["outcomes"] == {"input": 833, "valid": 833, "rejected": 0, "derived": 833}
     assert m["rows"]["incidents"] == {"input": 989, "valid": 989, "rejected": 0, "derived": 989}
 
 

@@ -16,12 +16,16 @@ def test_version_is_semantic(cb):
     assert len(parts) == 3 and all(p.isdigit() for p in parts)
 
 
-def test_three_linked_tables(cb):
-    assert list(cb.tables) == ["incidents", "persons", "charges"]
+def test_four_linked_tables_the_last_optional(cb):
+    assert list(cb.tables) == ["incidents", "persons", "charges", "outcomes"]
     assert cb.table("incidents").key == "report_id"
     assert cb.table("persons").key == "person_code"
     assert cb.variable("persons", "report_id").references == "incidents.report_id"
     assert cb.variable("charges", "person_code").references == "persons.person_code"
+    assert cb.variable("outcomes", "person_code").references == "persons.person_code"
+    assert cb.variable("outcomes", "report_id").references == "incidents.report_id"
+    assert cb.table("outcomes").key is None
+    assert [t for t in cb.tables if cb.table(t).optional] == ["outcomes"]
 
 
 def test_every_code_is_labelled_and_every_variable_defined(cb):

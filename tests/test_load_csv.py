@@ -233,7 +233,8 @@ def test_windows_and_old_mac_line_endings(frames, tmp_path, ending):
         put_lines(folder, t, lines_of(folder, t), ending)
     r = validate_tables(load_coded_tables(folder))
     assert r.exit_code == 0
-    assert r.accounting()["valid_rows"].tolist() == [len(frames[t]) for t in ("incidents", "persons", "charges")]
+    assert r.accounting()["valid_rows"].tolist() == [len(frames[t]) for t in ("incidents", "persons", "charges",
+                                                                                   "outcomes")]
 
 
 def test_a_row_with_many_cells_past_the_header_is_one_problem(frames, tmp_path):

@@ -31,7 +31,7 @@ def test_manual_follows_a_codebook_change(cb):
 def test_title_version_and_conventions(cb):
     text = render_manual(cb)
     assert text.startswith("# SFPD prostitution and human-trafficking incident reports: coding scheme\n\n"
-                           "Codebook version **1.0.0**.\n")
+                           "Codebook version **2.0.0**.\n")
     assert "| `-8` | Not documented | The report does not say." in text
     assert "| `-9` | Not applicable | The item does not apply because of an earlier answer" in text
     assert "## Multi-select answers\n\nA multi-select answer is written in one cell as codes separated by " \
@@ -43,8 +43,9 @@ def test_title_version_and_conventions(cb):
 def test_every_variable_is_described_in_table_order(cb):
     text = render_manual(cb)
     headings = [line[5:] for line in text.splitlines() if line.startswith("#### ")]
-    assert headings == [f"{t}.{v.name}" for t in ("incidents", "persons", "charges") for v in cb.table(t).variables]
-    for t in ("incidents", "persons", "charges"):
+    assert headings == [f"{t}.{v.name}" for t in ("incidents", "persons", "charges", "outcomes")
+                        for v in cb.table(t).variables]
+    for t in ("incidents", "persons", "charges", "outcomes"):
         for v in cb.table(t).variables:
             assert f"**{v.label}.** {v.definition}" in text
             for rule in v.rules:
@@ -106,7 +107,7 @@ def test_charge_classification_table_and_the_647f_pair(cb):
 def test_redcap_notes_are_in_the_manual(cb):
     text = render_manual(cb)
     redcap = text[text.index("## REDCap\n"):]
-    assert "Make `persons` and `charges` repeating instruments" in redcap
+    assert "Make `persons`, `charges` and `outcomes` repeating instruments" in redcap
     assert "`charges.person_code` is the field `charge_person_code`" in redcap
 
 

@@ -56,12 +56,12 @@ def test_every_shared_file_came_from_the_one_publishing_step(report):
     folder, _, _ = report
     [(published, publication)] = PUBLISHED["2017-11-15"]  # one call made every shared file
     on_disk = sorted(p.relative_to(folder / "shared").as_posix() for p in _files(folder / "shared"))
-    assert published == on_disk and len(on_disk) == 51
+    assert published == on_disk and len(on_disk) == 57
     # every shared table keeps the unsuppressed table it was made from; no note carries a count in its own text
     from analysis.report.publish import ModelTable
     from analysis.tables.compare import ComparisonTable
 
-    assert len(publication.tables) == 10
+    assert len(publication.tables) == 12
     assert all(isinstance(t.source, (ComparisonTable, ModelTable)) for t in publication.tables)
     # issue 13: the model's notes say which fit was used and which reports were left out, without counts
     assert [n.text for n in publication.notes][0] == ("Model (Correctly identified as trafficking): Reports left out: "
@@ -297,7 +297,7 @@ def test_shared_and_analyst_are_siblings_and_say_what_to_send(report):
     # zipping shared/ cannot include the unsuppressed tables or the notebooks
     assert not [p for p in _files(folder / "shared") if "_full" in p.name or p.suffix == ".ipynb"]
     assert not [p for p, t in readable_text(folder / "shared").items() if "NOT_FOR_SHARING" in t]
-    assert len(list((folder / "analyst" / "tables").glob("*_full.csv"))) == 6
+    assert len(list((folder / "analyst" / "tables").glob("*_full.csv"))) == 8
     assert (folder / "analyst" / "stages.json").is_file()
     assert f"To share: send {folder / 'shared'} (zip that folder only). Never send {folder / 'analyst'}" in out
 

@@ -30,7 +30,7 @@ def test_clean_synthetic_sample_is_all_valid(frames):
     r = run(frames)
     assert r.exit_code == 0
     assert r.errors.empty
-    assert r.accounting()["rejected_rows"].tolist() == [0, 0, 0]
+    assert r.accounting()["rejected_rows"].tolist() == [0, 0, 0, 0]
 
 
 def test_misspelt_code_is_reported_with_a_suggestion(frames):
@@ -241,7 +241,7 @@ def test_missing_table(frames, tmp_path):
     folder = write_folder({k: v for k, v in frames.items() if k != "persons"}, tmp_path / "d")
     assert unusable(folder) == [(
         "missing_table", f"{folder}/persons.csv: the persons table is missing; expected persons.csv in {folder} "
-        "(found: charges.csv, incidents.csv)")]
+        "(found: charges.csv, incidents.csv, outcomes.csv)")]
 
 
 def test_empty_file(frames, tmp_path):

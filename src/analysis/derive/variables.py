@@ -10,7 +10,8 @@ Takes the validator's valid rows (canonical text) and returns typed tables:
   (origin_group: police-initiated or reactive; police_initiated; stings on sellers alone), the condom indicators
   out of all reports (photographed or documented; any of the three acts the April 2013 bulletin ended), buyer
   income stratum are added;
-* each charge's severity and title follow the law on its date (the incident date; the codebook's dated rules).
+* each charge's severity and title follow the law on its date (the incident date; the codebook's dated rules);
+* the prosecution outcomes (optional) are typed and summarised per person (:mod:`.outcomes`).
 
 All settings (periods, TAY range, age groups, income breaks) come from the study configuration.
 """
@@ -26,6 +27,7 @@ from ..scheme.codebook import NOT_APPLICABLE, NOT_DOCUMENTED, Codebook, load_cod
 from ..scheme.config import StudyConfig, load_study_config
 from ..scheme.synthetic import SYNTHETIC_PREFIX
 from .income import STRATUM_REASONS, income_stratum
+from .outcomes import add_outcome_variables, derive_outcomes
 
 MISSING = (NOT_DOCUMENTED, NOT_APPLICABLE)
 SEVERITY_ORDER = ["none", "infraction", "misdemeanor", "felony"]
@@ -188,12 +190,18 @@ def derive_charges(chg: pd.DataFrame, per: pd.DataFrame, inc: pd.DataFrame, cb: 
 
 def derive(valid: dict[str, pd.DataFrame], codebook: Codebook | None = None, config: StudyConfig | None = None,
            income_lookup: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
-    """Derived ``incidents``, ``persons`` and ``charges`` tables from validated rows."""
+    """Derived ``incidents``, ``persons``, ``charges`` and ``outcomes`` tables from validated rows. ``outcomes``
+    is optional (absent or empty: the persons' outcome variables are blank, see :mod:`.outcomes`)."""
     cb = codebook or load_codebook()
     cfg = config or load_study_config()
     inc, per, chg = (valid[t].drop(columns=["_row"], errors="ignore") for t in ("incidents", "persons", "charges"))
+    out_rows = valid.get("outcomes")
+    if out_rows is None:
+        out_rows = pd.DataFrame({c: pd.Series([], dtype=object) for c in cb.table("outcomes").columns})
+    out_rows = out_rows.drop(columns=["_row"], errors="ignore").reset_index(drop=True)
     charges = derive_charges(chg, per, inc, cb, cfg)
-    persons = derive_persons(per, inc, charges, cb, cfg, income_lookup)
+    outcomes = derive_outcomes(_typed(out_rows, "outcomes", cb), out_rows, per, inc, cb, cfg)
+    persons = add_outcome_variables(derive_persons(per, inc, charges, cb, cfg, income_lookup), outcomes, cb)
     incidents = derive_incidents(inc, per, chg, cb, cfg)
     return {"incidents": incidents.reset_index(drop=True), "persons": persons.reset_index(drop=True),
-            "charges": charges.reset_index(drop=True)}
+            "charges": charges.reset_index(drop=True), "outcomes": outcomes}

@@ -39,7 +39,7 @@ from ..intake.validate import ValidationResult, validate_tables
 from ..scheme.codebook import TABLES, Codebook
 from ..scheme.config import StudyConfig, shown_path
 from ..tables.export import provenance
-from ..tables.standard import SOURCE, NamedTable, standard_tables
+from ..tables.standard import NO_OUTCOMES_NOTE, SOURCE, NamedTable, has_outcomes, standard_tables
 from . import output
 from .notebooks import run_notebooks
 from .publish import DataItem, FigureItem, ModelTable, Note, Publication, TableItem, publish
@@ -212,6 +212,8 @@ def tables_and_model(derived: dict[str, pd.DataFrame], cb: Codebook, cfg: StudyC
     result = Tables(standard_tables(derived, frame, n_boot=n_boot, codebook=cb, config=cfg))
     result.shared = [TableItem(prefix + nt.name, nt.title, nt.table, nt.table.methods_text(), stamp, xlsx=True)
                      for nt in result.standard]
+    if not has_outcomes(derived["persons"]):
+        result.shared.append(Note(NO_OUTCOMES_NOTE))
     if not key:
         return result
     result.key = _key_tables(derived, cb, cfg, frame, n_boot)

@@ -27,18 +27,30 @@ from .console import write_csv as _write_csv
 MAX_HARMONICS = 5  # monthly data: a 6th sin/cos pair has sin6 = 0, and more pairs repeat the first ones
 
 
-def _load(path: str, prostitution_only: bool = True) -> pd.DataFrame:
-    from ..public.load import load_public, select_prostitution
+# The standard columns each command uses besides the category, description, date and time (which the engine
+# always reads): what the engine reads of a big file.
+TRENDS_NEEDS = ("incident_number",)
+TABLES_NEEDS = ("incident_number", "district", "resolution")
+FRAME_NEEDS = ("incident_number",)
 
-    frame = load_public(path)
+
+def _load(path: str, prostitution_only: bool = True, needs: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """The file's standard frame: its prostitution / human-trafficking records, read by the engine (DuckDB: any
+    size), or every record (``prostitution_only`` False: the pandas loader)."""
+    from ..public.engine import scan_public
+    from ..public.load import load_public
+
+    if prostitution_only:
+        frame = scan_public(path, needs=needs)
+        records = frame.attrs["records"]
+    else:
+        frame = load_public(path)
+        records = len(frame)
     a = dict(frame.attrs)
     _say(f"{Path(path).name}: {a['label']}; {a['rows_read']} row(s) read"
          + (f", {a['rows_dropped']} dropped ({a['rows_dropped_reason']})" if a["rows_dropped"] else ""))
-    if prostitution_only:
-        sel = select_prostitution(frame)
-        if len(sel) < len(frame):
-            _say(f"  kept the {len(sel)} prostitution / human-trafficking record(s) of {len(frame)}")
-        frame = sel
+    if prostitution_only and len(frame) < records:
+        _say(f"  kept the {len(frame)} prostitution / human-trafficking record(s) of {records}")
     _say(f"  Limitation: {a['limitation']}")
     return frame
 
@@ -95,7 +107,7 @@ def run_trends(path: str, out: Path, cfg, *, offset_path: str | None = None, sta
     from ..public.monthly import monthly_counts
     from ..stats import its
 
-    frame = _load(path)
+    frame = _load(path, needs=TRENDS_NEEDS)
     if (frame["source_format"] == "kaggle").any():
         _say("  WARNING: Kaggle rows cover alternate weeks only; monthly counts are about half the real "
              "totals and noisier. Prefer the daily counts table or a DataSF export.")
@@ -142,7 +154,7 @@ def cmd_tables(args) -> int:
     from ..public import frame as F
 
     cb, cfg = load_scheme(args)
-    frame = _load(args.path)
+    frame = _load(args.path, needs=TABLES_NEEDS)
     _report_unknown(frame)
     out = Path(args.out)
     makers = {"resolution": F.resolution_counts, "description_group": F.description_counts,
@@ -193,7 +205,7 @@ def cmd_frame(args) -> int:
     if args.out:
         check_output_file(Path(args.out))
     _, cfg = load_scheme(args)
-    frame = _load(args.path)
+    frame = _load(args.path, needs=FRAME_NEEDS)
     sizes = per_year(frame)
     _say(f"Incidents per year ({len(frame)} record(s)):")
     for _, r in sizes.iterrows():
@@ -212,7 +224,7 @@ def cmd_draw_sample(args) -> int:
     check_output_file(Path(args.out))
     _, cfg = load_scheme(args)
     years = tuple(args.years) if args.years else None
-    frame = _load(args.frame)
+    frame = _load(args.frame, needs=FRAME_NEEDS)
     sf = sampling_frame(frame, cfg, years=years)
     sample = draw_sample(sf, args.per_year, args.seed)
     _say(f"Stratified random sample, {args.per_year} per year, seed {args.seed}:")

@@ -121,6 +121,7 @@ bench: setup
 	$(BIN)/python bench/bench_tables.py
 	$(BIN)/python bench/bench_reliability.py
 	$(BIN)/python bench/bench_public.py
+	$(BIN)/python bench/bench_weighted.py
 
 lab: setup
 	$(BIN)/python -m ipykernel install --user --name sfpd-analysis --display-name "SFPD analysis (.venv)"

@@ -240,6 +240,20 @@ def cmd_draw_sample(args) -> int:
     return EXIT_OK
 
 
+# --- convert --------------------------------------------------------------------------------------------
+
+
+def cmd_convert(args) -> int:
+    from ..public.engine import convert
+
+    out = Path(args.out)
+    check_output_file(out)
+    info = convert(args.path, out)
+    _say(f"Wrote {info['rows']} row(s), {info['columns']} column(s) of {Path(args.path).name} "
+         f"({info['format']}) to {out}; give it to trends, tables, frame or draw-sample like the file itself")
+    return EXIT_OK
+
+
 # --- parser ---------------------------------------------------------------------------------------------
 
 
@@ -304,6 +318,15 @@ def add_commands(sub) -> None:
     fr.add_argument("--out", help="CSV file for the sampling frame")
     common(fr)
     fr.set_defaults(func=cmd_frame)
+
+    cv = psub.add_parser("convert", help="store a downloaded file as Parquet, for repeated runs",
+                         description="Store PATH (any supported public SFPD file) as Parquet: every column as "
+                         "text, in file order, with its form in the file's metadata. The other public commands "
+                         "read OUT as they read PATH (same rows, values and row numbers in messages), reading "
+                         "only the columns they need.")
+    cv.add_argument("path", help="any supported public SFPD file")
+    cv.add_argument("out", metavar="OUT", help="the Parquet file to write (e.g. incidents.parquet)")
+    cv.set_defaults(func=cmd_convert)
 
     d = psub.add_parser("draw-sample", help="a reproducible stratified random sample of incident numbers",
                         description="Draw N incidents per year (stratified by year; all of a year's incidents "

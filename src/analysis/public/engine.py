@@ -159,9 +159,10 @@ def sniff(path: Path) -> str | None:
 def _reader(path: Path, kind: str, columns: list[str] | None = None) -> str:
     """The table function reading ``path`` (``columns``: the JSON keys to read, as text)."""
     p = _lit(str(path))
-    if kind == "csv":
-        return (f"read_csv({p}, header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"', "
-                "strict_mode = true, null_padding = false, skip = 0, comment = '')")
+    if kind == "csv":  # no sniffing: DuckDB's sniffer can return no rows, without an error, for a ragged file
+        cols = "{" + ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in columns or []) + "}"
+        return (f"read_csv({p}, header = true, auto_detect = false, columns = {cols}, delim = ',', quote = '\"', "
+                "escape = '\"', strict_mode = true, null_padding = false, skip = 0, comment = '')")
     if kind == "json":
         cols = "{" + ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in columns or []) + "}"
         return f"read_json({p}, format = 'array', records = true, columns = {cols})"
@@ -180,6 +181,14 @@ def _columns(con, path: Path, kind: str) -> list[str]:
         rows = con.execute(f"SELECT DISTINCT unnest(json_keys(json)) FROM read_json_objects({_lit(str(path))}, "
                            "format = 'array')").fetchall()
         return [r[0] for r in rows]
+    if kind == "csv":  # the header row, as Python's csv module reads it (the reader is told the columns)
+        import csv
+
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            names = next(csv.reader(f), [])
+        if not names or len(set(names)) < len(names):
+            raise EngineCannotRead("no header, or a repeated column name")
+        return names
     names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {_reader(path, kind)}").fetchall()]
     return [n for n in names if not (kind == "parquet" and n == "file_row_number")]
 
@@ -203,6 +212,7 @@ class _Source:
             names = _columns(con, path, self.kind)
         except Exception as exc:  # noqa: BLE001 - any reading error: the pandas loader says what is wrong
             raise EngineCannotRead(str(exc)) from exc
+        self.names = names
         clean = {str(n).strip().strip("\ufeff"): n for n in names}
         try:
             self.fmt = format or detect_format(list(clean), path.name)
@@ -227,7 +237,7 @@ class _Source:
 
     def relation(self) -> str:
         """Every record: ``r`` (its row or record number) and the columns read, as text."""
-        reader = _reader(self.path, self.kind, list(self.mapped.values()))
+        reader = _reader(self.path, self.kind, self.names if self.kind == "csv" else list(self.mapped.values()))
         sel = ", ".join(f"{_text(e)} AS c{i}" for i, e in enumerate(self.mapped.values()))
         return f"SELECT {_row_number(self.kind, self.parquet_kind)} AS r, {sel} FROM {reader}"
 
@@ -315,3 +325,68 @@ def _empty(column: str, n: int):
     if column in ("latitude", "longitude"):
         return pd.Series(float("nan"), index=range(n), dtype=float)
     return ""
+
+
+# --- Parquet --------------------------------------------------------------------------------------------------
+
+
+def convert(path: str | Path, out: str | Path, *, format: str | None = None) -> dict:
+    """Store one public SFPD file as Parquet at ``out``: every column as text ("" read as NULL), in file order,
+    with the form, the kind of row numbers and the source file's name in the file's metadata, so that
+    :func:`scan_public` and :func:`analysis.public.load.load_public` read it as they read the file itself (the
+    same rows, values, row numbers in messages). Returns ``{"format", "kind", "rows", "columns"}``.
+
+    A file the engine does not read (not UTF-8, ragged rows, not a table ...) is read by the pandas loader,
+    which stores it or says why not (UnusableInputError), with the same messages as ``load_public``. A daily
+    count table is stored too (it is read by the pandas loader afterwards).
+    """
+    p, o = Path(path), Path(out)
+    if not p.exists():
+        raise UnusableInputError([problem("missing_file", "file not found", file=str(p))])
+    if p.is_dir():
+        raise UnusableInputError([problem("not_a_table", "this is a folder; give one data file", file=str(p))])
+    import shutil
+    import tempfile
+
+    con = connect()
+    work = tempfile.TemporaryDirectory(prefix="analysis-convert-")
+    tmp = Path(work.name) / "out.parquet"  # written whole, then copied: never a half-written OUT
+    try:
+        if sniff(p) == "parquet":
+            raise UnusableInputError([problem("not_a_table", "this is already a Parquet file", file=p.name)])
+        try:
+            s = _Source(con, p, format, needs=None)
+            reader = _reader(p, s.kind, s.names)
+            sel = ", ".join(f"CAST({_ident(n)} AS VARCHAR) AS {_ident(c)}" for c, n in s.clean.items())
+            rel, fmt, kind = f"SELECT {sel} FROM {reader}", s.fmt, s.kind
+            _copy(con, rel, tmp, fmt, kind, p.name)
+            n = con.execute(f"SELECT count(*) FROM read_parquet({_lit(str(tmp))})").fetchone()[0]
+            if n == 0:
+                raise EngineCannotRead("no data rows")  # the pandas loader's message
+        except (EngineCannotRead, duckdb_error()):
+            from .load import read_table
+
+            raw, kind = read_table(p.read_bytes(), p.name)  # the pandas loader's reading and messages
+            fmt = format or detect_format(list(raw.columns), p.name)
+            con.register("raw_cells", raw.replace("", None))
+            _copy(con, "SELECT * FROM raw_cells", tmp, fmt, kind, p.name)
+            n = len(raw)
+        ncols = len(con.execute(f"DESCRIBE SELECT * FROM read_parquet({_lit(str(tmp))})").fetchall())
+        o.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(tmp, o)
+    finally:
+        con.close()
+        work.cleanup()
+    return {"format": fmt, "kind": kind, "rows": int(n), "columns": ncols}
+
+
+def duckdb_error():
+    import duckdb
+
+    return duckdb.Error
+
+
+def _copy(con, relation: str, out: Path, fmt: str, kind: str, source: str) -> None:
+    meta = {PARQUET_META["format"]: fmt, PARQUET_META["kind"]: kind, PARQUET_META["source_file"]: source}
+    kv = "{" + ", ".join(f"{_lit(k)}: {_lit(v)}" for k, v in meta.items()) + "}"
+    con.execute(f"COPY ({relation}) TO {_lit(str(out))} (FORMAT parquet, COMPRESSION zstd, KV_METADATA {kv})")

@@ -186,7 +186,7 @@ def write_public_comparison(compared, frame: pd.DataFrame, cb, cfg, out: Path) -
     """The before/after table of the public record (:func:`analysis.report.pipeline.public_comparison`),
     suppressed and with the footer, as CSV, Markdown and HTML: published and written into ``out``."""
     from ..report.output import source_hashes, write_files
-    from ..report.pipeline import public_comparison
+    from ..report.public_table import public_comparison
     from ..report.publish import Publication, publish
 
     pub = Publication()
@@ -257,6 +257,17 @@ def cmd_convert(args) -> int:
 # --- parser ---------------------------------------------------------------------------------------------
 
 
+def _add_convert(psub) -> None:
+    cv = psub.add_parser("convert", help="store a downloaded file as Parquet, for repeated runs",
+                         description="Store PATH (any supported public SFPD file) as Parquet: every column as "
+                         "text, in file order, with its form in the file's metadata. The other public commands "
+                         "read OUT as they read PATH (same rows, values and row numbers in messages), reading "
+                         "only the columns they need.")
+    cv.add_argument("path", help="any supported public SFPD file")
+    cv.add_argument("out", metavar="OUT", help="the Parquet file to write (e.g. incidents.parquet)")
+    cv.set_defaults(func=cmd_convert)
+
+
 def add_commands(sub) -> None:
     """Register ``public`` and its subcommands on the argparse sub-parsers object ``sub``."""
     from ..public.fetch import FIRST_YEAR, LAST_YEAR
@@ -319,14 +330,7 @@ def add_commands(sub) -> None:
     common(fr)
     fr.set_defaults(func=cmd_frame)
 
-    cv = psub.add_parser("convert", help="store a downloaded file as Parquet, for repeated runs",
-                         description="Store PATH (any supported public SFPD file) as Parquet: every column as "
-                         "text, in file order, with its form in the file's metadata. The other public commands "
-                         "read OUT as they read PATH (same rows, values and row numbers in messages), reading "
-                         "only the columns they need.")
-    cv.add_argument("path", help="any supported public SFPD file")
-    cv.add_argument("out", metavar="OUT", help="the Parquet file to write (e.g. incidents.parquet)")
-    cv.set_defaults(func=cmd_convert)
+    _add_convert(psub)
 
     d = psub.add_parser("draw-sample", help="a reproducible stratified random sample of incident numbers",
                         description="Draw N incidents per year (stratified by year; all of a year's incidents "

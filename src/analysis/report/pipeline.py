@@ -42,6 +42,7 @@ from ..tables.export import provenance
 from ..tables.standard import SOURCE, NamedTable, standard_tables
 from . import output
 from .notebooks import run_notebooks
+from .public_table import public_comparison  # noqa: F401 - here since issue 15: light to import for `public tables`
 from .publish import DataItem, FigureItem, ModelTable, Note, Publication, TableItem, publish
 from .texts import analyst_readme, pack_text, run_readme
 
@@ -245,21 +246,6 @@ class PublicRecord:
     its: object = None  # analysis.stats.its.ITSResult
     missing: list[str] = field(default_factory=list)
     shared: list = field(default_factory=list)
-
-
-def public_comparison(compared: list, frame: pd.DataFrame, cb: Codebook, cfg: StudyConfig, hashes: dict[str, str],
-                      path: str = "public_before_after") -> TableItem:
-    """The public record's before/after table (``compared``: (name, label, period counts) per variable), made
-    with the coded data's comparison methods (:func:`analysis.tables.compare.from_counts`), for sharing."""
-    from ..public.frame import counting_unit
-    from ..tables.compare import from_counts
-
-    ct = from_counts(compared, population=f"SFPD public PROSTITUTION records ({counting_unit(frame)})", config=cfg)
-    limitation = frame.attrs.get("limitation", "")
-    source = "SFPD public incident data (DataSF tmnf-yvry), file " + Path(str(frame.attrs.get("source_file", ""))).name
-    return TableItem(path, "The public record, before and after", ct,
-                     ct.methods_text() + (f" Limitation: {limitation}" if limitation else ""),
-                     provenance(hashes, cb.version, synthetic=False), source_text=source)
 
 
 def public_record(files: dict[str, pd.DataFrame], cb: Codebook, cfg: StudyConfig, *,

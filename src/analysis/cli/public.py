@@ -200,7 +200,7 @@ def write_public_comparison(compared, frame: pd.DataFrame, cb, cfg, out: Path) -
 
 
 def cmd_frame(args) -> int:
-    from ..public.frame import per_year, sampling_frame
+    from ..public.frame import frame_lower_bound, frame_table, per_year, sampling_frame
 
     if args.out:
         check_output_file(Path(args.out))
@@ -211,6 +211,13 @@ def cmd_frame(args) -> int:
     for _, r in sizes.iterrows():
         mark = f"  <- sampled ({cfg.year_to_period[r['year']]})" if r["year"] in cfg.year_to_period else ""
         _say(f"  {r['year']}: {r['n']}{mark}")
+    reason = frame_lower_bound(frame)
+    if reason:
+        _say(f"  LOWER BOUND: {reason}")
+    elif len(frame):
+        other = frame_table(frame, cfg)
+        _say(f"  The sampled years' counts include {int(other['trafficking_pimping_pandering'].sum())} incident(s) "
+             "described as human trafficking, pimping or pandering")
     if args.out:
         _write_csv(sampling_frame(frame, cfg).assign(date=lambda d: d["date"].dt.strftime("%Y-%m-%d")),
                    Path(args.out))

@@ -253,7 +253,7 @@ def public_record(files: dict[str, pd.DataFrame], cb: Codebook, cfg: StudyConfig
     """The public SFPD files (:func:`analysis.public.load_shared_folder`): monthly counts and the interrupted
     time series at the unit change, the before/after table of the Kaggle rows (``kaggle_hashes``: its file's
     hash, for the footer) and the sampling frame sizes."""
-    from ..public import description_counts, district_counts, frame_sizes, monthly_counts, resolution_counts
+    from ..public import description_counts, district_counts, frame_table, monthly_counts, resolution_counts
     from ..stats import its
 
     result = PublicRecord(missing=[k for k in ("daily", "kaggle", "incidents") if k not in files])
@@ -270,7 +270,7 @@ def public_record(files: dict[str, pd.DataFrame], cb: Codebook, cfg: StudyConfig
         result.shared.append(public_comparison(compared, kaggle, cb, cfg, kaggle_hashes or {},
                                                path=f"{folder}/public_before_after"))
     if "incidents" in files:
-        result.shared.append(DataItem(f"{folder}/sampling_frame.csv", frame_sizes(files["incidents"], cfg)))
+        result.shared.append(DataItem(f"{folder}/sampling_frame.csv", frame_table(files["incidents"], cfg)))
     return result
 
 

@@ -168,3 +168,4 @@ def test_cli_convert_then_frame(tmp_path, capsys):
     assert "kept the 5 prostitution / human-trafficking record(s) of 6" in a
     assert a.replace("datasf.csv", "X").replace("a.csv", "Y") == b.replace("d.parquet", "X").replace("b.csv", "Y")
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+

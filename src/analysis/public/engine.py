@@ -23,8 +23,7 @@ the pandas loader.
 :func:`convert` stores a file as Parquet (every column as text, in file order, with its form and kind in the
 file's metadata), which :func:`scan_public` and :func:`analysis.public.load.load_public` read like the file
 itself: only the columns needed, several times faster than CSV.
-:func:`monthly_all` counts every record of a file per month in the engine (the ``--offset`` of ``public
-trends``), for files too big for the standard frame.
+The ``--offset`` file of ``public trends`` (every category) is still read by the pandas loader.
 """
 
 from __future__ import annotations

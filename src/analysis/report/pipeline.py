@@ -42,6 +42,7 @@ from ..tables.export import provenance
 from ..tables.standard import NO_OUTCOMES_NOTE, SOURCE, NamedTable, has_outcomes, standard_tables
 from . import output
 from .notebooks import run_notebooks
+from .public_table import public_comparison  # noqa: F401 - here since issue 15: light to import for `public tables`
 from .publish import DataItem, FigureItem, ModelTable, Note, Publication, TableItem, publish
 from .texts import analyst_readme, pack_text, run_readme
 
@@ -251,27 +252,12 @@ class PublicRecord:
     shared: list = field(default_factory=list)
 
 
-def public_comparison(compared: list, frame: pd.DataFrame, cb: Codebook, cfg: StudyConfig, hashes: dict[str, str],
-                      path: str = "public_before_after") -> TableItem:
-    """The public record's before/after table (``compared``: (name, label, period counts) per variable), made
-    with the coded data's comparison methods (:func:`analysis.tables.compare.from_counts`), for sharing."""
-    from ..public.frame import counting_unit
-    from ..tables.compare import from_counts
-
-    ct = from_counts(compared, population=f"SFPD public PROSTITUTION records ({counting_unit(frame)})", config=cfg)
-    limitation = frame.attrs.get("limitation", "")
-    source = "SFPD public incident data (DataSF tmnf-yvry), file " + Path(str(frame.attrs.get("source_file", ""))).name
-    return TableItem(path, "The public record, before and after", ct,
-                     ct.methods_text() + (f" Limitation: {limitation}" if limitation else ""),
-                     provenance(hashes, cb.version, synthetic=False), source_text=source)
-
-
 def public_record(files: dict[str, pd.DataFrame], cb: Codebook, cfg: StudyConfig, *,
                   kaggle_hashes: dict[str, str] | None = None, folder: str = "public") -> PublicRecord:
     """The public SFPD files (:func:`analysis.public.load_shared_folder`): monthly counts and the interrupted
     time series at the unit change, the before/after table of the Kaggle rows (``kaggle_hashes``: its file's
     hash, for the footer) and the sampling frame sizes."""
-    from ..public import description_counts, district_counts, frame_sizes, monthly_counts, resolution_counts
+    from ..public import description_counts, district_counts, frame_table, monthly_counts, resolution_counts
     from ..stats import its
 
     result = PublicRecord(missing=[k for k in ("daily", "kaggle", "incidents") if k not in files])
@@ -288,7 +274,7 @@ def public_record(files: dict[str, pd.DataFrame], cb: Codebook, cfg: StudyConfig
         result.shared.append(public_comparison(compared, kaggle, cb, cfg, kaggle_hashes or {},
                                                path=f"{folder}/public_before_after"))
     if "incidents" in files:
-        result.shared.append(DataItem(f"{folder}/sampling_frame.csv", frame_sizes(files["incidents"], cfg)))
+        result.shared.append(DataItem(f"{folder}/sampling_frame.csv", frame_table(files["incidents"], cfg)))
     return result
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -33,9 +34,10 @@ from ..scheme.config import StudyConfig
 from ..tables.compare import ComparisonTable, display
 from ..tables.export import footer_lines, to_csv, to_html, to_markdown, to_xlsx
 from ..tables.standard import SOURCE
-from .charts import Chart, chart_files
-from .pack import Pack, PackTable, html_page, pdf_pack
 from .texts import PackText, shared_readme
+
+if TYPE_CHECKING:  # charts and the pack (matplotlib, the PDF) are imported when a publication has them
+    from .charts import Chart
 
 SYNTHETIC_SUFFIX = " (SYNTHETIC DATA)"
 TEXT_FORMATS = {"csv": to_csv, "md": to_markdown, "html": to_html}
@@ -233,6 +235,8 @@ def _pack_files(files: dict[str, bytes], pub: Publication, shown: list[tuple[Tab
                 ) -> None:
     """meeting_pack.html, meeting_pack.pdf and README.md, from the publication's charts, key tables and notes."""
     notes = pub.note_texts()
+    from .pack import Pack, PackTable, html_page, pdf_pack
+
     key = [PackTable(item.shown_title, table, footer) for item, table, footer in shown if item.pack]
     text = pub.pack
     pack = Pack(text.cover, [f.chart for f in pub.figures], key, text.methods, text.provenance, notes)
@@ -252,6 +256,8 @@ def publish(publication: Publication, cfg: StudyConfig) -> dict[str, bytes]:
              for item in publication.tables]
     _table_files(files, shown)
     for fig in publication.figures:
+        from .charts import chart_files
+
         for ext, data in chart_files(fig.chart).items():
             _put(files, fig.path(ext), data)
     for item in publication.data:

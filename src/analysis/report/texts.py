@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..scheme.config import StudyConfig
-from .pack import Cover
+
+if TYPE_CHECKING:  # the pack module imports matplotlib: only when a pack is made
+    from .pack import Cover
 
 TITLE = "Prostitution and trafficking reports before and after SFPD's move from Vice to SVU"
 SUBTITLE = "Sex Work and Trafficking Policy Impact Committee, November meeting"
@@ -77,6 +80,8 @@ def pack_text(cfg: StudyConfig, stamp: dict, *, source: str, valid_rows: dict[st
     """The pack's cover, methods and provenance for a run on coded data described by ``source``, with
     ``valid_rows`` (table -> valid rows) and the provenance ``stamp``; ``weighted`` when a sampling frame
     weighted the tables."""
+    from .pack import Cover
+
     periods = "; ".join(f"{p.label}: {', '.join(map(str, p.years))}" for p in cfg.periods)
     counts = {"valid_rows": sum(valid_rows.values()), "reports": valid_rows["incidents"],
               "people": valid_rows["persons"]}

@@ -8,6 +8,7 @@ pack is made from the valid ones), 2 an error, 128 + the signal number when stop
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from ..report.output import ReportInterrupted
@@ -22,6 +23,9 @@ def cmd_report(args) -> int:
     from ..report import pipeline
 
     cb, cfg = load_scheme(args)
+    if args.meeting or args.meeting_date:  # this run's meeting, instead of the study configuration's
+        cfg = dataclasses.replace(cfg, meeting=args.meeting or cfg.meeting,
+                                  meeting_date=args.meeting_date or cfg.meeting_date)
     out = Path(args.out) if args.out else paths().reports
     for folder in (out, Path(args.derived) if args.derived else None):
         if folder is not None:
@@ -67,6 +71,10 @@ def add_commands(sub) -> None:
     r.add_argument("--frame", help="sampling frame CSV (year, reports): weight the tables to it")
     r.add_argument("--run-date", type=folder_name, help="name of the run folder (default: today, YYYY-MM-DD)")
     r.add_argument("--n-boot", type=whole_number(1), default=1000, help="bootstrap resamples (default 1000)")
+    r.add_argument("--meeting", help="the meeting the pack is for, as its cover names it (default: the study "
+                   "configuration's meeting.name)")
+    r.add_argument("--meeting-date", help="the meeting's date as the cover shows it, e.g. '16 November 2017' "
+                   "(default: the study configuration's meeting.date)")
     r.add_argument("--no-notebooks", action="store_true", help="skip executing the notebooks")
     common_options(r)
     r.set_defaults(func=cmd_report)

@@ -33,6 +33,8 @@ class StudyConfig:
     income_codes: tuple[str, ...]
     income_labels: tuple[str, ...]
     source: str
+    meeting: str = ""  # the meeting the pack is for (its name), and its date as text
+    meeting_date: str = ""
 
     @property
     def sampled_years(self) -> tuple[int, ...]:
@@ -83,6 +85,8 @@ def load_study_config(path: str | os.PathLike | None = None) -> StudyConfig:
             income_codes=tuple(strata["codes"]),
             income_labels=tuple(strata["labels"]),
             source=str(p),
+            meeting=str((doc.get("meeting") or {}).get("name", "")),
+            meeting_date=str((doc.get("meeting") or {}).get("date", "")),
         )
     except FileNotFoundError:
         raise ConfigError(f"{p}: study configuration file not found") from None

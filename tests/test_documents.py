@@ -318,3 +318,20 @@ def test_meeting_comes_from_the_study_configuration(tmp_path):
                   weighted=False, run_date="2018-03-01")
     assert t.cover.subtitle == "Sex Work and Trafficking Policy Impact Committee, November meeting"
     assert t.cover.meeting_date == ""
+
+
+def test_html_page_shows_the_findings_first_and_the_data_quality():
+    from analysis.report.pack import html_page
+
+    pack, _ = _pack(groups=2)
+    page = html_page(pack)
+    assert page.index('<section id="findings">') < page.index('<section id="charts">') < \
+        page.index('<section id="quality">') < page.index('<section id="methods">')
+    assert ('<article data-question="screened"><h3>Were more reports screened for trafficking?</h3><p>Reports '
+            'screened for trafficking rose from 17% (83 of 495) to 51% (252 of 494)') in page
+    assert '<p class="caveats">Caveats: coders agreed only moderately on this item (alpha 0.62, below 0.667).</p>' \
+        in page
+    assert "0.62 (95% CI 0.41 to 0.80)" in page and "16 November 2017" in page
+    pack.findings = pack.quality = None  # a run without them: no empty sections
+    page = html_page(pack)
+    assert 'id="findings"' not in page and 'id="quality"' not in page

@@ -63,6 +63,10 @@ def add_commands(sub) -> None:
                        "to a temporary folder and moved into place only when every stage succeeded.")
     r.add_argument("path", nargs="?", default=str(paths().example), help="coded data (default data/raw/example)")
     r.add_argument("--out", help="reports folder (default reports/)")
+    r.add_argument("--meeting", help="the meeting the pack is for, as its cover names it (default: the study "
+                   "configuration's meeting.name)")
+    r.add_argument("--meeting-date", help="the meeting's date as the cover shows it, e.g. '16 November 2017' "
+                   "(default: the study configuration's meeting.date)")
     r.add_argument("--derived", help="folder for the derived data and row-level validation outputs "
                    "(default data/derived)")
     r.add_argument("--force", action="store_true",
@@ -71,10 +75,6 @@ def add_commands(sub) -> None:
     r.add_argument("--frame", help="sampling frame CSV (year, reports): weight the tables to it")
     r.add_argument("--run-date", type=folder_name, help="name of the run folder (default: today, YYYY-MM-DD)")
     r.add_argument("--n-boot", type=whole_number(1), default=1000, help="bootstrap resamples (default 1000)")
-    r.add_argument("--meeting", help="the meeting the pack is for, as its cover names it (default: the study "
-                   "configuration's meeting.name)")
-    r.add_argument("--meeting-date", help="the meeting's date as the cover shows it, e.g. '16 November 2017' "
-                   "(default: the study configuration's meeting.date)")
     r.add_argument("--no-notebooks", action="store_true", help="skip executing the notebooks")
     common_options(r)
     r.set_defaults(func=cmd_report)

@@ -71,7 +71,44 @@ table.compare th,table.compare td{border-bottom:1px solid var(--line);padding:.2
 table.compare th{background:#f3f3f3;position:sticky;top:0}
 ul.footer{font-size:.82rem;color:var(--muted)}
 .notes li{margin:.3rem 0}
+.caveats{color:var(--muted);font-size:.9rem;margin:.2rem 0}
 """
+
+
+def _html_findings(pack: Pack) -> list[str]:
+    """The findings section: per committee question its sentences, caveats and where it is shown."""
+    from .documents.content import chart_titles, shown_in
+
+    f = pack.findings
+    if f is None:
+        return []
+    titles = chart_titles(pack)
+    parts = [f'<section id="findings"><h2>{html.escape(f.title)}</h2>']
+    if f.intro:
+        parts.append(f"<p><em>{html.escape(f.intro)}</em></p>")
+    for x in f.items:
+        parts.append(f'<article data-question="{html.escape(x.id)}"><h3>{html.escape(x.question)}</h3>'
+                     f"<p>{html.escape(x.text)}</p>")
+        if x.caveats:
+            parts.append(f'<p class="caveats">Caveats: {html.escape("; ".join(x.caveats))}.</p>')
+        if shown_in(x, titles):
+            parts.append(f'<p class="caveats">{html.escape(shown_in(x, titles))}</p>')
+        parts.append("</article>")
+    return parts + ["</section>"]
+
+
+def _html_quality(pack: Pack) -> list[str]:
+    """The data-quality section: coder agreement behind the findings, and the row accounting."""
+    from ..tables.export import to_html
+    from .documents.content import quality_tables
+
+    q = pack.quality
+    if q is None:
+        return []
+    parts = [f'<section id="quality"><h2>{html.escape(q.title)}</h2>']
+    parts += [f"<p>{html.escape(n)}</p>" for n in q.notes]
+    parts += [to_html(t, title, [], standalone=False) for title, t in quality_tables(q)]
+    return parts + ["</section>"]
 
 
 def html_page(pack: Pack) -> str:
@@ -92,9 +129,14 @@ def html_page(pack: Pack) -> str:
     parts.append(f"<p>Run date: {html.escape(c.run_date)}</p>")
     parts.append("</header>")
     parts.append("<nav><h2>Contents</h2><ol>")
+    if pack.findings is not None:
+        parts.append(f'<li><a href="#findings">{html.escape(pack.findings.title)}</a></li>')
     parts += [f'<li><a href="#chart-{html.escape(ch.name)}">{html.escape(ch.title)}</a></li>' for ch in pack.charts]
     parts += [f'<li><a href="#table-{k}">{html.escape(t.title)}</a></li>' for k, t in enumerate(pack.tables)]
+    if pack.quality is not None:
+        parts.append(f'<li><a href="#quality">{html.escape(pack.quality.title)}</a></li>')
     parts.append('<li><a href="#methods">Methods, suppression and provenance</a></li></ol></nav>')
+    parts += _html_findings(pack)
     parts.append('<section id="charts"><h2>Charts</h2>')
     for ch in pack.charts:
         data = base64.b64encode(_png(ch.fig)).decode("ascii")
@@ -107,6 +149,7 @@ def html_page(pack: Pack) -> str:
     for k, t in enumerate(pack.tables):
         parts.append(f'<div id="table-{k}">' + to_html(t.table, t.title, t.footer, standalone=False) + "</div>")
     parts.append("</section>")
+    parts += _html_quality(pack)
     parts.append('<section id="methods"><h2>Methods, suppression and provenance</h2><ul class="notes">')
     parts += [f"<li>{html.escape(m)}</li>" for m in pack.methods + pack.notes]
     parts.append("</ul><h3>Provenance</h3><ul class=\"notes\">")

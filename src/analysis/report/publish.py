@@ -231,15 +231,16 @@ def _table_files(files: dict[str, bytes], shown: list[tuple[TableItem, pd.DataFr
         _put(files, f"{folder}tables.xlsx", to_xlsx(book))
 
 
-def _pack_files(files: dict[str, bytes], pub: Publication, shown: list[tuple[TableItem, pd.DataFrame, list[str]]]
-                ) -> None:
+def _pack_files(files: dict[str, bytes], pub: Publication, shown: list[tuple[TableItem, pd.DataFrame, list[str]]],
+                findings=None, quality=None) -> None:
     """meeting_pack.html, meeting_pack.pdf, meeting_slides.pptx, tables/tables.docx and README.md, from the
-    publication's charts (their PNGs, already in ``files``), key tables, findings and notes."""
+    publication's charts (their PNGs, already in ``files``), key tables, notes, and the findings and data-quality
+    pages (:mod:`analysis.report.findings`) when given."""
     notes = pub.note_texts()
     key = [PackTable(item.shown_title, table, footer) for item, table, footer in shown if item.pack]
     text = pub.pack
     pack = Pack(text.cover, [f.chart for f in pub.figures], key, text.methods, text.provenance, notes,
-                findings=getattr(pub, "findings", None), quality=getattr(pub, "quality", None))
+                findings=findings, quality=quality)
     pngs = {f.chart.name: files[f.path("png")] for f in pub.figures}
     _put(files, "meeting_pack.html", html_page(pack).encode("utf-8"))
     _put(files, "meeting_pack.pdf", pdf_pack(pack, pngs))

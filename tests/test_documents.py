@@ -246,11 +246,14 @@ def test_slides_title_findings_and_one_picture_per_chart():
     prs = Presentation(io.BytesIO(slides(pack, pngs)))
     s = list(prs.slides)
     assert len(s) == 1 + 2 + 2  # title, four findings on two slides (three a slide), two charts
-    texts = [[sh.text_frame.text for sh in slide.shapes if sh.has_text_frame] for slide in s]
-    assert all(SYNTHETIC_BANNER in t for t in texts)
-    assert "Policy Impact Committee, test meeting\n16 November 2017" in texts[0]
-    assert "Were more reports screened for trafficking?" in texts[1] and "Was Language Line used?" in texts[1]
-    assert "Were HIV-specific charges brought?" in texts[2]
+    shapes = [[sh.text_frame.text for sh in slide.shapes if sh.has_text_frame] for slide in s]
+    assert all(SYNTHETIC_BANNER in t for t in shapes)
+    assert "Policy Impact Committee, test meeting\n16 November 2017" in shapes[0]
+    # the findings in order, each question followed by its sentences in one text frame (no overlap)
+    assert shapes[1][1:] == ["Findings: what changed, question by question", "\n".join(
+        [FINDINGS.items[0].question, FINDINGS.items[0].text, FINDINGS.items[1].question, FINDINGS.items[1].text,
+         FINDINGS.items[2].question, FINDINGS.items[2].text])]
+    assert shapes[2][2].startswith("Were HIV-specific charges brought?\nNo clear change in HIV-specific charges.")
     pictures = [[sh for sh in slide.shapes if sh.shape_type == 13] for slide in s]  # 13: picture
     assert [len(p) for p in pictures] == [0, 0, 0, 1, 1]
     assert [p[0].image.blob for p in pictures[3:]] == [pngs["screened"], pngs["phones"]]
@@ -283,6 +286,19 @@ def test_tables_docx_holds_each_table_with_a_repeating_header():
     assert doc.sections[0].page_width > doc.sections[0].page_height  # landscape
     text = document_text("tables.docx", data)
     assert "Footer line one." in text and "+37.3 (+20.8 to +51.1)" in text and SYNTHETIC_BANNER in text
+
+
+def test_findings_fill_slides_in_order_without_overflow():
+    from analysis.report.documents.slides import finding_chunks
+
+    def f(k, chars):
+        return Finding(str(k), f"Question {k}?", ["x" * chars])
+
+    # short findings: three a slide; long ones (7 lines of text each) two a slide; a very long one alone
+    assert [[x.id for x in c] for c in finding_chunks([f(k, 100) for k in range(4)])] == [["0", "1", "2"], ["3"]]
+    assert [len(c) for c in finding_chunks([f(k, 700) for k in range(3)])] == [1, 1, 1]
+    assert [len(c) for c in finding_chunks([f(k, 500) for k in range(4)])] == [2, 2]
+    assert [len(c) for c in finding_chunks([f(0, 100), f(1, 3000), f(2, 100)])] == [1, 1, 1]
 
 
 def test_document_text_reads_slides_and_notes():

@@ -5,12 +5,14 @@ synthetic."""
 from __future__ import annotations
 
 import io
+import math
 
 from ...tables.export import SYNTHETIC_BANNER
 from .content import FINDINGS_MISSING, chart_caveats, shown_in, chart_titles
 
 WIDTH_IN, HEIGHT_IN = 13.333, 7.5
 FINDINGS_PER_SLIDE = 3
+FINDING_LINES = 16  # estimated lines of findings text a slide holds below its title
 RED = (0xB0, 0x00, 0x20)
 
 
@@ -58,33 +60,61 @@ def _title_slide(prs, pack) -> None:
     c = pack.cover
     s = prs.slides.add_slide(prs.slide_layouts[6])  # blank
     _banner(s, c.synthetic)
-    _text(s, c.title, 0.7, 1.4, 11.9, 2.0, size=34, bold=True)
+    _text(s, c.title, 0.7, 1.2, 11.9, 2.0, size=34, bold=True)
     meeting = [c.subtitle] + ([c.meeting_date] if getattr(c, "meeting_date", "") else [])
     _text(s, meeting, 0.7, 3.6, 11.9, 1.0, size=22)
     _text(s, [*c.lines, f"Run date: {c.run_date}"], 0.7, 4.9, 11.9, 2.2, size=13, color=(0x44, 0x44, 0x44))
     _notes(s, list(c.lines))
 
 
+def _lines(text: str, chars_per_line: int) -> int:
+    return max(1, math.ceil(len(text) / chars_per_line))
+
+
+def finding_chunks(items: list, max_lines: int = FINDING_LINES) -> list[list]:
+    """The findings in slide-sized groups, in order: as many as fit ``max_lines`` estimated lines (a question
+    at 18 pt holds about 90 characters a line, a sentence at 16 pt about 105), at most three a slide."""
+    chunks: list[list] = []
+    used = 0
+    for f in items:
+        need = _lines(f.question, 90) + _lines(f.text, 105) + 1
+        if chunks and used + need <= max_lines and len(chunks[-1]) < FINDINGS_PER_SLIDE:
+            chunks[-1].append(f)
+            used += need
+        else:
+            chunks.append([f])
+            used = need
+    return chunks
+
+
 def _finding_slides(prs, pack) -> None:
+    from pptx.util import Pt
+
     items = pack.findings.items if pack.findings is not None else []
     title = pack.findings.title if pack.findings is not None else "Findings"
     titles = chart_titles(pack)
+    top = 0.6 if pack.cover.synthetic else 0.3
     if not items:
         s = prs.slides.add_slide(prs.slide_layouts[6])
         _banner(s, pack.cover.synthetic)
-        _text(s, title, 0.6, 0.6, 12.1, 0.8, size=28, bold=True)
-        _text(s, FINDINGS_MISSING, 0.6, 1.6, 12.1, 1.0, size=18)
+        _text(s, title, 0.6, top, 12.1, 0.8, size=28, bold=True)
+        _text(s, FINDINGS_MISSING, 0.6, top + 1.0, 12.1, 1.0, size=18)
         return
-    for start in range(0, len(items), FINDINGS_PER_SLIDE):
-        chunk = items[start:start + FINDINGS_PER_SLIDE]
+    for chunk in finding_chunks(items):
         s = prs.slides.add_slide(prs.slide_layouts[6])
         _banner(s, pack.cover.synthetic)
-        _text(s, title, 0.6, 0.6, 12.1, 0.8, size=28, bold=True)
-        top = 1.5
-        for f in chunk:
-            _text(s, f.question, 0.6, top, 12.1, 0.45, size=17, bold=True)
-            _text(s, f.text, 0.6, top + 0.45, 12.1, 1.35, size=15)
-            top += 1.95
+        _text(s, title, 0.6, top, 12.1, 0.8, size=28, bold=True)
+        frame = _text(s, "", 0.6, top + 0.9, 12.1, HEIGHT_IN - top - 1.1, size=15).text_frame
+        for k, f in enumerate(chunk):  # one text frame: a long question pushes its sentences down, never over them
+            q = frame.paragraphs[0] if k == 0 else frame.add_paragraph()
+            q.text = f.question
+            q.font.size, q.font.bold = Pt(18), True
+            if k:
+                q.space_before = Pt(14)
+            p = frame.add_paragraph()
+            p.text = f.text
+            p.font.size = Pt(16)
+            p.space_before = Pt(3)
         _notes(s, [line for f in chunk for line in
                    [f.question, f.text, *(f"Caveat: {c}" for c in f.caveats), shown_in(f, titles)] if line])
 

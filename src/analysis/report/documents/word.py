@@ -50,6 +50,7 @@ def _setup(doc, synthetic: bool) -> None:
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(sec, side, Inches(0.6))
     doc.styles["Normal"].font.size = Pt(10)
+    doc.styles["Table Grid"].font.size = Pt(FONT_PT)
     if synthetic:
         p = sec.header.paragraphs[0]
         run = p.add_run(SYNTHETIC_BANNER)
@@ -66,14 +67,16 @@ def _table(doc, title: str, table, footer: list[str]) -> None:
     values = [[str(c) for c in table.columns]] + [[cell_text(v) for v in row] for row in table.itertuples(index=False)]
     ncol = len(table.columns)
     t = doc.add_table(rows=len(values), cols=ncol)  # all rows at once: add_row and row.cells are slow
-    t.style = "Table Grid"
+    t.style = "Table Grid"  # its font size (FONT_PT, set once in _setup) is the cells' size
     t.autofit = False
     cells = t._cells  # every cell in one pass, row by row
     for r, row_values in enumerate(values):
         for c, value in enumerate(row_values):
             cell = cells[r * ncol + c]
             cell.width = widths[c]
-            _small(cell.paragraphs[0], value, bold=r == 0)
+            run = cell.paragraphs[0].add_run(value)
+            if r == 0:
+                run.bold = True
     _repeat_header(t.rows[0])
     for row in t.rows[1:]:
         _keep_row_together(row)

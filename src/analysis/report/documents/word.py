@@ -62,13 +62,15 @@ def _table(doc, title: str, table, footer: list[str]) -> None:
     from docx.shared import Inches
 
     doc.add_heading(title, level=2)
-    weights = column_weights(table)
+    weights = [max(w + 3.0, 15.0) for w in column_weights(table)]  # Word pads cells more than the PDF
     widths = [Inches(TEXT_WIDTH_IN * w / sum(weights)) for w in weights]
     values = [[str(c) for c in table.columns]] + [[cell_text(v) for v in row] for row in table.itertuples(index=False)]
     ncol = len(table.columns)
     t = doc.add_table(rows=len(values), cols=ncol)  # all rows at once: add_row and row.cells are slow
     t.style = "Table Grid"  # its font size (FONT_PT, set once in _setup) is the cells' size
     t.autofit = False
+    for column, width in zip(t.columns, widths):  # the grid (LibreOffice reads it) and each cell (Word does)
+        column.width = width
     cells = t._cells  # every cell in one pass, row by row
     for r, row_values in enumerate(values):
         for c, value in enumerate(row_values):

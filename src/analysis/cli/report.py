@@ -53,6 +53,15 @@ def cmd_report(args) -> int:
     return res.exit_code
 
 
+def _one_line(text: str) -> str:
+    """A meeting's name or date for the cover: one line of 1 to 120 characters."""
+    import argparse
+
+    if not text.strip() or "\n" in text or "\r" in text or len(text) > 120:
+        raise argparse.ArgumentTypeError(f"{text!r}: give one line of 1 to 120 characters")
+    return text.strip()
+
+
 def add_commands(sub) -> None:
     """Register ``report`` on the argparse sub-parsers object ``sub``."""
     r = sub.add_parser("report", help="the main job: the whole pipeline and the meeting pack",
@@ -63,9 +72,9 @@ def add_commands(sub) -> None:
                        "to a temporary folder and moved into place only when every stage succeeded.")
     r.add_argument("path", nargs="?", default=str(paths().example), help="coded data (default data/raw/example)")
     r.add_argument("--out", help="reports folder (default reports/)")
-    r.add_argument("--meeting", help="the meeting the pack is for, as its cover names it (default: the study "
+    r.add_argument("--meeting", type=_one_line, help="the meeting the pack is for, as its cover names it (default: the study "
                    "configuration's meeting.name)")
-    r.add_argument("--meeting-date", help="the meeting's date as the cover shows it, e.g. '16 November 2017' "
+    r.add_argument("--meeting-date", type=_one_line, help="the meeting's date as the cover shows it, e.g. '16 November 2017' "
                    "(default: the study configuration's meeting.date)")
     r.add_argument("--derived", help="folder for the derived data and row-level validation outputs "
                    "(default data/derived)")

@@ -114,7 +114,7 @@ def test_formula_with_a_saved_value_is_read_as_that_value(frames, tmp_path):
 
     ref = f"{get_column_letter(col)}2".encode()
     rewrite(path, sheet_member(path, "incidents"),
-            lambda x: re.sub(rb'<c r="' + ref + rb'"([^>]*)><f>(.*?)</f><v ?/>',
+            lambda x: re.sub(rb'<c r="' + ref + rb'"([^>]*)><f>(.*?)</f>(?:<v ?/>|<v></v>)',
                              rb'<c r="' + ref + rb'" t="str"><f>\2</f><v>mission</v>', x))
     r = validate_tables(load_coded_tables(path))
     assert r.exit_code == 0
@@ -286,7 +286,7 @@ def test_a_formula_whose_saved_result_is_empty_text_is_a_blank(frames, tmp_path)
 
     ref = f"{get_column_letter(col)}{i + 2}".encode()
     rewrite(path, sheet_member(path, "incidents"),
-            lambda x: re.sub(rb'<c r="' + ref + rb'"([^>]*)><f>(.*?)</f><v ?/>',
+            lambda x: re.sub(rb'<c r="' + ref + rb'"([^>]*)><f>(.*?)</f>(?:<v ?/>|<v></v>)',
                              rb'<c r="' + ref + rb'" t="str"><f>\2</f><v></v>', x))
     r = validate_tables(load_coded_tables(path))
     assert r.exit_code == 0

@@ -47,7 +47,8 @@ def report(tmp_path_factory):
     import contextlib
 
     with contextlib.redirect_stdout(out):
-        code = main(["report", "data/raw/example", "--out", str(root), "--run-date", "2017-11-15", "--n-boot", "200"])
+        code = main(["report", "data/raw/example", "--out", str(root), "--run-date", "2017-11-15", "--n-boot", "200",
+                     "--meeting-date", "16 November 2017"])
     mp.undo()
     return root / "2017-11-15", out.getvalue(), code
 
@@ -56,7 +57,7 @@ def test_every_shared_file_came_from_the_one_publishing_step(report):
     folder, _, _ = report
     [(published, publication)] = PUBLISHED["2017-11-15"]  # one call made every shared file
     on_disk = sorted(p.relative_to(folder / "shared").as_posix() for p in _files(folder / "shared"))
-    assert published == on_disk and len(on_disk) == 57
+    assert published == on_disk and len(on_disk) == 59
     # every shared table keeps the unsuppressed table it was made from; no note carries a count in its own text
     from analysis.report.publish import ModelTable
     from analysis.tables.compare import ComparisonTable
@@ -117,9 +118,48 @@ def test_pdf_has_the_expected_pages(report):
     folder, _, _ = report
     pdf = (folder / "shared" / "meeting_pack.pdf").read_bytes()
     n_charts = len(_charts(folder))
-    # cover + one page per chart + at least one page per key table (3 tables) + methods
-    assert page_count(pdf) >= 1 + n_charts + 3 + 1
-    assert page_count(pdf) <= 1 + n_charts + 12 + 1
+    # cover, contents, findings (up to 3 pages), one page per chart, at least one page per key table (3 tables),
+    # data quality (up to 2), methods and provenance (up to 2)
+    assert page_count(pdf) >= 2 + 1 + n_charts + 3 + 1 + 1
+    assert page_count(pdf) <= 2 + 3 + n_charts + 12 + 2 + 2
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils is not installed (apt-get install "
+                    "poppler-utils; .ci/run installs it)")
+def test_pdf_has_contents_page_numbers_and_no_text_outside_the_page(report):
+    from .test_documents import MARGIN_X, MIN_WORD_HEIGHT, pdf_pages, smallest_word_height, words_outside
+
+    folder, _, _ = report
+    path = folder / "shared" / "meeting_pack.pdf"
+    pages = pdf_pages(path)
+    assert "Sex Work and Trafficking Policy Impact Committee, November meeting" in pages[0]
+    assert "16 November 2017" in pages[0]  # --meeting-date, instead of the study configuration's
+    assert "Contents" in pages[1] and all(f"Page {k} of {len(pages)}" in p for k, p in enumerate(pages[1:], 2))
+    assert words_outside(path, margin_x=MARGIN_X) == []
+    assert smallest_word_height(path) >= MIN_WORD_HEIGHT
+
+
+def test_slides_hold_one_picture_per_chart_and_the_docx_every_shared_table(report):
+    from docx import Document
+    from pptx import Presentation
+
+    folder, _, _ = report
+    shared = folder / "shared"
+    prs = Presentation(shared / "meeting_slides.pptx")
+    pictures = [[sh for sh in s.shapes if sh.shape_type == 13] for s in prs.slides]
+    charts = _charts(folder)
+    assert sum(len(p) for p in pictures) == len(charts) and max(len(p) for p in pictures) == 1
+    shown = [p[0].image.blob for p in pictures if p]
+    assert shown == [(shared / "figures" / f"{c}.png").read_bytes() for c in
+                     [s.notes_slide.notes_text_frame.text.split("figures/")[1].split(".csv")[0]
+                      for s, p in zip(prs.slides, pictures) if p]]
+    doc = Document(shared / "tables" / "tables.docx")
+    [(_, publication)] = PUBLISHED["2017-11-15"]
+    assert len(doc.tables) == len([t for t in publication.tables if t.formats]) == 8  # tables/ and public/
+    # the Word table holds the same cells as the shared CSV
+    incidents = _table_part((shared / "tables" / "incidents.csv").read_text())
+    first = [[c.text for c in row.cells] for row in doc.tables[0].rows]
+    assert first[0] == list(incidents.columns) and first[1:] == incidents.values.tolist()
 
 
 def _files(folder):
@@ -247,7 +287,7 @@ def _pdf_text(path: Path) -> str:
 def readable_text(folder: Path) -> dict[Path, str]:
     """Every file of a report run as text a reader (or a zip of it) exposes: CSV, Markdown, JSON and HTML as
     they are (without embedded base64 images), notebooks without image outputs, PDFs through pdftotext, XLSX
-    as their XML. Only PNG images are left out."""
+    as their XML, slides and Word files through their text. Only PNG images are left out."""
     import json
     import zipfile
 
@@ -257,6 +297,10 @@ def readable_text(folder: Path) -> dict[Path, str]:
             continue
         if f.suffix == ".pdf":
             texts[f] = _pdf_text(f)
+        elif f.suffix in {".pptx", ".docx"}:  # slides with their speaker notes; Word tables
+            from analysis.report.documents import document_text
+
+            texts[f] = document_text(f.name, f.read_bytes())
         elif f.suffix == ".xlsx":
             with zipfile.ZipFile(f) as z:
                 texts[f] = "\n".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())

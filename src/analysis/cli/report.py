@@ -8,6 +8,7 @@ pack is made from the valid ones), 2 an error, 128 + the signal number when stop
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from ..report.output import ReportInterrupted
@@ -22,6 +23,9 @@ def cmd_report(args) -> int:
     from ..report import pipeline
 
     cb, cfg = load_scheme(args)
+    if args.meeting or args.meeting_date:  # this run's meeting, instead of the study configuration's
+        cfg = dataclasses.replace(cfg, meeting=args.meeting or cfg.meeting,
+                                  meeting_date=args.meeting_date or cfg.meeting_date)
     out = Path(args.out) if args.out else paths().reports
     for folder in (out, Path(args.derived) if args.derived else None):
         if folder is not None:
@@ -49,6 +53,15 @@ def cmd_report(args) -> int:
     return res.exit_code
 
 
+def _one_line(text: str) -> str:
+    """A meeting's name or date for the cover: one line of 1 to 120 characters."""
+    import argparse
+
+    if not text.strip() or "\n" in text or "\r" in text or len(text) > 120:
+        raise argparse.ArgumentTypeError(f"{text!r}: give one line of 1 to 120 characters")
+    return text.strip()
+
+
 def add_commands(sub) -> None:
     """Register ``report`` on the argparse sub-parsers object ``sub``."""
     r = sub.add_parser("report", help="the main job: the whole pipeline and the meeting pack",
@@ -59,6 +72,10 @@ def add_commands(sub) -> None:
                        "to a temporary folder and moved into place only when every stage succeeded.")
     r.add_argument("path", nargs="?", default=str(paths().example), help="coded data (default data/raw/example)")
     r.add_argument("--out", help="reports folder (default reports/)")
+    r.add_argument("--meeting", type=_one_line, help="the meeting the pack is for, as its cover names it (default: the study "
+                   "configuration's meeting.name)")
+    r.add_argument("--meeting-date", type=_one_line, help="the meeting's date as the cover shows it, e.g. '16 November 2017' "
+                   "(default: the study configuration's meeting.date)")
     r.add_argument("--derived", help="folder for the derived data and row-level validation outputs "
                    "(default data/derived)")
     r.add_argument("--force", action="store_true",

@@ -1,8 +1,8 @@
-"""The November meeting pack: one self-contained HTML page and one PDF, from charts, tables and notes.
+"""The meeting pack: one self-contained HTML page (here) and a PDF, slides and a Word file
+(:mod:`analysis.report.documents`), from charts, tables and notes.
 
 Pure assembly: functions take the charts (matplotlib figures with their titles and alt text), the shared
-tables (already suppressed display tables with their footers) and the notes, and return the HTML text or the
-PDF bytes. :func:`analysis.report.publish.publish` makes the pack from the publication's items, and
+tables (already suppressed display tables with their footers) and the notes, and return the HTML text. :func:`analysis.report.publish.publish` makes the pack from the publication's items, and
 :mod:`analysis.report.pipeline` writes the files (through :mod:`analysis.report.output`).
 """
 
@@ -11,17 +11,11 @@ from __future__ import annotations
 import base64
 import html
 import io
-import textwrap
 from dataclasses import dataclass, field
 
 import pandas as pd
-from matplotlib.backends.backend_pdf import PdfPages
-from matplotlib.figure import Figure
 
 from ..tables.export import SYNTHETIC_BANNER
-
-PAGE = (11.0, 8.5)  # US letter, landscape
-ROWS_PER_TABLE_PAGE = 22
 
 
 @dataclass
@@ -38,6 +32,7 @@ class Cover:
     lines: list[str]  # study, periods, data source...
     synthetic: bool
     run_date: str
+    meeting_date: str = ""  # the meeting the pack is for (the subtitle names it)
 
 
 @dataclass
@@ -48,6 +43,8 @@ class Pack:
     methods: list[str]
     provenance: list[str]
     notes: list[str] = field(default_factory=list)  # e.g. what was skipped and why
+    findings: object = None  # analysis.report.findings.Findings, when the run made them
+    quality: object = None  # analysis.report.findings.DataQuality
 
 
 def _png(fig) -> bytes:
@@ -74,7 +71,44 @@ table.compare th,table.compare td{border-bottom:1px solid var(--line);padding:.2
 table.compare th{background:#f3f3f3;position:sticky;top:0}
 ul.footer{font-size:.82rem;color:var(--muted)}
 .notes li{margin:.3rem 0}
+.caveats{color:var(--muted);font-size:.9rem;margin:.2rem 0}
 """
+
+
+def _html_findings(pack: Pack) -> list[str]:
+    """The findings section: per committee question its sentences, caveats and where it is shown."""
+    from .documents.content import chart_titles, shown_in
+
+    f = pack.findings
+    if f is None:
+        return []
+    titles = chart_titles(pack)
+    parts = [f'<section id="findings"><h2>{html.escape(f.title)}</h2>']
+    if f.intro:
+        parts.append(f"<p><em>{html.escape(f.intro)}</em></p>")
+    for x in f.items:
+        parts.append(f'<article data-question="{html.escape(x.id)}"><h3>{html.escape(x.question)}</h3>'
+                     f"<p>{html.escape(x.text)}</p>")
+        if x.caveats:
+            parts.append(f'<p class="caveats">Caveats: {html.escape("; ".join(x.caveats))}.</p>')
+        if shown_in(x, titles):
+            parts.append(f'<p class="caveats">{html.escape(shown_in(x, titles))}</p>')
+        parts.append("</article>")
+    return parts + ["</section>"]
+
+
+def _html_quality(pack: Pack) -> list[str]:
+    """The data-quality section: coder agreement behind the findings, and the row accounting."""
+    from ..tables.export import to_html
+    from .documents.content import quality_tables
+
+    q = pack.quality
+    if q is None:
+        return []
+    parts = [f'<section id="quality"><h2>{html.escape(q.title)}</h2>']
+    parts += [f"<p>{html.escape(n)}</p>" for n in q.notes]
+    parts += [to_html(t, title, [], standalone=False) for title, t in quality_tables(q)]
+    return parts + ["</section>"]
 
 
 def html_page(pack: Pack) -> str:
@@ -89,13 +123,20 @@ def html_page(pack: Pack) -> str:
     parts.append('<header class="cover">')
     parts.append(f"<h1>{html.escape(c.title)}</h1>")
     parts.append(f"<p><strong>{html.escape(c.subtitle)}</strong></p>")
+    if c.meeting_date:
+        parts.append(f"<p><strong>{html.escape(c.meeting_date)}</strong></p>")
     parts += [f"<p>{html.escape(line)}</p>" for line in c.lines]
     parts.append(f"<p>Run date: {html.escape(c.run_date)}</p>")
     parts.append("</header>")
     parts.append("<nav><h2>Contents</h2><ol>")
+    if pack.findings is not None:
+        parts.append(f'<li><a href="#findings">{html.escape(pack.findings.title)}</a></li>')
     parts += [f'<li><a href="#chart-{html.escape(ch.name)}">{html.escape(ch.title)}</a></li>' for ch in pack.charts]
     parts += [f'<li><a href="#table-{k}">{html.escape(t.title)}</a></li>' for k, t in enumerate(pack.tables)]
+    if pack.quality is not None:
+        parts.append(f'<li><a href="#quality">{html.escape(pack.quality.title)}</a></li>')
     parts.append('<li><a href="#methods">Methods, suppression and provenance</a></li></ol></nav>')
+    parts += _html_findings(pack)
     parts.append('<section id="charts"><h2>Charts</h2>')
     for ch in pack.charts:
         data = base64.b64encode(_png(ch.fig)).decode("ascii")
@@ -108,6 +149,7 @@ def html_page(pack: Pack) -> str:
     for k, t in enumerate(pack.tables):
         parts.append(f'<div id="table-{k}">' + to_html(t.table, t.title, t.footer, standalone=False) + "</div>")
     parts.append("</section>")
+    parts += _html_quality(pack)
     parts.append('<section id="methods"><h2>Methods, suppression and provenance</h2><ul class="notes">')
     parts += [f"<li>{html.escape(m)}</li>" for m in pack.methods + pack.notes]
     parts.append("</ul><h3>Provenance</h3><ul class=\"notes\">")
@@ -121,89 +163,8 @@ def html_page(pack: Pack) -> str:
             + "\n".join(parts) + "\n</body></html>\n")
 
 
-# --- PDF -----------------------------------------------------------------------------------------------
-
-
-def _text_page(title: str, lines: list[str], synthetic: bool, *, big: bool = False):
-    fig = Figure(figsize=PAGE)
-    y = 0.9
-    if synthetic:
-        fig.text(0.5, 0.96, SYNTHETIC_BANNER, ha="center", va="top", fontsize=14, color="white", weight="bold",
-                 bbox={"facecolor": "#b00020", "edgecolor": "none", "pad": 6})
-        y = 0.86
-    for line in textwrap.wrap(title, width=52 if big else 70):
-        fig.text(0.06, y, line, fontsize=26 if big else 20, weight="bold", va="top")
-        y -= 0.075 if big else 0.06
-    y -= 0.03
-    for line in lines:
-        for wrapped in textwrap.wrap(line, width=110 if not big else 90) or [""]:
-            if y < 0.05:
-                break
-            fig.text(0.06, y, wrapped, fontsize=13 if big else 10.5, va="top")
-            y -= 0.045 if big else 0.032
-        y -= 0.01
-    return fig
-
-
-def _table_pages(t: PackTable, synthetic: bool):
-    df = t.table
-    pages = []
-    for start in range(0, max(len(df), 1), ROWS_PER_TABLE_PAGE):
-        chunk = df.iloc[start: start + ROWS_PER_TABLE_PAGE]
-        fig = Figure(figsize=PAGE)
-        top = 0.93
-        if synthetic:
-            fig.text(0.5, 0.985, SYNTHETIC_BANNER, ha="center", va="top", fontsize=11, color="white", weight="bold",
-                     bbox={"facecolor": "#b00020", "edgecolor": "none", "pad": 4})
-            top = 0.9
-        suffix = "" if start == 0 else " (continued)"
-        fig.text(0.03, top, t.title + suffix, fontsize=15, weight="bold", va="top")
-        ax = fig.add_axes([0.02, 0.1, 0.96, top - 0.15])
-        ax.axis("off")
-        chars = _column_chars(df)
-        widths = [c / sum(chars) for c in chars]
-        cells = [[textwrap.shorten(str(v), ch, placeholder="…") for v, ch in zip(row, chars)]
-                 for row in chunk.itertuples(index=False)]
-        tab = ax.table(cellText=cells or [[""] * len(df.columns)], colWidths=widths,
-                       colLabels=[textwrap.fill(str(c), max(6, ch)) for c, ch in zip(df.columns, chars)],
-                       loc="upper left", cellLoc="left")
-        tab.auto_set_font_size(False)
-        tab.set_fontsize(7)
-        tab.scale(1, 1.3)
-        for (r, _), cell in tab.get_celld().items():
-            if r == 0:
-                cell.set_height(cell.get_height() * 2.2)
-                cell.set_text_props(weight="bold")
-        foot = " ".join(t.footer[1:3] if synthetic else t.footer[:2])
-        fig.text(0.03, 0.03, textwrap.fill(foot, 190), fontsize=6.5, va="bottom", color="#333")
-        pages.append(fig)
-    return pages
-
-
-def _column_chars(df: pd.DataFrame, cap: int = 30) -> list[int]:
-    """Characters to give each column: its longest cell, at most ``cap`` (longer text is shortened with '…').
-    At 7 pt a landscape page holds about 190 characters, so the columns are sized in proportion to these."""
-    return [min(max([len(str(v)) for v in df[c]] + [6]) + 1, cap) for c in df.columns]
-
-
-def pdf_pack(pack: Pack) -> bytes:
-    """The pack as one PDF: cover, one page per chart, the key tables, methods and provenance."""
-    buf = io.BytesIO()
-    c = pack.cover
-    figures = [_text_page(c.title, [c.subtitle, *c.lines, f"Run date: {c.run_date}"], c.synthetic, big=True)]
-    figures += [ch.fig for ch in pack.charts]
-    for t in pack.tables:
-        figures += _table_pages(t, c.synthetic)
-    figures.append(_text_page("Methods, suppression and provenance", pack.methods + pack.notes + pack.provenance,
-                              c.synthetic))
-    with PdfPages(buf, metadata={"Title": c.title, "Creator": "analysis", "CreationDate": None}) as pdf:
-        for fig in figures:
-            pdf.savefig(fig)
-    return buf.getvalue()
-
-
 def page_count(pdf: bytes) -> int:
-    """Number of pages in a PDF written by :func:`pdf_pack` (for checks)."""
+    """Number of pages in a PDF (for checks)."""
     import re
 
     return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))

@@ -13,8 +13,9 @@ numbers came from:
   are counts to be shown with the small-cell rule;
 - :class:`Note`: a sentence for the pack and the README. A note's own text carries no number: every count in it is
   a declared field (:attr:`Note.counts`), with its source;
-- :class:`~analysis.report.texts.PackText`: when set, the meeting pack (``meeting_pack.html``, ``meeting_pack.pdf``)
-  and ``README.md`` are made from the publication's charts, key tables and notes.
+- :class:`~analysis.report.texts.PackText`: when set, the meeting pack (``meeting_pack.html``, ``meeting_pack.pdf``),
+  the slides (``meeting_slides.pptx``), the tables for Word (``tables/tables.docx``) and ``README.md`` are made
+  from the publication's charts, key tables, findings and notes (:mod:`analysis.report.documents`).
 
 The analyst's outputs (unsuppressed tables, executed notebooks, stages.json, row-level validation outputs) never
 pass through here: :mod:`analysis.report.pipeline` writes them to ``analyst/`` or the derived folder.
@@ -231,17 +232,25 @@ def _table_files(files: dict[str, bytes], shown: list[tuple[TableItem, pd.DataFr
         _put(files, f"{folder}tables.xlsx", to_xlsx(book))
 
 
-def _pack_files(files: dict[str, bytes], pub: Publication, shown: list[tuple[TableItem, pd.DataFrame, list[str]]]
-                ) -> None:
-    """meeting_pack.html, meeting_pack.pdf and README.md, from the publication's charts, key tables and notes."""
+def _pack_files(files: dict[str, bytes], pub: Publication, shown: list[tuple[TableItem, pd.DataFrame, list[str]]],
+                findings=None, quality=None) -> None:
+    """meeting_pack.html, meeting_pack.pdf, meeting_slides.pptx, tables/tables.docx and README.md, from the
+    publication's charts (their PNGs, already in ``files``), key tables, notes, and the findings and data-quality
+    pages (:mod:`analysis.report.findings`) when given."""
     notes = pub.note_texts()
-    from .pack import Pack, PackTable, html_page, pdf_pack
+    from .documents import pdf_pack, slides, tables_docx
+    from .pack import Pack, PackTable, html_page
 
     key = [PackTable(item.shown_title, table, footer) for item, table, footer in shown if item.pack]
     text = pub.pack
-    pack = Pack(text.cover, [f.chart for f in pub.figures], key, text.methods, text.provenance, notes)
+    pack = Pack(text.cover, [f.chart for f in pub.figures], key, text.methods, text.provenance, notes,
+                findings=findings, quality=quality)
+    pngs = {f.chart.name: files[f.path("png")] for f in pub.figures}
     _put(files, "meeting_pack.html", html_page(pack).encode("utf-8"))
-    _put(files, "meeting_pack.pdf", pdf_pack(pack))
+    _put(files, "meeting_pack.pdf", pdf_pack(pack, pngs))
+    _put(files, "meeting_slides.pptx", slides(pack, pngs))
+    docx = [(item.shown_title, table, footer) for item, table, footer in shown if item.formats]
+    _put(files, "tables/tables.docx", tables_docx(docx, title=text.cover.title, synthetic=pub.synthetic))
     names = [item.name for item in pub.tables if item.xlsx]
     _put(files, "README.md", shared_readme(pub.run_date, pub.synthetic, names, notes).encode("utf-8"))
 

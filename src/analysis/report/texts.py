@@ -87,13 +87,13 @@ def pack_text(cfg: StudyConfig, stamp: dict, *, source: str, valid_rows: dict[st
               "people": valid_rows["persons"]}
     cover = Cover(
         title=TITLE,
-        subtitle=SUBTITLE,
+        subtitle=cfg.meeting or SUBTITLE,
         lines=[cfg.study, f"Periods compared: {periods}.",
                f"Unit change: SFPD's reorganised Special Victims Unit opened {cfg.unit_change_date.isoformat()}.",
                f"Data: {source}; {counts['valid_rows']:,} valid rows "
                f"({counts['reports']:,} reports, {counts['people']:,} people).",
                "Small numbers are suppressed so that no person can be identified."],
-        synthetic=bool(stamp["synthetic"]), run_date=run_date)
+        synthetic=bool(stamp["synthetic"]), run_date=run_date, meeting_date=cfg.meeting_date)
     thr = cfg.suppression_threshold
     methods = [METHODS_TABLES, METHODS_CLUSTERS, METHODS_WEIGHTED if weighted else METHODS_UNWEIGHTED,
                METHODS_SUPPRESSION.format(small=thr - 1, threshold=thr), METHODS_PUBLIC]
@@ -116,10 +116,12 @@ def analyst_readme(threshold: int) -> str:
 SHARED_FILES_TABLE = [
     "| path | what |", "|---|---|",
     "| `meeting_pack.html` | the pack as one self-contained web page (charts embedded; no network needed) |",
-    "| `meeting_pack.pdf` | the same as a PDF: cover, charts, key tables, methods and provenance |",
+    "| `meeting_pack.pdf` | the pack for print: cover, contents, findings, charts, key tables, data quality, methods "
+    "and provenance |",
+    "| `meeting_slides.pptx` | slides: the findings, then one chart per slide (caveats in the speaker notes) |",
     "| `figures/` | each chart as PNG (slides) and PDF (vector), with the data behind it as CSV of the same name |",
     "| `tables/` | the before/after tables ({names}) and the misclassification model, as CSV, Markdown and HTML, "
-    "and all of them in `tables.xlsx` |",
+    "and all of them in `tables.xlsx` and `tables.docx` (Word) |",
     "| `reliability/reliability.csv` | inter-coder reliability per variable |",
     "| `public/` | the public record: monthly counts, interrupted time series, before/after table, frame |",
     "| `validation/row_accounting.csv` | rows read, valid and rejected per table |",

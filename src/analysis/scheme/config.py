@@ -49,6 +49,8 @@ class StudyConfig:
     race_recording_change_date: dt.date = dt.date(2012, 9, 1)
     race_recording_change_date_confirmed: bool = False
     policy_dates: tuple[PolicyDate, ...] = ()
+    meeting: str = ""  # the meeting the pack is for (its name), and its date as text
+    meeting_date: str = ""
 
     @property
     def sampled_years(self) -> tuple[int, ...]:
@@ -111,6 +113,8 @@ def load_study_config(path: str | os.PathLike | None = None) -> StudyConfig:
                            tuple(str(a) for a in d.get("affects", []) or []))
                 for d in doc.get("policy_dates", []) or []
             ),
+            meeting=str((doc.get("meeting") or {}).get("name", "")),
+            meeting_date=str((doc.get("meeting") or {}).get("date", "")),
         )
     except FileNotFoundError:
         raise ConfigError(f"{p}: study configuration file not found") from None

@@ -104,6 +104,25 @@ class DerivedVariable:
     levels: tuple[Code, ...] = ()
 
 
+@dataclass(frozen=True)
+class Question:
+    """A question the committee asked (the codebook's ``questions:``): its plain wording, the population and the
+    variables (``table.variable``, an option as ``table.variable__option``) that answer it, the standard table
+    that shows their rows and the meeting chart (or None)."""
+
+    id: str
+    asked: str
+    source: str
+    population: str
+    variables: tuple[str, ...]
+    table: str
+    chart: str | None = None
+
+    def split(self) -> list[tuple[str, str]]:
+        """``(table, column)`` of each variable."""
+        return [tuple(v.split(".", 1)) for v in self.variables]
+
+
 @dataclass(frozen=True, eq=False)
 class Codebook:
     version: str
@@ -115,6 +134,13 @@ class Codebook:
     tables: dict[str, Table]
     charge_classification: dict[str, Any] = field(repr=False)
     derived: dict[str, tuple[DerivedVariable, ...]] = field(default_factory=dict, repr=False)
+    questions: tuple[Question, ...] = field(default=(), repr=False)
+
+    def question(self, qid: str) -> Question:
+        for q in self.questions:
+            if q.id == qid:
+                return q
+        raise KeyError(f"no committee question {qid!r} in the codebook")
 
     def derived_variable(self, table: str, name: str) -> DerivedVariable:
         for d in self.derived.get(table, ()):
@@ -198,7 +224,15 @@ def parse_codebook(doc: dict) -> Codebook:
             )
             for t, ds in (doc.get("derived") or {}).items()
         },
+        questions=tuple(_parse_question(q) for q in doc.get("questions") or []),
     )
+
+
+def _parse_question(raw: dict) -> Question:
+    return Question(id=str(raw["id"]), asked=" ".join(str(raw["asked"]).split()), source=str(raw.get("source", "")),
+                    population=str(raw.get("population", "")),
+                    variables=tuple(str(v) for v in raw.get("variables") or []), table=str(raw.get("table", "")),
+                    chart=raw.get("chart") or None)
 
 
 def codebook_path() -> Path:
@@ -287,4 +321,40 @@ def check_codebook(cb: Codebook) -> list[str]:
                 problems.append(f"{where}: declared more than once")
             if tname in cb.tables and d.name in cb.tables[tname].columns:
                 problems.append(f"{where}: clashes with a coded variable")
+    problems += check_questions(cb)
+    return problems
+
+
+def question_variable_known(cb: Codebook, table: str, column: str) -> bool:
+    """``table.column`` is a coded variable, an option of a multi-select (``variable__option``) or a derived
+    variable of the codebook."""
+    if table not in cb.tables:
+        return False
+    names = {v.name: v for v in cb.tables[table].variables}
+    names.update({d.name: None for d in cb.derived.get(table, ())})
+    if column in names:
+        return True
+    var, _, opt = column.partition("__")
+    v = names.get(var)
+    return v is not None and v.type == "multi" and opt in v.code_values
+
+
+def check_questions(cb: Codebook) -> list[str]:
+    """Every committee question has an id (once), its wording, at least one known variable and a table."""
+    problems = []
+    ids = [q.id for q in cb.questions]
+    for q in cb.questions:
+        where = f"question {q.id!r}"
+        if ids.count(q.id) > 1:
+            problems.append(f"{where}: id used more than once")
+        if not q.asked.strip():
+            problems.append(f"{where}: needs its wording (asked)")
+        if not q.variables:
+            problems.append(f"{where}: names no variable that answers it")
+        if not q.table:
+            problems.append(f"{where}: names no table")
+        for v in q.variables:
+            table, _, column = v.partition(".")
+            if not column or not question_variable_known(cb, table, column):
+                problems.append(f"{where}: {v!r} is not a variable of the codebook (write table.variable)")
     return problems

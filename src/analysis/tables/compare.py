@@ -150,7 +150,7 @@ class ComparisonTable:
             "their own rows; the tests leave them out too."
             if "missing excluded" in self.notes else "Percentages include 'not documented' and 'not applicable'.",
             "Tests: " + "; ".join(self.tests_used) + ".",
-            "Differences: percentage points with 95% "
+            "Change: after minus before, in percentage points, with 95% "
             + ("design-based intervals (Taylor linearisation, t with the design degrees of freedom)."
                if self.weighted else "Newcombe hybrid score intervals."),
             f"q: p-values adjusted across the table's variables ({'Holm' if self.adjust == 'holm' else 'Benjamini-Hochberg'}).",
@@ -642,6 +642,7 @@ def _assemble(rows: list[dict], var_p: dict[str, float], tests_used: list[str], 
     are not in the family), and the notes. A Monte Carlo p-value that is a bound enters at its value; the
     q-values are then upper bounds (``q_bound``)."""
     out = pd.DataFrame(rows)
+    _after_minus_before(out)
     keys = list(var_p)
     q = adjust_pvalues(np.array([var_p[k] for k in keys], dtype=float), method=adjust)
     qmap = dict(zip(keys, q))
@@ -665,6 +666,23 @@ def _assemble(rows: list[dict], var_p: dict[str, float], tests_used: list[str], 
         tests_used=uniq_tests,
         notes=_table_notes(grp.frame if grp.weighted else None, include_missing, cluster, clustered, bound),
     )
+
+
+#: the change columns of a yes/no row, as (estimate, low, high) triples
+_CHANGE_COLUMNS = (("diff_pp", "diff_low", "diff_high"), (None, "diff_low_naive", "diff_high_naive"),
+                   (None, "diff_low_cluster", "diff_high_cluster"))
+#: the one direction of every change in tables, charts and text
+CHANGE_HEADER = "Change, after minus before (percentage points)"
+
+
+def _after_minus_before(out: pd.DataFrame) -> None:
+    """Every change as after minus before (the tests and interval methods compute before minus after): the
+    estimate negated, the limits swapped and negated."""
+    for est, low, high in _CHANGE_COLUMNS:
+        if est is not None and est in out.columns:
+            out[est] = -out[est].astype(float)
+        if low in out.columns and high in out.columns:
+            out[low], out[high] = -out[high].astype(float), -out[low].astype(float)
 
 
 def _table_notes(frame: dict[int, int] | None, include_missing: bool, cluster: str | None, clustered: bool,
@@ -866,7 +884,7 @@ def display(ct: ComparisonTable, suppress: bool = True, threshold: int | None = 
             out_rows.append([label, level, *cells, diff, test if isinstance(test, str) else "",
                              _fmt_p(getattr(x, "p_value", np.nan)), _fmt_p(getattr(x, "q_value", np.nan))])
     header = ["Variable", "Level", f"{ct.group_labels[a]} n/N (%)", f"{ct.group_labels[b]} n/N (%)",
-              "Overall n/N (%)", "Difference, pp (95% CI)", "Test", "p", "q"]
+              "Overall n/N (%)", CHANGE_HEADER, "Test", "p", "q"]
     df = pd.DataFrame(out_rows, columns=header)
     # every table states its denominators: the number of reports / people per period
     ns = [ct.group_n[a], ct.group_n[b], ct.group_n[a] + ct.group_n[b]]

@@ -90,9 +90,9 @@ def test_tests_and_differences_match_r_survey(weighted):
             assert (first["statistic"], first["df1"], first["df2"]) == pytest.approx(
                 (rs["statistic"], rs["df1"], rs["df2"]), **STAT), variable
             assert first["p_value"] == pytest.approx(rs["p_value"], **STAT), variable
-        if "difference_wald_z" in t.index:  # the table's difference is before minus after (vice - svu)
+        if "difference_wald_z" in t.index:  # R's contrast is svu - vice: the table's change, after minus before
             z = t.loc["difference_wald_z"]
-            assert first["diff_pp"] / 100 == pytest.approx(-z["estimate"], **EST), variable
+            assert first["diff_pp"] / 100 == pytest.approx(z["estimate"], **EST), variable
             assert first["diff_se"] / 100 == pytest.approx(z["se"], **SE), variable
         if "svyranktest_wilcoxon" in t.index:  # numbers: the design-based Wilcoxon test; the t-test beside it
             rk, tt = t.loc["svyranktest_wilcoxon"], t.loc["svyttest"]

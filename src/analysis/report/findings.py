@@ -266,7 +266,7 @@ def build_findings(questions, tables: dict, *, threshold: int, weighted: bool = 
     (``tables``: name -> :class:`~analysis.tables.compare.ComparisonTable`) as displayed with the small-cell rule
     (``shown``: name -> the displayed frame, else made here with ``threshold``). ``reliability``: the
     reliability table (its flags add caveats); ``income_available``: an income lookup was given."""
-    from ..tables.compare import display
+    from ..tables.compare import display_table
     from . import wording as w
 
     shown = dict(shown or {})
@@ -288,7 +288,7 @@ def build_findings(questions, tables: dict, *, threshold: int, weighted: bool = 
                                    "not available", [], []))
                 continue
             if name not in shown:
-                shown[name] = display(ct, threshold=threshold)
+                shown[name] = display_table(ct, threshold=threshold)
             rows = shown_rows(ct, shown[name])
             if col == "income_stratum" and not income_available:
                 label = next((r.label for r in rows if r.column == col), "Buyer income stratum")
@@ -382,3 +382,69 @@ def build_data_quality(questions, reliability: pd.DataFrame | None, accounting: 
         if flagged:
             notes.append("Flagged (below 0.800 or not assessable): " + ", ".join(r.label for r in flagged) + ".")
     return DataQuality(rows, accounting, notes, synthetic)
+
+
+# --- the findings of a coded data folder, and the coverage of the questions -------------------------------------
+
+
+def findings_for_data(path, cb, cfg, *, frame: dict[int, int] | None = None, income_lookup=None,
+                      n_boot: int | None = None) -> Findings:
+    """The findings of the coded data at ``path`` as the report writes them: validate and derive, the standard
+    tables, reliability when ``path/second_coder`` exists, and the findings from the tables as displayed."""
+    from pathlib import Path
+
+    from ..intake.load import load_coded_tables
+    from . import pipeline
+    from .publish import FindingsItem, Publication, rendered_pages, shown_table
+
+    path = Path(path)
+    n_boot = n_boot or cfg.bootstrap_resamples
+    derived = pipeline.validate_derive(load_coded_tables(path, cb), cb, cfg, income_lookup)
+    stamp = {"inputs": {}, "codebook_version": cb.version, "code_version": "", "synthetic": derived.synthetic}
+    tables = pipeline.tables_and_model(derived.tables, cb, cfg, stamp, frame=frame, n_boot=n_boot, key=False)
+    rel = None
+    if (path / "second_coder").is_dir():
+        rel = pipeline.reliability(derived.validation.valid, load_coded_tables(path / "second_coder", cb), cb, cfg,
+                                   n_boot=n_boot, seed=cfg.bootstrap_seed).table
+    pub = Publication(synthetic=derived.synthetic)
+    pub.add(*tables.standard_shared(), FindingsItem(cb.questions, rel, weighted=frame is not None,
+                                                    income_available=income_lookup is not None))
+    thr = cfg.suppression_threshold
+    shown = [(item, shown_table(item, thr), []) for item in pub.tables]
+    findings, _ = rendered_pages(pub, shown, thr)
+    return findings
+
+
+def coverage_lines(cb, findings: Findings | None = None) -> tuple[list[str], list[str]]:
+    """The coverage of the codebook's questions, as lines for the screen: question -> variables -> table rows ->
+    chart -> findings line; and the ids of the questions not covered (no known variable, or with ``findings``: no
+    table row or no finding)."""
+    from ..scheme.codebook import question_variable_known
+
+    by_id = {f.id: f for f in findings.items} if findings is not None else {}
+    lines, uncovered = [], []
+    for k, q in enumerate(cb.questions, start=1):
+        known = [v for v in q.variables if question_variable_known(cb, *v.partition(".")[::2])]
+        lines.append(f"{k}. [{q.id}] {q.asked}")
+        lines.append(f"   population: {q.population}")
+        lines.append("   variables:  " + (", ".join(q.variables) or "NONE"))
+        f = by_id.get(q.id)
+        ok = bool(known) and len(known) == len(q.variables)
+        if findings is not None:
+            rows = "; ".join(f.rows) if f and f.rows else "NONE"
+            lines.append(f"   table rows: {q.table}: {rows}")
+        else:
+            lines.append(f"   table:      {q.table}")
+        lines.append(f"   chart:      {q.chart or '(none: the table shows it)'}")
+        if findings is not None:
+            if f is None or not f.sentences:
+                lines.append("   finding:    NONE")
+                ok = False
+            else:
+                lines.append(f"   finding:    [{f.status}] {f.text}")
+                if f.caveats:
+                    lines.append(f"   caveats:    {'; '.join(f.caveats)}")
+            ok = ok and bool(f and f.rows)
+        if not ok:
+            uncovered.append(q.id)
+    return lines, uncovered

@@ -33,6 +33,8 @@ class StudyConfig:
     income_codes: tuple[str, ...]
     income_labels: tuple[str, ...]
     source: str
+    bootstrap_resamples: int = 1000  # the report's, the tables' and the notebooks' bootstrap resamples
+    bootstrap_seed: int = 20171115  # and their seed
 
     @property
     def sampled_years(self) -> tuple[int, ...]:
@@ -83,6 +85,8 @@ def load_study_config(path: str | os.PathLike | None = None) -> StudyConfig:
             income_codes=tuple(strata["codes"]),
             income_labels=tuple(strata["labels"]),
             source=str(p),
+            bootstrap_resamples=int((doc.get("bootstrap") or {}).get("resamples", 1000)),
+            bootstrap_seed=int((doc.get("bootstrap") or {}).get("seed", 20171115)),
         )
     except FileNotFoundError:
         raise ConfigError(f"{p}: study configuration file not found") from None
@@ -97,6 +101,8 @@ def load_study_config(path: str | os.PathLike | None = None) -> StudyConfig:
         raise ConfigError(f"{p}: income_strata needs one more code and label than breaks")
     if cfg.suppression_threshold < 1:
         raise ConfigError(f"{p}: suppression_threshold must be at least 1")
+    if cfg.bootstrap_resamples < 1 or cfg.bootstrap_seed < 0:
+        raise ConfigError(f"{p}: bootstrap resamples must be at least 1 and the seed a whole number of at least 0")
     return cfg
 
 

@@ -408,12 +408,13 @@ INCOME_REASON_LABELS = {"zip_not_in_lookup": "ZIP not in lookup", "not_documente
 def _income_spec(spec: Spec, d: pd.DataFrame, cfg: StudyConfig) -> Spec:
     """The buyer income stratum with the study configuration's labels; when no income lookup was given (every
     value 'not_available' or 'not_applicable') one 'not available' row and no test."""
-    from ..derive.income import NOT_APPLICABLE, NOT_AVAILABLE
+    from ..derive.income import NOT_APPLICABLE, NOT_AVAILABLE, NOT_DOCUMENTED
 
     labels = {**dict(zip(cfg.income_codes, cfg.income_labels)), **INCOME_REASON_LABELS}
     values = set(d[spec.column].astype(str)) - {NOT_APPLICABLE, "nan"}
-    if values <= {NOT_AVAILABLE}:
-        return Spec(spec.name, spec.label, spec.kind, spec.column, ((NOT_AVAILABLE, labels[NOT_AVAILABLE]),))
+    if NOT_AVAILABLE in values and values <= {NOT_AVAILABLE, NOT_DOCUMENTED}:  # no lookup was given
+        return Spec(spec.name, spec.label, spec.kind, spec.column,
+                    tuple((c, labels[c]) for c in (NOT_AVAILABLE, NOT_DOCUMENTED)))
     return Spec(spec.name, spec.label, spec.kind, spec.column,
                 tuple((code, labels.get(code, lab)) for code, lab in spec.levels))
 

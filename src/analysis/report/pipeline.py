@@ -309,12 +309,14 @@ def public_record(files: dict[str, pd.DataFrame], cb: Codebook, cfg: StudyConfig
 
 
 def charts(derived: dict[str, pd.DataFrame], its_result, synthetic: bool, cb: Codebook, cfg: StudyConfig, *,
-           n_boot: int = 2000) -> list:
+           n_boot: int = 2000, standard: list[NamedTable] | None = None) -> list:
     """The meeting charts (:func:`analysis.report.charts.meeting_charts`), in meeting order; without
-    ``its_result`` the public-series chart is left out."""
+    ``its_result`` the public-series chart is left out. With ``standard`` (the standard tables) the charts show
+    their q-values (one adjustment family per table)."""
     from .charts import meeting_charts
 
-    return meeting_charts(derived, its_result, synthetic=synthetic, config=cfg, n_boot=n_boot, codebook=cb)
+    return meeting_charts(derived, its_result, synthetic=synthetic, config=cfg, n_boot=n_boot, codebook=cb,
+                          standard={nt.name: nt.table for nt in standard or []})
 
 
 # --- the run ----------------------------------------------------------------------------------------------------
@@ -419,11 +421,12 @@ def run(inputs: RunInputs, out_root: Path, cb: Codebook, cfg: StudyConfig, *, ru
 def _build(r: _Run, notebooks: bool) -> None:
     derived, stamp = _stage_derive(r)
     rel_table = _stage_reliability(r, derived)
-    _stage_tables(r, derived, stamp)
+    standard = _stage_tables(r, derived, stamp)
     r.pub.add(*findings_pages(r.cb, derived, rel_table, weighted=r.inputs.frame is not None,
                               income_available=r.inputs.income_lookup is not None))
     its_result = _stage_public(r)
-    chart_list = charts(derived.tables, its_result, derived.synthetic, r.cb, r.cfg, n_boot=r.n_boot)
+    chart_list = charts(derived.tables, its_result, derived.synthetic, r.cb, r.cfg, n_boot=r.n_boot,
+                        standard=standard)
     r.pub.add(*[FigureItem(c) for c in chart_list])
     r.clock.done("charts", f"{len(chart_list)} charts")
     _stage_pack(r, derived, stamp)
@@ -474,12 +477,14 @@ def findings_pages(cb: Codebook, derived: Derived, rel_table: pd.DataFrame | Non
             DataQualityItem(cb.questions, rel_table, accounting)]
 
 
-def _stage_tables(r: _Run, derived: Derived, stamp: dict) -> None:
-    """3. The before/after tables and the model (the analyst's full tables are written now)."""
+def _stage_tables(r: _Run, derived: Derived, stamp: dict) -> list[NamedTable]:
+    """3. The before/after tables and the model (the analyst's full tables are written now). Returns the standard
+    tables."""
     tables = tables_and_model(derived.tables, r.cb, r.cfg, stamp, frame=r.inputs.frame, n_boot=r.n_boot)
     r.pub.add(*tables.shared)
     output.write_files(r.analyst, analyst_tables(tables.standard))
     r.clock.done("tables + model", f"{len(tables.standard) + 1} tables")
+    return tables.standard
 
 
 def _stage_public(r: _Run):

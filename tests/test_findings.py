@@ -175,3 +175,27 @@ def test_data_quality_rows_clip_flag_and_small_cells(cb):
 
 def test_clip():
     assert clip(1.2) == 1.0 and clip(-1.5) == -1.0 and clip(0.3) == 0.3 and math.isnan(clip(float("nan")))
+
+
+def test_reliability_intervals_are_clipped_for_display():
+    from analysis.coders.reliability import clip_intervals
+
+    t = pd.DataFrame({"kappa_low": [-1.2, 0.5], "kappa_high": [1.07, 0.9], "alpha_low": [0.1, -3.0],
+                      "alpha_high": [1.0001, 0.2], "alpha": [0.6, -0.5]})
+    c = clip_intervals(t)
+    assert c["kappa_low"].tolist() == [-1.0, 0.5] and c["kappa_high"].tolist() == [1.0, 0.9]
+    assert c["alpha_low"].tolist() == [0.1, -1.0] and c["alpha_high"].tolist() == [1.0, 0.2]
+    assert c["alpha"].tolist() == [0.6, -0.5] and t["kappa_high"].tolist() == [1.07, 0.9]  # estimates, input kept
+
+
+def test_notebooks_do_not_shadow_ipythons_display_and_take_the_bootstrap_from_the_configuration():
+    import json
+    from pathlib import Path
+
+    for path in sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb")):
+        code = "\n".join("".join(c["source"]) for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
+                         if c["cell_type"] == "code")
+        assert not re.search(r"from analysis[^\n]* import [^\n]*\bdisplay\b(?!_)", code), path.name
+        assert not re.search(r"n_boot = \d", code), path.name  # None: cfg.bootstrap_resamples
+        if "n_boot" in code:
+            assert "n_boot = n_boot or cfg.bootstrap_resamples" in code, path.name

@@ -162,7 +162,7 @@ def reliability(main: dict[str, pd.DataFrame], second: dict, cb: Codebook, cfg: 
     double-coded sample (``second``, coded tables as read). The codings are named ``names``, or by their coder
     ids when those are single-valued (else ``coder_a`` / ``coder_b``; the second gets ``_2`` when both would
     have the same name)."""
-    from ..coders.reliability import coder_name, disagreements, reliability_table
+    from ..coders.reliability import clip_intervals, coder_name, disagreements, reliability_table
 
     other = validate_tables(second, cb, cfg)
     names = names or (coder_name(main, "coder_a"), coder_name(other.valid, "coder_b"))
@@ -171,7 +171,7 @@ def reliability(main: dict[str, pd.DataFrame], second: dict, cb: Codebook, cfg: 
     codings = {names[0]: main, names[1]: other.valid}
     table = reliability_table(codings, cb, n_boot=n_boot, seed=seed)
     return Reliability(other, table, disagreements(codings, cb), names,
-                       [DataItem("reliability/reliability.csv", table)])
+                       [DataItem("reliability/reliability.csv", clip_intervals(table), source=table)])
 
 
 # --- 3. tables and the model ------------------------------------------------------------------------------------

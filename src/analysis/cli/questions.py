@@ -23,7 +23,7 @@ def cmd_questions(args) -> int:
     cb, cfg = load_scheme(args)
     findings = None
     if not args.scheme_only:
-        from ..report.findings import findings_for_data
+        from ..report.pipeline import findings_for_data
 
         lookup = read_income_lookup(args.income_lookup)
         findings = findings_for_data(Path(args.path), cb, cfg, frame=read_frame(args.frame), income_lookup=lookup,

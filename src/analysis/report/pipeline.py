@@ -251,6 +251,34 @@ def analyst_tables(standard: list[NamedTable], folder: str = "tables") -> dict[s
     return files
 
 
+# --- the findings of a coded data folder (the questions command) ------------------------------------------
+
+
+def findings_for_data(path, cb, cfg, *, frame: dict[int, int] | None = None, income_lookup=None,
+                      n_boot: int | None = None):
+    """The findings (:class:`~analysis.report.findings.Findings`) of the coded data at ``path`` as the report
+    writes them: validate and derive, the standard tables, reliability when ``path/second_coder`` exists, and the
+    findings from the tables as displayed (``python -m analysis questions``)."""
+    from .publish import rendered_pages, shown_table
+
+    path = Path(path)
+    n_boot = n_boot or cfg.bootstrap_resamples
+    derived = validate_derive(load_coded_tables(path, cb), cb, cfg, income_lookup)
+    stamp = {"inputs": {}, "codebook_version": cb.version, "code_version": "", "synthetic": derived.synthetic}
+    tables = tables_and_model(derived.tables, cb, cfg, stamp, frame=frame, n_boot=n_boot, key=False)
+    rel = None
+    if (path / "second_coder").is_dir():
+        rel = reliability(derived.validation.valid, load_coded_tables(path / "second_coder", cb), cb, cfg,
+                          n_boot=n_boot, seed=cfg.bootstrap_seed).table
+    pub = Publication(synthetic=derived.synthetic)
+    pub.add(*tables.standard_shared(), FindingsItem(cb.questions, rel, weighted=frame is not None,
+                                                    income_available=income_lookup is not None))
+    thr = cfg.suppression_threshold
+    shown = [(item, shown_table(item, thr), []) for item in pub.tables]
+    findings, _ = rendered_pages(pub, shown, thr)
+    return findings
+
+
 # --- 4. the public record ---------------------------------------------------------------------------------------
 
 

@@ -135,7 +135,7 @@ def test_the_covered_list():
     """The subcommands this file covers, spelled out (the report lists them)."""
     assert sorted(" ".join(k) for k in LEAVES) == [
         "derive", "import-redcap", "manual", "public draw-sample", "public fetch", "public frame",
-        "public tables", "public trends", "redcap-dictionary", "reliability report", "reliability sample",
+        "public tables", "public trends", "questions", "redcap-dictionary", "reliability report", "reliability sample",
         "report", "synth", "tables", "template", "validate"]
 
 

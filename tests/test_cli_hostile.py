@@ -62,12 +62,15 @@ COMMANDS: dict[tuple[str, ...], Cmd] = {
                       "run_date": "2017-11-15", "no_notebooks": True, "n_boot": "20"},
                      {"path": CODED, "out": DIR_OUT, "derived": DIR_OUT, "force": FLAG, "sfpd_dir": LATE, "frame": LATE, "run_date": TEXT,
                       "n_boot": NUMBER, "no_notebooks": FLAG, "config": CONFIG, "max_listed": NUMBER,
-                      "meeting": TEXT, "meeting_date": TEXT},
+                      "meeting": TEXT, "meeting_date": TEXT, "income_lookup": FILE_IN},
                      {"run_date": ["../escape", "a/b", "/tmp", ".", ""], "meeting": ["", "two\nlines"],
                       "meeting_date": [" ", "x" * 121]}),
     ("tables",): Cmd({"path": "{coded}", "out": "{tmp}/tables", "n_boot": "20"},
                      {"path": CODED, "out": DIR_OUT, "frame": FILE_IN, "n_boot": NUMBER, "config": CONFIG,
-                      "max_listed": NUMBER}),
+                      "max_listed": NUMBER, "income_lookup": FILE_IN}),
+    ("questions",): Cmd({"path": "{coded}", "n_boot": "20"},
+                        {"path": CODED, "scheme_only": FLAG, "income_lookup": FILE_IN, "frame": FILE_IN,
+                         "n_boot": NUMBER, "config": CONFIG, "max_listed": NUMBER}),
     ("template",): Cmd({"out": "{tmp}/template.xlsx", "rows": "3"},
                        {"out": FILE_OUT, "rows": NUMBER, "config": CONFIG}, {"rows": ["1", "-3"]},
                        out_suffix=".xlsx"),
@@ -135,7 +138,7 @@ def test_the_covered_list():
     """The subcommands this file covers, spelled out (the report lists them)."""
     assert sorted(" ".join(k) for k in LEAVES) == [
         "derive", "import-redcap", "manual", "public convert", "public draw-sample", "public fetch", "public frame",
-        "public tables", "public trends", "redcap-dictionary", "reliability report", "reliability sample",
+        "public tables", "public trends", "questions", "redcap-dictionary", "reliability report", "reliability sample",
         "report", "synth", "tables", "template", "validate"]
 
 

@@ -56,9 +56,12 @@ def test_yes_no_row_counts_percentages_and_newcombe_interval(table):
     r = _row(table, "screened_trafficking")
     assert (r["n_vice"], r["N_vice"], r["n_svu"], r["N_svu"], r["n_overall"], r["N_overall"]) == (3, 10, 6, 10, 9, 20)
     assert (r["pct_vice"], r["pct_svu"], r["pct_overall"]) == (30.0, 60.0, 45.0)
-    diff, lo, hi = newcombe_diff_ci(3, 10, 6, 10)
-    assert r["diff_pp"] == pytest.approx(-30.0) and r["diff_pp"] == pytest.approx(100 * diff)
+    # change = after minus before: Newcombe's interval of svu - vice
+    diff, lo, hi = newcombe_diff_ci(6, 10, 3, 10)
+    assert r["diff_pp"] == pytest.approx(30.0) and r["diff_pp"] == pytest.approx(100 * diff)
     assert (r["diff_low"], r["diff_high"]) == pytest.approx((100 * lo, 100 * hi))
+    before_minus_after = newcombe_diff_ci(3, 10, 6, 10)
+    assert (r["diff_low"], r["diff_high"]) == pytest.approx((-100 * before_minus_after[2], -100 * before_minus_after[1]))
     # expected counts 4.5 < 5 -> Fisher's exact (gtsummary's rule)
     assert r["test"] == "Fisher's exact"
     assert r["p_value"] == pytest.approx(categorical_test([[3, 6], [7, 4]]).p_value)
@@ -137,7 +140,7 @@ def test_display_suppresses_small_counts_and_hides_their_difference(table):
     shown = display(table, threshold=5)
     assert check_no_small_cells(shown.iloc[:, 2:5], 5) == []
     svu_row = shown[shown["Variable"] == "Investigating unit(s): Special Victims Unit (SVU)"].iloc[0]
-    assert svu_row["Difference, pp (95% CI)"] == ""  # vice 0/10, svu 9/9: the 'No' of SVU is 0, fine,
+    assert svu_row["Change, after minus before (percentage points)"] == ""  # vice 0/10, svu 9/9: the 'No' of SVU is 0, fine,
     # but the unknown row (1 report) is small, so a cell of the block is hidden and the difference goes
 
 
@@ -201,7 +204,7 @@ def test_example_tables_find_the_built_in_differences(cb, cfg):
     for col, key in keys.items():
         _, before, after = BUILT_IN_DIFFERENCES[key]
         r = _row(ct, col, "yes")
-        assert np.sign(r["diff_pp"]) == np.sign(before - after), col
+        assert np.sign(r["diff_pp"]) == np.sign(after - before), col  # change = after minus before
         assert r["p_value"] < 0.05, col
 
 

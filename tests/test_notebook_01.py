@@ -23,7 +23,7 @@ def test_notebook_is_saved_clean_with_a_parameters_cell():
     assert nb.nbformat == 4
     first = nb.cells[0]
     assert first.cell_type == "code" and "parameters" in first.metadata.get("tags", [])
-    for name in ("data_dir", "second_coder_dir", "n_boot = 500"):
+    for name in ("data_dir", "second_coder_dir", "n_boot = None", "seed = None"):  # None: the study configuration's
         assert name in first.source
     for cell in nb.cells:
         if cell.cell_type == "code":

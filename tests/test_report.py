@@ -57,7 +57,7 @@ def test_every_shared_file_came_from_the_one_publishing_step(report):
     folder, _, _ = report
     [(published, publication)] = PUBLISHED["2017-11-15"]  # one call made every shared file
     on_disk = sorted(p.relative_to(folder / "shared").as_posix() for p in _files(folder / "shared"))
-    assert published == on_disk and len(on_disk) == 59
+    assert published == on_disk and len(on_disk) == 63
     # every shared table keeps the unsuppressed table it was made from; no note carries a count in its own text
     from analysis.report.publish import ModelTable
     from analysis.tables.compare import ComparisonTable
@@ -155,7 +155,7 @@ def test_slides_hold_one_picture_per_chart_and_the_docx_every_shared_table(repor
                       for s, p in zip(prs.slides, pictures) if p]]
     doc = Document(shared / "tables" / "tables.docx")
     [(_, publication)] = PUBLISHED["2017-11-15"]
-    assert len(doc.tables) == len([t for t in publication.tables if t.formats]) == 8  # tables/ and public/
+    assert len(doc.tables) == len([t for t in publication.tables if t.formats]) == 10  # tables/ and public/
     # the Word table holds the same cells as the shared CSV
     incidents = _table_part((shared / "tables" / "incidents.csv").read_text())
     first = [[c.text for c in row.cells] for row in doc.tables[0].rows]
@@ -250,7 +250,8 @@ def test_notebooks_get_the_reports_inputs_and_configuration(tmp_path):
     assert list(params) == list(NOTEBOOKS)
     assert {p["config_file"] for p in params.values()} == {"my_study.yaml"}
     assert params["01_coding_quality"]["second_coder_dir"] == str(tmp_path / "data" / "second_coder")
-    assert params["01_coding_quality"]["n_boot"] == 500 and params["04_november_meeting_charts"]["n_boot"] == 600
+    # the same bootstrap resamples everywhere: a rerun of a notebook gives the pack's numbers
+    assert params["01_coding_quality"]["n_boot"] == 600 and params["04_november_meeting_charts"]["n_boot"] == 600
     assert params["02_before_after_tables"]["out_dir"] is None and params["02_before_after_tables"]["frame_file"] == \
         "frame.csv"
     assert params["04_november_meeting_charts"]["out_dir"] is None  # the report writes the charts itself
@@ -523,3 +524,60 @@ def test_a_killed_report_leaves_no_workers_and_no_pack(frames, tmp_path):
     assert (kept / "shared" / "meeting_pack.pdf").is_file()
     time.sleep(1.5)  # and nothing is written after the report has gone
     assert sorted(p.name for p in out.iterdir()) == ["2017-11-15.incomplete"]
+
+
+def _shared_table(path: Path) -> list[dict]:
+    """A shared table CSV read back: the rows between the title line and the blank line before the footer."""
+    import csv
+
+    lines = path.read_text(encoding="utf-8").splitlines()
+    body = lines[1:lines.index("")]
+    return list(csv.DictReader(io.StringIO("\n".join(body))))
+
+
+def test_tables_charts_and_findings_agree_one_direction_one_q(report):
+    """Issue 12: read back from the shared files, the incident table, the key-indicators chart, the pack's key
+    table and the findings give the same numbers, change = after minus before, and one q per row."""
+    import pandas as pd
+
+    from analysis.scheme.codebook import load_codebook
+
+    folder, _, _ = report
+    shared = folder / "shared"
+    change = "Change, after minus before (percentage points)"
+    tables = {name: _shared_table(shared / "tables" / f"{name}.csv") for name in ("incidents", "persons_sellers")}
+    for rows in tables.values():
+        assert change in rows[0] and "N = " in list(rows[0])[2]  # N in the column headers
+        labels = [r["Variable"] for r in rows if r["Variable"]]
+        assert len(labels) == len(set(labels))  # labels unique within a table
+    by_label = {(name, r["Variable"]): r for name, rows in tables.items() for r in rows if r["Variable"]}
+    cb = load_codebook()
+    chart = pd.read_csv(shared / "figures" / "key_indicators.csv", dtype=str, keep_default_na=False)
+    compared = 0
+    for _, c in chart[chart["q_value"] != ""].iterrows():
+        name = "persons_sellers" if c["indicator"] == "hiv_charge" else "incidents"
+        label = next((d.label for t in ("incidents", "persons") for d in cb.derived[t] if d.name == c["indicator"]),
+                     None) or cb.variable("incidents", c["indicator"]).label
+        row = by_label[(name, label)]
+        q = float(c["q_value"])
+        assert row["q"] == ("<0.001" if q < 0.001 else f"{q:.3f}"), label  # the same q in chart and table
+        assert row[change].split(" ")[0] == f"{float(c['diff_pp']):+.1f}", label  # after minus before in both
+        assert (float(c["diff_pp"]) > 0) == (c["change"] == "higher after"), label
+        compared += 1
+    assert compared >= 5
+    screened = by_label[("incidents", "Screened for trafficking")]
+    assert screened[change].startswith("+")  # screening rose: the change is positive
+    # the pack's key table is rows of the standard table: its q-values are the standard table's
+    [(_, publication)] = PUBLISHED["2017-11-15"]
+    items = {item.path: item.source for item in publication.tables}
+    key, full = items["tables/key_0"].rows, items["tables/incidents"].rows
+    merged = key.merge(full, on=["column", "level"], suffixes=("_key", "_full"))
+    assert len(merged) == len(key)
+    assert merged["q_value_key"].equals(merged["q_value_full"])
+    # every 'a of N' of a finding is a shown cell 'a/N' of a shared table; findings and data quality are shared
+    found = pd.read_csv(shared / "findings.csv", dtype=str, keep_default_na=False)
+    assert list(found["id"]) == [q.id for q in cb.questions]
+    all_tables = "".join(p.read_text(encoding="utf-8") for p in (shared / "tables").glob("*.csv"))
+    pairs = [(a, n) for text in found["finding"] for a, n in re.findall(r"(\d[\d,]*) of (\d[\d,]*)", text)]
+    assert pairs and all(f"{a.replace(',', '')}/{n.replace(',', '')} (" in all_tables for a, n in pairs)
+    assert (shared / "findings.md").is_file() and (shared / "data_quality.csv").is_file()

@@ -9,6 +9,7 @@ prints, and returns the exit code; :mod:`.console` turns any error into one line
 - :mod:`.reliability` reliability sample | report
 - :mod:`.public`      public fetch | trends | tables | frame | draw-sample
 - :mod:`.report`      report (the main job)
+- :mod:`.questions`   questions (the committee's questions: coverage and findings)
 
 Exit codes: 0 success / all rows valid, 1 some rows rejected, 2 unusable input or any other error (one line for
 people, never a raw traceback; ``--debug`` or ANALYSIS_DEBUG=1 shows it), 130 interrupted. Nothing outside
@@ -23,12 +24,13 @@ from .. import __version__
 from . import coders as cli_coders
 from . import data as cli_data
 from . import public as cli_public
+from . import questions as cli_questions
 from . import reliability as cli_reliability
 from . import report as cli_report
 from .console import handle_error, run_command
 
 # the groups in the order their commands are listed by --help
-GROUPS = (cli_data, cli_report, cli_coders, cli_reliability, cli_public)
+GROUPS = (cli_data, cli_report, cli_questions, cli_coders, cli_reliability, cli_public)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -132,9 +132,11 @@ def cmd_tables(args) -> int:
     cb, cfg = load_scheme(args)
     path, out = Path(args.path), Path(args.out)
     frame = read_frame(args.frame)
-    derived = pipeline.validate_derive(load_coded_tables(path, cb), cb, cfg)
+    lookup = read_income_lookup(args.income_lookup)
+    derived = pipeline.validate_derive(load_coded_tables(path, cb), cb, cfg, lookup)
     stamp = provenance(input_hashes(path), cb.version, derived.synthetic)
-    tables = pipeline.tables_and_model(derived.tables, cb, cfg, stamp, frame=frame, n_boot=args.n_boot, folder="",
+    n_boot = args.n_boot if args.n_boot is not None else cfg.bootstrap_resamples
+    tables = pipeline.tables_and_model(derived.tables, cb, cfg, stamp, frame=frame, n_boot=n_boot, folder="",
                                        key=False)
     pub = Publication(synthetic=derived.synthetic)
     pub.add(*tables.standard_shared())
@@ -148,6 +150,8 @@ def cmd_tables(args) -> int:
     _say("Weighted to the sampling frame." if frame else "Unweighted (no --frame given).")
     if not has_outcomes(derived.tables["persons"]):
         _say(NO_OUTCOMES_NOTE)
+    if lookup is None:
+        _say("Buyer income strata: not available (no --income-lookup file given).")
     if stamp["synthetic"]:
         _say("NOTE: SYNTHETIC DATA.")
     return result.exit_code
@@ -198,7 +202,10 @@ def add_commands(sub) -> None:
     tb.add_argument("--out", default=str(paths().derived / "tables"),
                     help="output folder (default data/derived/tables): OUT/shared and OUT/analyst")
     tb.add_argument("--frame", help="sampling frame CSV with columns year, reports: weight estimates to it")
-    tb.add_argument("--n-boot", type=whole_number(1), default=2000,
-                    help="cluster-bootstrap resamples for person tables")
+    tb.add_argument("--income-lookup", help="ACS median household income by ZIP (table B19013 CSV) for the buyers' "
+                    "income strata; without it the strata are 'not available'")
+    tb.add_argument("--n-boot", type=whole_number(1), default=None,
+                    help="cluster-bootstrap resamples for person tables (default: the study configuration's "
+                    "bootstrap.resamples)")
     common_options(tb)
     tb.set_defaults(func=cmd_tables)

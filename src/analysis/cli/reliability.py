@@ -79,7 +79,10 @@ def _fmt(x: float, digits: int = 3) -> str:
 
 
 def format_reliability(table: pd.DataFrame) -> str:
-    """The reliability table as text for the terminal (rounded; CIs in brackets)."""
+    """The reliability table as text for the terminal (rounded; CIs in brackets, clipped to [-1, 1])."""
+    from ..coders.reliability import clip_intervals
+
+    table = clip_intervals(table)
     view = pd.DataFrame({
         "table": table["table"],
         "variable": table["variable"] + table["option"].map(lambda o: f": {o}" if o else ""),

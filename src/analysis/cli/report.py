@@ -16,7 +16,7 @@ from ..scheme.config import paths
 from .console import check_output_folder, common_options, folder_name, load_scheme, whole_number
 from .console import err as _err
 from .console import say as _say
-from .data import read_frame
+from .data import read_frame, read_income_lookup
 
 
 def cmd_report(args) -> int:
@@ -33,8 +33,12 @@ def cmd_report(args) -> int:
     inputs = pipeline.RunInputs(
         data_dir=Path(args.path), sfpd_dir=Path(args.sfpd_dir) if args.sfpd_dir else paths().shared_sfpd,
         derived_dir=Path(args.derived) if args.derived else paths().derived,
-        frame=read_frame(args.frame), frame_path=Path(args.frame) if args.frame else None)
+        frame=read_frame(args.frame), frame_path=Path(args.frame) if args.frame else None,
+        income_lookup=read_income_lookup(args.income_lookup),
+        income_lookup_name=Path(args.income_lookup).name if args.income_lookup else None)
     _say(f"Meeting pack from {args.path} into {out}/<run date>/")
+    if not args.income_lookup:
+        _say("Buyer income strata: not available (no --income-lookup file given).")
     try:
         res = pipeline.run(inputs, out, cb, cfg, run_date=args.run_date, notebooks=not args.no_notebooks,
                            n_boot=args.n_boot, force=args.force, progress=_say)
@@ -83,7 +87,10 @@ def add_commands(sub) -> None:
     r.add_argument("--sfpd-dir", help="folder of the public SFPD files (default ../shared/data/sfpd)")
     r.add_argument("--frame", help="sampling frame CSV (year, reports): weight the tables to it")
     r.add_argument("--run-date", type=folder_name, help="name of the run folder (default: today, YYYY-MM-DD)")
-    r.add_argument("--n-boot", type=whole_number(1), default=1000, help="bootstrap resamples (default 1000)")
+    r.add_argument("--income-lookup", help="ACS median household income by ZIP (table B19013 CSV) for the buyers' "
+                   "income strata; without it the strata are 'not available'")
+    r.add_argument("--n-boot", type=whole_number(1), default=None,
+                   help="bootstrap resamples (default: the study configuration's bootstrap.resamples)")
     r.add_argument("--no-notebooks", action="store_true", help="skip executing the notebooks")
     common_options(r)
     r.set_defaults(func=cmd_report)

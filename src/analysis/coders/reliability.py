@@ -42,6 +42,8 @@ from ..stats.agreement import cohen_kappa_ci, krippendorff_alpha_cis, percent_ag
 
 MISSING = (NOT_DOCUMENTED, NOT_APPLICABLE)
 RELIABLE, TENTATIVE = 0.800, 0.667
+#: the columns of interval limits of an agreement coefficient, clipped to [-1, 1] wherever they are shown
+INTERVAL_COLUMNS = ("kappa_low", "kappa_high", "alpha_low", "alpha_high")
 FLAGS = ("reliable", "tentative", "unreliable", "no variation", "not double-coded")
 DEFAULT_SAMPLE_SEED = 20171115
 ASSESSED_TABLES = ("incidents", "persons", "charges")
@@ -467,3 +469,13 @@ def disagreement_counts(disagreement_list: pd.DataFrame) -> pd.DataFrame:
     counts = disagreement_list.groupby(["table", "variable"], sort=False).size().rename("disagreements")
     return counts.reset_index().sort_values(["disagreements", "table", "variable"],
                                             ascending=[False, True, True]).reset_index(drop=True)
+
+
+def clip_intervals(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy of the reliability table for display with kappa's and alpha's interval limits clipped to [-1, 1]
+    (a bootstrap or normal-approximation limit can fall outside the coefficient's range)."""
+    out = table.copy()
+    for c in INTERVAL_COLUMNS:
+        if c in out.columns:
+            out[c] = out[c].astype(float).clip(-1.0, 1.0)
+    return out

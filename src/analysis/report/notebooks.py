@@ -185,7 +185,7 @@ def notebook_parameters(data_dir: Path, sfpd_dir: Path, scratch: Path, *, n_boot
     common = {"config_file": config_file}
     return {
         "01_coding_quality": {"data_dir": str(data_dir), "second_coder_dir": str(data_dir / "second_coder"),
-                              "n_boot": min(n_boot, 500), **common},
+                              "n_boot": n_boot, **common},
         "02_before_after_tables": {"data_dir": str(data_dir), "frame_file": frame_path, "out_dir": None,
                                    "n_boot": n_boot, **common},
         "03_public_incident_trends": {"sfpd_dir": str(sfpd_dir), "out_dir": None, **common},

@@ -43,7 +43,17 @@ from ..tables.standard import NO_OUTCOMES_NOTE, SOURCE, NamedTable, has_outcomes
 from . import output
 from .notebooks import run_notebooks
 from .public_table import public_comparison  # noqa: F401 - here since issue 15: light to import for `public tables`
-from .publish import DataItem, FigureItem, ModelTable, Note, Publication, TableItem, publish
+from .publish import (
+    DataItem,
+    DataQualityItem,
+    FigureItem,
+    FindingsItem,
+    ModelTable,
+    Note,
+    Publication,
+    TableItem,
+    publish,
+)
 from .texts import analyst_readme, pack_text, run_readme
 
 KEY_INCIDENT_VARIABLES = ["condoms_evidence_any", "condoms_any_police_action", "phones_seized", "police_initiated",
@@ -153,7 +163,7 @@ def reliability(main: dict[str, pd.DataFrame], second: dict, cb: Codebook, cfg: 
     double-coded sample (``second``, coded tables as read). The codings are named ``names``, or by their coder
     ids when those are single-valued (else ``coder_a`` / ``coder_b``; the second gets ``_2`` when both would
     have the same name)."""
-    from ..coders.reliability import coder_name, disagreements, reliability_table
+    from ..coders.reliability import clip_intervals, coder_name, disagreements, reliability_table
 
     other = validate_tables(second, cb, cfg)
     names = names or (coder_name(main, "coder_a"), coder_name(other.valid, "coder_b"))
@@ -162,7 +172,7 @@ def reliability(main: dict[str, pd.DataFrame], second: dict, cb: Codebook, cfg: 
     codings = {names[0]: main, names[1]: other.valid}
     table = reliability_table(codings, cb, n_boot=n_boot, seed=seed)
     return Reliability(other, table, disagreements(codings, cb), names,
-                       [DataItem("reliability/reliability.csv", table)])
+                       [DataItem("reliability/reliability.csv", clip_intervals(table), source=table)])
 
 
 # --- 3. tables and the model ------------------------------------------------------------------------------------
@@ -186,18 +196,23 @@ class Tables:
         return [item for item in self.shared if isinstance(item, TableItem) and item.xlsx]
 
 
-def _key_tables(derived: dict[str, pd.DataFrame], cb, cfg, frame, n_boot) -> list[tuple[str, object]]:
-    from ..tables.caveats import add_caveats
-    from ..tables.compare import before_after
+def key_rows(ct, variables: list[str], table_name: str):
+    """The rows of ``variables`` from a standard table, as a table of its own with the standard table's q-values
+    (one adjustment family per table: the same q in every file made from it)."""
+    import dataclasses
 
-    key = [("Key indicators: incident reports",
-            add_caveats(before_after(derived["incidents"], "incidents", variables=KEY_INCIDENT_VARIABLES, frame=frame,
-                                     codebook=cb, config=cfg), "incidents", cb))]
-    if (derived["persons"]["role"].astype(str) == "seller").any():
+    rows = ct.rows[ct.rows["variable"].isin(variables) | ct.rows["column"].isin(variables)].reset_index(drop=True)
+    note = (f"Key rows of the table '{table_name}': q-values are those of that table (adjusted across all its "
+            "variables), the same in every file made from it.")
+    return dataclasses.replace(ct, rows=rows, notes=[*ct.notes, note])
+
+
+def _key_tables(standard: list[NamedTable]) -> list[tuple[str, object]]:
+    by_name = {nt.name: nt.table for nt in standard}
+    key = [("Key indicators: incident reports", key_rows(by_name["incidents"], KEY_INCIDENT_VARIABLES, "incidents"))]
+    if "persons_sellers" in by_name:
         key.append(("Key indicators: people selling sex",
-                    add_caveats(before_after(derived["persons"], "persons", role="seller",
-                                             variables=KEY_SELLER_VARIABLES, frame=frame, n_boot=n_boot, codebook=cb,
-                                             config=cfg), "persons", cb)))
+                    key_rows(by_name["persons_sellers"], KEY_SELLER_VARIABLES, "persons_sellers")))
     return key
 
 
@@ -217,7 +232,7 @@ def tables_and_model(derived: dict[str, pd.DataFrame], cb: Codebook, cfg: StudyC
         result.shared.append(Note(NO_OUTCOMES_NOTE))
     if not key:
         return result
-    result.key = _key_tables(derived, cb, cfg, frame, n_boot)
+    result.key = _key_tables(result.standard)
     result.shared += [TableItem(f"{prefix}key_{k}", title, ct, ct.methods_text(), stamp, formats=(), pack=True)
                       for k, (title, ct) in enumerate(result.key)]
     result.models = [(label, misclassification_model(derived["incidents"], outcome=outcome))
@@ -237,6 +252,34 @@ def analyst_tables(standard: list[NamedTable], folder: str = "tables") -> dict[s
         full.insert(0, "NOT_FOR_SHARING", NOT_FOR_SHARING)
         files[(f"{folder}/" if folder else "") + f"{nt.name}_full.csv"] = frame_to_csv(full).encode("utf-8")
     return files
+
+
+# --- the findings of a coded data folder (the questions command) ------------------------------------------
+
+
+def findings_for_data(path, cb, cfg, *, frame: dict[int, int] | None = None, income_lookup=None,
+                      n_boot: int | None = None):
+    """The findings (:class:`~analysis.report.findings.Findings`) of the coded data at ``path`` as the report
+    writes them: validate and derive, the standard tables, reliability when ``path/second_coder`` exists, and the
+    findings from the tables as displayed (``python -m analysis questions``)."""
+    from .publish import rendered_pages, shown_table
+
+    path = Path(path)
+    n_boot = n_boot or cfg.bootstrap_resamples
+    derived = validate_derive(load_coded_tables(path, cb), cb, cfg, income_lookup)
+    stamp = {"inputs": {}, "codebook_version": cb.version, "code_version": "", "synthetic": derived.synthetic}
+    tables = tables_and_model(derived.tables, cb, cfg, stamp, frame=frame, n_boot=n_boot, key=False)
+    rel = None
+    if (path / "second_coder").is_dir():
+        rel = reliability(derived.validation.valid, load_coded_tables(path / "second_coder", cb), cb, cfg,
+                          n_boot=n_boot, seed=cfg.bootstrap_seed).table
+    pub = Publication(synthetic=derived.synthetic)
+    pub.add(*tables.standard_shared(), FindingsItem(cb.questions, rel, weighted=frame is not None,
+                                                    income_available=income_lookup is not None))
+    thr = cfg.suppression_threshold
+    shown = [(item, shown_table(item, thr), []) for item in pub.tables]
+    findings, _ = rendered_pages(pub, shown, thr)
+    return findings
 
 
 # --- 4. the public record ---------------------------------------------------------------------------------------
@@ -282,12 +325,14 @@ def public_record(files: dict[str, pd.DataFrame], cb: Codebook, cfg: StudyConfig
 
 
 def charts(derived: dict[str, pd.DataFrame], its_result, synthetic: bool, cb: Codebook, cfg: StudyConfig, *,
-           n_boot: int = 2000) -> list:
+           n_boot: int = 2000, standard: list[NamedTable] | None = None) -> list:
     """The meeting charts (:func:`analysis.report.charts.meeting_charts`), in meeting order; without
-    ``its_result`` the public-series chart is left out."""
+    ``its_result`` the public-series chart is left out. With ``standard`` (the standard tables) the charts show
+    their q-values (one adjustment family per table)."""
     from .charts import meeting_charts
 
-    return meeting_charts(derived, its_result, synthetic=synthetic, config=cfg, n_boot=n_boot, codebook=cb)
+    return meeting_charts(derived, its_result, synthetic=synthetic, config=cfg, n_boot=n_boot, codebook=cb,
+                          standard={nt.name: nt.table for nt in standard or []})
 
 
 # --- the run ----------------------------------------------------------------------------------------------------
@@ -324,11 +369,14 @@ class RunInputs:
     derived_dir: Path
     frame: dict[int, int] | None = None
     frame_path: Path | None = None
+    income_lookup: pd.DataFrame | None = None  # parsed ACS B19013 lookup (analysis.derive.income), or None
+    income_lookup_name: str | None = None
 
     def resolved(self) -> RunInputs:
         """Absolute paths (the notebooks run with notebooks/ as their working directory)."""
         return RunInputs(Path(self.data_dir).resolve(), Path(self.sfpd_dir).resolve(), Path(self.derived_dir),
-                         self.frame, Path(self.frame_path).resolve() if self.frame_path else None)
+                         self.frame, Path(self.frame_path).resolve() if self.frame_path else None,
+                         self.income_lookup, self.income_lookup_name)
 
 
 class _Clock:
@@ -367,12 +415,13 @@ class _Run:
 
 
 def run(inputs: RunInputs, out_root: Path, cb: Codebook, cfg: StudyConfig, *, run_date: str | None = None,
-        notebooks: bool = True, n_boot: int = 1000, force: bool = False,
+        notebooks: bool = True, n_boot: int | None = None, force: bool = False,
         progress: Callable[[str], None] = print) -> ReportResult:
     """The whole pipeline into ``out_root/<run date>/`` (``shared/`` and ``analyst/``), written atomically
     (:func:`analysis.report.output.run_folder`). The derived folder is checked before any work: one made from
     other inputs is refused unless ``force``."""
     inputs = inputs.resolved()
+    n_boot = n_boot or cfg.bootstrap_resamples  # the study configuration's, as the notebooks use
     out_root = Path(out_root).resolve()
     run_date = run_date or dt.date.today().isoformat()
     output.check_derived_folder(inputs.derived_dir, inputs.data_dir, force=force, option="report --derived")
@@ -387,10 +436,13 @@ def run(inputs: RunInputs, out_root: Path, cb: Codebook, cfg: StudyConfig, *, ru
 
 def _build(r: _Run, notebooks: bool) -> None:
     derived, stamp = _stage_derive(r)
-    _stage_reliability(r, derived)
-    _stage_tables(r, derived, stamp)
+    rel_table = _stage_reliability(r, derived)
+    standard = _stage_tables(r, derived, stamp)
+    r.pub.add(*findings_pages(r.cb, derived, rel_table, weighted=r.inputs.frame is not None,
+                              income_available=r.inputs.income_lookup is not None))
     its_result = _stage_public(r)
-    chart_list = charts(derived.tables, its_result, derived.synthetic, r.cb, r.cfg, n_boot=r.n_boot)
+    chart_list = charts(derived.tables, its_result, derived.synthetic, r.cb, r.cfg, n_boot=r.n_boot,
+                        standard=standard)
     r.pub.add(*[FigureItem(c) for c in chart_list])
     r.clock.done("charts", f"{len(chart_list)} charts")
     _stage_pack(r, derived, stamp)
@@ -405,7 +457,8 @@ def _build(r: _Run, notebooks: bool) -> None:
 def _stage_derive(r: _Run) -> tuple[Derived, dict]:
     """1. Validate and derive into the derived folder (row-level outputs stay there)."""
     inputs = r.inputs
-    derived = derive_into(inputs.data_dir, inputs.derived_dir, r.cb, r.cfg, check=False)
+    derived = derive_into(inputs.data_dir, inputs.derived_dir, r.cb, r.cfg, check=False,
+                          income_lookup=inputs.income_lookup, income_lookup_name=inputs.income_lookup_name)
     result = derived.validation
     r.res.exit_code, r.res.synthetic = result.exit_code, derived.synthetic
     r.pub.synthetic = derived.synthetic
@@ -414,27 +467,40 @@ def _stage_derive(r: _Run) -> tuple[Derived, dict]:
     return derived, provenance(output.input_hashes(inputs.data_dir), r.cb.version, derived.synthetic)
 
 
-def _stage_reliability(r: _Run, derived: Derived) -> None:
+def _stage_reliability(r: _Run, derived: Derived) -> pd.DataFrame | None:
     """2. Reliability, when the data folder has a second coding (the disagreement list goes to the derived
-    folder)."""
+    folder). Returns the reliability table, or None."""
     second = r.inputs.data_dir / "second_coder"
     if not second.is_dir():
         r.pub.add(Note("Reliability: no second coding found at {folder}; skipped.",
                        values={"folder": shown_path(second)}))
         r.clock.done("reliability", "skipped (no second coding)")
-        return
-    rel = reliability(derived.validation.valid, load_coded_tables(second, r.cb), r.cb, r.cfg, n_boot=r.n_boot)
+        return None
+    rel = reliability(derived.validation.valid, load_coded_tables(second, r.cb), r.cb, r.cfg, n_boot=r.n_boot,
+                      seed=r.cfg.bootstrap_seed)
     r.pub.add(*rel.shared)
     output.write_csv(rel.disagreements, r.inputs.derived_dir / "reliability" / "disagreements.csv")
     r.clock.done("reliability", f"{len(rel.table)} variables/options, {rel.flagged} below 0.800")
+    return rel.table
 
 
-def _stage_tables(r: _Run, derived: Derived, stamp: dict) -> None:
-    """3. The before/after tables and the model (the analyst's full tables are written now)."""
+def findings_pages(cb: Codebook, derived: Derived, rel_table: pd.DataFrame | None, *, weighted: bool,
+                   income_available: bool) -> list:
+    """The findings page (one finding per committee question) and the data-quality page, as items: they are
+    written by :func:`~analysis.report.publish.publish` from the tables as shared."""
+    accounting = next(item for item in derived.shared if item.path.endswith("row_accounting.csv"))
+    return [FindingsItem(cb.questions, rel_table, weighted=weighted, income_available=income_available),
+            DataQualityItem(cb.questions, rel_table, accounting)]
+
+
+def _stage_tables(r: _Run, derived: Derived, stamp: dict) -> list[NamedTable]:
+    """3. The before/after tables and the model (the analyst's full tables are written now). Returns the standard
+    tables."""
     tables = tables_and_model(derived.tables, r.cb, r.cfg, stamp, frame=r.inputs.frame, n_boot=r.n_boot)
     r.pub.add(*tables.shared)
     output.write_files(r.analyst, analyst_tables(tables.standard))
     r.clock.done("tables + model", f"{len(tables.standard) + 1} tables")
+    return tables.standard
 
 
 def _stage_public(r: _Run):

@@ -11,6 +11,9 @@ numbers came from:
 - :class:`FigureItem`: a chart (:class:`~analysis.report.charts.Chart`) as PNG, PDF and the CSV of its data;
 - :class:`DataItem`: a data frame as CSV (row accounting, reliability, the public series), with the columns that
   are counts to be shown with the small-cell rule;
+- :class:`FindingsItem` / :class:`DataQualityItem`: the findings page (one finding per committee question) and
+  the data-quality page, written *from the displayed (suppressed) tables* of this publication
+  (:func:`rendered_pages`): ``findings.md``, ``findings.csv``, ``data_quality.md``, ``data_quality.csv``;
 - :class:`Note`: a sentence for the pack and the README. A note's own text carries no number: every count in it is
   a declared field (:attr:`Note.counts`), with its source;
 - :class:`~analysis.report.texts.PackText`: when set, the meeting pack (``meeting_pack.html``, ``meeting_pack.pdf``),
@@ -32,7 +35,7 @@ import pandas as pd
 
 from ..formats.cells import frame_to_csv
 from ..scheme.config import StudyConfig
-from ..tables.compare import ComparisonTable, display
+from ..tables.compare import ComparisonTable, display_table
 from ..tables.export import footer_lines, to_csv, to_html, to_markdown, to_xlsx
 from ..tables.standard import SOURCE
 from .texts import PackText, shared_readme
@@ -99,6 +102,26 @@ class DataItem:
     small_cells: tuple[str, ...] = ()
 
 
+@dataclass
+class FindingsItem:
+    """The findings page: one finding per committee question (``questions``, the codebook's), written from the
+    displayed standard tables of the publication (matched by their file name, e.g. ``incidents``)."""
+
+    questions: tuple
+    reliability: pd.DataFrame | None = None  # the reliability table (caveats), or None (no second coding)
+    weighted: bool = False
+    income_available: bool = True  # an income lookup was given
+
+
+@dataclass
+class DataQualityItem:
+    """The data-quality page: coder agreement behind every finding, and the row accounting (as shared)."""
+
+    questions: tuple
+    reliability: pd.DataFrame | None
+    accounting: DataItem
+
+
 # a number standing alone in a sentence (not part of a word such as 'float64', nor a decimal such as 0.800)
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?!\w|\.\d)")
 
@@ -147,13 +170,15 @@ class Publication:
     figures: list[FigureItem] = field(default_factory=list)
     data: list[DataItem] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    pages: list = field(default_factory=list)  # FindingsItem, DataQualityItem
     pack: PackText | None = None  # with it: meeting_pack.html, meeting_pack.pdf and README.md
     run_date: str = ""
     synthetic: bool = False
 
     def add(self, *items) -> None:
         """Add tables, figures, data and notes (each to its list, in the order given)."""
-        lists = {TableItem: self.tables, FigureItem: self.figures, DataItem: self.data, Note: self.notes}
+        lists = {TableItem: self.tables, FigureItem: self.figures, DataItem: self.data, Note: self.notes,
+                 FindingsItem: self.pages, DataQualityItem: self.pages}
         for item in items:
             if type(item) not in lists:
                 raise TypeError(f"not an item for publishing: {type(item).__name__}")
@@ -194,7 +219,7 @@ def shown_table(item: TableItem, threshold: int) -> pd.DataFrame:
             md.insert(0, "Outcome", label)
             rows.append(md)
         return pd.concat(rows, ignore_index=True)
-    return display(item.source, threshold=threshold)
+    return display_table(item.source, threshold=threshold)
 
 
 def shown_data(item: DataItem, threshold: int) -> pd.DataFrame:
@@ -255,6 +280,37 @@ def _pack_files(files: dict[str, bytes], pub: Publication, shown: list[tuple[Tab
     _put(files, "README.md", shared_readme(pub.run_date, pub.synthetic, names, notes).encode("utf-8"))
 
 
+def rendered_pages(pub: Publication, shown: list[tuple[TableItem, pd.DataFrame, list[str]]], threshold: int
+                   ) -> tuple[object, object]:
+    """The :class:`~analysis.report.findings.Findings` and :class:`~analysis.report.findings.DataQuality` of
+    the publication (None for a page it does not have), written from ``shown``: the tables exactly as they are
+    shared (so a suppressed cell's number never reaches a sentence)."""
+    from .findings import build_data_quality, build_findings
+
+    findings = quality = None
+    for page in pub.pages:
+        if isinstance(page, FindingsItem):
+            tables = {item.name: item.source for item, _, _ in shown
+                      if isinstance(item.source, ComparisonTable) and item.xlsx}
+            displayed = {item.name: table for item, table, _ in shown if item.name in tables}
+            findings = build_findings(page.questions, tables, threshold=threshold, weighted=page.weighted,
+                                      synthetic=pub.synthetic, reliability=page.reliability,
+                                      income_available=page.income_available, shown=displayed)
+        elif isinstance(page, DataQualityItem):
+            quality = build_data_quality(page.questions, page.reliability, shown_data(page.accounting, threshold),
+                                         threshold=threshold, synthetic=pub.synthetic)
+    return findings, quality
+
+
+def _page_files(files: dict[str, bytes], findings, quality) -> None:
+    if findings is not None:
+        _put(files, "findings.md", findings.markdown().encode("utf-8"))
+        _put(files, "findings.csv", frame_to_csv(findings.frame()).encode("utf-8"))
+    if quality is not None:
+        _put(files, "data_quality.md", quality.markdown().encode("utf-8"))
+        _put(files, "data_quality.csv", frame_to_csv(quality.frame()).encode("utf-8"))
+
+
 def publish(publication: Publication, cfg: StudyConfig) -> dict[str, bytes]:
     """Every shared file of ``publication``: ``{path relative to the shared folder: bytes}``. Tables are
     suppressed with ``cfg``'s threshold, every table file carries the footer (source, periods, methods,
@@ -271,6 +327,7 @@ def publish(publication: Publication, cfg: StudyConfig) -> dict[str, bytes]:
             _put(files, fig.path(ext), data)
     for item in publication.data:
         _put(files, item.path, frame_to_csv(shown_data(item, thr)).encode("utf-8"))
+    _page_files(files, *rendered_pages(publication, shown, thr))
     if publication.pack is not None:
         _pack_files(files, publication, shown)
     return files

@@ -136,15 +136,21 @@ class DerivedVariable:
 
 @dataclass(frozen=True)
 class Question:
-    """A question the committee asked, with the variables and the standard table that answer it."""
+    """A question the committee asked (the codebook's ``questions:``): its plain wording, the population and the
+    variables (``table.variable``, an option as ``table.variable__option``) that answer it, the standard table
+    that shows their rows and the meeting chart (or None)."""
 
     id: str
     asked: str
     source: str
     population: str
-    variables: tuple[str, ...]  # "table.variable", coded or derived
-    table: str | None
-    chart: str | None
+    variables: tuple[str, ...]
+    table: str
+    chart: str | None = None
+
+    def split(self) -> list[tuple[str, str]]:
+        """``(table, column)`` of each variable."""
+        return [tuple(v.split(".", 1)) for v in self.variables]
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,6 +176,12 @@ class Codebook:
         """True when ``name`` is a coded or a derived variable of ``table``."""
         coded = table in self.tables and name in self.tables[table].columns
         return coded or any(d.name == name for d in self.derived.get(table, ()))
+
+    def question(self, qid: str) -> Question:
+        for q in self.questions:
+            if q.id == qid:
+                return q
+        raise KeyError(f"no committee question {qid!r} in the codebook")
 
     def derived_variable(self, table: str, name: str) -> DerivedVariable:
         for d in self.derived.get(table, ()):
@@ -254,13 +266,6 @@ def _parse_table(tname: str, traw: dict, value_sets: dict[str, list[dict]]) -> T
                  consistency=consistency)
 
 
-def _parse_question(raw: dict) -> Question:
-    return Question(id=str(raw["id"]), asked=str(raw["asked"]), source=str(raw.get("source", "")),
-                    population=" ".join(str(raw.get("population", "")).split()),
-                    variables=tuple(str(v) for v in raw.get("variables", []) or []),
-                    table=raw.get("table"), chart=raw.get("chart"))
-
-
 def parse_codebook(doc: dict) -> Codebook:
     """Build a :class:`Codebook` from the parsed YAML document."""
     value_sets = doc.get("value_sets", {})
@@ -278,6 +283,13 @@ def parse_codebook(doc: dict) -> Codebook:
         race_recording=doc.get("race_recording") or {},
         questions=tuple(_parse_question(q) for q in doc.get("questions", []) or []),
     )
+
+
+def _parse_question(raw: dict) -> Question:
+    return Question(id=str(raw["id"]), asked=" ".join(str(raw["asked"]).split()), source=str(raw.get("source", "")),
+                    population=" ".join(str(raw.get("population", "")).split()),
+                    variables=tuple(str(v) for v in raw.get("variables") or []), table=str(raw.get("table", "")),
+                    chart=raw.get("chart") or None)
 
 
 def codebook_path() -> Path:
@@ -353,7 +365,7 @@ def check_codebook(cb: Codebook) -> list[str]:
             if v.type == "integer" and v.allowed_from_config is None and (v.min is None or v.max is None):
                 problems.append(f"{where}: an integer needs min and max")
     problems += _check_dates_and_consistency(cb)
-    problems += _check_questions(cb)
+    problems += check_questions(cb)
     for tname, ds in cb.derived.items():
         names = [d.name for d in ds]
         for d in ds:
@@ -464,18 +476,36 @@ def _check_dates_and_consistency(cb: Codebook) -> list[str]:
     return problems
 
 
-def _check_questions(cb: Codebook) -> list[str]:
-    """Each committee question: a unique id, the question, and variables the codebook has (coded or derived)."""
-    problems: list[str] = []
+def question_variable_known(cb: Codebook, table: str, column: str) -> bool:
+    """``table.column`` is a coded variable, an option of a multi-select (``variable__option``) or a derived
+    variable of the codebook."""
+    if table not in cb.tables:
+        return False
+    names = {v.name: v for v in cb.tables[table].variables}
+    names.update({d.name: None for d in cb.derived.get(table, ())})
+    if column in names:
+        return True
+    var, _, opt = column.partition("__")
+    v = names.get(var)
+    return v is not None and v.type == "multi" and opt in v.code_values
+
+
+def check_questions(cb: Codebook) -> list[str]:
+    """Every committee question has an id (once), its wording, at least one known variable and a table."""
+    problems = []
     ids = [q.id for q in cb.questions]
     for q in cb.questions:
         where = f"question {q.id!r}"
         if ids.count(q.id) > 1:
             problems.append(f"{where}: id used more than once")
-        if not q.asked or not q.population or not q.variables:
-            problems.append(f"{where}: needs asked, population and variables")
-        for ref in q.variables:
-            t, _, name = ref.partition(".")
-            if not cb.has_variable(t, name):
-                problems.append(f"{where}: variable {ref!r} is not a coded or derived variable of the codebook")
+        if not q.asked.strip():
+            problems.append(f"{where}: needs its wording (asked)")
+        if not q.variables:
+            problems.append(f"{where}: names no variable that answers it")
+        if not q.table:
+            problems.append(f"{where}: names no table")
+        for v in q.variables:
+            table, _, column = v.partition(".")
+            if not column or not question_variable_known(cb, table, column):
+                problems.append(f"{where}: {v!r} is not a variable of the codebook (write table.variable)")
     return problems

@@ -51,6 +51,8 @@ class StudyConfig:
     policy_dates: tuple[PolicyDate, ...] = ()
     meeting: str = ""  # the meeting the pack is for (its name), and its date as text
     meeting_date: str = ""
+    bootstrap_resamples: int = 1000  # the report's, the tables' and the notebooks' bootstrap resamples
+    bootstrap_seed: int = 20171115  # and their seed
 
     @property
     def sampled_years(self) -> tuple[int, ...]:
@@ -115,6 +117,8 @@ def load_study_config(path: str | os.PathLike | None = None) -> StudyConfig:
             ),
             meeting=str((doc.get("meeting") or {}).get("name", "")),
             meeting_date=str((doc.get("meeting") or {}).get("date", "")),
+            bootstrap_resamples=int((doc.get("bootstrap") or {}).get("resamples", 1000)),
+            bootstrap_seed=int((doc.get("bootstrap") or {}).get("seed", 20171115)),
         )
     except FileNotFoundError:
         raise ConfigError(f"{p}: study configuration file not found") from None
@@ -129,6 +133,8 @@ def load_study_config(path: str | os.PathLike | None = None) -> StudyConfig:
         raise ConfigError(f"{p}: income_strata needs one more code and label than breaks")
     if cfg.suppression_threshold < 1:
         raise ConfigError(f"{p}: suppression_threshold must be at least 1")
+    if cfg.bootstrap_resamples < 1 or cfg.bootstrap_seed < 0:
+        raise ConfigError(f"{p}: bootstrap resamples must be at least 1 and the seed a whole number of at least 0")
     return cfg
 
 

@@ -150,7 +150,7 @@ class ComparisonTable:
             "their own rows; the tests leave them out too."
             if "missing excluded" in self.notes else "Percentages include 'not documented' and 'not applicable'.",
             "Tests: " + "; ".join(self.tests_used) + ".",
-            "Differences: percentage points with 95% "
+            "Change: after minus before, in percentage points, with 95% "
             + ("design-based intervals (Taylor linearisation, t with the design degrees of freedom)."
                if self.weighted else "Newcombe hybrid score intervals."),
             f"q: p-values adjusted across the table's variables ({'Holm' if self.adjust == 'holm' else 'Benjamini-Hochberg'}).",
@@ -272,7 +272,7 @@ def before_after(
     cluster: str | None = "auto",
     adjust: str = "holm",
     n_boot: int = 2000,
-    seed: int = 20171115,
+    seed: int | None = None,
     smd: bool = False,
     specs: list[Spec] | None = None,
     population: str | None = None,
@@ -294,6 +294,7 @@ def before_after(
     """
     cb = codebook or load_codebook()
     cfg = config or load_study_config()
+    seed = cfg.bootstrap_seed if seed is None else seed
     if adjust not in {"holm", "bh"}:
         raise ValueError("adjust must be 'holm' or 'bh'")
     d, population, in_pop = _population(data, table, role, population, cb)
@@ -301,7 +302,8 @@ def before_after(
         cluster = "report_id" if table == "persons" else None
     grp = _groups(d, group, cfg)
     _design(grp, data, in_pop, group, frame, sampled, cluster)
-    specs = _table_specs(d, table, role, variables, specs, cb)
+    specs = [_income_spec(sp, d, cfg) if sp.name == "income_stratum" else sp
+             for sp in _table_specs(d, table, role, variables, specs, cb)]
     rows: list[dict] = []
     var_p: dict[str, float] = {}
     tests_used: list[str] = []
@@ -397,6 +399,24 @@ def _table_specs(d: pd.DataFrame, table: str, role: str | list[str] | None, vari
 
         specs = [sp for sp in specs if not empty(sp)]
     return specs
+
+
+INCOME_REASON_LABELS = {"zip_not_in_lookup": "ZIP not in lookup", "not_documented": "Not documented",
+                        "not_available": "Not available (no income lookup given)", "not_applicable": "Not applicable"}
+
+
+def _income_spec(spec: Spec, d: pd.DataFrame, cfg: StudyConfig) -> Spec:
+    """The buyer income stratum with the study configuration's labels; when no income lookup was given (every
+    value 'not_available' or 'not_applicable') one 'not available' row and no test."""
+    from ..derive.income import NOT_APPLICABLE, NOT_AVAILABLE, NOT_DOCUMENTED
+
+    labels = {**dict(zip(cfg.income_codes, cfg.income_labels)), **INCOME_REASON_LABELS}
+    values = set(d[spec.column].astype(str)) - {NOT_APPLICABLE, "nan"}
+    if NOT_AVAILABLE in values and values <= {NOT_AVAILABLE, NOT_DOCUMENTED}:  # no lookup was given
+        return Spec(spec.name, spec.label, spec.kind, spec.column,
+                    tuple((c, labels[c]) for c in (NOT_AVAILABLE, NOT_DOCUMENTED)))
+    return Spec(spec.name, spec.label, spec.kind, spec.column,
+                tuple((code, labels.get(code, lab)) for code, lab in spec.levels))
 
 
 # --- counting and testing, one variable at a time ----------------------------------------------------------
@@ -642,6 +662,8 @@ def _assemble(rows: list[dict], var_p: dict[str, float], tests_used: list[str], 
     are not in the family), and the notes. A Monte Carlo p-value that is a bound enters at its value; the
     q-values are then upper bounds (``q_bound``)."""
     out = pd.DataFrame(rows)
+    _after_minus_before(out)
+    _unique_labels(out)
     keys = list(var_p)
     q = adjust_pvalues(np.array([var_p[k] for k in keys], dtype=float), method=adjust)
     qmap = dict(zip(keys, q))
@@ -665,6 +687,36 @@ def _assemble(rows: list[dict], var_p: dict[str, float], tests_used: list[str], 
         tests_used=uniq_tests,
         notes=_table_notes(grp.frame if grp.weighted else None, include_missing, cluster, clustered, bound),
     )
+
+
+#: the change columns of a yes/no row, as (estimate, low, high) triples
+_CHANGE_COLUMNS = (("diff_pp", "diff_low", "diff_high"), (None, "diff_low_naive", "diff_high_naive"),
+                   (None, "diff_low_cluster", "diff_high_cluster"))
+#: the one direction of every change in tables, charts and text
+CHANGE_HEADER = "Change, after minus before (percentage points)"
+
+
+def _unique_labels(out: pd.DataFrame) -> None:
+    """Labels unique within a table: a label that two variables share gets its column name in brackets (on the
+    later ones), so no two rows of different variables read the same."""
+    if out.empty or "label" not in out.columns:
+        return
+    first_col: dict[str, str] = {}
+    for col, label in out.drop_duplicates("column")[["column", "label"]].itertuples(index=False):
+        if label in first_col and first_col[label] != col:
+            out.loc[out["column"] == col, "label"] = f"{label} ({col})"
+        else:
+            first_col.setdefault(label, col)
+
+
+def _after_minus_before(out: pd.DataFrame) -> None:
+    """Every change as after minus before (the tests and interval methods compute before minus after): the
+    estimate negated, the limits swapped and negated."""
+    for est, low, high in _CHANGE_COLUMNS:
+        if est is not None and est in out.columns:
+            out[est] = -out[est].astype(float)
+        if low in out.columns and high in out.columns:
+            out[low], out[high] = -out[high].astype(float), -out[low].astype(float)
 
 
 def _table_notes(frame: dict[int, int] | None, include_missing: bool, cluster: str | None, clustered: bool,
@@ -805,7 +857,7 @@ def _fmt_num(x: float) -> str:
     return "" if x != x else f"{x:.1f}"
 
 
-def display(ct: ComparisonTable, suppress: bool = True, threshold: int | None = None) -> pd.DataFrame:
+def display_table(ct: ComparisonTable, suppress: bool = True, threshold: int | None = None) -> pd.DataFrame:
     """The table as strings for sharing: ``n/N (%)`` per period and overall, difference (95% CI), test, p, q.
 
     With ``suppress`` (the default) small counts are shown as ``<threshold`` with their percentages hidden, and
@@ -865,10 +917,15 @@ def display(ct: ComparisonTable, suppress: bool = True, threshold: int | None = 
             test = getattr(x, "test", "")
             out_rows.append([label, level, *cells, diff, test if isinstance(test, str) else "",
                              _fmt_p(getattr(x, "p_value", np.nan)), _fmt_p(getattr(x, "q_value", np.nan))])
-    header = ["Variable", "Level", f"{ct.group_labels[a]} n/N (%)", f"{ct.group_labels[b]} n/N (%)",
-              "Overall n/N (%)", "Difference, pp (95% CI)", "Test", "p", "q"]
-    df = pd.DataFrame(out_rows, columns=header)
-    # every table states its denominators: the number of reports / people per period
     ns = [ct.group_n[a], ct.group_n[b], ct.group_n[a] + ct.group_n[b]]
+    n_text = [(f"N <{thr}" if suppress and 0 < n < thr else f"N = {n:,}") for n in ns]
+    header = ["Variable", "Level", f"{ct.group_labels[a]}, {n_text[0]}: n/N (%)",
+              f"{ct.group_labels[b]}, {n_text[1]}: n/N (%)", f"Overall, {n_text[2]}: n/N (%)", CHANGE_HEADER,
+              "Test", "p", "q"]
+    df = pd.DataFrame(out_rows, columns=header)
+    # every table states its denominators: the number of reports / people per period (in the headers too)
     top = ["N", "", *[(f"<{thr}" if suppress and 0 < n < thr else f"{n:,}") for n in ns], "", "", "", ""]
     return pd.concat([pd.DataFrame([top], columns=header), df], ignore_index=True)
+
+
+display = display_table  # the old name (it shadows IPython's display in a notebook: use display_table there)

@@ -78,7 +78,7 @@ def _change(r: _Row) -> str:
     if r.any_hidden or r.q != r.q:
         return ""
     if r.q < 0.05 and r.diff[0] == r.diff[0] and r.diff[0] != 0:
-        return "lower after" if r.diff[0] > 0 else "higher after"
+        return "higher after" if r.diff[0] > 0 else "lower after"  # the change is after minus before
     return "no clear change"
 
 

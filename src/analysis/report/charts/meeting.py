@@ -39,15 +39,42 @@ def _comparisons(name: str, tables: dict[str, pd.DataFrame], cfg: StudyConfig, c
     return COMPARISONS[name](tables, cfg, cb, n_boot)
 
 
+#: (chart, its table's key) -> the standard table (analysis.tables.standard.STANDARD) whose q-values it shows
+Q_FAMILY = {("key_indicators", "incidents"): "incidents", ("key_indicators", "sellers"): "persons_sellers",
+            ("case_origin", "origin"): "incidents", ("districts", "district"): "incidents",
+            ("people_by_role", "roles"): "persons_all", ("people_by_role", "sellers"): "persons_sellers",
+            ("charges_by_role", "seller"): "persons_sellers", ("charges_by_role", "buyer"): "persons_buyers",
+            ("charges_by_role", "third_party"): "persons_third_parties",
+            ("charges_by_role", "trafficking_victim"): "persons_trafficking_victims"}
+
+
+def same_q(ct: ComparisonTable, standard: ComparisonTable) -> ComparisonTable:
+    """``ct`` with the q-values of the standard table its rows come from (one adjustment family per table: the
+    same q in the chart as in every table file); a variable not tested there has none."""
+    import dataclasses
+
+    q = standard.rows.drop_duplicates("column").set_index("column")["q_value"]
+    rows = ct.rows.copy()
+    rows["q_value"] = [q.get(c, float("nan")) if p == p else float("nan")
+                       for c, p in zip(rows["column"], rows.get("p_value", pd.Series(float("nan"), index=rows.index)))]
+    return dataclasses.replace(ct, rows=rows)
+
+
 def meeting_charts(tables: dict[str, pd.DataFrame], its_result=None, *, synthetic: bool,
                    config: StudyConfig | None = None, n_boot: int = 2000,
-                   codebook: Codebook | None = None) -> list[Chart]:
+                   codebook: Codebook | None = None,
+                   standard: dict[str, ComparisonTable] | None = None) -> list[Chart]:
     """Every chart for the meeting, in meeting order. Without ``its_result`` (no public data) the public-series
-    chart is left out; the caller says so."""
+    chart is left out; the caller says so. With ``standard`` (the standard tables by name) each chart shows the
+    q-values of the standard table its rows come from (:data:`Q_FAMILY`)."""
     cfg = config or load_study_config()
     cb = codebook or load_codebook()
     coded = ("key_indicators", "case_origin", "charges_by_role", "people_by_role", "districts")
     cts = {name: _comparisons(name, tables, cfg, cb, n_boot) for name in coded}  # all numbers first, then figures
+    if standard:
+        cts = {name: {key: (same_q(ct, standard[Q_FAMILY[(name, key)]])
+                            if Q_FAMILY.get((name, key)) in standard else ct) for key, ct in got.items()}
+               for name, got in cts.items()}
     kw = {"synthetic": synthetic, "config": cfg, "codebook": cb}
     charts = [
         key_indicators(tables, n_boot=n_boot, _cts=cts["key_indicators"], **kw),

@@ -327,7 +327,8 @@ def publish(publication: Publication, cfg: StudyConfig) -> dict[str, bytes]:
             _put(files, fig.path(ext), data)
     for item in publication.data:
         _put(files, item.path, frame_to_csv(shown_data(item, thr)).encode("utf-8"))
-    _page_files(files, *rendered_pages(publication, shown, thr))
+    pages = rendered_pages(publication, shown, thr)
+    _page_files(files, *pages)
     if publication.pack is not None:
-        _pack_files(files, publication, shown)
+        _pack_files(files, publication, shown, *pages)
     return files

@@ -113,7 +113,8 @@ def test_the_origin_question_names_variables_that_exist(cb):
 
     doc = yaml.safe_load(codebook_path().read_text(encoding="utf-8"))
     [q] = [q for q in doc["questions"] if q["id"] == "origin"]
-    assert q["asked"] == "How did the case originate (sting vs tip vs victim coming forward)?"
+    assert q["asked"] == "How did cases begin: a sting or operation, a tip, or a victim coming forward?"
+    assert q["variables"][0] == "incidents.police_initiated"  # the headline: police-initiated, not stings alone
     for ref in q["variables"]:
         table, name = ref.split(".")
         assert name in cb.table(table).columns or name in [d.name for d in cb.derived[table]], ref

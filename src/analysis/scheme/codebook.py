@@ -102,6 +102,7 @@ class DerivedVariable:
     kind: str  # binary | category | number
     definition: str
     levels: tuple[Code, ...] = ()
+    sources: tuple[str, ...] = ()  # ``from:`` the variables it is computed from (``table.column`` for another table)
 
 
 @dataclass(frozen=True, eq=False)
@@ -115,6 +116,7 @@ class Codebook:
     tables: dict[str, Table]
     charge_classification: dict[str, Any] = field(repr=False)
     derived: dict[str, tuple[DerivedVariable, ...]] = field(default_factory=dict, repr=False)
+    disclosure: dict[str, Any] = field(default_factory=dict, repr=False)  # disclosure-control settings, as written
 
     def derived_variable(self, table: str, name: str) -> DerivedVariable:
         for d in self.derived.get(table, ()):
@@ -193,11 +195,13 @@ def parse_codebook(doc: dict) -> Codebook:
                     kind=d["kind"],
                     definition=" ".join(str(d.get("definition", "")).split()),
                     levels=tuple(Code(str(c["code"]), str(c["label"])) for c in d.get("levels", []) or []),
+                    sources=tuple(str(x) for x in d.get("from", []) or []),
                 )
                 for d in ds
             )
             for t, ds in (doc.get("derived") or {}).items()
         },
+        disclosure=dict(doc.get("disclosure") or {}),
     )
 
 

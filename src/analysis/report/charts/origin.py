@@ -11,7 +11,15 @@ from ...scheme.codebook import Codebook, load_codebook
 from ...scheme.config import StudyConfig, load_study_config
 from ...tables.compare import ComparisonTable, before_after
 from .marks import _bars
-from .protect import _category_data, _largest_shift, _outside_note, _protected_rows, _suppression_note, _value_text
+from .protect import (
+    _category_data,
+    _largest_shift,
+    _outside_note,
+    _protected_rows,
+    _suppression_note,
+    _value_text,
+    protection_for,
+)
 from .style import (
     _RC,
     FIGSIZE,
@@ -36,7 +44,8 @@ def comparisons(tables: dict[str, pd.DataFrame], cfg: StudyConfig, cb: Codebook,
 
 
 def case_origin(tables: dict[str, pd.DataFrame], *, synthetic: bool, config: StudyConfig | None = None,
-                codebook: Codebook | None = None, _cts: dict[str, ComparisonTable] | None = None) -> Chart:
+                codebook: Codebook | None = None, _cts: dict[str, ComparisonTable] | None = None,
+                protection=None) -> Chart:
     """Grouped bars: how cases originated, as a share of reports with the origin documented, by period
     ('not documented' left out of the shares and counted in a note)."""
     cfg = config or load_study_config()
@@ -45,8 +54,9 @@ def case_origin(tables: dict[str, pd.DataFrame], *, synthetic: bool, config: Stu
     a, b = cfg.period_codes
     labels = cfg.period_labels
     cts = _cts if _cts is not None else comparisons(tables, cfg, cb)
+    protection = protection_for(list(cts.values()), protection, thr, units=tables)
     with matplotlib.rc_context(_RC):
-        rows = _protected_rows(cts["origin"], thr)
+        rows = _protected_rows(cts["origin"], thr, protection)
         label = cb.variable("incidents", "origin").label
         sub = "Share of each period's reports, by how the case began."
         m = _largest_shift(rows, cfg)
@@ -69,7 +79,7 @@ def case_origin(tables: dict[str, pd.DataFrame], *, synthetic: bool, config: Stu
         ax.xaxis.set_major_locator(matplotlib.ticker.MultipleLocator(10 if xmax <= 60 else 25))
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:.0f}%"))
         Ns = {g: rows[0].cells[g] for g in (a, b)}
-        n_lab = {g: f"{labels[g]}, n = " + (SUPPRESSED if Ns[g].den_hidden else f"{int(Ns[g].N):,}") + " reports"
+        n_lab = {g: f"{labels[g]}, n = " + (Ns[g].word if Ns[g].den_hidden else f"{int(Ns[g].N):,}") + " reports"
                  for g in (a, b)}
         _period_legend(page, cfg, n_lab, kind="bar")
         data = _category_data(rows, cfg, thr, "origin", cb.missing_labels.get("-8", "Not documented"), synthetic)

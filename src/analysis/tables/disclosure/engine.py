@@ -326,6 +326,7 @@ def _feasible(problem: Problem, target: int, hidden: np.ndarray, *, integer: boo
     """A certificate for ``target`` with exactly ``hidden`` hidden (no further cells), or None."""
     frozen = Problem(problem.A, problem.value, problem.published, problem.fixed | ~hidden, problem.soft,
                      problem.cost, problem.blocks, problem.atom_ub, problem.upper, problem.threshold, problem.x0)
+    frozen.__dict__["_cell_ub"] = problem.cell_ub()
     found = _solve_target(frozen, target, hidden, soft_fixed=True, integer=integer)
     return None if found is None or found[0].any() else found[1]
 

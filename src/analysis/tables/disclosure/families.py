@@ -54,7 +54,8 @@ def display_frame(data: pd.DataFrame, specs: list[Spec]) -> pd.DataFrame:
             vals = s.astype(object)
             is_t = (vals == sp.true_value).to_numpy(dtype=bool)
             is_f = (vals == sp.false_value).to_numpy(dtype=bool)
-            raw = vals.map(lambda v: NA if v is None or v is pd.NA or v != v else str(v)).to_numpy(dtype=object)
+            raw = s.astype(str).to_numpy(dtype=object)
+            raw[pd.isna(vals).to_numpy()] = NA
             out[sp.column] = np.where(is_t, TRUE, np.where(is_f, FALSE, raw))
         elif sp.kind == "category":
             out[sp.column] = s.astype(str).to_numpy(dtype=object)
@@ -213,24 +214,49 @@ def _full_range(fam: Family, cb: Codebook) -> set[str]:
     return out
 
 
-def _grid_units(fam: Family, cb: Codebook, cfg: StudyConfig) -> pd.DataFrame:
-    """Derived units covering every valid combination of the family's coded sources (and every role)."""
+def _grid_rows(fam: Family, cb: Codebook, cfg: StudyConfig, tag: str) -> list[dict] | None:
+    """Coded rows (incidents or persons) covering every combination of the family's coded sources (and every
+    role); None when the family cannot be enumerated this way (the charges family, a very large multi-select)."""
     if any(s.startswith("charges.") for s in fam.sources) and fam.table == "persons":
-        return _charge_grid(cb, cfg)
+        return None
     sources = _coded_sources(fam, cb)
+    if any(v.type == "multi" and len(v.codes) > _MAX_MULTI_CODES for v in sources):
+        return None
     wide = _full_range(fam, cb)
     doms = [(v.name, _domain(v, cb, v.name in wide)) for v in sources if v.name != "role"]
-    if any(v.type == "multi" and len(v.codes) > _MAX_MULTI_CODES for v in sources):
-        return pd.DataFrame()
     combos = [dict(zip([n for n, _ in doms], vals)) for vals in itertools.product(*[d for _, d in doms])]
     if fam.table == "incidents":
-        rows = _rows("incidents", [dict(c, report_id=f"G{k}") for k, c in enumerate(combos)], cb, cfg)
-        return _derive_grid(rows, [], [], cb, cfg)["incidents"]
+        return _rows("incidents", [dict(c, report_id=f"{tag}-{k}") for k, c in enumerate(combos)], cb, cfg)
     roles = cb.variable("persons", "role").code_values
     grid = [dict(c, role=r) for r in roles for c in combos]
-    rows = _rows("persons", grid, cb, cfg)
-    inc = _rows("incidents", [{}], cb, cfg)
-    return _derive_grid(inc, rows, [], cb, cfg)["persons"]
+    return _rows("persons", [dict(g, person_code=f"P{tag}-{k}") for k, g in enumerate(grid)], cb, cfg)
+
+
+def _grid_units_many(fams: list[Family], cb: Codebook, cfg: StudyConfig) -> dict[Family, pd.DataFrame]:
+    """Derived grid units for several families at once (one validation and derivation per table)."""
+    out: dict[Family, pd.DataFrame] = {}
+    for table in ("incidents", "persons"):
+        tagged = {}
+        rows: list[dict] = []
+        for k, fam in enumerate(f for f in fams if f.table == table):
+            got = _grid_rows(fam, cb, cfg, f"G{k}")
+            if got is None:
+                out[fam] = _charge_grid(cb, cfg) if fam.table == "persons" and any(
+                    s.startswith("charges.") for s in fam.sources) else pd.DataFrame()
+                continue
+            tagged[f"G{k}"] = fam
+            rows += got
+        if not tagged:
+            continue
+        if table == "incidents":
+            units = _derive_grid(rows, [], [], cb, cfg)["incidents"]
+            tags = units["report_id"].astype(str).str.split("-").str[0]
+        else:
+            units = _derive_grid(_rows("incidents", [{}], cb, cfg), rows, [], cb, cfg)["persons"]
+            tags = units["person_code"].astype(str).str[1:].str.split("-").str[0]
+        for tag, fam in tagged.items():
+            out[fam] = units[(tags == tag).to_numpy()].reset_index(drop=True)
+    return out
 
 
 def _charge_grid(cb: Codebook, cfg: StudyConfig) -> pd.DataFrame:
@@ -274,23 +300,31 @@ _GRID_CACHE: dict[tuple, dict] = {}
 
 def possible_combinations(fam: Family, specs: list[Spec], cb: Codebook, cfg: StudyConfig) -> dict[str | None, set]:
     """The displayed-value tuples (over ``fam.columns``) the codebook allows: per role for persons (key: the role
-    code), under the key None for reports. Cached per codebook, configuration and family."""
+    code), under the key None for reports. Cached per codebook, configuration and family (see
+    :func:`prepare_combinations` to compute many at once)."""
     key = (id(cb), id(cfg), fam)
-    if key in _GRID_CACHE:
-        return _GRID_CACHE[key]
+    if key not in _GRID_CACHE:
+        prepare_combinations([fam], specs, cb, cfg)
+    return _GRID_CACHE[key]
+
+
+def prepare_combinations(fams: list[Family], specs: list[Spec], cb: Codebook, cfg: StudyConfig) -> None:
+    """Compute (and cache) :func:`possible_combinations` for ``fams`` together: one grid per table."""
+    todo = [f for f in fams if (id(cb), id(cfg), f) not in _GRID_CACHE]
+    if not todo:
+        return
     by = {sp.column: sp for sp in specs}
-    units = _grid_units(fam, cb, cfg)
-    out: dict[str | None, set] = {}
-    if len(units):
-        disp = display_frame(units, [by[c] for c in fam.columns])
-        tuples = list(disp.itertuples(index=False, name=None))
-        if fam.table == "persons":
-            for role, tup in zip(units["role"].astype(str), tuples):
-                out.setdefault(role, set()).add(tup)
-        else:
-            out[None] = set(tuples)
-    _GRID_CACHE[key] = out
-    return out
+    for fam, units in _grid_units_many(todo, cb, cfg).items():
+        out: dict[str | None, set] = {}
+        if len(units):
+            disp = display_frame(units, [by[c] for c in fam.columns])
+            tuples = list(disp.itertuples(index=False, name=None))
+            if fam.table == "persons":
+                for role, tup in zip(units["role"].astype(str), tuples):
+                    out.setdefault(role, set()).add(tup)
+            else:
+                out[None] = set(tuples)
+        _GRID_CACHE[(id(cb), id(cfg), fam)] = out
 
 
 def table_specs(table: str, data: pd.DataFrame, cb: Codebook) -> list[Spec]:

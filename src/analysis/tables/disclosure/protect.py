@@ -34,7 +34,7 @@ from scipy import sparse
 
 from ..compare import MISSING_CODES
 from . import engine
-from .families import FALSE, KNOWN, NA, TRUE, families, possible_combinations
+from .families import FALSE, KNOWN, NA, TRUE, families, possible_combinations, prepare_combinations
 from .register import CODED, N_COLUMN, OVERALL, CellDef, CellKey, Register, displayed
 
 REST = "__rest__"
@@ -209,7 +209,9 @@ def _combos(register: Register, fam: _Family) -> tuple[pd.DataFrame, pd.DataFram
     cols = list(fam.columns)
     pop = fam.population
     if pop in CODED:
-        units = displayed(register, pop, cols)
+        cache = _population_cache(register, pop)
+        units = cache["units"][list(dict.fromkeys(cols + [c for c in ("period", "role") if c in cache["units"]]))]
+        units = units.copy()
         if pop == "persons":
             grp = np.full(len(units), REST, dtype=object)
             for p, names in fam.groups.items():
@@ -221,8 +223,7 @@ def _combos(register: Register, fam: _Family) -> tuple[pd.DataFrame, pd.DataFram
             units["group"] = ALL
         observed = units.groupby(["period", "group"] + cols, sort=False).size().rename("count").reset_index()
         specs = register.specs(pop)
-        fam_obj = next(f for f in families(pop, [specs[c] for c in specs], register.cb, _joint(register, pop))
-                       if set(cols) <= set(f.columns)) if cols else None
+        fam_obj = next(f for f in cache["families"] if set(cols) <= set(f.columns)) if cols else None
         possible = (possible_combinations(fam_obj, list(specs.values()), register.cb, register.cfg)
                     if fam_obj is not None else {})
         if fam_obj is not None and tuple(cols) != fam_obj.columns:
@@ -256,6 +257,19 @@ def _combos(register: Register, fam: _Family) -> tuple[pd.DataFrame, pd.DataFram
     combos = pd.DataFrame(atoms, columns=["period", "group"] + cols)
     counts = combos.merge(observed, on=["period", "group"] + cols, how="left")["count"].fillna(0).astype(np.int64)
     return combos, counts
+
+
+def _population_cache(register: Register, pop: str) -> dict:
+    """The population's displayed values (every column) and its families over every column, computed once."""
+    cache = register.__dict__.setdefault("_protect_cache", {})
+    if pop not in cache:
+        specs = register.specs(pop)
+        fams = families(pop, list(specs.values()), register.cb, _joint(register, pop))
+        used = {col for c in register.cells.values() if c.key.population == pop for col in c.columns}
+        prepare_combinations([f for f in fams if used & set(f.columns)], list(specs.values()), register.cb,
+                             register.cfg)
+        cache[pop] = {"units": displayed(register, pop, list(specs)), "families": fams}
+    return cache[pop]
 
 
 def _joint(register: Register, population: str) -> list[tuple[str, ...]]:
@@ -517,10 +531,12 @@ def _protect_persons(register: Register, cells: list[CellDef], prot: Protection,
     members: dict[str, tuple[str, ...]] = {r: (r,) for r in roles}
     for p in (a, b):
         members[f"{REST}:{p}"] = tuple(r for r in roles if (r, p) not in published)
-    keep = [c for c in other if c.key.role is None or all(
-        (c.key.role, p) in published for p in ((a, b) if c.key.period == OVERALL else (c.key.period,)))]
+    keep = []
     for c in other:
-        if c not in keep:
+        if c.key.role is None or all((c.key.role, p) in published
+                                     for p in ((a, b) if c.key.period == OVERALL else (c.key.period,))):
+            keep.append(c)
+        else:
             prot.status[c.key] = "withheld"
             prot.values[c.key] = c.value
     _protect_population(register, "persons", keep, groups, members, prot, costs, set(), {}, check_ranges)

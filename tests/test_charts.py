@@ -251,7 +251,7 @@ def _shown_in_table(table: pd.DataFrame, label: str, level: str | None, col: int
 def test_charts_hide_exactly_what_the_shared_tables_hide(made, tables, cfg, cb):
     """A value is drawn if and only if the shared before/after table shows its percentage (same blocks, same
     protect_block rule): combining a chart with the tables gives nothing away."""
-    from analysis.tables.compare import display
+    from analysis.tables.display import display
 
     inc = display(before_after(tables["incidents"], "incidents", config=cfg), threshold=5)
     sellers = display(before_after(tables["persons"], "persons", role="seller", n_boot=N_BOOT, config=cfg),

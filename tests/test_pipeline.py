@@ -11,7 +11,8 @@ import pytest
 from analysis.intake.load import load_coded_tables, tables_from_frames
 from analysis.report import pipeline
 from analysis.report.publish import DataItem, FigureItem, Note, Publication, TableItem, publish
-from analysis.tables.compare import ComparisonTable, display
+from analysis.tables.compare import ComparisonTable
+from analysis.tables.display import display
 from analysis.tables.export import provenance
 
 from .conftest import EXAMPLE

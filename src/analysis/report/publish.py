@@ -34,7 +34,8 @@ import pandas as pd
 from ..formats.cells import frame_to_csv
 from ..scheme.codebook import Codebook, load_codebook
 from ..scheme.config import StudyConfig
-from ..tables.compare import ComparisonTable, display
+from ..tables.compare import ComparisonTable
+from ..tables.display import display
 from ..tables.disclosure import SUPPRESSED, CellKey, Protection, Register, protect_register
 from ..tables.disclosure.show import model_prints
 from ..tables.export import footer_lines, to_csv, to_html, to_markdown, to_xlsx

@@ -225,7 +225,7 @@ def _solve_target_in(problem: Problem, target: int, hidden: np.ndarray, *, soft_
 def _protects(problem: Problem, x: np.ndarray, target: int, integer: bool = True) -> bool:
     if integer and not _integral(x):
         return False
-    val = float(problem.A[[target]] @ x)
+    val = float((problem.A[[target]] @ x)[0])
     return val >= problem.threshold - 1e-6 or (not problem.published[target] and abs(val) < 1e-6)
 
 
@@ -310,7 +310,7 @@ def _prune(problem: Problem, sol: Solution) -> None:
         new_certs = {}
         ok = True
         for tgt, x in sol.certificates.items():
-            if abs(float(problem.A[[c]] @ x) - problem.value[c]) < 1e-6:
+            if abs(float((problem.A[[c]] @ x)[0]) - problem.value[c]) < 1e-6:
                 continue  # this certificate does not need the cell
             found = _feasible(problem, tgt, trial, integer=_integral(x))
             if found is None:

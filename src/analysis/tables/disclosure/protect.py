@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from ..compare import MISSING_CODES
+from ..compare import is_missing_level
 from . import engine
 from .families import FALSE, KNOWN, NA, TRUE, families, possible_combinations, prepare_combinations
 from .register import CODED, N_COLUMN, OVERALL, CellDef, CellKey, Register, displayed
@@ -108,6 +108,9 @@ class _Costs:
         self.key = {p: set(v) for p, v in (d.get("key_variables") or {}).items()}
         self.register = register
         self.threshold = register.cfg.suppression_threshold
+        # the committee's key-indicator items (the pack's key tables, the key-indicator chart): their rows are the
+        # ones kept shown (soft); the same variables elsewhere (e.g. the everyone table) are only dear
+        self.headline = {k for item, keys in register.items.items() if _is_key_item(item) for k in keys}
 
     def variable(self, key: CellKey) -> str:
         spec = self.register.specs(key.population).get(key.column)
@@ -135,9 +138,17 @@ class _Costs:
         """A key row's count whose own counts are at least the threshold in both periods."""
         if key.kind not in ("level", "den") or key.period == OVERALL or not self.is_key(key):
             return False
+        if self.headline and key not in self.headline:
+            return False
         a, b = self.register.periods
         vals = [cells[key.at(p)].value if key.at(p) in cells else -1 for p in (a, b)]
         return all(v >= self.threshold for v in vals)
+
+
+def _is_key_item(item: str) -> bool:
+    """A shared item of the committee's key indicators (``tables/key_0``, ``figures/key_indicators.csv``)."""
+    name = item.rsplit("/", 1)[-1]
+    return name.startswith("key_")
 
 
 # --- one family as a problem ----------------------------------------------------------------------------------------
@@ -172,7 +183,7 @@ def _cell_mask(cell: CellDef, combos: pd.DataFrame, merges: dict[str, list[Merge
     if key.kind == "den":
         if spec is not None and spec.kind == "binary":
             return np.isin(vals, [TRUE, FALSE])
-        levels = [c for c, _ in spec.levels if c not in MISSING_CODES] if spec is not None else []
+        levels = [c for c, _ in spec.levels if not is_missing_level(c)] if spec is not None else []
         return np.isin(vals, levels)
     if key.kind == "missing":
         if key.level == "unknown":

@@ -32,7 +32,7 @@ import pandas as pd
 
 from ...scheme.codebook import Codebook
 from ...scheme.config import StudyConfig
-from ..compare import MISSING_CODES, ComparisonTable, Spec
+from ..compare import ComparisonTable, Spec, is_missing_level
 from .families import FALSE, KNOWN, NA, TRUE, display_frame, table_specs
 
 OVERALL = "overall"
@@ -186,11 +186,11 @@ class Register:
                 out.append(cell("no", FALSE, g, den - int(yes[f"n_{g}"]), published=False))
                 missing = ([c for c, _ in spec.levels] if spec is not None and spec.levels else ["unknown"])
             else:
-                levels = ([c for c, _ in spec.levels if c not in MISSING_CODES] if spec is not None
+                levels = ([c for c, _ in spec.levels if not is_missing_level(c)] if spec is not None
                           else [lv for lv, r in rows.items() if r["row_type"] == "level"])
                 for lv in levels:
                     out.append(cell("level", lv, g, rows[lv][f"n_{g}"] if lv in rows else 0))
-                missing = ([c for c, _ in spec.levels if c in MISSING_CODES] if spec is not None
+                missing = ([c for c, _ in spec.levels if is_missing_level(c)] if spec is not None
                            else [lv for lv, r in rows.items() if r["row_type"] == "missing"])
             out.append(cell("den", "", g, den))
             for m in missing:

@@ -37,8 +37,8 @@ def report(tmp_path_factory):
 
     publish = pipeline.publish
 
-    def recording(publication, cfg):
-        files = publish(publication, cfg)
+    def recording(publication, cfg, protection=None):
+        files = publish(publication, cfg, protection)
         PUBLISHED.setdefault("2017-11-15", []).append((sorted(files), publication))
         return files
 

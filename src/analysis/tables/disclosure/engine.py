@@ -33,7 +33,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 TIME_LIMIT = 30.0  # seconds per programme; HiGHS stops with its best solution so far
 GAP = 0.5  # relative optimality gap at which a search stops (the check afterwards is exact)
-PRUNE_SECONDS = 3.0  # time for showing hidden cells again, per family
+PRUNE_CELLS = 25  # hidden cells tried for showing again, per family (dearest first; a count, not a time, so that
+#                   the same inputs always give the same shared files)
 STEP = 2  # first look for certificates within STEP x threshold of the true table, cell by cell (much faster)
 
 
@@ -298,13 +299,8 @@ def _integral(x: np.ndarray) -> bool:
 
 def _prune(problem: Problem, sol: Solution) -> None:
     """Show again each hidden non-target cell (dearest first) when every target keeps a certificate without it."""
-    import time
-
     secondary = [c for c in np.where(sol.hidden & ~problem.targets)[0]]
-    start = time.perf_counter()
-    for c in sorted(secondary, key=lambda c: -problem.cost[c]):
-        if time.perf_counter() - start > PRUNE_SECONDS:
-            break
+    for c in sorted(secondary, key=lambda c: (-problem.cost[c], c))[:PRUNE_CELLS]:
         trial = sol.hidden.copy()
         trial[c] = False
         new_certs = {}

@@ -186,8 +186,10 @@ def _cell_mask(cell: CellDef, combos: pd.DataFrame, merges: dict[str, list[Merge
         levels = [c for c, _ in spec.levels if not is_missing_level(c)] if spec is not None else []
         return np.isin(vals, levels)
     if key.kind == "missing":
-        if key.level == "unknown":
+        if key.level == "unknown" and (spec is None or spec.kind == "binary"):
             return ~np.isin(vals, [TRUE, FALSE])
+        if key.level == "unknown":  # a category's 'unknown' row (a table known only from its counts: NA)
+            return np.isin(vals, ["unknown", NA])
         return vals == key.level
     if key.kind == "n":
         return vals == KNOWN
@@ -602,6 +604,10 @@ def _protect_rows(register: Register, cells: list[CellDef], prot: Protection, co
             counts[(t, "valid")] = c.value
         elif kind == "rejected_rows":
             counts[(t, "rejected")] = c.value
+    for c in cells:  # an 'all' that is not the sum of the tables' valid rows shown: a count of its own
+        if c.key.kind == "valid_rows" and c.key.column == "all" and c.value != sum(
+                v for (_, s), v in counts.items() if s == "valid"):
+            counts[("all", "own")] = c.value
     atoms = sorted(counts)
     index = {a: i for i, a in enumerate(atoms)}
     rows, members = [], []
@@ -611,6 +617,8 @@ def _protect_rows(register: Register, cells: list[CellDef], prot: Protection, co
         m = np.zeros(len(atoms), dtype=bool)
         if kind == "input_rows":
             m[[index[x] for x in ((t, "valid"), (t, "rejected")) if x in index]] = True
+        elif kind == "valid_rows" and t == "all" and ("all", "own") in index:
+            m[index[("all", "own")]] = True
         elif kind == "valid_rows":
             m[[i for (tt, s), i in index.items() if s == "valid" and (t == "all" or tt == t)]] = True
         elif kind == "rejected_rows":

@@ -28,7 +28,7 @@ LOCK_PLATFORMS := x86_64-manylinux_2_28 aarch64-manylinux_2_28
 # Pure-Python packages published as source only: built on install, so exempt from the wheel check.
 LOCK_SDIST_ONLY := odfpy
 
-.PHONY: setup check-python venv-check _install report test bench lab lock lock-check example clean clean-derived help
+.PHONY: setup check-python venv-check _install report test test-fast bench lab lock lock-check example clean clean-derived help
 
 help:
 	@echo "make report         set up .venv and run the main job on $(DATA)"
@@ -110,6 +110,9 @@ report: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+test-fast: setup  ## the fast loop: every test but those marked slow (notebooks, the report, hostile arguments)
+	$(BIN)/python -m pytest -m "not slow"
 
 # Speed benchmarks (never timed tests): each figure with its baseline and ratio, the minimum and median of 3
 # runs, and peak memory; results also in bench/results/*.json. 15-20 minutes on 2 cores; the first run also

@@ -135,3 +135,26 @@ def run_notebook(name: str, **params):
     nb.cells.insert(1, nbformat.v4.new_code_cell("# injected parameters\n" + injected))
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
     return nb
+
+
+# --- the fast loop: `pytest -m "not slow"` (issue 15) -----------------------------------------------------------
+
+# Tests that execute the notebooks or the whole report (directly or through these module fixtures), and the
+# hostile-argument sweep of every command: the `slow` marker, so that `pytest -m "not slow"` is a loop of about a
+# minute. `make test` runs them all.
+SLOW_FIXTURES = {"report", "planted", "executed"}
+SLOW_TESTS = {
+    "test_without_a_second_coding_it_validates_the_main_coding_and_says_reliability_needs_one",
+    "test_notebook_without_the_data_folder_stops_gracefully",
+    "test_a_failed_run_leaves_the_earlier_pack_and_keeps_its_partial_output",
+    "test_a_killed_report_leaves_no_workers_and_no_pack",
+}
+SLOW_MODULES = {"test_cli_hostile"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        if (SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or item.originalname in SLOW_TESTS
+                or module in SLOW_MODULES):
+            item.add_marker(pytest.mark.slow)

@@ -120,11 +120,11 @@ def test_meeting_charts_in_meeting_order(made_all, public_result):
 
 def test_key_indicators_csv_has_before_after_numbers(made, tables, cfg):
     data = _csv(_by_name(made)["key_indicators"]).set_index("indicator")
-    assert list(data.index) == ["condoms_evidence_any", "phones_seized", "case_from_sting_or_operation",
+    assert list(data.index) == ["condoms_evidence_any", "phones_seized", "police_initiated", "origin_sting_sellers",
                                 "screened_trafficking", "correctly_identified", "interpreter_used", "hiv_charge"]
-    assert list(data["derived_column"]) == ["condoms_evidence_any", "phones_seized_yes", "case_from_sting_or_operation",
-                                            "screened_trafficking_yes", "correctly_identified", "interpreter_used_yes",
-                                            "hiv_charge"]
+    assert list(data["derived_column"]) == ["condoms_evidence_any", "phones_seized_yes", "police_initiated",
+                                            "origin_sting_sellers", "screened_trafficking_yes", "correctly_identified",
+                                            "interpreter_used_yes", "hiv_charge"]
     inc = before_after(tables["incidents"], "incidents", config=cfg,
                        variables=["condoms_evidence_any", "phones_seized", "screened_trafficking"]).rows
     inc = inc[inc["row_type"] == "level"].set_index("column")
@@ -138,14 +138,18 @@ def test_key_indicators_csv_has_before_after_numbers(made, tables, cfg):
     derived = tables["incidents"].groupby("period", observed=True)["screened_trafficking_yes"].agg(["sum", "count"])
     assert derived.loc["svu"].tolist() == [int(data.loc["screened_trafficking", "n_svu"]),
                                            int(data.loc["screened_trafficking", "N_svu"])]
-    # the numbers themselves: condoms documented as evidence, 189/482 before and 14/465 after
+    # the numbers themselves: condoms photographed or documented as evidence, 210/481 before and 17/459 after
     row = data.loc["condoms_evidence_any"]
-    assert (row["n_vice"], row["N_vice"], row["n_svu"], row["N_svu"]) == ("189", "482", "14", "465")
-    assert float(row["pct_vice"]) == 100 * 189 / 482
-    assert float(row["ci_low_vice"]) == pytest.approx(34.954795, abs=1e-6)  # Wilson
-    assert float(row["ci_high_svu"]) == pytest.approx(4.989756, abs=1e-6)
+    assert (row["n_vice"], row["N_vice"], row["n_svu"], row["N_svu"]) == ("210", "481", "17", "459")
+    assert float(row["pct_vice"]) == 100 * 210 / 481
+    assert float(row["ci_low_vice"]) == pytest.approx(39.294336, abs=1e-6)  # Wilson
+    assert float(row["ci_high_svu"]) == pytest.approx(5.850837, abs=1e-6)
     assert row["change"] == "lower after"
     assert data.loc["screened_trafficking", "change"] == "higher after"
+    # police-initiated cases hardly change (78.5% -> 74.3%); stings on sellers alone fall (47.4% -> 21.4%)
+    assert data.loc["police_initiated", ["n_vice", "N_vice", "n_svu", "N_svu", "change"]].tolist() == [
+        "376", "479", "358", "482", "no clear change"]
+    assert data.loc["origin_sting_sellers", ["n_vice", "n_svu", "change"]].tolist() == ["227", "103", "lower after"]
     # interpreter use: 'not documented' is 4 after (< 5) and hidden, but the yes/no counts (34/68, 66/103) give
     # nothing away about it (issue 11: every cell of the row is at least 5), so they are shown, with the test
     interp = data.loc["interpreter_used"]
@@ -165,9 +169,9 @@ def test_key_indicator_points_are_drawn_at_the_table_values(made):
     ax = c.fig.axes[0]
     before = [ln.get_xdata()[0] for ln in ax.lines if ln.get_gid() == "point_vice"]
     after = [ln.get_xdata()[0] for ln in ax.lines if ln.get_gid() == "point_svu"]
-    assert before[0] == pytest.approx(100 * 189 / 482) and after[0] == pytest.approx(100 * 14 / 465)
-    assert len(before) == len(after) == 7  # every indicator, interpreter use too
-    assert "39% (189/482)" in _strings(c.fig) and "3% (14/465)" in _strings(c.fig)
+    assert before[0] == pytest.approx(100 * 210 / 481) and after[0] == pytest.approx(100 * 17 / 459)
+    assert len(before) == len(after) == 8  # every indicator, interpreter use too
+    assert "44% (210/481)" in _strings(c.fig) and "4% (17/459)" in _strings(c.fig)
 
 
 def test_case_origin_and_districts_shares(made):
@@ -192,7 +196,7 @@ def test_charges_and_people(made):
     people = _csv(_by_name(made)["people_by_role"]).set_index("group")
     assert people.loc["seller", ["n_vice", "n_svu"]].tolist() == ["415", "379"]
     assert people.loc["trans_woman_of_color", ["n_vice", "N_vice", "n_svu", "N_svu"]].tolist() == [
-        "44", "396", "32", "346"]
+        "35", "396", "32", "346"]  # 2009/10: Latina trans women were entered as white (race as SFPD recorded it)
     assert people.loc["tay", "label"] == "Transitional-aged youth (18-24)"
 
 
@@ -215,7 +219,7 @@ def test_three_events_are_suppressed_in_the_data_and_not_drawn(few_phones):
     ax = few_phones.fig.axes[0]
     row_y = 1  # second indicator
     drawn = [ln for ln in ax.lines if str(ln.get_gid()).startswith(("point_", "ci_"))]
-    assert len(drawn) == 2 * 2 * 7 - 2  # two periods x (point, interval) for seven indicators, less phones after
+    assert len(drawn) == 2 * 2 * 8 - 2  # two periods x (point, interval) for eight indicators, less phones after
     for ln in drawn:
         if str(ln.get_gid()).endswith("svu"):
             assert not any(abs(y - row_y) < 0.5 for y in ln.get_ydata()), "a suppressed value was drawn"
@@ -286,11 +290,14 @@ def test_charts_hide_exactly_what_the_shared_tables_hide(tables, cfg, cb):
             continue  # nobody in either period: the role's shared table leaves the row out
         for col, g in ((2, "vice"), (3, "svu")):
             assert (r[f"pct_{g}"] != "suppressed") == _shown_in_table(sellers, label, None, col), (column, g)
+    group = cb.derived_variable("incidents", "origin_group").label
     for name, variable in (("case_origin", "How the case originated"), ("districts", "SFPD district")):
         data = _csv(_by_name(made)[name])
         for _, r in data[data["level"] != "-8"].iterrows():
+            var, level = ((group, r["label"].removesuffix(", all")) if r["variable"] == "origin_group"
+                          else (variable, r["label"]))
             for col, g in ((2, "vice"), (3, "svu")):
-                assert (r[f"pct_{g}"] != "suppressed") == _shown_in_table(inc, variable, r["label"], col), (
+                assert (r[f"pct_{g}"] != "suppressed") == _shown_in_table(inc, var, level, col), (
                     name, r["level"], g)
 
 
@@ -448,3 +455,62 @@ def test_public_series_in_a_synthetic_pack_says_the_series_is_real(made_all, its
     pub = _by_name(made_all)["public_series"]
     assert charts.WATERMARK in [t.get_text() for t in pub.fig.texts]
     assert "this public series is real SFPD data" in " ".join(_strings(pub.fig))
+
+
+# --- issue 14: origin groups, policy dates, the race caveat --------------------------------------------------
+
+
+def test_case_origin_shows_police_initiated_and_reactive_above_their_kinds(made, cb):
+    c = _by_name(made)["case_origin"]
+    data = _csv(c)
+    assert data["level"].tolist()[:3] == ["police_initiated", "reactive", "sting_sellers"]
+    assert data["variable"].tolist()[:3] == ["origin_group", "origin_group", "origin"]
+    pi = data.set_index("level").loc["police_initiated"]
+    assert (pi["label"], pi["n_vice"], pi["N_vice"], pi["n_svu"], pi["N_svu"]) == (
+        "Police-initiated, all", "376", "479", "358", "482")
+    assert c.subtitle.endswith("Police-initiated (stings, buyer operations, online-ad investigations, massage "
+                               "inspections): 78% before, 74% after; stings on sellers alone: 47% before, 21% after.")
+    ticks = {t.get_text(): t.get_fontweight() for t in c.fig.axes[0].get_yticklabels()}
+    assert ticks["Police-initiated, all"] == "bold" and ticks["Decoy or sting targeting sellers"] == "normal"
+    labels = list(ticks)
+    # each group above the kinds of origin in it (the codebook's origin_group)
+    members = dict(cb.derived_variable("incidents", "origin_group").members)
+    assert labels.index("Police-initiated, all") < min(labels.index(cb.variable("incidents", "origin").labels[m])
+                                                      for m in members["police_initiated"])
+    assert labels.index("Reactive, all") == labels.index("Massage-establishment inspection") + 1
+
+
+def test_people_chart_carries_the_race_caveat(made, cb):
+    notes = _by_name(made)["people_by_role"].notes
+    assert cb.derived_variable("persons", "trans_woman_of_color").caveat in notes
+    assert any("not directly comparable between 2009/10 and 2014/15" in s for s in _strings(
+        _by_name(made)["people_by_role"].fig))
+
+
+def test_districts_note_the_2015_redistricting(made):
+    notes = _by_name(made)["districts"].notes
+    assert notes[-1] == ("Police district boundaries redrawn (e.g. Tenderloin extended south to Mission Street; "
+                         "Southern took Mission Bay), July 2015 (day unconfirmed): reports after it use the new "
+                         "lines, so a district's share is not for the same area in every year.")
+
+
+def test_public_series_marks_the_policy_dates(its_result, cfg):
+    c = charts.public_series(its_result, synthetic=False, config=cfg)
+    ax = c.fig.axes[0]
+    marks = [ln for ln in ax.lines if ln.get_gid() == "policy_date"]
+    days = sorted(pd.Timestamp(ln.get_xdata()[0]).date() for ln in marks)
+    assert days == sorted(d.date for d in cfg.policy_dates_for("public_series"))
+    assert [t.get_text() for t in ax.texts if t.get_gid() == "policy_label"] == [str(k) for k in range(1, 8)]
+    assert c.notes[-1] == (
+        "Dotted lines, policy dates (study configuration): 1 12 Jul 2012 Condom memo (day unconfirmed); 2 7 Oct 2012 "
+        "Condom trial ban (day unconfirmed); 3 7 Nov 2012 Prop 35; 4 16 Apr 2013 Condom bulletin; 5 5 Nov 2014 "
+        "Prop 47; 6 1 Jan 2015 AB 336; 7 1 Jul 2015 New districts (day unconfirmed).")
+    assert "Proposition 47 in force: simple drug possession (H&S 11350, 11377) a misdemeanour on 5 November 2014." \
+        in c.alt
+
+
+def test_charges_note_the_laws_that_changed_between_the_periods(made):
+    assert _by_name(made)["charges_by_role"].notes[-1] == (
+        "The law changed between the periods: Proposition 35 in force: PC 236.1 (human trafficking) rewritten, longer "
+        "sentences (7 Nov 2012); Proposition 47 in force: simple drug possession (H&S 11350, 11377) a misdemeanour "
+        "(5 Nov 2014). Categories and severities follow the law on each report's date (codebook charge table).")

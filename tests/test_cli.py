@@ -30,8 +30,8 @@ def test_validate_with_rejected_rows_exits_1_and_writes_problems(frames, tmp_pat
     folder = write_folder(frames, tmp_path / "in")
     assert main(["validate", str(folder), "--out", str(tmp_path / "out")]) == 1
     out = capsys.readouterr().out
-    # the person, and held back with it, their charge
-    assert "1 error(s) to fix in 1 row(s); 2 row(s) rejected in all (1 held back only because the report or person they belong to was rejected)." in out
+    # the person, and held back with it, their charge and their outcome
+    assert "1 error(s) to fix in 1 row(s); 3 row(s) rejected in all (2 held back only because the report or person they belong to was rejected)." in out
     problems = pd.read_csv(tmp_path / "out" / "problems.csv", dtype=str, keep_default_na=False)
     assert problems[["table", "row", "variable", "value", "rule"]].values.tolist()[0] == [
         "persons", "2", "age", "200", "out_of_range"]
@@ -83,7 +83,9 @@ def test_manifest_records_inputs_and_synthetic_flag(tmp_path, capsys):
     main(["derive", str(EXAMPLE), "--out", str(tmp_path)])
     m = json.loads((tmp_path / "manifest.json").read_text())
     assert m["synthetic_data"] is True
-    assert sorted(m["inputs"]) == ["charges.csv", "incidents.csv", "persons.csv"]
+    assert sorted(m["inputs"]) == ["charges.csv", "incidents.csv", "outcomes.csv", "persons.csv"]
+    assert m["codebook_version"] == "2.0.0"
+    assert m["rows"]["outcomes"] == {"input": 833, "valid": 833, "rejected": 0, "derived": 833}
     assert m["rows"]["incidents"] == {"input": 989, "valid": 989, "rejected": 0, "derived": 989}
 
 
@@ -111,8 +113,9 @@ def test_derive_refuses_a_folder_made_from_other_inputs(frames, tmp_path, capsys
     h = manifest["inputs"]
     assert err.startswith(
         f"error: {out} holds derived data made from other inputs: data/raw/example (charges.csv sha256 "
-        f"{h['charges.csv'][:12]}, incidents.csv sha256 {h['incidents.csv'][:12]}, persons.csv sha256 "
-        f"{h['persons.csv'][:12]}); this run reads {folder} (charges.csv sha256 ")
+        f"{h['charges.csv'][:12]}, incidents.csv sha256 {h['incidents.csv'][:12]}, outcomes.csv sha256 "
+        f"{h['outcomes.csv'][:12]}, persons.csv sha256 {h['persons.csv'][:12]}); this run reads {folder} "
+        "(charges.csv sha256 ")
     assert err.endswith("Deriving would overwrite it. To keep it, derive into another folder (--out DIR) or move it "
                         "away; to replace it, run again with --force.\n")
     assert _tree(out) == before  # nothing written
@@ -156,7 +159,7 @@ def test_derive_refuses_a_folder_with_files_but_no_manifest(tmp_path, capsys):
     assert main(["derive", str(EXAMPLE), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err == (f"error: {out} already holds files (charges.csv, charges.parquet, incidents.csv, "
-                   "incidents.parquet, notes/my_analysis.csv and 11 more) but no manifest.json, so what they were "
+                   "incidents.parquet, notes/my_analysis.csv and 15 more) but no manifest.json, so what they were "
                    "made from is not known; they may be someone's work and this run would overwrite them. To keep "
                    "it, derive into another folder (--out DIR) or move it away; to replace it, run again with "
                    "--force.\n")

@@ -92,6 +92,8 @@ COMMANDS: dict[tuple[str, ...], Cmd] = {
                               {"path": FILE_IN, "out": DIR_OUT, "config": CONFIG}),
     ("public", "frame"): Cmd({"path": "{incidents}", "out": "{tmp}/frame.csv"},
                              {"path": FILE_IN, "out": FILE_OUT, "config": CONFIG}),
+    ("public", "convert"): Cmd({"path": "{incidents}", "out": "{tmp}/incidents.parquet"},
+                               {"path": FILE_IN, "out": FILE_OUT}, out_suffix=".parquet"),
     ("public", "draw-sample"): Cmd({"frame": "{incidents}", "per_year": "2", "seed": "1", "out": "{tmp}/draw.csv"},
                                    {"frame": FILE_IN, "per_year": NUMBER, "seed": NUMBER, "years": TEXT,
                                     "out": FILE_OUT, "config": CONFIG},
@@ -130,7 +132,7 @@ def test_every_subcommand_and_option_is_covered():
 def test_the_covered_list():
     """The subcommands this file covers, spelled out (the report lists them)."""
     assert sorted(" ".join(k) for k in LEAVES) == [
-        "derive", "import-redcap", "manual", "public draw-sample", "public fetch", "public frame",
+        "derive", "import-redcap", "manual", "public convert", "public draw-sample", "public fetch", "public frame",
         "public tables", "public trends", "redcap-dictionary", "reliability report", "reliability sample",
         "report", "synth", "tables", "template", "validate"]
 

@@ -16,12 +16,16 @@ def test_version_is_semantic(cb):
     assert len(parts) == 3 and all(p.isdigit() for p in parts)
 
 
-def test_three_linked_tables(cb):
-    assert list(cb.tables) == ["incidents", "persons", "charges"]
+def test_four_linked_tables_the_last_optional(cb):
+    assert list(cb.tables) == ["incidents", "persons", "charges", "outcomes"]
     assert cb.table("incidents").key == "report_id"
     assert cb.table("persons").key == "person_code"
     assert cb.variable("persons", "report_id").references == "incidents.report_id"
     assert cb.variable("charges", "person_code").references == "persons.person_code"
+    assert cb.variable("outcomes", "person_code").references == "persons.person_code"
+    assert cb.variable("outcomes", "report_id").references == "incidents.report_id"
+    assert cb.table("outcomes").key is None
+    assert [t for t in cb.tables if cb.table(t).optional] == ["outcomes"]
 
 
 def test_every_code_is_labelled_and_every_variable_defined(cb):
@@ -96,3 +100,78 @@ def test_check_codebook_catches_an_unlabelled_code_and_a_duplicate_variable():
     problems = check_codebook(parse_codebook(doc))
     assert "persons.role: code 'seller' has no label" in problems
     assert "persons: variable 'age' is defined more than once" in problems
+
+
+def test_the_origin_question_names_variables_that_exist(cb):
+    """The committee's question on how cases began (codebook `questions`) points at real variables, a standard
+    table and a chart."""
+    import yaml
+
+    from analysis.report.charts.meeting import COMPARISONS
+    from analysis.scheme.codebook import codebook_path
+    from analysis.tables.standard import STANDARD
+
+    doc = yaml.safe_load(codebook_path().read_text(encoding="utf-8"))
+    [q] = [q for q in doc["questions"] if q["id"] == "origin"]
+    assert q["asked"] == "How did the case originate (sting vs tip vs victim coming forward)?"
+    for ref in q["variables"]:
+        table, name = ref.split(".")
+        assert name in cb.table(table).columns or name in [d.name for d in cb.derived[table]], ref
+    assert q["table"] in [name for name, *_ in STANDARD] and q["chart"] in COMPARISONS
+
+
+def test_origin_group_puts_every_origin_in_one_group(cb):
+    grouping = cb.derived_variable("incidents", "origin_group")
+    assert grouping.source == "origin"
+    assert dict(grouping.members) == {
+        "police_initiated": ("sting_sellers", "operation_buyers", "online_ad", "massage_inspection"),
+        "reactive": ("tip", "victim_came_forward", "patrol"), "other": ("other",)}
+    assert set(grouping.group_of()) == set(cb.variable("incidents", "origin").code_values)
+
+
+def test_a_code_in_two_groups_and_a_shared_label_are_codebook_problems(cb):
+    import dataclasses
+
+    from analysis.scheme.codebook import check_codebook
+
+    g = cb.derived_variable("incidents", "origin_group")
+    bad_g = dataclasses.replace(g, members=g.members[:1] + (("reactive", ("tip", "sting_sellers")),))
+    derived = dict(cb.derived, incidents=tuple(bad_g if d.name == "origin_group" else d for d in cb.derived["incidents"]))
+    problems = check_codebook(dataclasses.replace(cb, derived=derived))
+    assert "derived incidents.origin_group: code 'sting_sellers' of origin is in 2 levels, not exactly one" in problems
+    assert "derived incidents.origin_group: code 'victim_came_forward' of origin is in 0 levels, not exactly one" \
+        in problems
+    pi = cb.derived_variable("incidents", "police_initiated")
+    same = dataclasses.replace(pi, label="Condoms photographed")
+    derived = dict(cb.derived, incidents=tuple(same if d.name == "police_initiated" else d for d in cb.derived["incidents"]))
+    assert check_codebook(dataclasses.replace(cb, derived=derived)) == [
+        "incidents: the label 'Condoms photographed' is used by 2 variables"]
+
+
+def test_condom_labels_say_what_each_item_counts(cb):
+    labels = {name: cb.variable("incidents", name).label for name in
+              ("condoms_confiscated", "condoms_photographed", "condoms_evidence")}
+    labels.update({d.name: d.label for d in cb.derived["incidents"] if d.name.startswith("condoms")})
+    assert labels == {
+        "condoms_confiscated": "Condoms confiscated", "condoms_photographed": "Condoms photographed",
+        "condoms_evidence": "Condoms documented as evidence (other than a photograph)",
+        "condoms_evidence_any": "Condoms photographed or documented (share of all reports)",
+        "condoms_any_police_action": "Condoms confiscated, photographed or documented (share of all reports)"}
+
+
+def test_race_lists_read_letters_by_the_reports_date(cb, cfg):
+    import datetime as dt
+
+    from analysis.scheme.race import letter_reading, list_in_use
+
+    before, after = dt.date(2010, 5, 1), dt.date(2014, 5, 1)
+    assert list_in_use(before, cfg, cb).letters == ("w", "b", "c", "o")
+    assert len(list_in_use(after, cfg, cb).letters) == 19
+    assert letter_reading("d", before, cfg, cb) is None  # D is not a letter of the older list
+    assert letter_reading("d", after, cfg, cb) == "asian"
+    assert letter_reading("u", after, cfg, cb) == "pacific_islander"  # U is Hawaiian, not unknown
+    assert letter_reading("x", after, cfg, cb) == "-8"
+    assert letter_reading("w", before, cfg, cb) == "white"  # Latino people were often entered as W before
+    assert cfg.race_recording_change_date == dt.date(2012, 9, 1) and not cfg.race_recording_change_date_confirmed
+    assert "not directly comparable between 2009/10 and 2014/15" in cb.variable("persons", "race_ethnicity").caveat
+    assert cb.derived_variable("persons", "trans_woman_of_color").caveat == cb.variable("persons", "race_recorded").caveat

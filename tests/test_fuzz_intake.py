@@ -86,7 +86,7 @@ def _set(case, t, i, k, value, corrupt=True):
 def m_wrong_code(case, rng):
     p = _pick(case, rng, ("code", "multi", "statute"))
     if p:
-        _set(case, *p, rng.choice(["x", "maybe", "unknown", "0", "yes please", "n/a", "zzz", "vice;svy", "647 zz"]))
+        _set(case, *p, rng.choice(["qx", "maybe", "unknown", "0", "yes please", "n/a", "zzz", "vice;svy", "647 zz"]))
 
 
 def m_misspell(case, rng):
@@ -225,8 +225,8 @@ def r_line_break(case, rng):
     if case.rows[t]:
         i = rng.randrange(len(case.rows[t]))
         ks = [k for k, v in enumerate(case.rows[t][i]) if not set(v) & set(",;\t")]
-        if not ks:
-            return
+        if not ks or any(m[0] != "quote" for m in case.text_muts[t].get(i, [])):
+            return  # nor into a ragged row: read line by line too (see r_ragged)
         k = rng.choice(ks)
         v = case.rows[t][i][k]
         j = rng.randrange(len(v) + 1)
@@ -240,6 +240,8 @@ def r_ragged(case, rng):
     i = rng.randrange(len(case.rows[t]))
     if any(m[0] != "quote" for m in case.text_muts[t].get(i, [])):
         return  # one ragged change per row, so the oracle knows what it did
+    if any("\n" in v or "\r" in v for v in case.rows[t][i]):
+        return  # a ragged record with a quoted line break is read line by line (load._parse_lines): not modelled
     what = rng.choice(["extra", "extra_empty", "missing", "merge"])
     case.text_muts[t].setdefault(i, []).append((what,))
     if what in ("extra", "merge"):
@@ -297,6 +299,10 @@ def c_columns(case, rng):
         del cols[k]
         for r in rows:
             del r[k]
+        # a stray quote recorded for a cell keeps pointing at that cell (none for the dropped column)
+        case.text_muts[t] = {i: [m if m[0] != "quote" or m[1] < k else (m[0], m[1] - 1, m[2])
+                                 for m in muts if m[0] != "quote" or m[1] != k]
+                             for i, muts in case.text_muts[t].items()}
         case.unusable = "yes"
     else:
         case.cols[t] = [c.upper().replace("_", " ") for c in cols]  # 'REPORT ID' is read as report_id
@@ -370,7 +376,8 @@ def write_csv_case(case: Case, folder: Path, rng: random.Random) -> dict[str, li
         if enc == "cp1252" and case.rows[t] and rng.random() < 0.5:
             i = rng.randrange(len(case.rows[t]))
             k = _plain_cell(case, t, i, rng)
-            if k is not None:  # an accented letter typed into a coded cell: still read, and rejected
+            if k is not None and case.cols[t][k] in VARS[t]:  # an accented letter typed into a coded cell: still
+                # read, and rejected (a cell of an extra column that is not in the codebook is ignored, not rejected)
                 case.rows[t][i][k] += "é"
                 case.corrupt(t, i)
                 text, starts[t] = render_csv(case, t, sep, ending)
@@ -541,13 +548,17 @@ def in_domain(t: str, name: str, v: str) -> bool:
             return False
         n = int(v)
         return n in CFG.sampled_years if var.allowed_from_config == "sampled_years" else var.min <= n <= var.max
-    if var.type == "date":
-        return bool(re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", v)) and _real(v) and int(v[:4]) in CFG.sampled_years
+    if var.type == "date":  # a date that follows another (not_before: an outcome's) may fall in any year
+        return bool(re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", v)) and _real(v) and (
+            bool(var.not_before) or int(v[:4]) in CFG.sampled_years)
     if var.type in ("id", "text"):
         return bool(v) and v.isascii() and v == v.strip() and (
             not var.pattern or re.fullmatch(var.pattern, v) is not None)
     if var.type == "statute":
         return CHARGES.classify(v) is not None
+    if var.type == "statutes":  # one or more separated by ';', each known; a missing code only alone (above)
+        parts = [p.strip() for p in v.split(";") if p.strip()]
+        return bool(parts) and all(p not in ("-8", "-9") and CHARGES.classify(p) is not None for p in parts)
     raise AssertionError(var.type)
 
 

@@ -150,7 +150,7 @@ def test_row_with_too_few_cells(frames, tmp_path):
     [p] = r.errors[r.errors["rule"] == "too_few_cells"].to_dict("records")
     assert (p["row"], p["variable"]) == (3, "interpreter_used")
     assert p["message"] == (
-        "the row has 18 cells but the header has 21 names, so interpreter_used and the cells after it are missing: "
+        "the row has 19 cells but the header has 22 names, so interpreter_used and the cells after it are missing: "
         "a separator is missing or two cells ran together, and values may be in the wrong columns. "
         "Check the row against the header.")
 
@@ -233,7 +233,8 @@ def test_windows_and_old_mac_line_endings(frames, tmp_path, ending):
         put_lines(folder, t, lines_of(folder, t), ending)
     r = validate_tables(load_coded_tables(folder))
     assert r.exit_code == 0
-    assert r.accounting()["valid_rows"].tolist() == [len(frames[t]) for t in ("incidents", "persons", "charges")]
+    assert r.accounting()["valid_rows"].tolist() == [len(frames[t]) for t in ("incidents", "persons", "charges",
+                                                                                   "outcomes")]
 
 
 def test_a_row_with_many_cells_past_the_header_is_one_problem(frames, tmp_path):

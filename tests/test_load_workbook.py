@@ -168,8 +168,8 @@ def test_extra_sheets_are_a_warning_but_the_templates_own_sheets_are_not(frames,
     assert r.exit_code == 0
     [w] = r.problems[r.problems["severity"] == "warning"].to_dict("records")
     assert (w["sheet"], w["rule"]) == ("persons (old)", "extra_sheet")
-    assert w["message"] == ("the workbook has sheet(s) 'persons (old)' besides incidents, persons and charges; they "
-                            "were not read. If they hold coded rows, move the rows to the right sheet.")
+    assert w["message"] == ("the workbook has sheet(s) 'persons (old)' besides incidents, persons, charges and "
+                            "outcomes; they were not read. If they hold coded rows, move the rows to the right sheet.")
 
 
 def test_xlsm_and_ods_workbooks_are_read(frames, tmp_path):

@@ -31,7 +31,7 @@ def test_manual_follows_a_codebook_change(cb):
 def test_title_version_and_conventions(cb):
     text = render_manual(cb)
     assert text.startswith("# SFPD prostitution and human-trafficking incident reports: coding scheme\n\n"
-                           "Codebook version **1.0.0**.\n")
+                           "Codebook version **2.0.0**.\n")
     assert "| `-8` | Not documented | The report does not say." in text
     assert "| `-9` | Not applicable | The item does not apply because of an earlier answer" in text
     assert "## Multi-select answers\n\nA multi-select answer is written in one cell as codes separated by " \
@@ -43,8 +43,9 @@ def test_title_version_and_conventions(cb):
 def test_every_variable_is_described_in_table_order(cb):
     text = render_manual(cb)
     headings = [line[5:] for line in text.splitlines() if line.startswith("#### ")]
-    assert headings == [f"{t}.{v.name}" for t in ("incidents", "persons", "charges") for v in cb.table(t).variables]
-    for t in ("incidents", "persons", "charges"):
+    assert headings == [f"{t}.{v.name}" for t in ("incidents", "persons", "charges", "outcomes")
+                        for v in cb.table(t).variables]
+    for t in ("incidents", "persons", "charges", "outcomes"):
         for v in cb.table(t).variables:
             assert f"**{v.label}.** {v.definition}" in text
             for rule in v.rules:
@@ -54,7 +55,7 @@ def test_every_variable_is_described_in_table_order(cb):
 def test_a_variable_section_in_full(cb):
     text = render_manual(cb)
     start = text.index("#### incidents.condoms_confiscated\n")
-    section = text[start:text.index("#### incidents.condoms_evidence")]
+    section = text[start:text.index("#### incidents.condoms_photographed")]
     assert section == (
         "#### incidents.condoms_confiscated\n\n"
         "**Condoms confiscated.** Condoms were taken from a person or the scene by police.\n\n"
@@ -84,13 +85,19 @@ def test_ranges_formats_and_references(cb):
 
 def test_charge_classification_table_and_the_647f_pair(cb):
     text = render_manual(cb)
-    assert "| Statute | Aliases | Title | Category | Buyer category | Severity |" in text
+    assert "| Statute | Aliases | Title | Category | Category by role | Severity | Dated rules |" in text
     assert ("| PC 647(b) | 647b | Prostitution: soliciting, agreeing to or engaging in | selling (Selling sex) | "
-            "buying (Buying sex) | Misdemeanour |") in text
+            "buyer: buying (Buying sex) | Misdemeanour |  |") in text
     assert ("| PC 647f |  | Prostitution by a person with HIV after a prior conviction (repealed 2018, SB 239) | "
-            "hiv (HIV-specific) |  | Felony |") in text
+            "hiv (HIV-specific) |  | Felony | in force until 2018-01-01: SB 239 (2017) repealed it from 1 January "
+            "2018 |") in text
     assert ("| PC 647(f) |  | Public intoxication (NOT an HIV charge) | other (Other, not prostitution-related) "
-            "|  | Misdemeanour |") in text
+            "|  | Misdemeanour |  |") in text
+    assert ("| PC 315 |  | Keeping or residing in a house of ill fame | third_party (Third-party exploitation) | "
+            "seller: selling (Selling sex); trafficking_victim: selling (Selling sex) | Misdemeanour |  |") in text
+    assert ("| HS 11350 | 11350(a) | Possession of a controlled substance | other (Other, not prostitution-related) "
+            "|  | Felony | from 2014-11-05: misdemeanour (Proposition 47 (passed 4 November 2014, in force 5 November "
+            "2014) made simple possession a misdemeanour) |") in text
     assert "> **PC 647f and PC 647(f) are different charges.**" in text
     n_statutes = len(cb.charge_classification["statutes"])
     section = text[text.index("### Statutes"):text.index("## REDCap")]
@@ -100,7 +107,7 @@ def test_charge_classification_table_and_the_647f_pair(cb):
 def test_redcap_notes_are_in_the_manual(cb):
     text = render_manual(cb)
     redcap = text[text.index("## REDCap\n"):]
-    assert "Make `persons` and `charges` repeating instruments" in redcap
+    assert "Make `persons`, `charges` and `outcomes` repeating instruments" in redcap
     assert "`charges.person_code` is the field `charge_person_code`" in redcap
 
 

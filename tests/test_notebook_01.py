@@ -48,6 +48,8 @@ def test_notebook_outputs(executed):
     assert re.search(r"persons\s+1457\s+1457\s+0", text)
     assert "0 problem(s) found in the main coding" in text
     assert "Second coding second_coder: 198 incident reports read, 198 valid, 0 rejected; 0 problem(s)" in text
+    # the second coding has no outcomes table (optional): a note, not a problem
+    assert "Note: there is no outcomes table. Prosecution outcomes are optional" in text
     assert "Codings compared: main coding, second coding; 198 double-coded reports" in text  # not by coder id
     # the retraining list holds the variables built to be unreliable / tentative, not the reliable ones
     line = next(x for x in text.splitlines() if x.startswith("Variables to retrain: "))

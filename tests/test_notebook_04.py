@@ -54,7 +54,7 @@ def test_runs_and_writes_every_chart(executed):
         assert (out / f"{n}.png").stat().st_size > 50_000 and (out / f"{n}.pdf").read_bytes().startswith(b"%PDF")
     key = pd.read_csv(out / "key_indicators.csv", dtype=str, keep_default_na=False).set_index("indicator")
     condoms = key.loc["condoms_evidence_any", ["n_vice", "N_vice", "n_svu", "N_svu"]].tolist()
-    assert condoms == ["189", "482", "14", "465"]
+    assert condoms == ["210", "481", "17", "459"]
     if public:
         assert "level_change_rr  0.616 [0.478, 0.795]" in text
         assert "5. public_series: SFPD's public prostitution records per month, 2003-2015" in text
@@ -65,9 +65,9 @@ def test_shows_the_charts_and_the_numbers(executed):
     text = notebook_text(nb)
     assert "SYNTHETIC DATA" in text
     assert "989 reports, 1,457 people" in text
-    assert "1. key_indicators: Seven indicators, before and after the move to SVU" in text
-    assert "condoms documented as evidence 39% before and 3% after" in text  # the chart's alt text
-    assert "189" in text and "Condoms documented as evidence" in text  # the data behind chart 1
+    assert "1. key_indicators: Eight indicators, before and after the move to SVU" in text
+    assert "condoms photographed or documented 44% before and 4% after" in text  # the chart's alt text
+    assert "210" in text and "Condoms photographed or documented" in text  # the data behind chart 1
     images = sum(1 for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
                  if "image/png" in o.get("data", {}))
     assert images == (len(CHARTS) if public else len(CHARTS) - 1)  # each chart shown, as its slide PNG

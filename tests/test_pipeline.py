@@ -18,7 +18,7 @@ from analysis.tables.export import provenance
 from .conftest import EXAMPLE
 
 STANDARD = ["incidents", "persons_all", "persons_sellers", "persons_buyers", "persons_third_parties",
-            "persons_trafficking_victims"]
+            "persons_trafficking_victims", "outcomes_all", "outcomes_selling"]
 
 # issue 13: the misclassification models of the example are Firth fits (sparse district/other cells)
 FIRTH_NOTE = ("Fit: Firth's bias-reduced logistic regression with profile penalised-likelihood intervals and "
@@ -101,13 +101,15 @@ def example():
     return cb, cfg, derived, stamp, pipeline.tables_and_model(derived.tables, cb, cfg, stamp, n_boot=20)
 
 
-def test_tables_stage_returns_the_six_standard_tables_with_the_examples_n(example):
+def test_tables_stage_returns_the_eight_standard_tables_with_the_examples_n(example):
     _, _, _, _, tables = example
     assert tables.names == STANDARD
     assert all(isinstance(nt.table, ComparisonTable) for nt in tables.standard)
     first = {nt.name: display(nt.table).iloc[0].tolist() for nt in tables.standard}
     assert first["incidents"][:5] == ["N", "", "495", "494", "989"]
     assert first["persons_all"][:5] == ["N", "", "718", "739", "1,457"]
+    assert first["outcomes_all"][:5] == ["N", "", "357", "459", "816"]
+    assert first["outcomes_selling"][:5] == ["N", "", "234", "240", "474"]
     assert [title for title, _ in tables.key] == ["Key indicators: incident reports",
                                                    "Key indicators: people selling sex"]
     assert [label for label, _ in tables.models] == ["Correctly identified as trafficking",
@@ -119,10 +121,10 @@ def test_tables_stage_items_keep_their_analyst_tables(example):
     items = [i for i in tables.shared if isinstance(i, TableItem)]
     assert [i.path for i in items] == [f"tables/{n}" for n in STANDARD] + [
         "tables/key_0", "tables/key_1", "tables/misclassification_model"]
-    assert [i.source for i in items[:6]] == [nt.table for nt in tables.standard]  # the unsuppressed table itself
-    assert [i.pack for i in items] == [False] * 6 + [True] * 3
-    assert [i.formats for i in items[6:8]] == [(), ()]  # the key tables are in the pack only
-    assert tables.standard_shared() == items[:6]
+    assert [i.source for i in items[:8]] == [nt.table for nt in tables.standard]  # the unsuppressed table itself
+    assert [i.pack for i in items] == [False] * 8 + [True] * 3
+    assert [i.formats for i in items[8:10]] == [(), ()]  # the key tables are in the pack only
+    assert tables.standard_shared() == items[:8]
     # the model's notes say which reports were left out and which fit was used, with no counts (issue 13)
     notes = [i for i in tables.shared if isinstance(i, Note)]
     assert [n.template for n in notes] == [
@@ -226,8 +228,8 @@ def test_the_pack_readme_and_notes_come_from_the_publication(example):
                            "- Reliability: no second coding found at x/second_2; skipped.\n")
     html = files["meeting_pack.html"].decode()
     assert "Key indicators: people selling sex (SYNTHETIC DATA)" in html
-    assert "Data: coded reports; 3,622 valid rows (989 reports, 1,457 people)." in html
-    assert pub.pack.counts == {"valid_rows": 3622, "reports": 989, "people": 1457}
+    assert "Data: coded reports; 4,455 valid rows (989 reports, 1,457 people)." in html
+    assert pub.pack.counts == {"valid_rows": 4455, "reports": 989, "people": 1457}
 
 
 def test_a_note_declares_its_numbers_as_counts():

@@ -57,7 +57,7 @@ def test_mapping_follows_the_codebook(cb):
         if m["statute"] in statutes:  # where the codebook has the statute, its category agrees
             assert statutes[m["statute"]]["category"] == D.GROUPS[m["group"]]["category"], desc
     # PC 647(b) is a seller's charge in the codebook, with a buyer's category beside it: soliciting covers both
-    assert statutes["PC 647(b)"].get("buyer_category") == "buying"
+    assert statutes["PC 647(b)"]["by_role"] == {"buyer": "buying"}
     assert "buyer" in D.GROUPS["soliciting"]["note"]
 
 
@@ -247,3 +247,47 @@ def test_tables_command(tmp_path, capsys):
     assert sorted(p.name for p in (tmp_path / "u").iterdir()) == [
         "charge_category_by_period.csv", "description_by_period.csv", "description_group_by_period.csv",
         "public_before_after.csv", "public_before_after.html", "public_before_after.md"]
+
+
+# --- issue 14: the frame holds trafficking, pimping and pandering, or says it is a lower bound --------------
+
+DATASF_FRAME = """IncidntNum,Category,Descript,DayOfWeek,Date,Time,PdDistrict,Resolution,Address,X,Y,Location,PdId
+090000001,PROSTITUTION,SOLICITS FOR ACT OF PROSTITUTION,Monday,03/02/2009,21:10,MISSION,NONE,A,-122.4,37.7,"(1, 2)",1
+090000002,PROSTITUTION,PIMPING,Monday,03/02/2009,21:10,MISSION,NONE,A,-122.4,37.7,"(1, 2)",2
+090000002,PROSTITUTION,PANDERING,Monday,03/02/2009,21:10,MISSION,NONE,A,-122.4,37.7,"(1, 2)",3
+140000003,PROSTITUTION,"HUMAN TRAFFICKING, COMMERCIAL SEX ACTS",Monday,03/03/2014,9:05,TENDERLOIN,NONE,A,-122.4,37.7,"(1, 2)",4
+140000004,OTHER OFFENSES,HUMAN TRAFFICKING,Monday,03/03/2014,9:05,TENDERLOIN,NONE,A,-122.4,37.7,"(1, 2)",5
+140000005,PROSTITUTION,SOLICITS TO VISIT HOUSE OF PROSTITUTION,Monday,03/03/2014,9:05,TENDERLOIN,NONE,A,-122.4,37.7,"(1, 2)",6
+120000006,PROSTITUTION,PIMPING,Monday,03/05/2012,9:05,TENDERLOIN,NONE,A,-122.4,37.7,"(1, 2)",7
+"""
+
+
+def test_frame_counts_trafficking_pimping_and_pandering_when_the_file_has_them(cfg, tmp_path, capsys):
+    from analysis.public import frame_table, select_prostitution
+
+    f = select_prostitution(parse_public(DATASF_FRAME.encode(), "datasf.csv"))
+    t = frame_table(f, cfg)
+    # 2009: 2 incidents, one of them pimping and pandering; 2014: 3, two of them human trafficking
+    assert t[["year", "n", "trafficking_pimping_pandering", "bound"]].values.tolist() == [
+        [2009, 2, 1, "complete"], [2010, 0, 0, "complete"], [2014, 3, 2, "complete"], [2015, 0, 0, "complete"]]
+    src = tmp_path / "datasf.csv"
+    src.write_text(DATASF_FRAME, encoding="utf-8")
+    assert run_cli(["public", "frame", str(src)]) == 0
+    out = capsys.readouterr().out
+    assert "  The sampled years' counts include 3 incident(s) described as human trafficking, pimping or pandering" in out
+    assert "LOWER BOUND" not in out
+
+
+def test_frame_from_the_incident_table_says_it_is_a_lower_bound(cfg, tmp_path, capsys):
+    from analysis.public import frame_table
+
+    t = frame_table(parse_public(INCIDENTS.encode(), "Incident_table.csv"), cfg)
+    assert t[["year", "n", "trafficking_pimping_pandering"]].values.tolist() == [
+        [2009, 12, 0], [2010, 3, 0], [2014, 8, 0], [2015, 1, 0]]
+    assert set(t["bound"]) == {"lower bound: this file has only descriptions containing 'PROST': human-trafficking, "
+                               "pimping and pandering incidents are not in it, so its incidents per year are a lower "
+                               "bound of the sampling frame"}
+    src = tmp_path / "Incident_table.csv"
+    src.write_text(INCIDENTS, encoding="utf-8")
+    assert run_cli(["public", "frame", str(src)]) == 0
+    assert "  LOWER BOUND: this file has only descriptions containing 'PROST'" in capsys.readouterr().out

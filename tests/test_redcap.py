@@ -24,7 +24,7 @@ from analysis.intake.validate import validate_tables
 from analysis.scheme.codebook import Condition, Variable
 from analysis.scheme.redcap_fields import checkbox_column, field_names
 
-TABLES = ("incidents", "persons", "charges")
+TABLES = ("incidents", "persons", "charges", "outcomes")
 HEADER = [
     "Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label",
     "Choices, Calculations, OR Slider Labels", "Field Note", "Text Validation Type OR Show Slider Number",
@@ -63,13 +63,15 @@ def test_dictionary_has_the_18_redcap_columns_in_order(dd):
 def test_fields_record_id_first_unique_names_and_forms(dd, cb):
     names = dd["Variable / Field Name"].tolist()
     assert names[0] == "report_id" and dd["Form Name"].iloc[0] == "incidents"
-    assert len(names) == len(set(names)) == 33
-    assert dd["Form Name"].drop_duplicates().tolist() == ["incidents", "persons", "charges"]
+    assert len(names) == len(set(names)) == 50
+    assert dd["Form Name"].drop_duplicates().tolist() == ["incidents", "persons", "charges", "outcomes"]
     persons = dd.loc[dd["Form Name"] == "persons", "Variable / Field Name"].tolist()
     charges = dd.loc[dd["Form Name"] == "charges", "Variable / Field Name"].tolist()
     assert persons == [c for c in cb.table("persons").columns if c != "report_id"]
     assert charges == ["charge_person_code", "statute"]
     assert field_names(cb)[("charges", "person_code")] == "charge_person_code"
+    assert field_names(cb)[("outcomes", "person_code")] == "outcome_person_code"
+    assert field_names(cb)[("outcomes", "report_id")] is None
     assert field_names(cb)[("persons", "report_id")] is None
 
 
@@ -83,7 +85,7 @@ def test_condoms_confiscated_row(dd):
         "Field Note": "Condoms were taken from a person or the scene by police.",
         "Branching Logic (Show field only if...)": "[condoms_mentioned] = 'yes'",
         "Required Field?": "y",
-        "Field Annotation": "Codebook 1.0.0: incidents.condoms_confiscated @NOMISSING",
+        "Field Annotation": "Codebook 2.0.0: incidents.condoms_confiscated @NOMISSING",
     })
 
 
@@ -93,7 +95,7 @@ def test_checkbox_rows_with_options_that_stand_alone(dd):
     assert r["Choices, Calculations, OR Slider Labels"] == (
         "vice, Vice | svu, Special Victims Unit (SVU) | district_station, District station | other, Other unit | "
         "-8, Not documented")
-    assert r["Field Annotation"] == "Codebook 1.0.0: incidents.investigating_unit @NOMISSING @NONEOFTHEABOVE='-8'"
+    assert r["Field Annotation"] == "Codebook 2.0.0: incidents.investigating_unit @NOMISSING @NONEOFTHEABOVE='-8'"
     r = row(dd, "trafficking_indicators")
     assert r["Field Annotation"].endswith("@NONEOFTHEABOVE='none'")
     assert r["Choices, Calculations, OR Slider Labels"].endswith("earnings_handed_over, Earnings or quota handed to "
@@ -112,12 +114,12 @@ def test_text_date_and_integer_rows(dd):
         "Field Label": "Report id",
         "Field Note": "The study's id for the incident report, as given on the sample list.",
         "Identifier?": "y", "Required Field?": "y",
-        "Field Annotation": "Codebook 1.0.0: incidents.report_id @NOMISSING",
+        "Field Annotation": "Codebook 2.0.0: incidents.report_id @NOMISSING",
     })
     d = row(dd, "incident_date")
     assert (d["Field Type"], d["Text Validation Type OR Show Slider Number"], d["Text Validation Min"],
             d["Text Validation Max"], d["Identifier?"]) == ("text", "date_ymd", "2009-01-01", "2015-12-31", "y")
-    assert d["Field Annotation"] == "Codebook 1.0.0: incidents.incident_date"  # -8 via the missing data code
+    assert d["Field Annotation"] == "Codebook 2.0.0: incidents.incident_date"  # -8 via the missing data code
     assert d["Field Note"].endswith("Not documented: use the M button (missing data code -8).")
     a = row(dd, "age")
     assert (a["Field Type"], a["Text Validation Type OR Show Slider Number"], a["Text Validation Min"],
@@ -172,6 +174,7 @@ def test_repeating_instruments_settings(cb):
     assert repeating_instruments(cb).to_dict("records") == [
         {"form_name": "persons", "custom_form_label": "[person_code]"},
         {"form_name": "charges", "custom_form_label": "[charge_person_code]: [statute]"},
+        {"form_name": "outcomes", "custom_form_label": "[outcome_person_code]: [disposition]"},
     ]
 
 
@@ -193,10 +196,11 @@ def test_export_looks_like_a_redcap_raw_export(export_csv, synthetic):
     assert ex.columns[:3].tolist() == ["report_id", "redcap_repeat_instrument", "redcap_repeat_instance"]
     assert checkbox_column("investigating_unit", "-8") == "investigating_unit____8"
     assert {"investigating_unit____8", "trafficking_indicators___none", "incidents_complete",
-            "charge_person_code"} <= set(ex.columns)
+            "charge_person_code", "outcome_person_code", "outcomes_complete"} <= set(ex.columns)
     assert "person_code" in ex.columns and "report_id" == ex.columns[0]
     assert ex["redcap_repeat_instrument"].value_counts().to_dict() == {
-        "": 40, "persons": len(synthetic["persons"]), "charges": len(synthetic["charges"])}
+        "": 40, "persons": len(synthetic["persons"]), "charges": len(synthetic["charges"]),
+        "outcomes": len(synthetic["outcomes"])}
     first_person = ex[ex["redcap_repeat_instrument"] == "persons"].iloc[0]
     assert (first_person["redcap_repeat_instance"], first_person["district"]) == ("1", "")
     assert unrecognised_columns(ex) == []
@@ -258,8 +262,8 @@ def test_bad_exports_are_unusable_with_a_clear_message(export_csv, cb):
     bad.loc[1, "redcap_repeat_instrument"] = "people"
     with pytest.raises(UnusableInputError) as exc:
         import_records(bad, cb)
-    assert problems_of(exc) == [("not_a_redcap_export", "unknown repeating instrument(s) people; expected persons "
-                                                        "and charges.")]
+    assert problems_of(exc) == [("not_a_redcap_export", "unknown repeating instrument(s) people; expected persons, "
+                                                        "charges and outcomes.")]
     with pytest.raises(UnusableInputError) as exc:
         read_records_csv(b"PK\x03\x04 zip", "e.xlsx")
     assert problems_of(exc)[0][1].startswith("this is not a CSV file")
@@ -276,10 +280,11 @@ def test_redcap_dictionary_command(tmp_path, dd, capsys):
     assert main(["redcap-dictionary", str(out)]) == 0
     assert out.read_text(encoding="utf-8") == dictionary_csv(dd)
     assert (tmp_path / "sfpd_dictionary_repeating_instruments.csv").read_text(encoding="utf-8") == (
-        "form_name,custom_form_label\npersons,[person_code]\ncharges,[charge_person_code]: [statute]\n")
+        "form_name,custom_form_label\npersons,[person_code]\ncharges,[charge_person_code]: [statute]\n"
+        "outcomes,[outcome_person_code]: [disposition]\n")
     said = capsys.readouterr().out
-    assert "incidents 21 fields, persons 10 fields, charges 2 fields" in said
-    assert "Make `persons` and `charges` repeating instruments" in said
+    assert "incidents 22 fields, persons 11 fields, charges 2 fields, outcomes 15 fields" in said
+    assert "Make `persons`, `charges` and `outcomes` repeating instruments" in said
     assert "missing data code `-8, Not documented`" in said
 
 

@@ -227,13 +227,16 @@ def _charge_case():
     inc = generate(2, seed=3)["incidents"]
     per = pd.DataFrame([
         {"person_code": "P1", "report_id": inc.loc[0, "report_id"], "role": "seller", "age": "30",
-         "gender_identity": "female", "race_ethnicity": "white", "residence_zip": "-9", "limited_english": "no",
+         "gender_identity": "female", "race_recorded": "W", "race_ethnicity": "white",
+         "residence_zip": "-9", "limited_english": "no",
          "person_interpreter_used": "-9", "outcome": "cited", "person_phone_seized": "no"},
         {"person_code": "P2", "report_id": inc.loc[0, "report_id"], "role": "buyer", "age": "45",
-         "gender_identity": "male", "race_ethnicity": "asian", "residence_zip": "94110", "limited_english": "no",
+         "gender_identity": "male", "race_recorded": "C", "race_ethnicity": "asian",
+         "residence_zip": "94110", "limited_english": "no",
          "person_interpreter_used": "-9", "outcome": "cited", "person_phone_seized": "no"},
         {"person_code": "P3", "report_id": inc.loc[1, "report_id"], "role": "seller", "age": "25",
-         "gender_identity": "female", "race_ethnicity": "black", "residence_zip": "-9", "limited_english": "no",
+         "gender_identity": "female", "race_recorded": "B", "race_ethnicity": "black",
+         "residence_zip": "-9", "limited_english": "no",
          "person_interpreter_used": "-9", "outcome": "booked", "person_phone_seized": "no"},
     ])
     r1, r2 = inc.loc[0, "report_id"], inc.loc[1, "report_id"]

@@ -482,3 +482,15 @@ def test_adjust_pvalues_nan_pass_through_and_are_not_counted():
         adjust_pvalues([0.1], "bonferroni")
     with pytest.raises(ValueError):
         adjust_pvalues([1.2], "holm")
+
+
+def test_adjust_pvalues_equal_statsmodels_with_ties():
+    """The own Holm / BH (issue 15: statsmodels calls gc.collect on each call) give multipletests' values."""
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(15)
+    for n in (1, 2, 7, 40):
+        p = rng.uniform(size=n) ** 3
+        p[: n // 2] = p[0]  # ties
+        for ours, theirs in (("holm", "holm"), ("bh", "fdr_bh")):
+            np.testing.assert_allclose(adjust_pvalues(p, ours), multipletests(p, method=theirs)[1], rtol=0, atol=1e-15)

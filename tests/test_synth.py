@@ -17,7 +17,7 @@ from .conftest import EXAMPLE
 def test_example_regenerates_byte_for_byte(tmp_path, capsys):
     assert main(["synth", "--out", str(tmp_path)]) == 0
     shipped = sorted(str(p.relative_to(EXAMPLE)) for p in EXAMPLE.rglob("*") if p.is_file() and p.name != "README.md")
-    assert shipped == ["charges.csv", "example_workbook.xlsx", "incidents.csv", "persons.csv",
+    assert shipped == ["charges.csv", "example_workbook.xlsx", "incidents.csv", "outcomes.csv", "persons.csv",
                        "second_coder/charges.csv", "second_coder/incidents.csv", "second_coder/persons.csv"]
     for name in shipped:
         assert (tmp_path / name).read_bytes() == (EXAMPLE / name).read_bytes(), (
@@ -58,6 +58,21 @@ def _by_period(series, period):
     return series.groupby(period.astype(str), observed=True).mean()
 
 
+def _outcome_differences(per):
+    """The built-in differences of the prosecution outcomes, each in the population its probability is of."""
+    cited = per[per["outcome"].isin(["cited", "booked"])]
+    known = per[per["da_outcome_known"].fillna(False).astype(bool)]
+    selling = known[known["charged_selling"]]
+    buyers = known[known["role"] == "buyer"]
+    sellers_not_nc = known[(known["role"] == "seller") & (known["nc_referred"] == False)]  # noqa: E712
+    return {
+        "da_outcome_known": _by_period(cited["da_outcome_known"].astype(float), cited["period"]),
+        "nc_referred": _by_period(selling["nc_referred"].astype(float), selling["period"]),
+        "first_offender_program": _by_period(buyers["diverted_other"].astype(float), buyers["period"]),
+        "convicted": _by_period(sellers_not_nc["convicted"].astype(float), sellers_not_nc["period"]),
+    }
+
+
 def test_built_in_differences_are_found_with_the_right_sign(example_derived):
     inc, per = example_derived["incidents"], example_derived["persons"]
     observed = {
@@ -70,6 +85,11 @@ def test_built_in_differences_are_found_with_the_right_sign(example_derived):
         "labelled_trafficking": _by_period(inc["labelled_trafficking"].astype(float), inc["period"]),
         "correctly_identified": _by_period(inc["correctly_identified"].astype(float), inc["period"]),
         "hiv_charge": _by_period(per["hiv_charge"].astype(float), per["period"]),
+        "condoms_photographed": _by_period(
+            inc["condoms_photographed_yes"].astype("boolean").fillna(False).astype(float), inc["period"]),
+        "race_read_hispanic_latino": _by_period((per["race_ethnicity"] == "hispanic_latino").astype(float),
+                                                per["period"]),
+        **_outcome_differences(per),
     }
     assert set(observed) == set(BUILT_IN_DIFFERENCES)
     for key, (_, before, after) in BUILT_IN_DIFFERENCES.items():

@@ -26,7 +26,7 @@ def written(tmp_path_factory):
 
 def test_every_standard_table_in_every_format(written):
     names = ["incidents", "persons_all", "persons_sellers", "persons_buyers", "persons_third_parties",
-             "persons_trafficking_victims"]
+             "persons_trafficking_victims", "outcomes_all", "outcomes_selling"]
     for n in names:
         for ext in ("csv", "md", "html"):
             assert (written / "shared" / f"{n}.{ext}").is_file(), f"{n}.{ext}"
@@ -63,7 +63,7 @@ def test_footer_says_synthetic_source_periods_tests_suppression_and_provenance(w
     import hashlib
 
     sha = hashlib.sha256((EXAMPLE / "incidents.csv").read_bytes()).hexdigest()[:12]
-    assert f"incidents.csv sha256:{sha}" in footer and "codebook 1.0.0" in footer
+    assert f"incidents.csv sha256:{sha}" in footer and "codebook 2.0.0" in footer
     html = (written / "shared" / "incidents.html").read_text()
     assert '<div class="synthetic">SYNTHETIC DATA' in html
 

@@ -20,7 +20,7 @@ from analysis.intake.load import load_coded_tables, tables_from_frames
 from analysis.intake.normalise import display_choice
 from analysis.intake.validate import validate_tables
 
-DATA_SHEETS = ("incidents", "persons", "charges")
+DATA_SHEETS = ("incidents", "persons", "charges", "outcomes")
 ROWS = 400  # validation rows in the test template (the default, 5000, is the same code with a larger range)
 
 
@@ -57,7 +57,7 @@ def range_values(wb, formula: str) -> list:
 
 
 def test_sheet_names_and_order(wb):
-    assert wb.sheetnames == ["read me", "incidents", "persons", "charges", "codebook", "lists"]
+    assert wb.sheetnames == ["read me", "incidents", "persons", "charges", "outcomes", "codebook", "lists"]
     assert wb["lists"].sheet_state == "hidden"
     assert wb.active.title == "read me"
 
@@ -93,7 +93,7 @@ def test_every_code_variable_has_its_choices_and_missing_codes(wb, cb):
             assert dv.type == "list" and range_values(wb, dv.formula1) == expected, v.name
             assert dv.errorStyle == "warning"  # a typed plain code is allowed after a warning
             n += 1
-    assert n == sum(v.type == "code" for t in DATA_SHEETS for v in cb.table(t).variables) == 20
+    assert n == sum(v.type == "code" for t in DATA_SHEETS for v in cb.table(t).variables) == 32
 
 
 def test_skipped_item_list_includes_not_applicable(wb, cb):
@@ -116,10 +116,11 @@ def test_age_is_a_whole_number_in_the_codebook_range_or_minus_8(wb, cb):
     assert dv.formula1 == 'IF(ISNUMBER(D2),OR(D2=-8,AND(D2=INT(D2),D2>=10,D2<=95)),D2="-8")'
 
 
-def test_phone_count_accepts_minus_8_and_minus_9(wb):
-    dv = validation_at(wb["incidents"], "Q2")
-    assert dv.formula1 == ('IF(ISNUMBER(Q2),OR(Q2=-8,Q2=-9,AND(Q2=INT(Q2),Q2>=1,Q2<=50)),'
-                           'OR(Q2="-8",Q2="-9"))')
+def test_phone_count_accepts_minus_8_and_minus_9(wb, cb):
+    assert column_letter(cb, "incidents", "phones_seized_count") == "R"
+    dv = validation_at(wb["incidents"], "R2")
+    assert dv.formula1 == ('IF(ISNUMBER(R2),OR(R2=-8,R2=-9,AND(R2=INT(R2),R2>=1,R2<=50)),'
+                           'OR(R2="-8",R2="-9"))')
 
 
 def test_incident_date_must_fall_in_the_sampled_years_or_be_minus_8(wb):
@@ -166,7 +167,7 @@ def test_read_me_explains_how_to_code(wb):
     text = "\n".join(str(c.value) for (c,) in wb["read me"].iter_rows(max_col=1) if c.value)
     assert text.startswith("SFPD prostitution and human-trafficking incident reports: coding scheme\n")
     for needle in (
-        "codebook version 1.0.0",
+        "codebook version 2.0.0",
         "NEVER ENTER NAMES",
         "-8 = Not documented: The report does not say.",
         "-9 = Not applicable: The item does not apply because of an earlier answer (skip logic)",
@@ -270,13 +271,13 @@ def test_filled_template_with_one_wrong_code_gives_exactly_that_error(template_b
     got = result.errors[["sheet", "row", "variable", "value", "rule"]].to_dict("records")
     assert got == [{"sheet": "persons", "row": i + 2, "variable": "gender_identity", "value": "femal",
                     "rule": "unknown_code"}]
-    assert result.accounting()["rejected_rows"].tolist() == [0, 1, 0]
+    assert result.accounting()["rejected_rows"].tolist() == [0, 1, 0, 0]
 
 
 def test_template_command_writes_the_same_bytes(tmp_path, cb, cfg, capsys):
     out = tmp_path / "sub" / "template.xlsx"
     assert main(["template", str(out), "--rows", str(ROWS)]) == 0
     assert out.read_bytes() == template_workbook(cb, cfg, rows=ROWS)
-    assert "Wrote the coding template (codebook 1.0.0, validation on rows 2-400)" in capsys.readouterr().out
+    assert "Wrote the coding template (codebook 2.0.0, validation on rows 2-400)" in capsys.readouterr().out
     assert main(["template", str(tmp_path / "template.csv")]) == 2
     assert "give a file name ending in .xlsx" in capsys.readouterr().err

@@ -30,7 +30,7 @@ def test_clean_synthetic_sample_is_all_valid(frames):
     r = run(frames)
     assert r.exit_code == 0
     assert r.errors.empty
-    assert r.accounting()["rejected_rows"].tolist() == [0, 0, 0]
+    assert r.accounting()["rejected_rows"].tolist() == [0, 0, 0, 0]
 
 
 def test_misspelt_code_is_reported_with_a_suggestion(frames):
@@ -241,7 +241,7 @@ def test_missing_table(frames, tmp_path):
     folder = write_folder({k: v for k, v in frames.items() if k != "persons"}, tmp_path / "d")
     assert unusable(folder) == [(
         "missing_table", f"{folder}/persons.csv: the persons table is missing; expected persons.csv in {folder} "
-        "(found: charges.csv, incidents.csv)")]
+        "(found: charges.csv, incidents.csv, outcomes.csv)")]
 
 
 def test_empty_file(frames, tmp_path):
@@ -481,3 +481,100 @@ def test_direct_rule_evaluation_matches_the_pandera_schema(frames, cb, cfg):
     direct = sorted((i, v, rule) for i, v, rule, _ in _run_column_rules("incidents", df, cb, cfg))
     assert direct == by_pandera
     assert len(direct) >= len(bad)
+
+
+# --- dated charge rules (issue 14) ------------------------------------------------------------------------
+
+
+def _charge_on(frames, year_prefix):
+    """The first charge on a report whose incident date starts with ``year_prefix``, and its report row."""
+    inc, chg = frames["incidents"], frames["charges"]
+    rid = next(r for r in chg["report_id"] if inc.loc[inc["report_id"] == r, "incident_date"].iloc[0].startswith(year_prefix))
+    return chg.index[chg["report_id"] == rid][0], inc.index[inc["report_id"] == rid][0], rid
+
+
+def test_a_2017_statute_on_a_2009_report_is_an_error(frames):
+    """647(b)(1) exists from 1 January 2017 (SB 420, 2016): on a 2009 report it is a coding error."""
+    i, j, rid = _charge_on(frames, "2009")
+    frames["charges"].loc[i, "statute"] = "647(b)(1) PC"
+    date = frames["incidents"].loc[j, "incident_date"]
+    r = run(frames)
+    assert errors(r, "statute_not_in_force") == [(
+        "charges", i + 2, rid, frames["charges"].loc[i, "person_code"], "statute", "647(b)(1) PC",
+        "statute_not_in_force",
+        f"'647(b)(1) PC' is charged on a report dated {date} (the incident date), but PC 647(b)(1) exists only from "
+        "1 January 2017 (SB 420 (2016) split 647(b) into (b)(1) selling, (b)(2) buying from an adult and (b)(3) "
+        "buying from a minor, in force 1 January 2017; before that the charge is written 647(b)). Check the "
+        "statute on the report.")]
+    assert r.n_rejected == 1
+
+
+def test_an_undocumented_incident_date_is_judged_by_the_middle_of_the_report_year(frames):
+    i, j, rid = _charge_on(frames, "2014")
+    frames["charges"].loc[i, "statute"] = "647(b)(2)"
+    frames["incidents"].loc[j, "incident_date"] = "-8"
+    msg = errors(run(frames), "statute_not_in_force")[0][-1]
+    assert msg.startswith("'647(b)(2)' is charged on a report dated 2014-07-01 (1 July of the report year: the "
+                          "incident date is not documented), but PC 647(b)(2) exists only from 1 January 2017")
+
+
+def test_attempts_and_municipal_charges_are_valid(frames):
+    i, _, _ = _charge_on(frames, "2014")
+    frames["charges"].loc[i, "statute"] = "664/647(b) PC"
+    k = frames["charges"].index[-1]
+    frames["charges"].loc[k, "statute"] = "SF Police Code 1070"
+    r = run(frames)
+    assert r.exit_code == 0, r.summary()
+
+
+# --- race as SFPD recorded it (issue 14) -------------------------------------------------------------------
+
+
+def _person_on(frames, year_prefix):
+    inc, per = frames["incidents"], frames["persons"]
+    dates = dict(zip(inc["report_id"], inc["incident_date"]))
+    i = next(k for k in per.index if dates[per.loc[k, "report_id"]].startswith(year_prefix))
+    return i, dates[per.loc[i, "report_id"]]
+
+
+def test_a_doj_letter_on_a_2010_report_is_a_warning_and_the_row_is_kept(frames):
+    """D (Cambodian) is a California DOJ letter; SFPD's own system before September 2012 had only W, B, C, O."""
+    i, date = _person_on(frames, "2010")
+    frames["persons"].loc[i, ["race_recorded", "race_ethnicity"]] = ["D", "asian"]
+    r = run(frames)
+    assert r.exit_code == 0 and r.errors.empty
+    warn = r.problems[r.problems["severity"] == "warning"]
+    person = frames["persons"].loc[i, "person_code"]
+    assert [tuple(x) for x in warn[["table", "row", "person_code", "variable", "value", "rule", "message"]]
+            .itertuples(index=False)] == [(
+        "persons", i + 2, person, "race_recorded", "D", "race_letter_not_in_use",
+        f"race letter 'D' (Cambodian) is not in the list SFPD used on {date} (SFPD's own arrest system (1972) "
+        "before September 2012: W, B, C, O; in use before 1 September 2012, the day unconfirmed). Check the "
+        "report: keep the letter as written and code race_ethnicity from what the report supports.")]
+    assert [ln for ln in r.summary().splitlines() if ln.startswith("Warning: ")][0].endswith(
+        f"person {person}, race_recorded: " + warn["message"].iloc[0])
+    assert person in set(r.valid["persons"]["person_code"])
+
+
+def test_the_same_letter_is_in_use_on_a_2014_report(frames):
+    i, _ = _person_on(frames, "2014")
+    frames["persons"].loc[i, ["race_recorded", "race_ethnicity"]] = ["d", "asian"]
+    r = run(frames)
+    assert r.problems[r.problems["rule"] == "race_letter_not_in_use"].empty
+
+
+def test_a_letter_in_no_list_is_an_error(frames):
+    i, _ = _person_on(frames, "2014")
+    frames["persons"].loc[i, "race_recorded"] = "Q"
+    assert errors(run(frames), "unknown_code")[0][-1].startswith("'Q' is not a code for race_recorded. Allowed: a, b")
+
+
+def test_the_change_date_is_a_setting(frames, cfg):
+    import dataclasses
+    import datetime as dt
+
+    i, _ = _person_on(frames, "2010")
+    frames["persons"].loc[i, ["race_recorded", "race_ethnicity"]] = ["H", "hispanic_latino"]
+    early = dataclasses.replace(cfg, race_recording_change_date=dt.date(2008, 1, 1))
+    assert validate_tables(tables_from_frames(frames, source="test"), config=early).problems.empty
+    assert not run(frames).problems.query("rule == 'race_letter_not_in_use'").empty

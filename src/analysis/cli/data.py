@@ -127,6 +127,7 @@ def cmd_tables(args) -> int:
     from ..report import pipeline
     from ..report.publish import Publication, publish
     from ..tables.export import provenance
+    from ..tables.standard import NO_OUTCOMES_NOTE, has_outcomes
 
     cb, cfg = load_scheme(args)
     path, out = Path(args.path), Path(args.out)
@@ -145,6 +146,8 @@ def cmd_tables(args) -> int:
     _say(f"Wrote {len(tables.names)} tables ({', '.join(tables.names)}) as CSV, Markdown, HTML and tables.xlsx to "
          f"{shared}; the analyst's unsuppressed tables are in {analyst} (never for sharing).")
     _say("Weighted to the sampling frame." if frame else "Unweighted (no --frame given).")
+    if not has_outcomes(derived.tables["persons"]):
+        _say(NO_OUTCOMES_NOTE)
     if stamp["synthetic"]:
         _say("NOTE: SYNTHETIC DATA.")
     return result.exit_code

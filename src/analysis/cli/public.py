@@ -27,18 +27,30 @@ from .console import write_csv as _write_csv
 MAX_HARMONICS = 5  # monthly data: a 6th sin/cos pair has sin6 = 0, and more pairs repeat the first ones
 
 
-def _load(path: str, prostitution_only: bool = True) -> pd.DataFrame:
-    from ..public.load import load_public, select_prostitution
+# The standard columns each command uses besides the category, description, date and time (which the engine
+# always reads): what the engine reads of a big file.
+TRENDS_NEEDS = ("incident_number",)
+TABLES_NEEDS = ("incident_number", "district", "resolution")
+FRAME_NEEDS = ("incident_number",)
 
-    frame = load_public(path)
+
+def _load(path: str, prostitution_only: bool = True, needs: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """The file's standard frame: its prostitution / human-trafficking records, read by the engine (DuckDB: any
+    size), or every record (``prostitution_only`` False: the pandas loader)."""
+    from ..public.engine import scan_public
+    from ..public.load import load_public
+
+    if prostitution_only:
+        frame = scan_public(path, needs=needs)
+        records = frame.attrs["records"]
+    else:
+        frame = load_public(path)
+        records = len(frame)
     a = dict(frame.attrs)
     _say(f"{Path(path).name}: {a['label']}; {a['rows_read']} row(s) read"
          + (f", {a['rows_dropped']} dropped ({a['rows_dropped_reason']})" if a["rows_dropped"] else ""))
-    if prostitution_only:
-        sel = select_prostitution(frame)
-        if len(sel) < len(frame):
-            _say(f"  kept the {len(sel)} prostitution / human-trafficking record(s) of {len(frame)}")
-        frame = sel
+    if prostitution_only and len(frame) < records:
+        _say(f"  kept the {len(frame)} prostitution / human-trafficking record(s) of {records}")
     _say(f"  Limitation: {a['limitation']}")
     return frame
 
@@ -95,7 +107,7 @@ def run_trends(path: str, out: Path, cfg, *, offset_path: str | None = None, sta
     from ..public.monthly import monthly_counts
     from ..stats import its
 
-    frame = _load(path)
+    frame = _load(path, needs=TRENDS_NEEDS)
     if (frame["source_format"] == "kaggle").any():
         _say("  WARNING: Kaggle rows cover alternate weeks only; monthly counts are about half the real "
              "totals and noisier. Prefer the daily counts table or a DataSF export.")
@@ -142,7 +154,7 @@ def cmd_tables(args) -> int:
     from ..public import frame as F
 
     cb, cfg = load_scheme(args)
-    frame = _load(args.path)
+    frame = _load(args.path, needs=TABLES_NEEDS)
     _report_unknown(frame)
     out = Path(args.out)
     makers = {"resolution": F.resolution_counts, "description_group": F.description_counts,
@@ -174,7 +186,7 @@ def write_public_comparison(compared, frame: pd.DataFrame, cb, cfg, out: Path) -
     """The before/after table of the public record (:func:`analysis.report.pipeline.public_comparison`),
     suppressed and with the footer, as CSV, Markdown and HTML: published and written into ``out``."""
     from ..report.output import source_hashes, write_files
-    from ..report.pipeline import public_comparison
+    from ..report.public_table import public_comparison
     from ..report.publish import Publication, publish
 
     pub = Publication()
@@ -188,17 +200,24 @@ def write_public_comparison(compared, frame: pd.DataFrame, cb, cfg, out: Path) -
 
 
 def cmd_frame(args) -> int:
-    from ..public.frame import per_year, sampling_frame
+    from ..public.frame import frame_lower_bound, frame_table, per_year, sampling_frame
 
     if args.out:
         check_output_file(Path(args.out))
     _, cfg = load_scheme(args)
-    frame = _load(args.path)
+    frame = _load(args.path, needs=FRAME_NEEDS)
     sizes = per_year(frame)
     _say(f"Incidents per year ({len(frame)} record(s)):")
     for _, r in sizes.iterrows():
         mark = f"  <- sampled ({cfg.year_to_period[r['year']]})" if r["year"] in cfg.year_to_period else ""
         _say(f"  {r['year']}: {r['n']}{mark}")
+    reason = frame_lower_bound(frame)
+    if reason:
+        _say(f"  LOWER BOUND: {reason}")
+    elif len(frame):
+        other = frame_table(frame, cfg)
+        _say(f"  The sampled years' counts include {int(other['trafficking_pimping_pandering'].sum())} incident(s) "
+             "described as human trafficking, pimping or pandering")
     if args.out:
         _write_csv(sampling_frame(frame, cfg).assign(date=lambda d: d["date"].dt.strftime("%Y-%m-%d")),
                    Path(args.out))
@@ -212,7 +231,7 @@ def cmd_draw_sample(args) -> int:
     check_output_file(Path(args.out))
     _, cfg = load_scheme(args)
     years = tuple(args.years) if args.years else None
-    frame = _load(args.frame)
+    frame = _load(args.frame, needs=FRAME_NEEDS)
     sf = sampling_frame(frame, cfg, years=years)
     sample = draw_sample(sf, args.per_year, args.seed)
     _say(f"Stratified random sample, {args.per_year} per year, seed {args.seed}:")
@@ -228,7 +247,32 @@ def cmd_draw_sample(args) -> int:
     return EXIT_OK
 
 
+# --- convert --------------------------------------------------------------------------------------------
+
+
+def cmd_convert(args) -> int:
+    from ..public.engine import convert
+
+    out = Path(args.out)
+    check_output_file(out)
+    info = convert(args.path, out)
+    _say(f"Wrote {info['rows']} row(s), {info['columns']} column(s) of {Path(args.path).name} "
+         f"({info['format']}) to {out}; give it to trends, tables, frame or draw-sample like the file itself")
+    return EXIT_OK
+
+
 # --- parser ---------------------------------------------------------------------------------------------
+
+
+def _add_convert(psub) -> None:
+    cv = psub.add_parser("convert", help="store a downloaded file as Parquet, for repeated runs",
+                         description="Store PATH (any supported public SFPD file) as Parquet: every column as "
+                         "text, in file order, with its form in the file's metadata. The other public commands "
+                         "read OUT as they read PATH (same rows, values and row numbers in messages), reading "
+                         "only the columns they need.")
+    cv.add_argument("path", help="any supported public SFPD file")
+    cv.add_argument("out", metavar="OUT", help="the Parquet file to write (e.g. incidents.parquet)")
+    cv.set_defaults(func=cmd_convert)
 
 
 def add_commands(sub) -> None:
@@ -292,6 +336,8 @@ def add_commands(sub) -> None:
     fr.add_argument("--out", help="CSV file for the sampling frame")
     common(fr)
     fr.set_defaults(func=cmd_frame)
+
+    _add_convert(psub)
 
     d = psub.add_parser("draw-sample", help="a reproducible stratified random sample of incident numbers",
                         description="Draw N incidents per year (stratified by year; all of a year's incidents "

@@ -54,7 +54,7 @@ def add_commands(sub) -> None:
     r = sub.add_parser("report", help="the main job: the whole pipeline and the meeting pack",
                        description="Validate and derive PATH (default: the bundled synthetic example), then "
                        "reliability, the before/after tables, the public record, the charts, the meeting pack "
-                       "(HTML and PDF) and the four notebooks, into OUT/<run date>/: shared/ is the folder to "
+                       "(HTML and PDF) and the five notebooks, into OUT/<run date>/: shared/ is the folder to "
                        "send, analyst/ (unsuppressed tables, executed notebooks) is never sent. The run is written "
                        "to a temporary folder and moved into place only when every stage succeeded.")
     r.add_argument("path", nargs="?", default=str(paths().example), help="coded data (default data/raw/example)")

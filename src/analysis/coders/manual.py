@@ -19,6 +19,8 @@ TYPE_WORDS = {
     "code": "one code from the list",
     "multi": "multi-select, one or more codes from the list",
     "statute": "statute as written on the report (classified with the charge classification table)",
+    "statutes": "one or more statutes as written in the record, separated by ';' (each classified with the charge "
+                "classification table)",
 }
 
 
@@ -53,7 +55,12 @@ def _variable_section(v: Variable, cb: Codebook) -> list[str]:
                      "(src/analysis/scheme/study.yaml)")
     elif v.min is not None or v.max is not None:
         facts.append(f"- **Range:** {v.min:g} to {v.max:g}")
-    if v.type == "date":
+    if v.type == "date" and v.not_before:
+        after = ", ".join("the report's incident date" if "." in ref else f"`{ref}`" for ref in v.not_before)
+        if v.in_force_of:
+            after += f", and the day the law coded in `{v.in_force_of}` came into force"
+        facts.append(f"- **Range:** any year; not before {after}")
+    elif v.type == "date":
         facts.append("- **Range:** within the sampled years of the study configuration")
     if v.pattern:
         facts.append(f"- **Format:** `{v.pattern}`")
@@ -65,7 +72,10 @@ def _variable_section(v: Variable, cb: Codebook) -> list[str]:
         facts.append("- **Identifier:** yes: could help identify a person; never shown in shared outputs")
     facts.append(f"- **Level of measurement:** {v.level}")
     out += facts + [""]
-    if v.codes:
+    if v.codes and any(c.in_force for c in v.codes):
+        out += _table(["Code", "Label", "In force from"],
+                      [[f"`{c.code}`", c.label, c.in_force or ""] for c in v.codes]) + [""]
+    elif v.codes:
         out += _table(["Code", "Label"], [[f"`{c.code}`", c.label] for c in v.codes]) + [""]
     if v.rules:
         out += ["Decision rules:", ""] + [f"{k}. {r}" for k, r in enumerate(v.rules, start=1)] + [""]
@@ -106,6 +116,15 @@ def _charges_section(cb: Codebook) -> list[str]:
     out += ["### Code names", ""]
     out += _table(["Code", "Name", "Spellings accepted"],
                   [[f"`{k}`", v["label"], ", ".join(v["spellings"])] for k, v in cc["codes"].items()])
+    for k, v in cc["codes"].items():
+        if v.get("any_section"):
+            a = v["any_section"]
+            out += ["", f"Any section of `{k}` ({v['label']}) is accepted: as listed below, or else as "
+                    f"{a['category']} ({cats.get(a['category'], '?')}), {sevs.get(a['severity'], a['severity']).lower()}. "
+                    + a.get("note", "")]
+    if cc.get("attempt"):
+        att = cc["attempt"]
+        out += ["", f"**Attempts.** {att['rule']}"]
     out += ["", "### Categories", ""]
     out += _table(["Category", "Label"], [[f"`{k}`", v] for k, v in cats.items()])
     out += ["", "### Severities", ""]
@@ -114,18 +133,33 @@ def _charges_section(cb: Codebook) -> list[str]:
         "",
         "### Statutes",
         "",
-        "The buyer category replaces the category when the person charged is a buyer (before 2017, 647(b) "
-        "covered both selling and buying).",
+        "A role category replaces the category when the person charged has that role (before 2017, 647(b) "
+        "covered both selling and buying; PC 315 covers keepers and residents of a house of prostitution). "
+        "Dated rules: a charge is judged by the report's incident date (1 July of the report year when the date "
+        "is not documented); a statute charged outside the dates it was in force is an error, and a severity "
+        "or title changes on the date given.",
         "",
     ]
-    rows = [
-        [s["statute"], ", ".join(s.get("aliases") or []) or "", s["title"],
-         f"{s['category']} ({cats.get(s['category'], '?')})",
-         (f"{s['buyer_category']} ({cats.get(s['buyer_category'], '?')})" if s.get("buyer_category") else ""),
-         sevs.get(s["severity"], s["severity"])]
-        for s in cc["statutes"]
-    ]
-    out += _table(["Statute", "Aliases", "Title", "Category", "Buyer category", "Severity"], rows)
+
+    def roles(s: dict) -> str:
+        return "; ".join(f"{r}: {c} ({cats.get(c, '?')})" for r, c in (s.get("by_role") or {}).items())
+
+    def dated(s: dict) -> str:
+        f = s.get("in_force") or {}
+        parts = [f"in force {'from ' + str(f['from']) if f.get('from') else ''}"
+                 f"{' ' if f.get('from') and f.get('until') else ''}{'until ' + str(f['until']) if f.get('until') else ''}"
+                 f": {f.get('by', '')}"] if f else []
+        for c in s.get("changes") or []:
+            what = ", ".join(x for x in ((sevs.get(c["severity"], c["severity"]).lower() if c.get("severity") else ""),
+                                         (f"title: {c['title']}" if c.get("title") else "")) if x)
+            parts.append(f"from {c['date']}: {what} ({c.get('by', '')})")
+        return "; ".join(parts)
+
+    rows = [[s["statute"], ", ".join(s.get("aliases") or []) or "", s["title"],
+             f"{s['category']} ({cats.get(s['category'], '?')})", roles(s),
+             sevs.get(s["severity"], s["severity"]), dated(s)]
+            for s in cc["statutes"]]
+    out += _table(["Statute", "Aliases", "Title", "Category", "Category by role", "Severity", "Dated rules"], rows)
     return out + [""]
 
 
@@ -137,13 +171,15 @@ def render_manual(codebook: Codebook) -> str:
     lines = _front_matter(cb) + _general_rules(cb)
     for t in TABLES:
         lines += _table_section(t, cb)
+    lines += _derived_section(cb)
+    lines += _questions_section(cb)
     lines += _charges_section(cb)
     lines += [
         "## REDCap",
         "",
         "`python -m analysis redcap-dictionary OUT.csv` writes the REDCap data dictionary and "
         "`python -m analysis import-redcap EXPORT.csv --out FOLDER` turns a REDCap raw records export back into "
-        "the three tables the validator reads. Setting up the project:",
+        "the tables the validator reads. Setting up the project:",
         "",
     ]
     lines += [f"{k}. {note}" for k, note in enumerate(setup_notes(cb), start=1)]
@@ -179,7 +215,8 @@ def _front_matter(cb: Codebook) -> list[str]:
     for t in TABLES:
         heading = f"Table {t}: {cb.table(t).label}"
         lines.append(f"- [{heading}](#{_anchor(heading)})")
-    return lines + ["- [Charge classification](#charge-classification)", "- [REDCap](#redcap)", ""]
+    return lines + ["- [Derived variables](#derived-variables)", "- [Committee questions](#committee-questions)",
+                    "- [Charge classification](#charge-classification)", "- [REDCap](#redcap)", ""]
 
 
 def _general_rules(cb: Codebook) -> list[str]:
@@ -214,6 +251,10 @@ def _table_section(t: str, cb: Codebook) -> list[str]:
     """One table: its description, key, a summary of its variables, then each variable's section."""
     table = cb.table(t)
     lines = [f"## Table {t}: {table.label}", "", table.description, ""]
+    if table.optional:
+        lines += [f"**Optional.** Coded data without a `{t}` table (no `{t}.csv`, no sheet `{t}`) is validated, "
+                  f"derived and reported without it, with a note; the derived variables that come from it are "
+                  "blank.", ""]
     if table.key:
         lines += [f"Key: `{table.key}` (unique in this table).", ""]
     else:
@@ -223,4 +264,37 @@ def _table_section(t: str, cb: Codebook) -> list[str]:
     lines += _table(["Variable", "Label", "Type", "Missing codes", "Skip logic"], summary) + [""]
     for v in table.variables:
         lines += _variable_section(v, cb)
+    if table.consistency:
+        lines += [f"### Consistency rules ({t})", "",
+                  "Items of a row that must agree; the validator rejects a row where they do not (rows with -8 or "
+                  "-9 in either item are not judged).", ""]
+        lines += _table(["When", "Then", "Why"],
+                        [[r.describe(), f"{r.require.variable} is " + " or ".join(f"'{v}'" for v in r.require.values),
+                          r.why] for r in table.consistency]) + [""]
     return lines
+
+
+def _derived_section(cb: Codebook) -> list[str]:
+    """The variables analysis.derive adds, per derived table, with their definitions."""
+    lines = ["## Derived variables", "",
+             "Made by `analysis.derive` from the coded tables (never entered); the tables and charts take their "
+             "labels and levels from here. Binary variables are yes/no, blank when unknown.", ""]
+    for t in TABLES:
+        ds = cb.derived.get(t, ())
+        if not ds:
+            continue
+        lines += [f"### Derived {t}", ""]
+        rows = [[f"`{d.name}`", d.label, d.kind + (f" ({', '.join(c.code for c in d.levels)})" if d.levels else ""),
+                 d.definition] for d in ds]
+        lines += _table(["Variable", "Label", "Kind", "Definition"], rows) + [""]
+    return lines
+
+
+def _questions_section(cb: Codebook) -> list[str]:
+    """The committee's questions and the variables and tables that answer them."""
+    lines = ["## Committee questions", "",
+             "The questions the committee asked, and where the analysis answers them (`questions` in the codebook).",
+             ""]
+    rows = [[f"`{q.id}`", q.asked, q.source, q.population, ", ".join(f"`{v}`" for v in q.variables),
+             f"`{q.table}`" if q.table else "", f"`{q.chart}`" if q.chart else ""] for q in cb.questions]
+    return lines + _table(["Id", "Asked", "Source", "Population", "Variables", "Table", "Chart"], rows) + [""]

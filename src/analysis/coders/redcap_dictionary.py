@@ -3,8 +3,9 @@
 Design (also written into the manual, docs/codebook.md, by :func:`setup_notes`):
 
 * Instruments and field names (shared with the import, :mod:`analysis.intake.redcap_import`) are
-  :mod:`analysis.scheme.redcap_fields`: ``persons`` and ``charges`` are repeating instruments of the report
-  (:func:`repeating_instruments` sets that through the API), and any clash of names is renamed in one place.
+  :mod:`analysis.scheme.redcap_fields`: ``persons``, ``charges`` and ``outcomes`` are repeating instruments of
+  the report (:func:`repeating_instruments` sets that through the API), and any clash of names is renamed in
+  one place.
 * Codes: the codebook's codes are REDCap raw values as they stand (lowercase letters, digits and underscores,
   or a negative whole number for -8); REDCap accepts letters in raw values, so no numeric re-coding is needed.
   Checkbox options export as ``<field>___<code>``, with REDCap's own rule that '-' becomes '_' (so the -8
@@ -32,6 +33,7 @@ from ..scheme.redcap_fields import (
     REPEAT_INSTRUMENT,
     checkbox_column,
     field_names,
+    in_words,
     record_id_field,
 )
 
@@ -56,7 +58,8 @@ DICTIONARY_COLUMNS = [
     "Field Annotation",
 ]
 # the repeating instruments' labels in REDCap (piped from their fields)
-REPEAT_LABELS = {"persons": "[person_code]", "charges": "[charge_person_code]: [statute]"}
+REPEAT_LABELS = {"persons": "[person_code]", "charges": "[charge_person_code]: [statute]",
+                 "outcomes": "[outcome_person_code]: [disposition]"}
 
 _RAW_CODE = re.compile(r"^(-?[0-9]+|[a-z0-9_]+)$")
 
@@ -161,10 +164,10 @@ def data_dictionary(codebook: Codebook | None = None, config: StudyConfig | None
             if ftype in {"radio", "checkbox"}:
                 pairs = _choice_codes(v, cb, cfg)
                 row["Choices, Calculations, OR Slider Labels"] = choices_string(pairs, f"{t}.{v.name}")
-            elif v.type == "date":
+            elif v.type == "date":  # a date that follows the incident may fall in any later year: no maximum
                 row["Text Validation Type OR Show Slider Number"] = "date_ymd"
                 row["Text Validation Min"] = f"{min(years)}-01-01"
-                row["Text Validation Max"] = f"{max(years)}-12-31"
+                row["Text Validation Max"] = "" if v.not_before else f"{max(years)}-12-31"
             elif v.type == "integer":
                 row["Text Validation Type OR Show Slider Number"] = "integer"
                 row["Text Validation Min"] = f"{v.min:g}"
@@ -202,9 +205,9 @@ def setup_notes(codebook: Codebook | None = None) -> list[str]:
     return [
         f"Upload the dictionary (Project Setup > Data Dictionary). `{rid}` is the record id and must stay the "
         f"first field; `{MAIN_INSTRUMENT}` is the main instrument (one per report).",
-        f"Make {' and '.join(f'`{t}`' for t in repeating)} repeating instruments: Project Setup > Enable optional "
+        f"Make {in_words([f'`{t}`' for t in repeating])} repeating instruments: Project Setup > Enable optional "
         "modules > Repeating instruments and events > tick "
-        + " and ".join(f"`{t}` (custom label `{REPEAT_LABELS[t]}`)" for t in repeating)
+        + in_words([f"`{t}` (custom label `{REPEAT_LABELS[t]}`)" for t in repeating])
         + ". A data dictionary cannot say this. The `redcap-dictionary` command also writes "
         "`<name>_repeating_instruments.csv`, which sets the same through the API method 'Import Repeating "
         "Instruments and Events'.",
@@ -214,8 +217,11 @@ def setup_notes(codebook: Codebook | None = None) -> list[str]:
         "(Not documented) as a choice.",
         "-9 (not applicable) is never entered: branching logic hides a skipped field, its export is blank, and "
         "the validator reads a blank skipped field as -9.",
-        f"Field names are unique across a REDCap project: `persons.{rid}` and `charges.{rid}` are the record id, "
-        "not fields" + (f"; {'; '.join(renamed)}" if renamed else "") + ".",
+        "Field names are unique across a REDCap project: "
+        + in_words([f"`{t}.{rid}`" for t in repeating]) + " are the record id, not fields"
+        + (f"; {'; '.join(renamed)}" if renamed else "") + ".",
+        f"{in_words([f'`{t}`' for t in cb.optional_tables])} may stay empty: coded data without them is analysed "
+        "without them (the import leaves such a table out when the export has none of its fields).",
         "Codes are REDCap raw values as they stand (lowercase letters, digits and underscores; -8). Checkbox "
         "options export as `<field>___<code>`, REDCap turning '-' into '_' (the -8 option is `<field>____8`). "
         "Options that must stand alone carry `@NONEOFTHEABOVE`.",

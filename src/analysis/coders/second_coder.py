@@ -27,6 +27,7 @@ lets the item apply)::
                                    none -> indicators_not_established 0.07
       condoms_mentioned            0.04  yes <-> no (children re-coded)
       condoms_confiscated          0.05  of applicable rows: another of yes / no / -8
+      condoms_photographed         0     copied (-9 when condoms_mentioned turns no, -8 when it turns yes)
       condoms_evidence             0.50  of applicable rows: yes <-> no (4 in 5), else another of yes / no / -8
       phones_seized                0.03  yes <-> no (count re-coded)
       phones_seized_count          0.08  of applicable rows: one more or one fewer, or -8 <-> a count
@@ -39,6 +40,7 @@ lets the item apply)::
                                          (buyers are never re-roled, so ZIP skip logic and charge categories hold)
       age                          0.06  one year off (birthday arithmetic); 0.01 -> -8
       gender_identity              0.04  female <-> trans_female, male <-> trans_female, -8 <-> a code
+      race_recorded                0     copied (the letter is read off the report)
       race_ethnicity               0.05  another code or -8
       residence_zip                0.03  of buyers: another ZIP seen in the data, or -8
       limited_english              0.06  another of yes / no / -8 (interpreter item re-coded)
@@ -252,10 +254,11 @@ def _recode_condoms(r: dict, c: _Coder) -> None:
     if c.hit(e["condoms_mentioned"]):
         if r["condoms_mentioned"] == "yes":
             r["condoms_mentioned"] = "no"
-            r["condoms_confiscated"] = r["condoms_evidence"] = NOT_APPLICABLE
+            r["condoms_confiscated"] = r["condoms_photographed"] = r["condoms_evidence"] = NOT_APPLICABLE
         else:
             r["condoms_mentioned"] = "yes"
             r["condoms_confiscated"] = c.pick(_YES_NO_ND)
+            r["condoms_photographed"] = NOT_DOCUMENTED  # no draw: the stream stays as before the item existed
             r["condoms_evidence"] = c.pick(_YES_NO_ND)
     if r["condoms_mentioned"] == "yes":
         if c.hit(e["condoms_confiscated"]):

@@ -1,13 +1,14 @@
 """The coding template: an Excel workbook generated from the codebook, for coders to fill in.
 
-One sheet per table (incidents, persons, charges) with the codebook's variable names as the header row, and
-Excel data validation built from the codebook on every data row up to ``rows``:
+One sheet per table (incidents, persons, charges, and outcomes: optional) with the codebook's variable names as
+the header row, and Excel data validation built from the codebook on every data row up to ``rows``:
 
 * code variables: a drop-down of ``code = label`` choices plus the variable's missing codes in the same form.
   The lists live on a hidden ``lists`` sheet and are referenced by range (Excel's inline list is limited to
   255 characters). Typing a plain code (``mission``) is allowed after a warning: the validator accepts it.
 * report_year (``allowed_from_config: sampled_years``): a drop-down of the sampled years.
-* dates: a custom rule that accepts a date in the sampled years, or -8 where the variable accepts it.
+* dates: a custom rule that accepts a date in the sampled years (an outcome's date: any date from the first
+  sampled year on), or -8 where the variable accepts it.
 * whole numbers: a custom rule (min/max from the codebook, or -8/-9 where the variable accepts them).
 * multi-select variables cannot use a drop-down (Excel picks one value): their input message lists the codes.
 * every header cell and every data column carries an input message with the label and definition.
@@ -97,6 +98,8 @@ def _year_ranges(years) -> list[tuple[int, int]]:
 def range_text(var: Variable, cfg: StudyConfig) -> str:
     """The allowed range or format of a non-coded variable, in words."""
     years = ", ".join(map(str, cfg.sampled_years))
+    if var.type == "date" and var.not_before:
+        return f"a date (YYYY-MM-DD or a date cell), in any year, not before {_not_before_text(var)}"
     if var.type == "date":
         return f"a date (YYYY-MM-DD or a date cell) in the sampled years {years}"
     if var.type == "integer" and var.allowed_from_config == "sampled_years":
@@ -105,11 +108,21 @@ def range_text(var: Variable, cfg: StudyConfig) -> str:
         return f"a whole number from {var.min:g} to {var.max:g}"
     if var.type == "statute":
         return "the statute as written, e.g. 647(b) PC"
+    if var.type == "statutes":
+        return "one or more statutes as written, separated by ';', e.g. 647(b) PC; 148(a)(1) PC"
     if var.name == "residence_zip":
         return "five digits"
     if var.type in {"id", "text"}:
         return "letters, digits, '-' and '_' (no spaces, never a name)"
     return ""
+
+
+def _not_before_text(var: Variable) -> str:
+    """'the incident date and disposition_date' for a date's ``not_before`` (and the relief statute's date)."""
+    parts = ["the incident date" if "." in ref else ref for ref in var.not_before]
+    if var.in_force_of:
+        parts.append(f"the date the {var.in_force_of} came into force")
+    return ", ".join(parts[:-1]) + (" or " if len(parts) > 1 else "") + parts[-1]
 
 
 # --- messages --------------------------------------------------------------------------------------------
@@ -141,6 +154,8 @@ def data_prompt(var: Variable, cb: Codebook, cfg: StudyConfig) -> str:
         what = head + listed + tail
     elif var.type == "code":
         what = "Pick 'code = label' from the list (typing the code alone is fine)."
+    elif var.type == "date" and var.not_before:
+        what = f"A date (YYYY-MM-DD), not before {_not_before_text(var)}" + (f"; or {miss}" if miss else "") + "."
     elif var.type == "date":
         years = ", ".join(map(str, cfg.sampled_years))
         what = f"A date (YYYY-MM-DD) in the sampled years {years}" + (f"; or {miss}" if miss else "") + "."
@@ -150,6 +165,8 @@ def data_prompt(var: Variable, cb: Codebook, cfg: StudyConfig) -> str:
         what = f"A whole number {var.min:g}-{var.max:g}" + (f", or {miss}" if miss else "") + "."
     elif var.type == "statute":
         what = "The statute exactly as written, one charge per row."
+    elif var.type == "statutes":
+        what = "The statutes exactly as written, separated by ';'" + (f"; or {miss}" if miss else "") + "."
     else:
         what = range_text(var, cfg).capitalize() + (f"; or {miss}" if miss else "") + "."
     skip = skip_logic_text(var, cb)
@@ -169,10 +186,14 @@ def _missing_terms(cell: str, codes) -> tuple[list[str], list[str]]:
 
 
 def date_formula(var: Variable, cell: str, cfg: StudyConfig) -> str:
-    """Custom rule: a date in the sampled years, or one of the variable's missing codes (number or text)."""
-    spans = [
-        f"AND({cell}>=DATE({a},1,1),{cell}<=DATE({b},12,31))" for a, b in _year_ranges(cfg.sampled_years)
-    ]
+    """Custom rule: a date in the sampled years (a date that follows the incident: from the first sampled year
+    on), or one of the variable's missing codes (number or text)."""
+    if var.not_before:
+        spans = [f"{cell}>=DATE({min(cfg.sampled_years)},1,1)"]
+    else:
+        spans = [
+            f"AND({cell}>=DATE({a},1,1),{cell}<=DATE({b},12,31))" for a, b in _year_ranges(cfg.sampled_years)
+        ]
     num, txt = _missing_terms(cell, var.missing)
     in_years = "OR(" + ",".join(num + spans) + ")"
     as_text = ("OR(" + ",".join(txt) + ")") if len(txt) > 1 else (txt[0] if txt else "FALSE")
@@ -211,6 +232,8 @@ def readme_lines(cb: Codebook, cfg: StudyConfig) -> list[str]:
     lines += [
         "  Enter each report once in 'incidents'; each person on it once in 'persons' (with the report id); "
         "each charge of each person on its own row in 'charges' (report id and person code).",
+        "  " + " ".join(f"Sheet '{t}' is optional: leave it empty (or delete it) until its records are coded."
+                        for t in cb.optional_tables),
         "",
         "Missing values: never leave a cell blank because the report is silent",
     ]
@@ -233,6 +256,11 @@ def readme_lines(cb: Codebook, cfg: StudyConfig) -> list[str]:
     lines += [
         "  If you write -9 where the item applies, or a code where it does not, the validator reports it.",
         "",
+        "Consistency: items of a row that must agree (the validator reports a row where they do not)",
+        *[f"  {t}: when {r.describe()}, {r.require.variable} is "
+          + " or ".join(f"'{v}'" for v in r.require.values) + f" ({r.why})."
+          for t in TABLES for r in cb.table(t).consistency],
+        "",
         f"Multi-select items ({', '.join(multi)})",
         f"  {cb.multi_select_description} The separator is '{sep}'.",
         "  Excel drop-downs cannot hold several values: the cell's input message lists the codes, and the "
@@ -241,7 +269,9 @@ def readme_lines(cb: Codebook, cfg: StudyConfig) -> list[str]:
         "Entering values",
         "  Coded items have a drop-down of 'code = label' (pick one; typing the plain code is fine too, "
         "click Yes if Excel asks).",
-        f"  Dates: a date cell or YYYY-MM-DD, in the sampled years ({years}). Report year: pick from the list.",
+        f"  Dates: a date cell or YYYY-MM-DD, in the sampled years ({years}); a date that follows the incident "
+        "(an outcome's) may fall in any later year. Report year: pick from the list.",
+        "  Lists of statutes (charges filed, convictions): each statute as written, separated by ';'.",
         "  Whole numbers (ages, counts): digits only, within the range the input message gives.",
         "  Statutes: " + " ".join(statute_rules),
         "  Hover over (or select) a column header to see the variable's label and definition.",
@@ -373,7 +403,7 @@ def _fill_data_sheet(ws, t: str, cb: Codebook, cfg: StudyConfig, rows: int, list
         dv = _column_validation(v, cb, cfg, f"{letter}2", list_ranges.get((t, v.name)))
         dv.add(f"{letter}2:{letter}{rows}")
         ws.add_data_validation(dv)
-        if v.type in {"id", "text", "statute", "multi", "code"}:
+        if v.type in {"id", "text", "statute", "statutes", "multi", "code"}:
             ws.column_dimensions[letter].number_format = "@"  # typed codes and ZIPs stay text
         if v.type == "date":
             ws.column_dimensions[letter].number_format = "yyyy-mm-dd"
@@ -417,7 +447,7 @@ def _column_validation(v: Variable, cb: Codebook, cfg: StudyConfig, first: str, 
                               formula2=f"{v.max:g}", showErrorMessage=True, errorStyle="stop",
                               errorTitle=fit(f"Not a valid {v.name}", TITLE_LIMIT),
                               error=fit(data_prompt(v, cb, cfg), PROMPT_LIMIT), **dv_args)
-    return DataValidation(**dv_args)  # id, text, statute, multi: an input message only
+    return DataValidation(**dv_args)  # id, text, statute, statutes, multi: an input message only
 
 
 def _fill_codebook(ws, cb: Codebook, cfg: StudyConfig, style: dict) -> None:

@@ -6,7 +6,12 @@ Takes the validator's valid rows (canonical text) and returns typed tables:
 * multi-select variables get one nullable yes/no column per option (``<variable>__<code>``);
 * whole numbers and dates become numbers and dates (missing codes -> NA);
 * period, age group, minor, transitional-aged youth, trans woman of color, charge categories per person,
-  HIV charge, SFPD label vs coder assessment (misclassification), buyer income stratum are added.
+  HIV charge, SFPD label vs coder assessment (misclassification), how the case began in the codebook's groups
+  (origin_group: police-initiated or reactive; police_initiated; stings on sellers alone), the condom indicators
+  out of all reports (photographed or documented; any of the three acts the April 2013 bulletin ended), buyer
+  income stratum are added;
+* each charge's severity and title follow the law on its date (the incident date; the codebook's dated rules);
+* the prosecution outcomes (optional) are typed and summarised per person (:mod:`.outcomes`).
 
 All settings (periods, TAY range, age groups, income breaks) come from the study configuration.
 """
@@ -17,16 +22,16 @@ import numpy as np
 import pandas as pd
 
 from ..intake.normalise import map_distinct
-from ..scheme.charges import charge_table
+from ..scheme.charges import charge_date, charge_table
 from ..scheme.codebook import NOT_APPLICABLE, NOT_DOCUMENTED, Codebook, load_codebook
 from ..scheme.config import StudyConfig, load_study_config
 from ..scheme.synthetic import SYNTHETIC_PREFIX
 from .income import STRATUM_REASONS, income_stratum
+from .outcomes import add_outcome_variables, derive_outcomes
 
 MISSING = (NOT_DOCUMENTED, NOT_APPLICABLE)
 SEVERITY_ORDER = ["none", "infraction", "misdemeanor", "felony"]
 LABELLED_TRAFFICKING = ("trafficking", "both")
-STING_OR_OPERATION = ("sting_sellers", "operation_buyers")
 
 
 def _typed(df: pd.DataFrame, table: str, cb: Codebook) -> pd.DataFrame:
@@ -80,17 +85,39 @@ def derive_incidents(inc: pd.DataFrame, per: pd.DataFrame, chg: pd.DataFrame, cb
     mis = np.select([labelled & ~established, ~labelled & established], ["over_labelled", "under_labelled"], "agree")
     out["misclassification"] = pd.Categorical(mis, categories=["agree", "over_labelled", "under_labelled"])
     out["misclassified"] = mis != "agree"
-    origin = inc["origin"]
-    out["case_from_sting_or_operation"] = pd.array(
-        origin.isin(STING_OR_OPERATION).where(origin != NOT_DOCUMENTED, None), dtype="boolean"
-    )
-    for name in ("screened_trafficking", "condoms_mentioned", "condoms_confiscated", "condoms_evidence",
-                 "phones_seized", "language_other_than_english", "interpreter_used", "minors_involved"):
+    out = out.assign(**_origin_groups(inc, cb))
+    for name in ("screened_trafficking", "condoms_mentioned", "condoms_confiscated", "condoms_photographed",
+                 "condoms_evidence", "phones_seized", "language_other_than_english", "interpreter_used",
+                 "minors_involved"):
         out[f"{name}_yes"] = _yes(inc[name])
-    # condoms documented as evidence, out of all reports (no mention = not documented as evidence)
-    cond = inc["condoms_evidence"].where(inc["condoms_mentioned"] == "yes", "no")
-    out["condoms_evidence_any"] = _yes(cond)
+    mentioned = inc["condoms_mentioned"] == "yes"
+    out["condoms_evidence_any"] = _any_yes([inc["condoms_photographed"], inc["condoms_evidence"]], mentioned)
+    out["condoms_any_police_action"] = _any_yes(
+        [inc["condoms_confiscated"], inc["condoms_photographed"], inc["condoms_evidence"]], mentioned)
     return out
+
+
+def _any_yes(items: list[pd.Series], applies: pd.Series) -> pd.arrays.BooleanArray:
+    """Any of ``items`` yes, out of all rows: True when one is yes; False when none applies (``applies`` false)
+    or all are no; NA when none is yes and one is not documented."""
+    cols = [s.where(applies, "no").to_numpy(dtype=object) for s in items]
+    any_yes = np.logical_or.reduce([c == "yes" for c in cols])
+    all_no = np.logical_and.reduce([c == "no" for c in cols])
+    return pd.array(np.where(any_yes, True, np.where(all_no, False, None)), dtype="boolean")
+
+
+def _origin_groups(inc: pd.DataFrame, cb: Codebook) -> dict[str, object]:
+    """origin_group (the codebook's grouping of origin: police-initiated, reactive, other; -8 kept),
+    police_initiated and origin_sting_sellers (blank when the origin is not documented)."""
+    grouping = cb.derived_variable("incidents", "origin_group")
+    origin = inc["origin"]
+    group = origin.map(grouping.group_of()).fillna(origin)
+    documented = origin != NOT_DOCUMENTED
+    return {
+        "origin_group": pd.Categorical(group, categories=[c.code for c in grouping.levels]),
+        "police_initiated": pd.array((group == "police_initiated").where(documented, None), dtype="boolean"),
+        "origin_sting_sellers": pd.array((origin == "sting_sellers").where(documented, None), dtype="boolean"),
+    }
 
 
 def derive_persons(per: pd.DataFrame, inc: pd.DataFrame, chg_derived: pd.DataFrame, cb: Codebook,
@@ -130,11 +157,16 @@ def derive_persons(per: pd.DataFrame, inc: pd.DataFrame, chg_derived: pd.DataFra
 
 
 def derive_charges(chg: pd.DataFrame, per: pd.DataFrame, inc: pd.DataFrame, cb: Codebook, cfg: StudyConfig) -> pd.DataFrame:
+    """One row per charge: the statute as written and as classified, its category for the person's role, and its
+    severity and title on the charge's date (the incident date, or 1 July of the report year when the date is not
+    documented: Proposition 47 made H&S 11350 a misdemeanour from 5 November 2014); ``attempt`` marks PC 664."""
     table = charge_table(cb)
     role = chg["person_code"].map(dict(zip(per["person_code"], per["role"])))
     uniq = {s: table.classify(s) for s in chg["statute"].unique()}
     st = chg["statute"].map(uniq)
     year = chg["report_id"].map(dict(zip(inc["report_id"], inc["report_year"].astype(int))))
+    day_of = {rid: charge_date(d, y) for rid, d, y in zip(inc["report_id"], inc["incident_date"], inc["report_year"])}
+    day = chg["report_id"].map(day_of)
     out = pd.DataFrame({
         "synthetic": chg["report_id"].str.startswith(SYNTHETIC_PREFIX).to_numpy(),
         "report_id": chg["report_id"],
@@ -144,23 +176,32 @@ def derive_charges(chg: pd.DataFrame, per: pd.DataFrame, inc: pd.DataFrame, cb: 
         "role": pd.Categorical(role, categories=list(cb.variable("persons", "role").code_values)),
         "statute_as_written": chg["statute"],
         "statute": st.map(lambda s: s.statute),
-        "statute_title": st.map(lambda s: s.title),
+        "statute_title": [s.title_on(d) for s, d in zip(st, day)],
+        "charge_date": pd.to_datetime(day),
+        "attempt": st.map(lambda s: s.attempt).astype(bool),
         "charge_category": pd.Categorical(
             [s.category_for(r) for s, r in zip(st, role)], categories=list(table.categories)
         ),
-        "severity": pd.Categorical(st.map(lambda s: s.severity), categories=SEVERITY_ORDER[1:], ordered=True),
+        "severity": pd.Categorical([s.severity_on(d) for s, d in zip(st, day)], categories=SEVERITY_ORDER[1:],
+                                   ordered=True),
     })
     return out
 
 
 def derive(valid: dict[str, pd.DataFrame], codebook: Codebook | None = None, config: StudyConfig | None = None,
            income_lookup: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
-    """Derived ``incidents``, ``persons`` and ``charges`` tables from validated rows."""
+    """Derived ``incidents``, ``persons``, ``charges`` and ``outcomes`` tables from validated rows. ``outcomes``
+    is optional (absent or empty: the persons' outcome variables are blank, see :mod:`.outcomes`)."""
     cb = codebook or load_codebook()
     cfg = config or load_study_config()
     inc, per, chg = (valid[t].drop(columns=["_row"], errors="ignore") for t in ("incidents", "persons", "charges"))
+    out_rows = valid.get("outcomes")
+    if out_rows is None:
+        out_rows = pd.DataFrame({c: pd.Series([], dtype=object) for c in cb.table("outcomes").columns})
+    out_rows = out_rows.drop(columns=["_row"], errors="ignore").reset_index(drop=True)
     charges = derive_charges(chg, per, inc, cb, cfg)
-    persons = derive_persons(per, inc, charges, cb, cfg, income_lookup)
+    outcomes = derive_outcomes(_typed(out_rows, "outcomes", cb), out_rows, per, inc, cb, cfg)
+    persons = add_outcome_variables(derive_persons(per, inc, charges, cb, cfg, income_lookup), outcomes, cb)
     incidents = derive_incidents(inc, per, chg, cb, cfg)
     return {"incidents": incidents.reset_index(drop=True), "persons": persons.reset_index(drop=True),
-            "charges": charges.reset_index(drop=True)}
+            "charges": charges.reset_index(drop=True), "outcomes": outcomes}

@@ -62,6 +62,7 @@ class RawTable:
     too_wide_rows: list[int] = field(default_factory=list)
     row_problems: list[dict] = field(default_factory=list)
     notes: list[dict] = field(default_factory=list)
+    absent: bool = False  # an optional table the input does not have (no rows; a note says so)
 
 
 class NoSavedValue(str):
@@ -789,7 +790,23 @@ def _table_notes(notes: list[tuple[str, str]], header_row: int, numbers: list[in
     return table_notes
 
 
-# --- the three tables ----------------------------------------------------------------------------------------
+# --- the tables ----------------------------------------------------------------------------------------------
+
+
+def absent_table(name: str, cb: Codebook, file: str = "", sheet: str = "", where: str = "") -> RawTable:
+    """An optional table the input does not have: no rows, the codebook's columns, and a note saying what that
+    means (``where``: where it was looked for, in words)."""
+    frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in cb.table(name).columns})
+    frame[ROW] = np.array([], dtype="int64")
+    label = cb.table(name).label
+    note = problem(
+        "optional_table_absent",
+        f"there is no {name} table{f' ({where})' if where else ''}. {label} are optional: the other tables were "
+        f"checked without them, and the analysis leaves them out (its {name} variables are blank and the {name} "
+        f"tables are not made). To add them, put {name}.csv beside the other tables, or a sheet '{name}' in the "
+        "workbook.",
+        severity="note", file=file, sheet=sheet, table=name)
+    return RawTable(name, frame, file, sheet, notes=[note], absent=True)
 
 
 def _unusable(path: Path, message: str) -> UnusableInputError:
@@ -800,6 +817,9 @@ def _load_folder(path: Path, cb: Codebook, problems: list[dict]) -> dict[str, Ra
     tables: dict[str, RawTable] = {}
     for name in TABLES:
         f = path / f"{name}.csv"
+        if not f.exists() and name in cb.optional_tables:
+            tables[name] = absent_table(name, cb, str(f))
+            continue
         if not f.exists():
             others = sorted(p.name for p in path.glob("*.csv"))
             problems.append(
@@ -847,6 +867,9 @@ def _load_workbook(path: Path, cb: Codebook, problems: list[dict]) -> dict[str, 
                 )
             )
             continue
+        if sheet is None and name in cb.optional_tables:
+            tables[name] = absent_table(name, cb, str(path), where=f"no sheet named '{name}' in the workbook")
+            continue
         if sheet is None:
             problems.append(
                 problem(
@@ -867,15 +890,16 @@ def _load_workbook(path: Path, cb: Codebook, problems: list[dict]) -> dict[str, 
         first = next(iter(tables.values()))
         first.notes.append(problem(
             "extra_sheet",
-            f"the workbook has sheet(s) {', '.join(repr(s) for s in extra)} besides incidents, persons and "
-            "charges; they were not read. If they hold coded rows, move the rows to the right sheet.",
+            f"the workbook has sheet(s) {', '.join(repr(s) for s in extra)} besides {', '.join(TABLES[:-1])} and "
+            f"{TABLES[-1]}; they were not read. If they hold coded rows, move the rows to the right sheet.",
             severity="warning", file=str(path), sheet=extra[0]))
     return tables
 
 
 def load_coded_tables(path: str | Path, codebook: Codebook | None = None) -> dict[str, RawTable]:
-    """Read the three coded tables from ``path``: a folder of ``<table>.csv`` files or a workbook (``.xlsx``,
-    ``.xlsm`` or ``.ods``) with one sheet per table.
+    """Read the coded tables from ``path``: a folder of ``<table>.csv`` files or a workbook (``.xlsx``,
+    ``.xlsm`` or ``.ods``) with one sheet per table. An optional table (outcomes) that is not there comes back
+    as an empty table marked ``absent``, with a note.
 
     Raises :class:`UnusableInputError` listing every problem that stops validation.
     """
@@ -903,7 +927,8 @@ def load_coded_tables(path: str | Path, codebook: Codebook | None = None) -> dic
 def tables_from_frames(
     frames: dict[str, pd.DataFrame], source: str = "<memory>", codebook: Codebook | None = None
 ) -> dict[str, RawTable]:
-    """Wrap in-memory frames (e.g. a REDCap import) as raw tables, with the same header checks as files.
+    """Wrap in-memory frames (e.g. a REDCap import) as raw tables, with the same header checks as files. An
+    optional table not in ``frames`` is absent (empty, with a note).
 
     Row numbers are counted as in a spreadsheet of the frame (header = row 1).
     """
@@ -911,6 +936,9 @@ def tables_from_frames(
     problems: list[dict] = []
     out = {}
     for name in TABLES:
+        if name not in frames and name in cb.optional_tables:
+            out[name] = absent_table(name, cb, source, where=f"not in {source}")
+            continue
         if name not in frames:
             problems.append(problem("missing_table", f"{source}: the {name} table is missing", file=source, table=name))
             continue

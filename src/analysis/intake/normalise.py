@@ -3,6 +3,7 @@
 Accepted for a code: the code itself in any case, its label in any case, and the template's drop-down form
 ``code = label``. Missing codes may be written ``-8``, ``-8.0`` or ``-8 = Not documented``. Multi-select cells
 may separate codes with ``;`` or ``,``. Dates may be ``YYYY-MM-DD``, a spreadsheet date, or ``M/D/YYYY``.
+Statute lists are split at ``;`` and written back with ``;`` between the statutes as typed.
 Only plain (ASCII) text is recognised: a value with look-alike characters (a Cyrillic 'а', full-width digits)
 is never turned into a code, a number or a date. Anything else is left as typed (stripped), for the validator
 to report.
@@ -22,6 +23,13 @@ from ..scheme.codebook import Codebook, Variable
 DISPLAY_SEP = " = "
 _INT_RE = re.compile(r"^[+-]?[0-9]+(\.0*)?$")  # ASCII digits only: \d and int() accept other scripts
 _MULTI_SPLIT = re.compile(r"\s*[;,]\s*")
+_STATUTES_SPLIT = re.compile(r"\s*;\s*")
+
+
+def split_statutes(text: str) -> list[str]:
+    """The statutes of a ``statutes`` cell ('647(b) PC; 148(a)(1) PC'), stripped, empty parts left out. Only ';'
+    separates: a comma may belong to how a statute is written."""
+    return [p for p in _STATUTES_SPLIT.split(text.strip()) if p]
 
 
 def display_choice(code: str, label: str) -> str:
@@ -118,7 +126,13 @@ def normaliser(var: Variable, cb: Codebook) -> Callable[[object], str]:
     hit = _NORMALISERS.get(key)
     if hit is not None and hit[0] is var and hit[1] is cb:
         return hit[2]
-    if var.type in {"id", "text", "statute"}:
+    if var.type == "statutes":
+        spell = {k: v for k, v in accepted_spellings(var, cb).items() if v in cb.missing_labels}
+
+        def fn(u):
+            t = _lookup("" if u is None or u != u else str(u).strip(), spell)
+            return t if t in cb.missing_labels else ";".join(split_statutes(t))
+    elif var.type in {"id", "text", "statute"}:
         spell = {k: v for k, v in accepted_spellings(var, cb).items() if v in cb.missing_labels} if var.missing else {}
 
         def fn(u):

@@ -1,4 +1,4 @@
-"""A REDCap raw records export back to the three coded tables (text, codebook columns), ready to validate.
+"""A REDCap raw records export back to the coded tables (text, codebook columns), ready to validate.
 
 The project is the one made from the codebook's REDCap dictionary (:mod:`analysis.coders.redcap_dictionary`);
 the field names, the record id and the checkbox columns are :mod:`analysis.scheme.redcap_fields`. A value of -9
@@ -21,6 +21,7 @@ from ..scheme.redcap_fields import (
     REPEAT_INSTRUMENT,
     checkbox_column,
     field_names,
+    in_words,
     record_id_field,
 )
 from .problems import UnusableInputError, problem
@@ -74,7 +75,8 @@ def unrecognised_columns(export: pd.DataFrame, codebook: Codebook | None = None)
 def import_records(
     export: pd.DataFrame, codebook: Codebook | None = None, source: str = "<export>"
 ) -> dict[str, pd.DataFrame]:
-    """The three coded tables (text, codebook columns) from a REDCap raw records export.
+    """The coded tables (text, codebook columns) from a REDCap raw records export (without ``outcomes`` when the
+    export has none of its fields: a project made from an earlier codebook).
 
     Checkbox fields (``<field>___<code>`` columns of 0/1) become ``code;code`` cells in codebook order; a field
     hidden by branching logic is blank (the validator reads a blank skipped field as -9). Rows keep the
@@ -101,27 +103,30 @@ def import_records(
             "people and charges cannot be told apart from the reports. Export all instruments of a project where "
             "persons and charges are repeating instruments (see docs/codebook.md, REDCap).", **where)])
     layout = _layout(cb)
-    absent = []
+    needed: dict[str, list[str]] = {t: [] for t in TABLES}
     for col in layout:
         if col.variable.type == "multi":
-            need = [checkbox_column(col.field, c) for c in col.variable.code_values]
-            absent += [n for n in need if n not in cols]
-        elif col.field not in cols:
-            absent.append(col.field)
+            needed[col.table] += [checkbox_column(col.field, c) for c in col.variable.code_values]
+        else:
+            needed[col.table].append(col.field)
+    absent_by_table = {t: [n for n in needed[t] if n not in cols] for t in TABLES}
+    # an optional table with none of its fields in the export is left out (a project made before it existed)
+    left_out = {t for t in cb.optional_tables if needed[t] and absent_by_table[t] == needed[t]}
+    absent = [f for t in TABLES if t not in left_out for f in absent_by_table[t]]
     if absent:
         raise UnusableInputError([problem(
             "missing_column", f"the export lacks field(s) {', '.join(absent)}. Export all instruments "
             "and fields (raw data), from a project built from this codebook's REDCap dictionary.",
             variable=", ".join(absent), **where)])
     instrument = export[REPEAT_INSTRUMENT].astype(str).str.strip()
-    repeating = [t for t in TABLES if t != MAIN_INSTRUMENT]
+    repeating = [t for t in TABLES if t != MAIN_INSTRUMENT and t not in left_out]
     unknown = sorted(set(instrument) - {"", *repeating})
     if unknown:
         raise UnusableInputError([problem(
             "not_a_redcap_export", f"unknown repeating instrument(s) {', '.join(unknown)}; expected "
-            f"{' and '.join(repeating)}.", **where)])
+            f"{in_words(repeating)}.", **where)])
     out = {}
-    for t in TABLES:
+    for t in (t for t in TABLES if t not in left_out):
         rows = export[instrument == ("" if t == MAIN_INSTRUMENT else t)]
         frame = {}
         for v in cb.table(t).variables:

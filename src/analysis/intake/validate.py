@@ -4,10 +4,11 @@ Column rules (codes, missing codes, whole numbers, ranges, dates, formats, statu
 codebook and declared as a pandera schema per table (:func:`table_schema`); the validator evaluates the same
 checks directly, once per distinct value, so all failures come back together (a test keeps the two in step;
 pandera's per-call overhead was most of the time on a small table). Rules that span
-columns or tables (skip logic, blank cells, date vs year, duplicate keys, links between tables) follow.
-A row with any error is rejected with its reasons; the rest are valid. Input rows = valid + rejected, always.
-Rows that depend on a rejected row (the people on a rejected report, the charges of a rejected person) are
-rejected too, with the reason, so no valid row points at nothing. Rows the loader could not read cleanly (a
+columns or tables (skip logic, blank cells, consistency rules, date vs year, the order of dates, duplicate
+keys, links between tables) follow. A row with any error is rejected with its reasons; the rest are valid.
+Input rows = valid + rejected, always. Rows that depend on a rejected row (the people on a rejected report, the
+charges and outcomes of a rejected person) are rejected too, with the reason, so no valid row points at
+nothing. An optional table the input does not have (outcomes) has no rows and a note. Rows the loader could not read cleanly (a
 stray quote, a line break in a cell, cells under no header, a formula with no saved value) are rejected with
 the loader's reason. Whatever passes is safe for ``derive``: whole numbers are ASCII digits within their
 range, dates are real calendar dates in ASCII digits, codes are the codebook's.
@@ -25,7 +26,7 @@ from typing import Callable
 import pandas as pd
 import pandera.pandas as pa
 
-from ..scheme.charges import charge_table
+from ..scheme.charges import charge_date, charge_table
 from ..scheme.codebook import (
     NOT_APPLICABLE,
     NOT_DOCUMENTED,
@@ -35,8 +36,10 @@ from ..scheme.codebook import (
     load_codebook,
 )
 from ..scheme.config import StudyConfig, load_study_config
+from ..scheme.race import letter_not_in_use
 from .load import ROW, RawTable, gc_paused
-from .normalise import accepted_spellings, map_distinct, normalise_values
+from .normalise import accepted_spellings, map_distinct, normalise_values, split_statutes
+from .row_rules import consistency_problems, date_order_problems
 from .problems import problem, problems_frame
 
 REASONS = "_reasons"
@@ -96,6 +99,11 @@ class ValidationResult:
         return self.problems[self.problems["severity"] == "error"]
 
     @property
+    def notes(self) -> pd.DataFrame:
+        """Notes, which are not problems: e.g. that an optional table (outcomes) is not in the input."""
+        return self.problems[self.problems["severity"] == "note"]
+
+    @property
     def n_rejected(self) -> int:
         return sum(len(df) for df in self.rejected.values())
 
@@ -125,6 +133,7 @@ class ValidationResult:
         errs = self.errors[self.errors["rule"] != "parent_rejected"]
         held = self.errors[self.errors["rule"] == "parent_rejected"]
         warns = self.problems[self.problems["severity"] == "warning"]
+        notes = self.problems[self.problems["severity"] == "note"]
         if self.errors.empty:
             lines.append("No errors: every row is valid.")
         else:
@@ -144,6 +153,8 @@ class ValidationResult:
                 lines.append(f"  ... and {len(errs) - max_listed} more (see the problems table).")
         for _, p in warns.iterrows():
             lines.append("Warning: " + describe_problem(p))
+        for _, p in notes.iterrows():
+            lines.append("Note: " + describe_problem(p))
         return "\n".join(lines)
 
 
@@ -200,6 +211,8 @@ def column_rules(var: Variable, cb: Codebook, cfg: StudyConfig) -> list[Rule]:
         return _text_rules(var, cb)
     if var.type == "statute":
         return _statute_rules(var, cb)
+    if var.type == "statutes":
+        return _statutes_rules(var, cb)
     return []
 
 
@@ -318,11 +331,17 @@ def _integer_rules(var: Variable, cb: Codebook, cfg: StudyConfig) -> list[Rule]:
 
 
 def _date_rules(var: Variable, cb: Codebook, cfg: StudyConfig) -> list[Rule]:
+    """A real date; in the sampled years, unless the date follows another (``not_before``: an outcome's date may
+    fall in any later year, and is checked against the dates it follows in :mod:`.row_rules`)."""
     all_missing = set(cb.missing_labels)
     years = cfg.sampled_years
-    return [
+    rules = [
         Rule("bad_date", _per_value(lambda v: v == "" or v in all_missing or real_date(v)), _bad_date_message),
         _missing_rule(var, cb),
+    ]
+    if var.not_before:
+        return rules
+    return rules + [
         Rule(
             "date_outside_sampled_years",
             _per_value(lambda v: not real_date(v) or int(v[:4]) in years),
@@ -359,6 +378,32 @@ def _statute_rules(var: Variable, cb: Codebook) -> list[Rule]:
             + (f"Close matches: {', '.join(table.suggest(v))}. " if table.suggest(v) else "")
             + "Check what the report says; if it is right, ask the data manager to add it to the codebook.",
         )
+    ]
+
+
+def _statutes_rules(var: Variable, cb: Codebook) -> list[Rule]:
+    """One or more statutes separated by ';', each known to the charge classification table; a missing code
+    stands alone."""
+    table = charge_table(cb)
+    all_missing = set(cb.missing_labels)
+
+    def unknown(v: str) -> list[str]:
+        return [p for p in split_statutes(v) if p not in all_missing and table.classify(p) is None]
+
+    def unknown_msg(v: str) -> str:
+        bad = unknown(v)
+        close = [f"{b!r}: {', '.join(table.suggest(b))}" for b in bad if table.suggest(b)]
+        return (f"{', '.join(repr(b) for b in bad)} {'is' if len(bad) == 1 else 'are'} not in the charge "
+                "classification table. " + (f"Close matches: {'; '.join(close)}. " if close else "")
+                + "Separate several statutes with ';'. Check what the record says; if it is right, ask the data "
+                "manager to add it to the codebook.")
+
+    return [
+        Rule("unknown_statute", _per_value(lambda v: v == "" or v in all_missing or not unknown(v)), unknown_msg),
+        Rule("missing_code_combined",
+             _per_value(lambda v: v in all_missing or not any(p in all_missing for p in split_statutes(v))),
+             lambda v: f"'{v}': a missing code (-8 or -9) must stand alone in {var.name}."),
+        _missing_rule(var, cb),
     ]
 
 
@@ -529,14 +574,23 @@ def _validate_tables(raw: dict[str, RawTable], codebook: Codebook | None, config
         canon[name], cells[name] = _check_table(name, raw[name], cb, cfg)
     cells["incidents"] += _date_year_mismatches(canon["incidents"], cfg)
     cells["persons"] += _person_links(canon["incidents"], canon["persons"], cells["incidents"])
-    cells["charges"] += _charge_links(canon["persons"], canon["charges"], cells["persons"])
+    for child, what in (("charges", "charge"), ("outcomes", "outcome")):
+        cells[child] += _charge_links(canon["persons"], canon[child], cells["persons"], what)
+    cells["charges"] += _charges_not_in_force(canon["incidents"], canon["charges"], cb)
+    cells["outcomes"] += date_order_problems("outcomes", canon["outcomes"], canon["incidents"], cb, cells["outcomes"])
+    warnings = {"persons": _race_letters_not_in_use(canon["incidents"], canon["persons"], cb, cfg)}
     records: list[dict] = []
     valid, rejected, input_rows, sources = {}, {}, {}, {}
     for name in TABLES:
         rt = raw[name]
         input_rows[name] = len(rt.frame)
+        if rt.frame.empty and not rt.absent and name in cb.optional_tables:
+            records.append(problem(
+                "optional_table_empty", f"the {name} table has no rows. {cb.table(name).label} are optional: the "
+                f"analysis leaves them out (its {name} variables are blank and the {name} tables are not made).",
+                severity="note", file=rt.file, sheet=rt.sheet, table=name))
         sources[name] = {"file": rt.file, "sheet": rt.sheet, "blank_rows": rt.blank_rows}
-        valid[name], rejected[name], found = _sort_out(name, rt, canon[name], cells[name], cb)
+        valid[name], rejected[name], found = _sort_out(name, rt, canon[name], cells[name], cb, warnings.get(name, []))
         records += found
     return ValidationResult(valid, rejected, problems_frame(records), input_rows, sources)
 
@@ -557,6 +611,7 @@ def _check_table(name: str, rt: RawTable, cb: Codebook, cfg: StudyConfig) -> tup
         bad.setdefault(v, set()).add(i)
     df, skip = _skip_logic(name, df, frame, cb, bad)
     found += skip
+    found += consistency_problems(name, df, cb, found)
     index_of_row = dict(zip(df[ROW], df.index))
     for p in rt.row_problems:
         if p["row"] in index_of_row:
@@ -600,9 +655,10 @@ def _person_links(inc: pd.DataFrame, per: pd.DataFrame, inc_cells: list[tuple]) 
     return out
 
 
-def _charge_links(per: pd.DataFrame, chg: pd.DataFrame, per_cells: list[tuple]) -> list[tuple[int, str, str, str]]:
-    """Charges of a person the persons table does not have, on another report than the person's, or of a
-    person who was rejected."""
+def _charge_links(per: pd.DataFrame, chg: pd.DataFrame, per_cells: list[tuple], what: str = "charge"
+                  ) -> list[tuple[int, str, str, str]]:
+    """Rows of ``chg`` (charges, or another table of rows per person: ``what`` names its row) for a person the
+    persons table does not have, on another report than the person's, or of a person who was rejected."""
     out = []
     person_report = dict(zip(per["person_code"], per["report_id"]))
     bad_people = set(per.loc[sorted({i for i, *_ in per_cells}), "person_code"])
@@ -623,15 +679,55 @@ def _charge_links(per: pd.DataFrame, chg: pd.DataFrame, per_cells: list[tuple]) 
     for i in chg.index[has_code & known & ~mismatch & chg["person_code"].isin(bad_people)]:
         out.append(
             (i, "person_code", "parent_rejected", f"person '{chg.at[i, 'person_code']}' was rejected (see the "
-             "persons errors); this charge is held back until it is fixed.")
+             f"persons errors); this {what} is held back until it is fixed.")
         )
     return out
 
 
+def _charges_not_in_force(inc: pd.DataFrame, chg: pd.DataFrame, cb: Codebook) -> list[tuple[int, str, str, str]]:
+    """A statute charged on a date it was not in force (e.g. 647(b)(1), which exists from 2017, on a 2009
+    report). The date is the report's incident date, or 1 July of the report year when the date is not
+    documented (:func:`analysis.scheme.charges.charge_date`)."""
+    table = charge_table(cb)
+    dates = {rid: (charge_date(d, y), real_date(d)) for rid, d, y in
+             zip(inc["report_id"], inc["incident_date"], inc["report_year"])}
+    out = []
+    for i, rid, written in zip(chg.index, chg["report_id"], chg["statute"]):
+        day, documented = dates.get(rid, (None, False))
+        st = table.classify(written) if day is not None and written else None
+        if st is None or st.in_force_on(day):
+            continue
+        when = "the incident date" if documented else "1 July of the report year: the incident date is not documented"
+        out.append((i, "statute", "statute_not_in_force",
+                    f"'{written}' is charged on a report dated {day.isoformat()} ({when}), but "
+                    f"{st.not_in_force_text()}. Check the statute on the report."))
+    return out
+
+
+def _race_letters_not_in_use(inc: pd.DataFrame, per: pd.DataFrame, cb: Codebook,
+                             cfg: StudyConfig) -> list[tuple[int, str, str, str]]:
+    """Warnings (the row is kept): a race letter not in the list SFPD used at the report's date, e.g. D
+    (Cambodian, a California DOJ letter) on a 2010 report (:mod:`analysis.scheme.race`)."""
+    if "race_recorded" not in per.columns or not cb.race_recording:
+        return []
+    letters = set(cb.variable("persons", "race_recorded").code_values)
+    dates = {rid: charge_date(d, y) for rid, d, y in zip(inc["report_id"], inc["incident_date"], inc["report_year"])}
+    out = []
+    for i, rid, letter in zip(per.index, per["report_id"], per["race_recorded"]):
+        day = dates.get(rid)
+        if day is None or letter not in letters:
+            continue
+        msg = letter_not_in_use(letter, day, cfg, cb)
+        if msg:
+            out.append((i, "race_recorded", "race_letter_not_in_use", msg))
+    return out
+
+
 def _sort_out(name: str, rt: RawTable, df: pd.DataFrame, cells: list[tuple], cb: Codebook,
-              ) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
+              warnings: list[tuple] = ()) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
     """One table's valid rows (canonical text), rejected rows (as entered, with their reasons) and problem
-    records (in row and codebook order; then the loader's notes and the ignored columns)."""
+    records (in row and codebook order; then the warnings, which reject nothing; then the loader's notes and the
+    ignored columns)."""
     frame = rt.frame
     order = {v.name: k for k, v in enumerate(cb.table(name).variables)}
     by_index: dict[str, dict] = {}
@@ -660,6 +756,11 @@ def _sort_out(name: str, rt: RawTable, df: pd.DataFrame, cells: list[tuple], cb:
                 value=given[0] if given else str(cell(i, var)) if var in frame.columns else "",
             )
         )
+    for i, var, rule, msg in warnings:
+        records.append(problem(rule, msg, severity="warning", file=rt.file, sheet=rt.sheet, row=int(cell(i, ROW)),
+                               table=name, report_id=str(cell(i, "report_id")).strip(),
+                               person_code=str(cell(i, "person_code")).strip() if "person_code" in frame else "",
+                               variable=var, value=str(cell(i, var)) if var in frame.columns else ""))
     bad_idx = sorted(reasons)
     rej = frame.loc[bad_idx].copy()
     rej[REASONS] = [" | ".join(reasons[i]) for i in bad_idx]

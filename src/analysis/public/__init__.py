@@ -20,7 +20,9 @@ from .frame import (
     description_counts,
     district_counts,
     draw_sample,
+    frame_lower_bound,
     frame_sizes,
+    frame_table,
     per_year,
     resolution_counts,
     sampling_frame,
@@ -42,7 +44,8 @@ from .schemas import FORMATS, STANDARD_COLUMNS
 __all__ = [
     "FORMATS", "SHARED_FILES", "STANDARD_COLUMNS", "classify", "compare_years", "count", "counting_unit",
     "describe_sources", "description_counts",
-    "detect_format", "district_counts", "draw_sample", "frame_sizes", "load_public", "load_shared_folder",
+    "detect_format", "district_counts", "draw_sample", "frame_lower_bound", "frame_sizes", "frame_table",
+    "load_public", "load_shared_folder",
     "mapping_table", "monthly_counts", "parse_public", "per_year", "resolution_counts", "sampling_frame", "select_prostitution",
     "share_table", "shared_folder_problems", "unknown_descriptions", "with_shares",
 ]

@@ -8,10 +8,12 @@ never guessed: add them here once their meaning is settled.
 
 Caveats that travel with the mapping (``note``):
 
-- **Soliciting before 2017 covers buyers too.** PC 647(b) was one offence for both parties until SB 1129
-  split it (2017). SFPD's "SOLICITS FOR ACT OF PROSTITUTION" therefore includes people arrested as buyers
-  (decoy operations). It is mapped to the codebook category ``selling`` because that is the statute's
-  category in the codebook; read it as "PC 647(b), seller *or* buyer".
+- **Soliciting before 2017 covers buyers too.** PC 647(b) was one offence for both parties until SB 420
+  (2016, in force 1 January 2017) split it into (b)(1) seller, (b)(2) buyer of an adult and (b)(3) buyer of a
+  minor (SB 1129, also 2016, only repealed mandatory minimum jail terms). SFPD's "SOLICITS FOR ACT OF
+  PROSTITUTION" therefore includes people arrested as buyers (decoy operations). It is mapped to the codebook
+  category ``selling`` because that is the statute's category in the codebook; read it as "PC 647(b), seller *or*
+  buyer".
 - "SOLICITS TO VISIT HOUSE OF PROSTITUTION" is mapped by its statute (PC 318, prevailing on a person to
   visit a place of prostitution: third party), but its volume (392 of 694 Kaggle rows in 2009, then
   59 in 2010) is not what a third-party offence looks like; how SFPD used this code is unconfirmed.
@@ -26,7 +28,8 @@ GROUPS: dict[str, dict[str, str]] = {
     "soliciting": {
         "label": "Soliciting",
         "category": "selling",
-        "note": "PC 647(b) before 2017 covers both seller and buyer: 'selling' here means seller or buyer.",
+        "note": ("PC 647(b) before 2017 covers both seller and buyer (SB 420, in force 2017, split it): 'selling' here "
+                 "means seller or buyer."),
     },
     "loitering": {
         "label": "Loitering for prostitution",

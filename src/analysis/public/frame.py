@@ -17,6 +17,7 @@ from ..scheme.config import StudyConfig, load_study_config
 from . import descriptions as D
 from .schemas import (
     FORMATS,
+    FRAME_OTHER_DESCRIPTIONS,
     RESOLUTION_GROUPS,
     RESOLUTION_TABLE_GROUPS,
     UNKNOWN_DISTRICT,
@@ -102,6 +103,31 @@ def frame_sizes(frame: pd.DataFrame, config: StudyConfig | None = None) -> pd.Da
     return pd.DataFrame({"year": sizes.index.astype("int64"),
                          "period": [cfg.year_to_period[y] for y in sizes.index],
                          "n": sizes.to_numpy().astype("int64")})
+
+
+def frame_lower_bound(frame: pd.DataFrame) -> str:
+    """Why the frame's incidents per year are only a lower bound ("" when its source form keeps every
+    prostitution and human-trafficking description): the incident table holds only descriptions containing
+    "PROST", without human trafficking, pimping and pandering (issue 14)."""
+    forms = set(frame["source_format"]) if len(frame) else {frame.attrs.get("source_format", "")}
+    return "; ".join(FORMATS[f]["frame_lower_bound"] for f in sorted(forms)
+                     if FORMATS.get(f, {}).get("frame_lower_bound"))
+
+
+def frame_table(frame: pd.DataFrame, config: StudyConfig | None = None) -> pd.DataFrame:
+    """:func:`frame_sizes` with what each year's count holds: ``trafficking_pimping_pandering`` (incidents with a
+    description naming human trafficking, pimping or pandering, counted in ``n``) and ``bound`` ("complete", or
+    "lower bound: ..." when the source leaves those incidents out: :func:`frame_lower_bound`)."""
+    cfg = config or load_study_config()
+    out = frame_sizes(frame, cfg)
+    f = with_incident_dates(frame)
+    text = f["description"].fillna("").astype(str).str.upper()
+    other = f[text.str.contains("|".join(FRAME_OTHER_DESCRIPTIONS), regex=True)]
+    per = other.groupby("year")["incident_number"].nunique() if len(other) else pd.Series(dtype="int64")
+    out["trafficking_pimping_pandering"] = out["year"].map(per).fillna(0).astype("int64")
+    reason = frame_lower_bound(frame)
+    out["bound"] = f"lower bound: {reason}" if reason else "complete"
+    return out
 
 
 def draw_sample(sframe: pd.DataFrame, per_year: int, seed: int) -> pd.DataFrame:

@@ -212,16 +212,20 @@ def _category_from_name(name: str) -> str:
 
 
 def standardise(raw: pd.DataFrame, fmt: str, name: str, kind: str = "csv", category: str | None = None,
-                keep_raw: bool = False) -> pd.DataFrame:
+                keep_raw: bool = False, rows=None) -> pd.DataFrame:
     """The standard frame from a table of text cells in source form ``fmt`` (a key of FORMATS).
 
     Rows the form does not keep are dropped (and counted in ``attrs``); every bad date, time or count is
     collected and raised together as UnusableInputError; a daily count table becomes one record per day and
-    resolution group.
+    resolution group. ``rows``: where each row of ``raw`` is in its file (spreadsheet row or JSON record
+    number), when ``raw`` is not the whole file in order (the engine passes the rows it kept).
     """
     spec = FORMATS[fmt]
     raw = raw.reset_index(drop=True)
-    rows = pd.Series(np.arange(len(raw)) + (1 if kind == "json" else 2), index=raw.index)
+    if rows is None:
+        rows = pd.Series(np.arange(len(raw)) + (1 if kind == "json" else 2), index=raw.index)
+    else:
+        rows = pd.Series(np.asarray(rows, dtype="int64"), index=raw.index)
     keep = pd.Series(True, index=raw.index)
     for col, value in spec.get("keep_rows", {}).items():
         keep &= raw[col].str.strip() == value
@@ -345,6 +349,11 @@ def parse_public(data: bytes, name: str, *, format: str | None = None, category:
                  keep_raw: bool = False) -> pd.DataFrame:
     """The standard frame from the bytes of a file called ``name`` (form detected unless ``format`` given)."""
     raw, kind = read_table(data, name)
+    return _parse_raw(raw, kind, name, format=format, category=category, keep_raw=keep_raw)
+
+
+def _parse_raw(raw: pd.DataFrame, kind: str, name: str, *, format: str | None, category: str | None,
+               keep_raw: bool) -> pd.DataFrame:
     if format is None:
         fmt = detect_format(list(raw.columns), name)
     else:
@@ -360,7 +369,8 @@ def parse_public(data: bytes, name: str, *, format: str | None = None, category:
 
 def load_public(path: str | Path, *, format: str | None = None, category: str | None = None,
                 keep_raw: bool = False) -> pd.DataFrame:
-    """Read one public SFPD file (any supported form) into the standard frame.
+    """Read one public SFPD file (any supported form, or a Parquet file made by ``public convert``) into the
+    standard frame.
 
     ``category`` sets the category of a daily count table (default: from the file name, "ALL" for
     ``..all_categories..``, "PROSTITUTION" for ``..prostitution..``). ``keep_raw`` adds every source column
@@ -371,7 +381,60 @@ def load_public(path: str | Path, *, format: str | None = None, category: str | 
         raise UnusableInputError([problem("missing_file", "file not found", file=str(p))])
     if p.is_dir():
         raise UnusableInputError([problem("not_a_table", "this is a folder; give one data file", file=str(p))])
+    if is_parquet(p):
+        raw, kind = read_parquet_cells(p)
+        return _parse_raw(raw, kind, p.name, format=format, category=category, keep_raw=keep_raw)
     return parse_public(p.read_bytes(), p.name, format=format, category=category, keep_raw=keep_raw)
+
+
+# --- Parquet (python -m analysis public convert) ------------------------------------------------------------
+
+# Keys of a converted file's metadata: the form, and whether its rows are spreadsheet rows ("csv", header = 1)
+# or JSON records.
+PARQUET_META = {"format": "analysis.public.format", "kind": "analysis.public.kind",
+                "source_file": "analysis.public.source_file"}
+
+
+def is_parquet(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(4) == b"PAR1"
+
+
+def parquet_info(path: Path) -> dict[str, str]:
+    """What :data:`PARQUET_META` records in a Parquet file ({} for a Parquet file made elsewhere), by short key."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        rows = con.execute("SELECT decode(key), decode(value) FROM parquet_kv_metadata(?)", [str(path)]).fetchall()
+    except duckdb.Error as exc:
+        raise UnusableInputError([problem("not_a_table", f"not a readable Parquet file ({exc})",
+                                          file=path.name)]) from None
+    finally:
+        con.close()
+    keys = {v: k for k, v in PARQUET_META.items()}
+    return {keys[k]: v for k, v in rows if k in keys}
+
+
+def read_parquet_cells(path: Path) -> tuple[pd.DataFrame, str]:
+    """A Parquet file's records as text cells ("" when empty), in file order, and "csv" or "json" (how its rows
+    are numbered: a converted file keeps its source's)."""
+    import duckdb
+
+    kind = parquet_info(path).get("kind", "csv")
+    con = duckdb.connect()
+    try:
+        names = [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()]
+        cols = ", ".join("coalesce(CAST(\"" + n.replace('"', '""') + "\" AS VARCHAR), '')" for n in names)
+        frame = con.execute(f"SELECT {cols} FROM read_parquet(?, file_row_number = true) ORDER BY file_row_number",
+                            [str(path)]).df() if names else pd.DataFrame()
+    finally:
+        con.close()
+    frame.columns = [str(c).strip() for c in names]
+    frame = frame.astype(object)
+    if frame.empty:
+        raise UnusableInputError([problem("empty_file", "the file has a header but no data rows", file=path.name)])
+    return frame, kind
 
 
 # --- selections -------------------------------------------------------------------------------------------

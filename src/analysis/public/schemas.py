@@ -70,6 +70,9 @@ PROSTITUTION_FILTER = {
     "text_contains": ["HUMAN TRAFFICKING"],  # searched in category and description
 }
 
+# Descriptions of the sampling frame beyond "PROST" (issue 14): counted apart, so the frame says what it holds.
+FRAME_OTHER_DESCRIPTIONS = ("HUMAN TRAFFICKING", "PIMPING", "PANDERING")
+
 _DATASF_DATE_FORMATS = ["%m/%d/%Y", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
 _2018_DATETIME_FORMATS = [
     "%Y/%m/%d %I:%M:%S %p", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S",
@@ -155,6 +158,9 @@ FORMATS: dict[str, dict] = {
                     "longitude": "longitude"},
         "constants": {"category": "PROSTITUTION"},
         "keep_rows": {"city": "San Francisco"},
+        "frame_lower_bound": "this file has only descriptions containing 'PROST': human-trafficking, pimping and "
+                             "pandering incidents are not in it, so its incidents per year are a lower bound of "
+                             "the sampling frame",
         "date_formats": ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d"],
         "unit": "incident",
         "limitation": "One row per incident with only its first description; only descriptions containing "

@@ -5,6 +5,6 @@
 - :mod:`.output`     the only module here that touches the file system (writing, the atomic run folder, the
   derived-folder check)
 - :mod:`.texts`      the pack's cover, methods and provenance, and the run folder's READMEs, as data
-- :mod:`.notebooks`  executing the four notebooks with the report's inputs
+- :mod:`.notebooks`  executing the five notebooks with the report's inputs
 - :mod:`.charts`     the meeting charts; :mod:`.pack` the pack as HTML and PDF
 """

@@ -1,4 +1,4 @@
-"""Executing the four notebooks with the report's inputs (papermill) and exporting each to HTML.
+"""Executing the five notebooks with the report's inputs (papermill) and exporting each to HTML.
 
 :func:`run_notebooks` runs them in worker processes (two at a time). If the run is stopped or fails, the workers
 and their kernels are stopped before it returns; a worker whose report process disappears (SIGKILL) stops itself
@@ -26,7 +26,7 @@ from ..scheme.config import paths
 from .output import write_text
 
 NOTEBOOKS = ("01_coding_quality", "02_before_after_tables", "03_public_incident_trends",
-             "04_november_meeting_charts")
+             "04_november_meeting_charts", "05_published_headline")
 
 
 class NotebookFailed(RuntimeError):
@@ -86,9 +86,25 @@ def _redact_node(node, replacements):
 # --- executing the notebooks --------------------------------------------------------------------------------
 
 
+# Imported by jsonschema (through nbformat) for one string format nbformat's schema does not use; building its
+# grammar takes seconds (3.4 s on 2 quiet cores, issue 15). A notebook worker imports jsonschema without it.
+SKIPPED_IMPORTS = ("rfc3987_syntax",)
+
+
+def skip_slow_imports() -> None:
+    """Make the packages of :data:`SKIPPED_IMPORTS` unimportable in this process (``import`` raises ImportError,
+    which jsonschema expects of an optional package) unless already imported."""
+    import sys
+
+    for name in SKIPPED_IMPORTS:
+        sys.modules.setdefault(name, None)
+
+
 def _worker_init() -> None:
     """In each notebook worker: die at once on SIGTERM (the report stops its workers that way), leave Ctrl-C to
-    the report process, and stop (with the kernels) within a second if the report process disappears."""
+    the report process, and stop (with the kernels) within a second if the report process disappears; and skip
+    the slow optional imports (:func:`skip_slow_imports`)."""
+    skip_slow_imports()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = os.getppid()
@@ -175,13 +191,14 @@ def notebook_parameters(data_dir: Path, sfpd_dir: Path, scratch: Path, *, n_boot
         "03_public_incident_trends": {"sfpd_dir": str(sfpd_dir), "out_dir": None, **common},
         "04_november_meeting_charts": {"data_dir": str(data_dir), "sfpd_dir": str(sfpd_dir), "out_dir": None,
                                        "n_boot": n_boot, **common},
+        "05_published_headline": {"data_dir": str(data_dir), **common},
     }
 
 
 def run_notebooks(data_dir: Path, sfpd_dir: Path, out: Path, *, n_boot: int, frame_path: str | None = None,
                   config_file: str | None = None, workers: int = 2,
                   shown: dict[Path, str] | None = None) -> list[str]:
-    """Execute the four notebooks with the report's inputs (papermill) into ``out`` and export each to HTML.
+    """Execute the five notebooks with the report's inputs (papermill) into ``out`` and export each to HTML.
     Absolute local paths in their outputs are shown as ``shown`` says (and relative to the project root, or by
     name). If the run is stopped or fails, the workers and their kernels are stopped before this returns."""
     from concurrent.futures import ProcessPoolExecutor

@@ -39,9 +39,10 @@ from ..intake.validate import ValidationResult, validate_tables
 from ..scheme.codebook import TABLES, Codebook
 from ..scheme.config import StudyConfig, shown_path
 from ..tables.export import provenance
-from ..tables.standard import SOURCE, NamedTable, standard_tables
+from ..tables.standard import NO_OUTCOMES_NOTE, SOURCE, NamedTable, has_outcomes, standard_tables
 from . import output
 from .notebooks import run_notebooks
+from .public_table import public_comparison  # noqa: F401 - here since issue 15: light to import for `public tables`
 from .publish import (
     DataItem,
     FigureItem,
@@ -55,9 +56,9 @@ from .publish import (
 )
 from .texts import analyst_readme, pack_text, run_readme
 
-KEY_INCIDENT_VARIABLES = ["condoms_evidence_any", "phones_seized", "case_from_sting_or_operation",
-                          "screened_trafficking", "labelled_trafficking", "correctly_identified", "misclassification",
-                          "interpreter_used", "origin"]
+KEY_INCIDENT_VARIABLES = ["condoms_evidence_any", "condoms_any_police_action", "phones_seized", "police_initiated",
+                          "origin_sting_sellers", "screened_trafficking", "labelled_trafficking",
+                          "correctly_identified", "misclassification", "interpreter_used", "origin", "origin_group"]
 KEY_SELLER_VARIABLES = ["trans_woman_of_color", "tay", "minor", "hiv_charge", "outcome", "person_phone_seized"]
 MODEL_OUTCOMES = (("correctly_identified", "Correctly identified as trafficking"),
                   ("screened_trafficking_yes", "Screened for trafficking"))
@@ -197,15 +198,17 @@ class Tables:
 
 
 def _key_tables(derived: dict[str, pd.DataFrame], cb, cfg, frame, n_boot) -> list[tuple[str, object]]:
+    from ..tables.caveats import add_caveats
     from ..tables.compare import before_after
 
     key = [("Key indicators: incident reports",
-            before_after(derived["incidents"], "incidents", variables=KEY_INCIDENT_VARIABLES, frame=frame,
-                         codebook=cb, config=cfg))]
+            add_caveats(before_after(derived["incidents"], "incidents", variables=KEY_INCIDENT_VARIABLES, frame=frame,
+                                     codebook=cb, config=cfg), "incidents", cb))]
     if (derived["persons"]["role"].astype(str) == "seller").any():
         key.append(("Key indicators: people selling sex",
-                    before_after(derived["persons"], "persons", role="seller", variables=KEY_SELLER_VARIABLES,
-                                 frame=frame, n_boot=n_boot, codebook=cb, config=cfg)))
+                    add_caveats(before_after(derived["persons"], "persons", role="seller",
+                                             variables=KEY_SELLER_VARIABLES, frame=frame, n_boot=n_boot, codebook=cb,
+                                             config=cfg), "persons", cb)))
     return key
 
 
@@ -221,6 +224,8 @@ def tables_and_model(derived: dict[str, pd.DataFrame], cb: Codebook, cfg: StudyC
     result = Tables(standard_tables(derived, frame, n_boot=n_boot, codebook=cb, config=cfg))
     result.shared = [TableItem(prefix + nt.name, nt.title, nt.table, nt.table.methods_text(), stamp, xlsx=True,
                                units=derived) for nt in result.standard]
+    if not has_outcomes(derived["persons"]):
+        result.shared.append(Note(NO_OUTCOMES_NOTE))
     if not key:
         return result
     result.key = _key_tables(derived, cb, cfg, frame, n_boot)
@@ -259,27 +264,12 @@ class PublicRecord:
     shared: list = field(default_factory=list)
 
 
-def public_comparison(compared: list, frame: pd.DataFrame, cb: Codebook, cfg: StudyConfig, hashes: dict[str, str],
-                      path: str = "public_before_after") -> TableItem:
-    """The public record's before/after table (``compared``: (name, label, period counts) per variable), made
-    with the coded data's comparison methods (:func:`analysis.tables.compare.from_counts`), for sharing."""
-    from ..public.frame import counting_unit
-    from ..tables.compare import from_counts
-
-    ct = from_counts(compared, population=f"SFPD public PROSTITUTION records ({counting_unit(frame)})", config=cfg)
-    limitation = frame.attrs.get("limitation", "")
-    source = "SFPD public incident data (DataSF tmnf-yvry), file " + Path(str(frame.attrs.get("source_file", ""))).name
-    return TableItem(path, "The public record, before and after", ct,
-                     ct.methods_text() + (f" Limitation: {limitation}" if limitation else ""),
-                     provenance(hashes, cb.version, synthetic=False), source_text=source)
-
-
 def public_record(files: dict[str, pd.DataFrame], cb: Codebook, cfg: StudyConfig, *,
                   kaggle_hashes: dict[str, str] | None = None, folder: str = "public") -> PublicRecord:
     """The public SFPD files (:func:`analysis.public.load_shared_folder`): monthly counts and the interrupted
     time series at the unit change, the before/after table of the Kaggle rows (``kaggle_hashes``: its file's
     hash, for the footer) and the sampling frame sizes."""
-    from ..public import description_counts, district_counts, frame_sizes, monthly_counts, resolution_counts
+    from ..public import description_counts, district_counts, frame_table, monthly_counts, resolution_counts
     from ..stats import its
 
     result = PublicRecord(missing=[k for k in ("daily", "kaggle", "incidents") if k not in files])
@@ -296,7 +286,7 @@ def public_record(files: dict[str, pd.DataFrame], cb: Codebook, cfg: StudyConfig
         result.shared.append(public_comparison(compared, kaggle, cb, cfg, kaggle_hashes or {},
                                                path=f"{folder}/public_before_after"))
     if "incidents" in files:
-        result.shared.append(DataItem(f"{folder}/sampling_frame.csv", frame_sizes(files["incidents"], cfg)))
+        result.shared.append(DataItem(f"{folder}/sampling_frame.csv", frame_table(files["incidents"], cfg)))
     return result
 
 
@@ -529,7 +519,7 @@ def notebook_config_file(cfg: StudyConfig) -> str | None:
 
 
 def _stage_notebooks(r: _Run) -> None:
-    """7. The four notebooks, executed with the report's inputs and configuration into analyst/notebooks."""
+    """7. The five notebooks, executed with the report's inputs and configuration into analyst/notebooks."""
     inputs = r.inputs
     shown = {r.work: shown_path(r.final), inputs.data_dir: shown_path(inputs.data_dir),
              inputs.sfpd_dir: shown_path(inputs.sfpd_dir)}

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -40,10 +41,11 @@ from ..tables.disclosure import SUPPRESSED, CellKey, Protection, Register, prote
 from ..tables.disclosure.show import model_prints
 from ..tables.export import footer_lines, to_csv, to_html, to_markdown, to_xlsx
 from ..tables.standard import SOURCE
-from .charts import Chart, chart_files
-from .charts.meeting import ChartPlan
-from .pack import Pack, PackTable, html_page, pdf_pack
 from .texts import PackText, model_note, shared_readme
+
+if TYPE_CHECKING:  # charts and the pack (matplotlib, the PDF) are imported when a publication has them
+    from .charts import Chart
+    from .charts.meeting import ChartPlan
 
 SYNTHETIC_SUFFIX = " (SYNTHETIC DATA)"
 TEXT_FORMATS = {"csv": to_csv, "md": to_markdown, "html": to_html}
@@ -361,6 +363,8 @@ def _pack_files(files: dict[str, bytes], pub: Publication, shown: list[tuple[Tab
                 charts: list[Chart], protection: Protection) -> None:
     """meeting_pack.html, meeting_pack.pdf and README.md, from the publication's charts, key tables and notes."""
     notes = pub.note_texts(protection)
+    from .pack import Pack, PackTable, html_page, pdf_pack
+
     key = [PackTable(item.shown_title, table, footer) for item, table, footer in shown if item.pack]
     text = pub.pack
     counts = {name: shown_count(protection, PACK_COUNTS[name], value) for name, value in text.counts.items()}
@@ -386,6 +390,8 @@ def publish(publication: Publication, cfg: StudyConfig, protection: Protection |
     _table_files(files, shown)
     charts = []
     for fig in publication.figures:
+        from .charts import chart_files
+
         chart = fig.plan.draw(protection) if fig.plan is not None else fig.chart
         charts.append(chart)
         for ext, data in chart_files(chart).items():

@@ -13,9 +13,12 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..scheme.config import StudyConfig
-from .pack import Cover
+
+if TYPE_CHECKING:  # the pack module imports matplotlib: only when a pack is made
+    from .pack import Cover
 
 TITLE = "Prostitution and trafficking reports before and after SFPD's move from Vice to SVU"
 SUBTITLE = "Sex Work and Trafficking Policy Impact Committee, November meeting"
@@ -37,7 +40,7 @@ sibling `../shared/`.
 | path | what |
 |---|---|
 | `tables/*_full.csv` | the before/after tables in full (every count, the naive and cluster-aware columns) |
-| `notebooks/` | the four notebooks executed with the report's inputs (`.ipynb`) and as web pages (`.html`) |
+| `notebooks/` | the five notebooks executed with the report's inputs (`.ipynb`) and as web pages (`.html`) |
 | `stages.json` | how long each stage of the run took |
 
 The notebooks show validation problems by table, row number, variable and rule only: no person codes, report
@@ -91,6 +94,8 @@ def pack_text(cfg: StudyConfig, stamp: dict, *, source: str, valid_rows: dict[st
     """The pack's cover, methods and provenance for a run on coded data described by ``source``, with
     ``valid_rows`` (table -> valid rows) and the provenance ``stamp``; ``weighted`` when a sampling frame
     weighted the tables."""
+    from .pack import Cover
+
     periods = "; ".join(f"{p.label}: {', '.join(map(str, p.years))}" for p in cfg.periods)
     counts = {"valid_rows": sum(valid_rows.values()), "reports": valid_rows["incidents"],
               "people": valid_rows["persons"]}

@@ -20,6 +20,19 @@ class Period:
 
 
 @dataclass(frozen=True)
+class PolicyDate:
+    """A law or policy that changed on ``date`` (``confirmed``: the day is documented), for chart annotations."""
+
+    code: str
+    date: dt.date
+    confirmed: bool
+    short: str
+    label: str
+    source: str
+    affects: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class StudyConfig:
     study: str
     periods: tuple[Period, ...]
@@ -33,6 +46,9 @@ class StudyConfig:
     income_codes: tuple[str, ...]
     income_labels: tuple[str, ...]
     source: str
+    race_recording_change_date: dt.date = dt.date(2012, 9, 1)
+    race_recording_change_date_confirmed: bool = False
+    policy_dates: tuple[PolicyDate, ...] = ()
 
     @property
     def sampled_years(self) -> tuple[int, ...]:
@@ -49,6 +65,10 @@ class StudyConfig:
     @property
     def period_labels(self) -> dict[str, str]:
         return {p.code: p.label for p in self.periods}
+
+    def policy_dates_for(self, chart: str) -> tuple[PolicyDate, ...]:
+        """The policy dates that affect ``chart`` (a chart name), in date order."""
+        return tuple(sorted((d for d in self.policy_dates if chart in d.affects), key=lambda d: d.date))
 
 
 class ConfigError(ValueError):
@@ -83,6 +103,14 @@ def load_study_config(path: str | os.PathLike | None = None) -> StudyConfig:
             income_codes=tuple(strata["codes"]),
             income_labels=tuple(strata["labels"]),
             source=str(p),
+            race_recording_change_date=dt.date.fromisoformat(str(doc["race_recording_change_date"])),
+            race_recording_change_date_confirmed=bool(doc.get("race_recording_change_date_confirmed", False)),
+            policy_dates=tuple(
+                PolicyDate(str(d["code"]), dt.date.fromisoformat(str(d["date"])), bool(d.get("confirmed", False)),
+                           str(d["short"]), str(d["label"]), str(d.get("source", "")),
+                           tuple(str(a) for a in d.get("affects", []) or []))
+                for d in doc.get("policy_dates", []) or []
+            ),
         )
     except FileNotFoundError:
         raise ConfigError(f"{p}: study configuration file not found") from None

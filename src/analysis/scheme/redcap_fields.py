@@ -1,15 +1,15 @@
 """The codebook's names in REDCap, shared by both directions: the data dictionary made from the codebook
 (:mod:`analysis.coders.redcap_dictionary`) and the import of a records export (:mod:`analysis.intake.redcap_import`).
 
-* Instruments: ``incidents`` is the main instrument; ``persons`` and ``charges`` are *repeating instruments*
-  of the same record (the report). A data dictionary cannot declare an instrument repeating: that is a project
+* Instruments: ``incidents`` is the main instrument; ``persons``, ``charges`` and ``outcomes`` are *repeating
+  instruments* of the same record (the report). A data dictionary cannot declare an instrument repeating: that is a project
   setting (Project Setup > "Repeating instruments and events"), or an API import of
   :func:`analysis.coders.redcap_dictionary.repeating_instruments` (method "Import Repeating Instruments and
   Events").
 * Field names: REDCap field names are unique across the project. The record id field is ``report_id`` (first
-  field of the first instrument); ``persons.report_id`` and ``charges.report_id`` *are* the record id, so they
-  are not fields. Any other clash is renamed in :data:`RENAMED` (the one place): ``charges.person_code`` is the
-  field ``charge_person_code``.
+  field of the first instrument); the ``report_id`` of the repeating tables *is* the record id, so it is not a
+  field. Any other clash is renamed in :data:`RENAMED` (the one place): ``charges.person_code`` is the field
+  ``charge_person_code``, ``outcomes.person_code`` the field ``outcome_person_code``.
 * Checkbox options export as ``<field>___<code>``, with REDCap's own rule that '-' becomes '_' (so the -8
   option of ``investigating_unit`` exports as ``investigating_unit____8``).
 
@@ -32,7 +32,7 @@ REDCAP_SYSTEM_COLUMNS = {
     "redcap_survey_identifier",
 }
 # the one place where a codebook variable gets a different REDCap field name (names must be unique)
-RENAMED = {("charges", "person_code"): "charge_person_code"}
+RENAMED = {("charges", "person_code"): "charge_person_code", ("outcomes", "person_code"): "outcome_person_code"}
 
 _FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -74,6 +74,12 @@ def field_names(cb: Codebook) -> dict[tuple[str, str], str | None]:
     if problems:
         raise ValueError("; ".join(problems))
     return out
+
+
+def in_words(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def checkbox_column(field: str, code: str) -> str:

@@ -1,8 +1,11 @@
 """The standard set of before/after tables.
 
-``standard_tables`` makes the incident table and the person tables (everyone, and each role the committee asked
-about). Functions take and return data: the shared files (suppressed, with the footer, in every format) are made
-by the one publishing step, :func:`analysis.report.publish.publish`.
+``standard_tables`` makes the incident table, the person tables (everyone, and each role the committee asked
+about) and, when the coded data has prosecution outcomes, the outcomes tables (people with an outcome, and
+people charged with selling sex). The person tables leave out the outcome variables (the codebook's derived
+persons variables with topic ``outcomes``), which the outcomes tables show. Functions take and return data: the
+shared files (suppressed, with the footer, in every format) are made by the one publishing step,
+:func:`analysis.report.publish.publish`.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ import pandas as pd
 
 from ..scheme.codebook import Codebook, load_codebook
 from ..scheme.config import StudyConfig, load_study_config
-from .compare import ComparisonTable, FrameError, before_after, check_frame, sampled_reports
+from .caveats import add_caveats
+from .compare import ComparisonTable, FrameError, before_after, check_frame, sampled_reports, variable_specs
 
-__all__ = ["FrameError", "NamedTable", "SOURCE", "STANDARD", "check_frame", "parse_frame", "standard_tables"]
+__all__ = ["FrameError", "NamedTable", "NO_OUTCOMES_NOTE", "OUTCOME_TABLES", "SOURCE", "STANDARD", "check_frame",
+           "has_outcomes", "outcome_tables", "outcome_variables", "parse_frame", "standard_tables"]
 
 # (file name, title, table, role)
 STANDARD = (
@@ -27,6 +32,17 @@ STANDARD = (
     ("persons_third_parties", "Third parties / exploiters, before and after", "persons", "third_party"),
     ("persons_trafficking_victims", "Trafficking victims, before and after", "persons", "trafficking_victim"),
 )
+
+# (file name, title, population in words, the yes/no variables that pick the people): the outcomes tables
+OUTCOMES = "outcomes"  # the topic of the outcome variables in the codebook
+OUTCOME_TABLES = (
+    ("outcomes_all", "Prosecution outcomes: people with a DA or court outcome, before and after",
+     "people with a prosecution outcome (DA or court records)", ("da_outcome_known",)),
+    ("outcomes_selling", "Prosecution outcomes: people charged with selling sex, before and after",
+     "people charged with selling sex, with a prosecution outcome", ("da_outcome_known", "charged_selling")),
+)
+NO_OUTCOMES_NOTE = ("Prosecution outcomes: the coded data has no outcome rows (no outcomes table, or none valid), "
+                    "so the outcomes tables were left out.")
 
 SOURCE = "coded SFPD incident reports labelled prostitution and/or human trafficking (random sample)"
 
@@ -83,11 +99,47 @@ def standard_tables(derived: dict[str, pd.DataFrame], frame: dict[int, int] | No
     # reports sampled per year, from the incident table: a person table is a domain of the same design
     sampled = sampled_reports(derived["incidents"]) if frame is not None else None
     out = []
+    outcome_vars = set(outcome_variables(cb))
     for name, title, table, role in STANDARD:
         data = derived[table]
         if role is not None and not (data["role"].astype(str) == role).any():
             continue
-        ct = before_after(data, table, role=role, frame=frame, sampled=sampled, n_boot=n_boot, codebook=cb,
-                          config=cfg)
+        specs = [s for s in variable_specs(table, data, cb) if s.name not in outcome_vars]
+        ct = add_caveats(before_after(data, table, role=role, frame=frame, sampled=sampled, n_boot=n_boot,
+                                      specs=specs, codebook=cb, config=cfg), table, cb)
+        out.append(NamedTable(name, title, ct))
+    if has_outcomes(derived["persons"]):
+        out += outcome_tables(derived["persons"], frame, sampled=sampled, n_boot=n_boot, codebook=cb, config=cfg)
+    return out
+
+
+def outcome_variables(cb: Codebook) -> list[str]:
+    """The derived persons variables about prosecution outcomes (topic ``outcomes`` in the codebook)."""
+    return [d.name for d in cb.derived.get("persons", ()) if d.topic == OUTCOMES]
+
+
+def has_outcomes(persons: pd.DataFrame) -> bool:
+    """Whether any person's prosecution outcome is known (the coded data has valid outcome rows)."""
+    return "da_outcome_known" in persons and bool(persons["da_outcome_known"].notna().any())
+
+
+def outcome_tables(persons: pd.DataFrame, frame: dict[int, int] | None = None, *,
+                   sampled: dict[int, int] | None = None, n_boot: int = 2000,
+                   codebook: Codebook | None = None, config: StudyConfig | None = None) -> list[NamedTable]:
+    """The outcomes tables (:data:`OUTCOME_TABLES`): role and the outcome variables, before and after, for the
+    people each table is about (a table with no one in it is left out)."""
+    cb = codebook or load_codebook()
+    out = []
+    for name, title, population, picks in OUTCOME_TABLES:
+        chosen = pd.Series(True, index=persons.index)
+        for col in picks:
+            chosen &= persons[col].fillna(False).astype(bool)
+        people = persons[chosen]
+        if people.empty:
+            continue
+        variables = ["role"] * (people["role"].astype(str).nunique() > 1) + [
+            v for v in outcome_variables(cb) if v not in picks]
+        ct = before_after(people, "persons", variables=variables, frame=frame, sampled=sampled, n_boot=n_boot,
+                          population=population, codebook=cb, config=config)
         out.append(NamedTable(name, title, ct))
     return out

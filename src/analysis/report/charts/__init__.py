@@ -7,7 +7,7 @@ No chart function reads or writes files; :func:`save_chart` writes ``<name>.png`
 (vector) and ``<name>.csv`` (the data), byte for byte the same on every run. :func:`meeting_charts` makes the set
 in meeting order:
 
-1. :func:`key_indicators`  seven indicators the committee asked for, before vs after, with 95% intervals
+1. :func:`key_indicators`  eight indicators the committee asked for, before vs after, with 95% intervals
 2. :func:`case_origin`     how cases originated (share of reports), by period
 3. :func:`charges_by_role` charge categories by role and period (share of people in the role)
 4. :func:`people_by_role`  people by role; trans women of color, transitional-aged youth and minors among

@@ -94,6 +94,11 @@ def charges_by_role(tables: dict[str, pd.DataFrame], *, synthetic: bool, config:
         notes = _suppression_note(rows_all, thr)
         if dropped:
             notes.append("No one in these roles was charged with: " + ", ".join(d.lower() for d in dropped) + ".")
+        laws = [d for d in cfg.policy_dates_for("charges_by_role") if d.date.year <= max(cfg.sampled_years)]
+        if laws:
+            notes.append("The law changed between the periods: " + "; ".join(
+                f"{d.label} ({d.date:%-d %b %Y})" for d in laws) + ". Categories and severities follow the "
+                "law on each report's date (codebook charge table).")
         source = _source(tables, cfg, synthetic)
         page = _page(title, sub, notes, source, synthetic, xaxis_in=0.45)
         fig = page.fig

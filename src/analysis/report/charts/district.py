@@ -48,6 +48,18 @@ def comparisons(tables: dict[str, pd.DataFrame], cfg: StudyConfig, cb: Codebook,
                                      config=cfg)}
 
 
+def _boundary_note(cfg: StudyConfig) -> list[str]:
+    """The redrawing of district boundaries within the sampled years (study configuration, ``affects:
+    districts``): a district is not the same area in every year."""
+    years = cfg.sampled_years
+    out = []
+    for d in cfg.policy_dates_for("districts"):
+        if years[0] <= d.date.year <= years[-1]:
+            out.append(f"{d.label}, {d.date:%B %Y}{' (day unconfirmed)' if not d.confirmed else ''}: reports after "
+                       "it use the new lines, so a district's share is not for the same area in every year.")
+    return out
+
+
 def districts(tables: dict[str, pd.DataFrame], *, synthetic: bool, config: StudyConfig | None = None,
               codebook: Codebook | None = None, _cts: dict[str, ComparisonTable] | None = None,
               protection=None) -> Chart:
@@ -73,7 +85,7 @@ def districts(tables: dict[str, pd.DataFrame], *, synthetic: bool, config: Study
             sub += (f" Largest shift: {m.label}, {_fmt_pct(m.cells[a].pct)} before and "
                     f"{_fmt_pct(m.cells[b].pct)} after.")
         nd = _outside_note(rows, cfg, thr, "reports", "District not documented")
-        notes = _suppression_note(rows, thr) + ([nd] if nd else [])
+        notes = _suppression_note(rows, thr) + ([nd] if nd else []) + _boundary_note(cfg)
         source = _source(tables, cfg, synthetic)
         page = _page(title, sub, notes, source, synthetic, xaxis_in=0.45)
         fig = page.fig

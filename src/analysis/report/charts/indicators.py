@@ -37,7 +37,8 @@ from .style import (
 INDICATORS = (
     ("incidents", "condoms_evidence_any", "condoms_evidence_any", "% of reports"),
     ("incidents", "phones_seized_yes", "phones_seized", "% of reports"),
-    ("incidents", "case_from_sting_or_operation", "case_from_sting_or_operation", "% of reports, origin documented"),
+    ("incidents", "police_initiated", "police_initiated", "% of reports, origin documented"),
+    ("incidents", "origin_sting_sellers", "origin_sting_sellers", "% of reports, origin documented"),
     ("incidents", "screened_trafficking_yes", "screened_trafficking", "% of reports"),
     ("incidents", "correctly_identified", "correctly_identified", "% of reports SFPD labelled trafficking"),
     ("incidents", "interpreter_used_yes", "interpreter_used", "% of reports noting a non-English language"),
@@ -85,9 +86,11 @@ def _change(r: _Row) -> str:
 def key_indicators(tables: dict[str, pd.DataFrame], *, synthetic: bool, config: StudyConfig | None = None,
                    codebook: Codebook | None = None, n_boot: int = 2000,
                    _cts: dict[str, ComparisonTable] | None = None, protection=None) -> Chart:
-    """Dot-and-interval chart: seven indicators before vs after, each with its 95% Wilson interval and n/N.
+    """Dot-and-interval chart: eight indicators before vs after, each with its 95% Wilson interval and n/N.
 
-    Condoms documented as evidence, phones seized, case from a sting or operation, screened for trafficking,
+    Condoms photographed or documented as evidence, phones seized, case police-initiated (stings, buyer
+    operations, online-ad investigations, massage inspections) and, on its own, from a sting on sellers, screened
+    for trafficking,
     correctly identified as trafficking (of reports SFPD labelled trafficking), interpreter used (of reports
     noting a language other than English) and HIV-specific charges (people selling sex). A column on the right
     says 'lower after' / 'higher after' where the before/after table's test finds a difference (Holm-adjusted

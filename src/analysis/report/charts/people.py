@@ -8,6 +8,7 @@ import pandas as pd
 
 from ...scheme.codebook import Codebook, load_codebook
 from ...scheme.config import StudyConfig, load_study_config
+from ...tables.caveats import variable_caveats
 from ...tables.compare import ComparisonTable, before_after
 from .marks import _bars, _dot_rows
 from .protect import _protected_rows, _Row, _suppression_note, _value_text, _wide, n_text, protection_for
@@ -76,6 +77,7 @@ def people_by_role(tables: dict[str, pd.DataFrame], *, synthetic: bool, config: 
                "of color, transitional-aged youth and minors (dots; lines: 95% confidence interval).")
         notes = _suppression_note(role_rows + group_rows, thr) + [
             "Right: percentages leave out people whose gender identity, race/ethnicity or age was not recorded."]
+        notes += variable_caveats([r.column for r in group_rows], "persons", cb)
         source = _source(tables, cfg, synthetic)
         page = _page(title, sub, notes, source, synthetic, xaxis_in=0.45)
         panel_top = page.top - _PANEL_HEAD / FIGSIZE[1]

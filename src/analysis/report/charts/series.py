@@ -1,4 +1,6 @@
-"""Chart 5, ``public_series``: SFPD's public monthly series with the unit change and the interrupted time series."""
+"""Chart 5, ``public_series``: SFPD's public monthly series with the unit change, the interrupted time series and
+the policy dates of the study configuration (condom policy, Propositions 35 and 47, AB 336, the 2015 redistricting)
+as numbered dotted lines."""
 
 from __future__ import annotations
 
@@ -65,7 +67,8 @@ def public_series(result, *, synthetic: bool, config: StudyConfig | None = None,
         })
         alt = (f"Line chart of SFPD's public prostitution {measure} from {first:%B %Y} to {last:%B %Y}, with the "
                f"unit change on {change:%-d %B %Y} marked; the fitted model puts the level at the change at "
-               f"{rr:.2f} times the earlier trend's prediction (95% CI {lo:.2f} to {hi:.2f}).")
+               f"{rr:.2f} times the earlier trend's prediction (95% CI {lo:.2f} to {hi:.2f})."
+               + "".join(f" {d.label} on {d.date:%-d %B %Y}." for d in _policy_dates(cfg, first, last)))
     return Chart("public_series", title, fig, data, alt, sub, source, notes, synthetic)
 
 
@@ -87,10 +90,25 @@ def _series_words(cfg: StudyConfig, level: tuple[float, float, float], first: pd
              "unit_change_date" + ("; when prostitution work formally left Vice is unconfirmed)" if not
                                    cfg.unit_change_date_confirmed else ")")
              + ". Shaded: the years of the coded sample. Model: segmented quasi-Poisson regression with "
-             "seasonality and Newey-West errors."]
+             "seasonality and Newey-West errors."] + _policy_note(cfg, first, last)
     source = (f"Source: {SOURCE_PUBLIC.format(what=what)}, {first:%b %Y} to {last:%b %Y}. "
               f"Analysis: sfpd-vice-svu-analysis {__version__} (analysis.stats.its, analysis.report.charts).")
     return title, sub, notes, source
+
+
+def _policy_dates(cfg: StudyConfig, first: pd.Timestamp, last: pd.Timestamp) -> tuple:
+    """The study configuration's policy dates that affect this chart and fall within the series."""
+    return tuple(d for d in cfg.policy_dates_for("public_series") if first <= pd.Timestamp(d.date) <= last)
+
+
+def _policy_note(cfg: StudyConfig, first: pd.Timestamp, last: pd.Timestamp) -> list[str]:
+    """'Dotted lines: 1 = 12 Jul 2012, condom memo (day unconfirmed); ...' (numbered as drawn)."""
+    dates = _policy_dates(cfg, first, last)
+    if not dates:
+        return []
+    return ["Dotted lines, policy dates (study configuration): " + "; ".join(
+        f"{k} {d.date:%-d %b %Y} {d.short}{'' if d.confirmed else ' (day unconfirmed)'}"
+        for k, d in enumerate(dates, start=1)) + "."]
 
 
 def _draw_series(ax, s: pd.DataFrame, months: pd.Series, cfg: StudyConfig, measure: str) -> np.ndarray:
@@ -119,6 +137,13 @@ def _draw_series(ax, s: pd.DataFrame, months: pd.Series, cfg: StudyConfig, measu
     ax.plot(months[post], s["counterfactual"][post], "--", color=COLORS["ink"], lw=2.4, zorder=4,
             gid="counterfactual")
     ax.axvline(change, color=COLORS["muted"], lw=2, zorder=1, gid="unit_change")
+    tf = ax.get_xaxis_transform()  # x in dates, y as a fraction of the axes
+    for k, d in enumerate(_policy_dates(cfg, first, last), start=1):
+        x = pd.Timestamp(d.date)
+        y = (0.60, 0.68, 0.76)[(k - 1) % 3]  # staggered: dates a few months apart do not overlap
+        ax.axvline(x, ymax=y - 0.01, color=COLORS["muted"], lw=1.2, ls=":", zorder=1, gid="policy_date")
+        ax.text(x, y, str(k), transform=tf, ha="center", va="bottom", fontsize=SIZE["label"],
+                color=COLORS["ink"], gid="policy_label")
     ax.text(change + pd.Timedelta(days=40), ymax * 0.985, f"{_after_name(cfg)} opens\n{change:%-d %b %Y}",
             ha="left", va="top", fontsize=SIZE["label"], color=COLORS["ink"], gid="change_label")
     ax.set_ylim(0, ymax)

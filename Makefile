@@ -111,9 +111,17 @@ report: setup
 test: setup
 	$(BIN)/python -m pytest
 
+# Speed benchmarks (never timed tests): each figure with its baseline and ratio, the minimum and median of 3
+# runs, and peak memory; results also in bench/results/*.json. 15-20 minutes on 2 cores; the first run also
+# makes the synthetic samples and the 2.1M-row public file under bench/results/ (git-ignored). The public
+# benchmark needs the shared SFPD folder (ANALYSIS_SFPD_DIR) and duckdb (in requirements.txt); it runs last
+# and says why when it cannot run.
 bench: setup
 	$(BIN)/python bench/bench_pipeline.py
 	$(BIN)/python bench/bench_tables.py
+	$(BIN)/python bench/bench_reliability.py
+	$(BIN)/python bench/bench_public.py
+	$(BIN)/python bench/bench_weighted.py
 
 lab: setup
 	$(BIN)/python -m ipykernel install --user --name sfpd-analysis --display-name "SFPD analysis (.venv)"

@@ -1,24 +1,36 @@
 """Benchmark: the full incident and person before/after tables on the 100x synthetic sample, against tableone.
 
-Run with `make bench`. Both build the same variables (tableone is given the same columns, categorical
-levels and the period grouping, with p-values). Target (issue 4): at least as fast as tableone.
+Run with `make bench` (or `python bench/bench_tables.py [--runs 3]`). Both build the same variables (tableone
+is given the same columns, categorical levels and the period grouping, with p-values). Target (issue 4): at
+least as fast as tableone. Each figure runs in a child process of its own (its peak memory includes the
+derived 100x tables it starts from, read from a pickle made once under bench/results/); the time is the
+table's own, measured in the child, once per run.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import subprocess
+import pickle
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import pandas as pd
 
-from analysis.derive.variables import derive
-from analysis.intake.load import load_coded_tables
-from analysis.intake.validate import validate_tables
-from analysis.tables.compare import before_after, variable_specs
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (  # noqa: E402
+    RESULTS,
+    ROOT,
+    RUNS,
+    Figure,
+    Run,
+    machine_load,
+    print_table,
+    python_child,
+    save,
+    synthetic_sample,
+)
 
 
 def tableone_input(df: pd.DataFrame, specs) -> tuple[pd.DataFrame, list[str], list[str], list[str]]:
@@ -38,47 +50,80 @@ def tableone_input(df: pd.DataFrame, specs) -> tuple[pd.DataFrame, list[str], li
     return out, list(cols), cat, nonnormal
 
 
-def time_it(fn, repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
+CHILD = r"""
+import json, pickle, resource, sys, time
+sys.path.insert(0, sys.argv[4])
+from bench_tables import tableone_input
+from analysis.tables.compare import before_after, variable_specs
 
-
-def main() -> int:
+derived = pickle.loads(open(sys.argv[1], "rb").read())
+table, method, runs = sys.argv[2], sys.argv[3], int(sys.argv[5])
+df = derived[table]
+specs = variable_specs(table, df)
+if method == "tableone":
     from tableone import TableOne
+    t1_df, columns, cat, nonnormal = tableone_input(df, specs)
+    fn = lambda: TableOne(t1_df, columns=columns, categorical=cat, nonnormal=nonnormal, groupby="period",
+                          pval=True, include_null=False)
+elif method == "naive":
+    fn = lambda: before_after(df, table, cluster=None)
+else:
+    fn = lambda: before_after(df, table, n_boot=2000)
+seconds = []
+for _ in range(runs):
+    t = time.perf_counter()
+    fn()
+    seconds.append(time.perf_counter() - t)
+print(json.dumps({"seconds": seconds, "rows": len(df), "variables": len(specs),
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
 
-    with tempfile.TemporaryDirectory() as d:
-        folder = Path(d) / "synth"
-        subprocess.run([sys.executable, "-m", "analysis", "synth", "--reports", "98900", "--no-xlsx",
-                        "--no-second-coder", "--out", str(folder)], check=True, capture_output=True)
+
+def derived_pickle() -> Path:
+    """The derived tables of the 100x sample, pickled once (validate + derive take a while at that size)."""
+    folder = synthetic_sample(98_900)
+    path = RESULTS / "tables_input_98900.pkl"
+    if not path.exists() or path.stat().st_mtime < (folder / ".complete").stat().st_mtime:
+        from analysis.derive.variables import derive
+        from analysis.intake.load import load_coded_tables
+        from analysis.intake.validate import validate_tables
+
         derived = derive(validate_tables(load_coded_tables(folder)).valid)
-    results = {}
+        path.write_bytes(pickle.dumps({t: derived[t] for t in ("incidents", "persons")}))
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Benchmark the before/after tables against tableone at 100x.")
+    ap.add_argument("--runs", type=int, default=RUNS, help=f"runs of each figure (default {RUNS})")
+    args = ap.parse_args(argv)
+    print(f"Tables benchmark (100x sample, against tableone), {args.runs} runs each ...", flush=True)
+    data = derived_pickle()
+    load_before = machine_load()
+    figures, details = [], {}
     for table in ("incidents", "persons"):
-        df = derived[table]
-        specs = variable_specs(table, df)
-        t1_df, columns, cat, nonnormal = tableone_input(df, specs)
-        results[table] = {
-            "rows": len(df),
-            "variables": len(specs),
-            "ours_naive_s": time_it(lambda: before_after(df, table, cluster=None)),
-            "ours_default_s": time_it(lambda: before_after(df, table, n_boot=2000), repeat=1),
-            "tableone_s": time_it(lambda: TableOne(t1_df, columns=columns, categorical=cat, nonnormal=nonnormal,
-                                                   groupby="period", pval=True, include_null=False)),
-        }
-    print(f"{'table':<10}{'rows':>9}{'vars':>6}{'ours (naive) s':>16}{'ours (default) s':>18}{'tableone s':>12}")
-    for t, r in results.items():
-        print(f"{t:<10}{r['rows']:>9}{r['variables']:>6}{r['ours_naive_s']:>16.2f}{r['ours_default_s']:>18.2f}"
-              f"{r['tableone_s']:>12.2f}")
-    print("ours (default) = persons with cluster bootstrap (2000 resamples) and cluster-robust tests, which "
-          "tableone does not do; ours (naive) = the same methods as tableone.")
-    ok = all(r["ours_naive_s"] <= r["tableone_s"] for r in results.values())
-    print(f"target: at least as fast as tableone (same methods) -> {'met' if ok else 'NOT met'}")
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "tables.json").write_text(json.dumps(results, indent=2) + "\n")
+        figs = {}
+        for method in ("tableone", "naive", "default"):
+            wall, text = python_child(CHILD, data, table, method, Path(__file__).resolve().parent, args.runs,
+                                      cwd=ROOT)
+            d = json.loads(text)
+            name = {"tableone": f"tableone: {table}", "naive": f"ours (same methods): {table}",
+                    "default": f"ours (default): {table}"}[method]
+            fig = Figure(name, runs=[Run(s, wall.peak_mb) for s in d["seconds"]],
+                         baseline=None if method == "tableone" else f"tableone: {table}")
+            figs[method] = fig
+            details[f"{table}/{method}"] = d
+        figs["naive"].target = "<= tableone"
+        figs["naive"].met = figs["naive"].min_s <= figs["tableone"].min_s
+        figs["tableone"].note = f"{d['rows']:,} rows, {d['variables']} variables"
+        if table == "persons":
+            figs["default"].note = "cluster bootstrap (2000 resamples) and cluster-robust tests: tableone does neither"
+        figures += list(figs.values())
+    load_after = machine_load()
+    print_table("Before/after tables at 100x (issue 4 target: ours with the same methods at least as fast as "
+                "tableone)", figures, load_before, load_after)
+    saved = save("tables", figures, {"details": details, "load_before": load_before, "load_after": load_after})
+    print(f"  Results in {saved.relative_to(ROOT)}")
     return 0
 
 

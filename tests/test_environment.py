@@ -62,6 +62,12 @@ def test_environment_yml_matches_requirements_in():
         if isinstance(dep, str) and dep != "pip":
             name, version = re.fullmatch(r"([A-Za-z0-9_.-]+)(.*)", dep).groups()
             conda[_norm(name)] = version
+        elif isinstance(dep, dict):  # the pip: section: packages not on conda-forge, pinned with ==, and the project
+            for line in dep["pip"]:
+                if line != "-e .":
+                    name, _, version = line.partition("==")
+                    assert version, f"environment.yml: pip line '{line}' is not pinned with =="
+                    conda[_norm(name)] = f"={version}"
     # conda's "python>=3.11,<3.14" is pyproject's requires-python
     assert SpecifierSet(conda.pop("python")) == _requires_python()
     assert conda == {name: f"={version}" for name, version in top.items()}

@@ -401,3 +401,98 @@ def test_nominal_alpha_on_100k_random_units_is_chance_level():
     data = rng.integers(0, 5, size=(2, 100_000)).astype(float)
     data[0, rng.random(100_000) < 0.1] = np.nan
     assert abs(rs.krippendorff_alpha(data, "nominal")) < 0.05  # independent random codes
+
+
+# --------------------------------------------------------------------------
+# The vectorised bootstrap (issue 15): the same resamples as a loop over them
+# --------------------------------------------------------------------------
+
+
+def _loop_bootstrap(data, level, n_boot, seed):
+    """The bootstrap as it was written before issue 15: one resample at a time, each drawing its N unit
+    indices with rng.integers(0, N, size=N) and recomputing alpha from the units' multiplicities."""
+    p, level = rs._prepare_alpha(data, level)
+    rng = np.random.default_rng(seed)
+    N = p.n_units
+    return np.array([rs._alpha_core(p, level, np.bincount(rng.integers(0, N, size=N), minlength=N).astype(float))
+                     for _ in range(n_boot)])
+
+
+@pytest.mark.parametrize("level", rs.LEVELS)
+def test_alpha_bootstrap_ci_is_unchanged_for_the_seed(level):
+    # Computed with the per-resample loop of the version before issue 15 (n_boot=500, seed=7): the
+    # vectorised bootstrap draws the same resamples, so the interval is the same.
+    before = {
+        "nominal": (0.743421052631579, 0.4110510025924556, 1.0),
+        "ordinal": (0.8153875037548814, 0.4746356978343932, 1.0),
+        "interval": (0.8491071428571428, 0.45400294148401765, 1.0),
+        "ratio": (0.7974027747116121, 0.4431986881338792, 1.0),
+    }[level]
+    got = rs.krippendorff_alpha_ci(KRIPP_2011, level, n_boot=500, seed=7)
+    assert got == pytest.approx(before, abs=1e-12)
+
+
+@pytest.mark.parametrize("level", rs.LEVELS)
+def test_vectorised_bootstrap_replicates_equal_the_loop(level, monkeypatch):
+    rng = np.random.default_rng(11)
+    data = _random_reliability_data(rng, n_coders=3, n_units=40, continuous=level != "nominal")
+    p, lev = rs._prepare_alpha(data, level)
+    plan = rs._BootPlan(p, lev, rs._alpha_core(p, lev))
+    monkeypatch.setattr(rs, "_BOOT_BLOCK", p.n_units * 7)  # blocks of 7 resamples: 60 = 8 blocks + 4
+    blocks = list(rs._multiplicities(p.n_units, 60, np.random.default_rng(5)))
+    assert [start for start, _ in blocks] == [0, 7, 14, 21, 28, 35, 42, 49, 56]
+    fast = np.concatenate([plan.alphas(m) for _, m in blocks])
+    assert fast == pytest.approx(_loop_bootstrap(data, level, 60, 5), abs=1e-12, nan_ok=True)
+
+
+def test_alpha_ci_equals_the_percentiles_of_the_loop():
+    data = _random_reliability_data(np.random.default_rng(4), n_coders=2, n_units=30, continuous=False)
+    boots = _loop_bootstrap(data, "ordinal", 200, 9)
+    boots = boots[~np.isnan(boots)]
+    alpha, low, high = rs.krippendorff_alpha_ci(data, "ordinal", n_boot=200, conf=0.9, seed=9)
+    assert alpha == rs.krippendorff_alpha(data, "ordinal")
+    assert (low, high) == pytest.approx(tuple(np.quantile(boots, [0.05, 0.95])), abs=1e-12)
+
+
+def test_alpha_cis_equal_one_at_a_time():
+    rng = np.random.default_rng(2)
+    a = _random_reliability_data(rng, n_coders=2, n_units=30, continuous=False)
+    b = _random_reliability_data(rng, n_coders=2, n_units=30, continuous=False)
+    datasets = [a, KRIPP_2011, b, WIKI_ALPHA, [["x", "x"], ["x", "x"]]]  # the last: no variation
+    levels = ["nominal", "interval", "ordinal", "nominal", "nominal"]
+    batch = rs.krippendorff_alpha_cis(datasets, levels, n_boot=100, seed=3)
+    single = [rs.krippendorff_alpha_ci(d, lev, n_boot=100, seed=3) for d, lev in zip(datasets, levels)]
+    assert batch[:4] == single[:4]
+    assert all(math.isnan(v) for v in batch[4]) and all(math.isnan(v) for v in single[4])
+    # a Generator moves on: the matrices draw one after the other, as successive calls would
+    g1, g2 = np.random.default_rng(8), np.random.default_rng(8)
+    batch = rs.krippendorff_alpha_cis([a, b], "nominal", n_boot=50, seed=g1)
+    assert batch == [rs.krippendorff_alpha_ci(a, n_boot=50, seed=g2), rs.krippendorff_alpha_ci(b, n_boot=50, seed=g2)]
+    with pytest.raises(ValueError, match=re.escape("levels must be one level or one per dataset; got 1 for 2")):
+        rs.krippendorff_alpha_cis([a, b], ["nominal"])
+
+
+def test_object_input_fast_path_reads_missing_values_as_before():
+    for cells in ([["a", None, "b"], [np.nan, "b", "b"]],
+                  [[1, None, 2.5], [np.float32("nan"), np.int64(3), True]],
+                  [[None, None, None], [None, np.nan, None]],
+                  [["x", 1, None], [2, "x", 3]]):
+        arr = np.asarray(cells, dtype=object)
+        fast = rs._object_missing_fast(arr)
+        assert fast is not None
+        missing = rs._is_missing_vec(arr)
+        present = arr[~missing]
+        assert fast[0].tolist() == missing.tolist()
+        assert fast[1] == (present.size == 0 or bool(rs._is_real_vec(present).all()))
+    # anything else goes the general way, and still counts as missing
+    import pandas as pd
+
+    assert rs._object_missing_fast(np.asarray([["a", pd.NA]], dtype=object)) is None
+    assert rs.percent_agreement(np.asarray([["a", pd.NA, "b"], ["a", "b", "c"]], dtype=object)) == 0.5
+
+
+def test_labels_are_coded_in_sorted_order():
+    distinct, codes = rs._encode(np.asarray(["b", "a", "c", "a"], dtype=object), numeric=False)
+    assert distinct.tolist() == ["a", "b", "c"] and codes.tolist() == [1, 0, 2, 0]
+    distinct, codes = rs._encode(np.asarray(["b", 1, "b"], dtype=object), numeric=False)  # not orderable
+    assert distinct.tolist() == ["b", 1] and codes.tolist() == [0, 1, 0]

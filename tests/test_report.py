@@ -63,9 +63,11 @@ def test_every_shared_file_came_from_the_one_publishing_step(report):
 
     assert len(publication.tables) == 10
     assert all(isinstance(t.source, (ComparisonTable, ModelTable)) for t in publication.tables)
-    assert [n.text for n in publication.notes] == ["Model (Correctly identified as trafficking): 784 of 989 reports "
-                                                   "left out (784 blank correctly_identified)"]
-    assert not re.search(r"\d", re.sub(r"\{\w+(:,)?\}", "", publication.notes[0].template))
+    # issue 13: the model's notes say which fit was used and which reports were left out, without counts
+    assert [n.text for n in publication.notes][0] == ("Model (Correctly identified as trafficking): Reports left out: "
+                                                      "those with a blank correctly_identified.")
+    assert [n.text for n in publication.notes][1].startswith("Model (Correctly identified as trafficking): Fit: Firth's")
+    assert not any(re.search(r"\d", re.sub(r"\{\w+(:,)?\}", "", n.template)) for n in publication.notes)
 
 
 def test_runs_every_stage_and_reports_progress(report):

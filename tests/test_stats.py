@@ -24,8 +24,11 @@ from analysis.stats.inference import (
     newcombe_diff_ci,
     rank_sum_test,
     rate_ratio,
+    smd_categorical,
+    smd_from_summaries,
     smd_proportions,
     standardized_mean_difference,
+    table_seed,
     wilson_ci,
 )
 
@@ -207,7 +210,37 @@ def test_fisher_job_satisfaction_r_x_c():
     res = categorical_test(job)
     assert res.test == f"Fisher's exact (Monte Carlo, {MONTE_CARLO_RESAMPLES} resamples)"
     assert res.p_value == pytest.approx(0.7827, abs=0.01)
-    assert categorical_test(job).p_value == res.p_value  # fixed seed: same p-value every time
+    assert categorical_test(job).p_value == res.p_value  # the table's own seed: same p-value every time
+    # its Monte Carlo standard error, sqrt(p (1 - p) / B), is in the result; the p-value is not a bound
+    assert res.mc_se == pytest.approx(math.sqrt(res.p_value * (1 - res.p_value) / MONTE_CARLO_RESAMPLES), rel=1e-12)
+    assert res.mc_se == pytest.approx(0.0029, abs=0.0002) and not res.p_bound
+    assert "seed derived from the table" in res.note and f"Monte Carlo SE {res.mc_se:.2g}" in res.note
+
+
+def test_monte_carlo_seed_is_derived_from_each_table():
+    job = np.array([[1, 2, 1, 0], [3, 3, 6, 1], [10, 10, 14, 9], [6, 7, 12, 11]]).T
+    other = job.copy()
+    other[0, 0] += 1
+    same = table_seed(job).generate_state(4).tolist()
+    assert table_seed(job.copy()).generate_state(4).tolist() == same  # reproducible
+    assert table_seed(other).generate_state(4).tolist() != same  # another table, another stream
+    assert table_seed(job.T).generate_state(4).tolist() != same  # the shape is part of the key
+    # one shared seed gave every table the same random stream: the p-values' simulation errors were correlated
+    # (the first simulated tables of two tables with the same margins were the same tables)
+    assert table_seed(job, seed=1).generate_state(4).tolist() != same
+
+
+def test_monte_carlo_p_below_its_resolution_is_a_bound():
+    # the identity table is the most extreme with its margins: no simulated table is as extreme, so
+    # (1 + 0) / (B + 1) is an upper bound, reported as such (forced onto the Monte Carlo path with exact_limit=1)
+    res = categorical_test([[10, 0, 0], [0, 10, 0], [0, 0, 10]], exact_limit=1, n_resamples=2000)
+    assert res.test == "Fisher's exact (Monte Carlo, 2000 resamples)"
+    assert res.p_value == pytest.approx(1 / 2001, rel=1e-12) and res.p_bound
+    assert "p < 1/2001" in res.note
+    assert res.mc_se == pytest.approx(math.sqrt((1 / 2001) * (2000 / 2001) / 2000), rel=1e-9)
+    # an exact test is never a bound and has no Monte Carlo error
+    exact = categorical_test([[10, 0], [0, 10]])
+    assert not exact.p_bound and math.isnan(exact.mc_se)
 
 
 def test_fisher_r_x_c_exact_by_hand():
@@ -359,6 +392,31 @@ def test_smd_continuous_by_hand():
     assert with_nan == pytest.approx(-0.934199, abs=1e-6)
     assert math.isnan(standardized_mean_difference([1], [2, 3]))
     assert standardized_mean_difference([2, 2], [2, 2]) == 0.0
+
+
+def test_smd_categorical_by_hand_and_against_tableone():
+    # two levels: the binary SMD of the second level, unsigned
+    assert smd_categorical([0.7, 0.3], [0.8, 0.2]) == pytest.approx(abs(smd_proportions(0.3, 0.2)), rel=1e-12)
+    # three levels by hand (Yang & Dalton 2012): drop level 1; T = (0.3 - 0.2, 0.2 - 0.3) = (0.1, -0.1);
+    # S = ([[.21, -.06], [-.06, .16]] + [[.16, -.06], [-.06, .21]]) / 2 = [[.185, -.06], [-.06, .185]];
+    # det S = .185^2 - .06^2 = .030625; T' adj(S) T = .185 (.01 + .01) - 2 (.06)(.01) = .0025;
+    # T' S^-1 T = .0025 / .030625 = 4 / 49, so d = 2 / 7
+    assert smd_categorical([0.5, 0.3, 0.2], [0.5, 0.2, 0.3]) == pytest.approx(2 / 7, rel=1e-12)
+    # tableone (Python) on the same proportions
+    tableone = pytest.importorskip("tableone")
+    from tableone.statistics import Statistics
+
+    got = Statistics()._cat_smd(prop1=[0.5, 0.3, 0.2], prop2=[0.4, 0.35, 0.25], n1=100, n2=100)[0]
+    assert smd_categorical([0.5, 0.3, 0.2], [0.4, 0.35, 0.25]) == pytest.approx(got, rel=1e-12)
+    # a level absent from both groups: the generalised inverse (R tableone) still gives the two-level answer
+    assert smd_categorical([0.7, 0.3, 0.0], [0.8, 0.2, 0.0]) == pytest.approx(abs(smd_proportions(0.3, 0.2)))
+    assert math.isnan(smd_categorical([1.0], [1.0]))
+
+
+def test_smd_from_summaries():
+    assert smd_from_summaries(3.0, 1.0, 2.0, 1.0) == pytest.approx(1.0)
+    assert smd_from_summaries(2.0, 1.0, 3.0, math.sqrt(7)) == pytest.approx(-1 / 2)  # sqrt((1 + 7) / 2) = 2
+    assert smd_from_summaries(1.0, 0.0, 1.0, 0.0) == 0.0 and math.isnan(smd_from_summaries(1.0, 0.0, 2.0, 0.0))
 
 
 def test_smd_binary_by_hand():

@@ -94,5 +94,5 @@ def test_bad_frame_is_a_clear_error(tmp_path, capsys):
     frame.write_text("yr,n\n2009,1\n")
     assert main(["tables", str(EXAMPLE), "--out", str(tmp_path / "w"), "--frame", str(frame)]) == 2
     assert "needs columns 'year' and 'reports'" in capsys.readouterr().err
-    with pytest.raises(ValueError, match="row 3: year and reports must be whole numbers"):
+    with pytest.raises(ValueError, match="row 3: the year must be a whole number"):
         parse_frame(pd.DataFrame({"year": ["2009", "x"], "reports": ["1", "2"]}))

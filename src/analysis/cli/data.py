@@ -63,7 +63,7 @@ def read_frame(path: str | None) -> dict[int, int] | None:
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"{p}: sampling frame file not found")
-    return parse_frame(_read_csv_file(p, "sampling frame", FrameError), source=str(p))
+    return parse_frame(_read_csv_file(p, "sampling frame", FrameError, keep_default_na=False), source=str(p))
 
 
 # --- the commands --------------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ import pandas as pd
 from ..scheme.charges import charge_table
 from ..scheme.codebook import NOT_APPLICABLE, NOT_DOCUMENTED, Codebook, Variable, load_codebook
 from ..scheme.config import StudyConfig, load_study_config
-from ..stats.agreement import cohen_kappa_ci, krippendorff_alpha_ci, percent_agreement
+from ..stats.agreement import cohen_kappa_ci, krippendorff_alpha_cis, percent_agreement
 
 MISSING = (NOT_DOCUMENTED, NOT_APPLICABLE)
 RELIABLE, TENTATIVE = 0.800, 0.667
@@ -234,6 +234,13 @@ def _variable_items(table: str, var: Variable, raw: pd.DataFrame, cb: Codebook) 
 def _charge_sets(codings: dict[str, dict[str, pd.DataFrame]], units: list[str], cb: Codebook):
     """Per coder: person_code -> (set of normalised statutes, set of categories), for coded persons only."""
     table = charge_table(cb)
+    classified: dict[str, object] = {}  # statute text -> table.classify(text): the same few texts recur
+
+    def classify(text: str):
+        if text not in classified:
+            classified[text] = table.classify(text)
+        return classified[text]
+
     out = {}
     for name, tables in codings.items():
         persons = _keyed(tables["persons"], "person_code")
@@ -242,7 +249,7 @@ def _charge_sets(codings: dict[str, dict[str, pd.DataFrame]], units: list[str], 
         for p, statute in zip(tables["charges"]["person_code"].astype(str), tables["charges"]["statute"]):
             if p not in sets:
                 continue
-            st = table.classify(str(statute))
+            st = classify(str(statute))
             if st is None:  # not in the classification table: keep the text, no category
                 sets[p][0].add(str(statute).strip())
                 continue
@@ -316,17 +323,22 @@ def _matrix(values: pd.DataFrame, numeric: bool) -> np.ndarray:
     return arr.reshape(values.shape[1], values.shape[0])
 
 
-def _row(item: _Item, n_boot: int, seed: int, conf: float) -> dict:
-    numeric = item.level in ("interval", "ordinal")
-    data = _matrix(item.values, numeric)
+def _item_data(item: _Item) -> tuple[np.ndarray, int, int]:
+    """The item's coders x units matrix, its units with values from at least two coders, and from all."""
+    data = _matrix(item.values, item.level in ("interval", "ordinal"))
     n_present = (~pd.isna(data)).sum(axis=0) if data.size else np.zeros(0, dtype=int)
     n_units = int((n_present >= 2).sum())
     n_all = int((n_present == data.shape[0]).sum()) if data.size else 0
+    return data, n_units, n_all
+
+
+def _row(item: _Item, data: np.ndarray, n_units: int, n_all: int, alpha_ci: tuple[float, float, float],
+         conf: float) -> dict:
     nan = float("nan")
-    pct = kappa = k_lo = k_hi = alpha = a_lo = a_hi = nan
+    pct = kappa = k_lo = k_hi = nan
+    alpha, a_lo, a_hi = alpha_ci if n_units else (nan, nan, nan)
     if n_units:
         pct = 100.0 * percent_agreement(data)
-        alpha, a_lo, a_hi = krippendorff_alpha_ci(data, item.level, n_boot=n_boot, conf=conf, seed=seed)
         if data.shape[0] == 2 and item.level in ("nominal", "ordinal"):
             a, b = data[0], data[1]
             kappa, k_lo, k_hi = cohen_kappa_ci(a, b, conf=conf)
@@ -354,7 +366,15 @@ def reliability_table(
     (``n_boot`` resamples of units) uses ``seed``, so the table is the same for the same input.
     """
     cb = codebook or load_codebook()
-    rows = [_row(item, n_boot, seed, conf) for item in _items(codings, cb)]
+    items = _items(codings, cb)
+    prepared = [_item_data(item) for item in items]
+    # alpha and its bootstrap CI for every item at once: items on the same units share the resamples
+    assessed = [i for i, (_, n_units, _) in enumerate(prepared) if n_units]
+    cis = dict(zip(assessed, krippendorff_alpha_cis([prepared[i][0] for i in assessed],
+                                                   [items[i].level for i in assessed],
+                                                   n_boot=n_boot, conf=conf, seed=seed)))
+    nan = (float("nan"),) * 3
+    rows = [_row(item, *prep, cis.get(i, nan), conf) for i, (item, prep) in enumerate(zip(items, prepared))]
     return pd.DataFrame(rows, columns=RELIABILITY_COLUMNS)
 
 
@@ -400,10 +420,10 @@ def disagreements(codings: dict[str, dict[str, pd.DataFrame]], codebook: Codeboo
         if var.level == "none":
             continue
         raw = _text_values(inc, inc_units, var.name)
-        for rid, row in raw.iterrows():
-            vals = {n: (None if row[n] is None else
-                        _ordered_tokens(str(row[n]), var, cb.separator) if var.type == "multi" else str(row[n]))
-                    for n in names}
+        for rid, *row in zip(raw.index, *(raw[n].tolist() for n in names)):
+            vals = {n: (None if v is None else
+                        _ordered_tokens(str(v), var, cb.separator) if var.type == "multi" else str(v))
+                    for n, v in zip(names, row)}
             add(rid, "incidents", "", var.name, order, vals)
 
     per = {n: _keyed(t["persons"], "person_code") for n, t in codings.items()}
@@ -413,9 +433,9 @@ def disagreements(codings: dict[str, dict[str, pd.DataFrame]], codebook: Codeboo
         for p, r in df["report_id"].astype(str).items():
             report_of.setdefault(p, r)
     # people listed by some coders only, on reports that several coders coded
-    inc_double = set(inc_units)
+    inc_double, per_double = set(inc_units), set(per_units)
     for p in sorted(report_of):
-        if p in per_units or report_of[p] not in inc_double:
+        if p in per_double or report_of[p] not in inc_double:
             continue
         coded_report = {n for n in names if report_of[p] in inc[n].index}
         vals = {n: ("listed" if p in per[n].index else "not listed") for n in coded_report}
@@ -424,9 +444,9 @@ def disagreements(codings: dict[str, dict[str, pd.DataFrame]], codebook: Codeboo
         if var.level == "none":
             continue
         raw = _text_values(per, per_units, var.name)
-        for p, row in raw.iterrows():
-            add(report_of[p], "persons", p, var.name, order, {n: (None if row[n] is None else str(row[n]))
-                                                              for n in names})
+        for p, *row in zip(raw.index, *(raw[n].tolist() for n in names)):
+            add(report_of[p], "persons", p, var.name, order, {n: (None if v is None else str(v))
+                                                              for n, v in zip(names, row)})
     sets = _charge_sets(codings, per_units, cb)
     for p in per_units:
         vals = {n: (("; ".join(sorted(sets[n][p][0])) or "none") if p in sets[n] else None) for n in names}

@@ -36,12 +36,15 @@ def append_row(ws, values: list) -> None:
     a text cell: data type 's' and Excel's quote-prefix style, value unchanged. Without this openpyxl stores
     ``=HYPERLINK(...)`` as a live formula, and Excel re-reads ``-2-3`` as one when the cell is edited."""
     ws.append(values)
-    row = ws.max_row
-    for j, v in enumerate(values, start=1):
-        if formula_like(v):
-            cell = ws.cell(row=row, column=j)
-            cell.data_type = "s"
-            cell.quotePrefix = True
+    flagged = [j for j, v in enumerate(values, start=1) if formula_like(v)]
+    if not flagged:
+        return
+    # the row append just wrote (ws.max_row scans every cell: quadratic over a sheet)
+    row = ws._current_row
+    for j in flagged:
+        cell = ws.cell(row=row, column=j)
+        cell.data_type = "s"
+        cell.quotePrefix = True
 
 
 def _cell(value: str, kind: str):

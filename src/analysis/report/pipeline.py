@@ -52,7 +52,9 @@ KEY_SELLER_VARIABLES = ["trans_woman_of_color", "tay", "minor", "hiv_charge", "o
 MODEL_OUTCOMES = (("correctly_identified", "Correctly identified as trafficking"),
                   ("screened_trafficking_yes", "Screened for trafficking"))
 MODEL_METHODS = ("Logistic regression of each outcome on period, investigating unit (specialised unit vs district "
-                 "station / other only) and their interaction; Wald 95% CIs (analysis.stats.models).")
+                 "station / other only) and their interaction: maximum likelihood with Wald 95% CIs, or, where a cell "
+                 "has fewer than five events or non-events or is separated, Firth's bias-reduced logistic regression "
+                 "with profile penalised-likelihood 95% CIs; each model's note says which (analysis.stats.models).")
 ACCOUNTING_COUNTS = ("input_rows", "valid_rows", "rejected_rows")
 NOT_FOR_SHARING = "analyst table: unsuppressed"
 

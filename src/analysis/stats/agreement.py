@@ -47,6 +47,7 @@ __all__ = [
     "percent_agreement",
     "krippendorff_alpha",
     "krippendorff_alpha_ci",
+    "krippendorff_alpha_cis",
     "cohen_kappa",
     "cohen_kappa_ci",
 ]
@@ -87,6 +88,27 @@ def _is_real_number(x: Any) -> bool:
 _is_real_vec = np.vectorize(_is_real_number, otypes=[bool])
 
 
+# Types whose missing values are exactly None and float NaN, so that an object array holding only these can be
+# checked with two vectorised comparisons instead of a Python call per cell. bool/int/str are never missing.
+_PLAIN_TYPES = frozenset({type(None), str, float, int, bool, np.float64, np.float32, np.int64, np.int32, np.bool_})
+
+
+def _object_missing_fast(arr: np.ndarray) -> tuple[np.ndarray, bool] | None:
+    """``(missing, numeric)`` for an object array of plain values (None, str, Python/numpy numbers), as
+    :func:`_is_missing_scalar` and :func:`_is_real_number` would give cell by cell; None for anything else
+    (pandas.NA, NaT, Decimal, ...), which takes the general path."""
+    if not arr.size:
+        return None
+    types = set(map(type, arr.ravel().tolist()))
+    if not types <= _PLAIN_TYPES:
+        return None
+    missing = np.equal(arr, None).astype(bool, copy=False)
+    if types & {float, np.float64, np.float32}:
+        missing |= np.not_equal(arr, arr).astype(bool, copy=False)  # among these types only NaN != itself
+    numeric = all(issubclass(t, numbers.Real) for t in types - {type(None)})
+    return missing, numeric
+
+
 def _as_matrix(data: Any, ndim: int, what: str) -> tuple[np.ndarray, np.ndarray, bool]:
     """Convert ``data`` to an array of the given ndim.
 
@@ -125,6 +147,14 @@ def _as_matrix(data: Any, ndim: int, what: str) -> tuple[np.ndarray, np.ndarray,
         raise ValueError(f"{what}: complex values are not supported")
 
     arr = arr.astype(object, copy=False)
+    fast = _object_missing_fast(arr)
+    if fast is not None:
+        missing, numeric = fast
+        if numeric:
+            out = np.full(arr.shape, np.nan)
+            out[~missing] = arr[~missing].astype(float)
+            return out, missing, True
+        return arr, missing, False
     missing = _is_missing_vec(arr) if arr.size else np.zeros(arr.shape, dtype=bool)
     present = arr[~missing]
     if present.size == 0 or bool(_is_real_vec(present).all()):
@@ -145,8 +175,15 @@ def _encode(values: np.ndarray, numeric: bool) -> tuple[np.ndarray, np.ndarray]:
         distinct, codes = np.unique(values.astype(float), return_inverse=True)
         return distinct, codes.astype(np.int64)
     try:
-        distinct, codes = np.unique(values, return_inverse=True)
-        return distinct, codes.astype(np.int64)
+        # np.unique's sorted order without sorting every value (object comparisons are slow): sort the
+        # distinct labels, then look each value up.
+        labels = values.tolist()
+        order = sorted(set(labels))
+        lookup = {v: i for i, v in enumerate(order)}
+        codes = np.fromiter(map(lookup.__getitem__, labels), dtype=np.int64, count=len(labels))
+        distinct = np.empty(len(order), dtype=object)
+        distinct[:] = order
+        return distinct, codes
     except TypeError:  # mixed, non-orderable labels (e.g. str and int)
         mapping: dict[Any, int] = {}
         codes = np.fromiter(
@@ -434,6 +471,14 @@ def krippendorff_alpha_ci(
     default linear interpolation).  Replicates whose alpha is undefined
     (``NaN``: no variation in the resample) are discarded.
 
+    Resample ``b`` draws its ``N`` unit indices as the ``b``-th row of
+    ``numpy.random.default_rng(seed).integers(0, N, size=(n_boot, N))``.
+    The coincidence matrix is a sum of per-unit matrices, so a resample's
+    coincidences and marginals are the unit multiplicities times a fixed
+    (sparse) units x cells matrix: one sparse product per block of resamples,
+    no per-resample rebuild, no BLAS in a loop.  Time O(n_boot x N) and
+    memory O(N) beyond the data (blocks of about 2 million multiplicities).
+
     Note: this is the plain unit-level bootstrap, not the bootstrap of
     Hayes & Krippendorff (2007, *Communication Methods and Measures* 1, 77-89),
     which resamples pairs of values.
@@ -455,28 +500,152 @@ def krippendorff_alpha_ci(
     (alpha, low, high) : tuple of float
         All ``NaN`` if alpha itself is undefined.
     """
+    return krippendorff_alpha_cis([data], [level], n_boot=n_boot, conf=conf, seed=seed)[0]
+
+
+def krippendorff_alpha_cis(
+    datasets: list[Any],
+    levels: list[str] | str = "nominal",
+    n_boot: int = 1000,
+    conf: float = 0.95,
+    seed: Any = 0,
+) -> list[tuple[float, float, float]]:
+    """:func:`krippendorff_alpha_ci` for several reliability-data matrices at once.
+
+    The result for each matrix is exactly what ``krippendorff_alpha_ci(data, level, n_boot, conf, seed)``
+    gives on its own; the resamples are drawn once for all the matrices with the same number of pairable
+    units (each would draw the same ones from the same seed), so a table of many variables coded on the
+    same units costs one set of draws. ``levels``: one level for all, or one per matrix. A ``seed`` that is
+    a ``Generator`` or ``BitGenerator`` (whose state moves on) or ``None`` is used matrix by matrix, in order.
+    """
     if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or n_boot < 1:
         raise ValueError(f"n_boot must be a positive integer; got {n_boot!r}")
     if not (isinstance(conf, numbers.Real) and 0.0 < float(conf) < 1.0):
         raise ValueError(f"conf must be strictly between 0 and 1; got {conf!r}")
-    p, level = _prepare_alpha(data, level)
-    alpha = _alpha_core(p, level)
+    datasets = list(datasets)
+    if isinstance(levels, str):
+        levels = [levels] * len(datasets)
+    if len(levels) != len(datasets):
+        raise ValueError(f"levels must be one level or one per dataset; got {len(levels)} for {len(datasets)}")
     nan = float("nan")
-    if math.isnan(alpha):
-        return nan, nan, nan
-
-    rng = np.random.default_rng(seed)
-    N = p.n_units
-    boots = np.empty(int(n_boot))
-    for b in range(int(n_boot)):
-        mult = np.bincount(rng.integers(0, N, size=N), minlength=N).astype(float)
-        boots[b] = _alpha_core(p, level, mult)
-    boots = boots[~np.isnan(boots)]
-    if boots.size == 0:  # pragma: no cover - needs every resample degenerate
-        return alpha, nan, nan
+    results: list[tuple[float, float, float]] = [(nan, nan, nan)] * len(datasets)
+    plans: dict[int, list[tuple[int, _BootPlan]]] = {}
+    for i, (data, level) in enumerate(zip(datasets, levels)):
+        p, level = _prepare_alpha(data, level)
+        alpha = _alpha_core(p, level)
+        if math.isnan(alpha):
+            continue
+        results[i] = (alpha, nan, nan)
+        plans.setdefault(p.n_units, []).append((i, _BootPlan(p, level, alpha)))
+    shared = seed is not None and not isinstance(seed, (np.random.Generator, np.random.BitGenerator))
+    if shared:
+        groups = list(plans.values())
+    else:  # one matrix at a time, in input order, each drawing on from where the last stopped
+        groups = [[x] for x in sorted((x for g in plans.values() for x in g), key=lambda x: x[0])]
+        rng = np.random.default_rng(seed)
     tail = (1.0 - float(conf)) / 2.0
-    low, high = np.quantile(boots, [tail, 1.0 - tail])
-    return alpha, float(low), float(high)
+    for group in groups:
+        n_units = group[0][1].n_units
+        boots = [np.empty(int(n_boot)) for _ in group]
+        for start, mult_t in _multiplicities(n_units, int(n_boot), np.random.default_rng(seed) if shared else rng):
+            for (_, plan), out in zip(group, boots):
+                out[start : start + mult_t.shape[1]] = plan.alphas(mult_t)
+        for (i, plan), b in zip(group, boots):
+            b = b[~np.isnan(b)]
+            if b.size == 0:  # pragma: no cover - needs every resample degenerate
+                continue
+            low, high = np.quantile(b, [tail, 1.0 - tail])
+            results[i] = (plan.alpha, float(low), float(high))
+    return results
+
+
+# Multiplicities held at once by the bootstrap: blocks of resamples of about this many units x resamples.
+_BOOT_BLOCK = 1 << 21
+
+
+def _multiplicities(n_units: int, n_boot: int, rng: np.random.Generator):
+    """Blocks ``(first resample, units x resamples multiplicities)``: resample ``b`` counts how often each
+    unit is drawn in the ``b``-th row of ``rng.integers(0, n_units, size=(n_boot, n_units))`` (drawn block
+    by block: the same numbers as one call)."""
+    per = max(1, min(n_boot, _BOOT_BLOCK // max(n_units, 1)))
+    for start in range(0, n_boot, per):
+        rows = min(per, n_boot - start)
+        idx = rng.integers(0, n_units, size=(rows, n_units))
+        idx += (np.arange(rows, dtype=idx.dtype) * n_units)[:, None]
+        mult = np.bincount(idx.ravel(), minlength=rows * n_units).reshape(rows, n_units)
+        yield start, np.ascontiguousarray(mult.T, dtype=float)
+
+
+class _BootPlan:
+    """Alpha of bootstrap resamples of one matrix, from the units' multiplicities.
+
+    Every quantity alpha needs is a sum over units of a per-unit contribution: the marginals
+    ``n_c = Sum_u w_u (values c in unit u)`` and the observed disagreement ``Sum_u w_u Sum_{pairs in u}
+    delta^2 / (m_u - 1)``. They are the rows of ``cells @ w``, ``cells`` being a sparse (cells x units)
+    matrix: V rows of value counts, then one row of per-unit observed disagreement (nominal, interval,
+    ratio: delta^2 does not depend on the resample), or, for ordinal data (whose delta^2 depends on the
+    resample's marginals), one row per pair of distinct values found together in a unit.
+    """
+
+    def __init__(self, p: _Pairable, level: str, alpha: float):
+        from scipy import sparse
+
+        self.level, self.alpha, self.n_units = level, alpha, p.n_units
+        V = p.distinct.shape[0]
+        self.V = V
+        counts = sparse.coo_matrix((np.ones(p.val_code.size), (p.val_code, p.val_unit)), shape=(V, p.n_units))
+        if level == "ordinal":
+            lo, hi = np.minimum(p.pair_c, p.pair_k), np.maximum(p.pair_c, p.pair_k)
+            differ = lo != hi  # pairs of equal values have delta 0 under any marginals
+            kinds, kind = np.unique(lo[differ] * V + hi[differ], return_inverse=True)
+            self.lo, self.hi = kinds // V, kinds % V
+            rows = sparse.coo_matrix((p.pair_w[differ], (kind.ravel(), p.pair_unit[differ])),
+                                     shape=(kinds.size, p.n_units))
+        else:
+            if level == "nominal":
+                d2 = (p.pair_c != p.pair_k).astype(float)
+            elif level == "interval":
+                x = p.distinct.astype(float)
+                d2 = (x[p.pair_c] - x[p.pair_k]) ** 2
+            else:
+                x = p.distinct.astype(float)
+                d2 = _ratio_d2(x[p.pair_c], x[p.pair_k])
+            observed = np.bincount(p.pair_unit, weights=p.pair_w * d2, minlength=p.n_units)
+            rows = sparse.coo_matrix(observed[None, :])
+        self.cells = sparse.vstack([counts, rows]).tocsr()
+        self.x = p.distinct.astype(float) if p.numeric else None
+
+    def alphas(self, mult_t: np.ndarray) -> np.ndarray:
+        """Alpha of each resample, from the units x resamples multiplicities."""
+        sums = np.asarray(self.cells @ mult_t)  # cells x resamples
+        V = self.V
+        n_c = sums[:V].T  # resamples x V
+        n = n_c.sum(axis=1)
+        if self.level == "nominal":
+            expected = n * n - (n_c * n_c).sum(axis=1)
+            observed = 2.0 * sums[V]
+        elif self.level == "ratio":
+            x = self.x
+            expected = np.zeros(n.shape)
+            for start in range(0, V, _RATIO_BLOCK):
+                block = _ratio_d2(x[start : start + _RATIO_BLOCK, None], x[None, :])  # block x V
+                expected += (n_c[:, start : start + _RATIO_BLOCK] * (n_c @ block.T)).sum(axis=1)
+            observed = 2.0 * sums[V]
+        else:
+            if self.level == "interval":
+                x = self.x[None, :]
+                observed = 2.0 * sums[V]
+            else:  # ordinal: mid-cumulative frequencies of the resample's marginals
+                x = np.cumsum(n_c, axis=1) - n_c / 2.0
+                gap = x[:, self.hi] - x[:, self.lo]
+                observed = 2.0 * (sums[V:].T * gap * gap).sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                xbar = (n_c * x).sum(axis=1) / n
+            expected = 2.0 * n * (n_c * (x - xbar[:, None]) ** 2).sum(axis=1)
+        ok = (n >= 2) & (expected > 0.0)
+        out = np.full(n.shape, np.nan)
+        out[ok] = 1.0 - (n[ok] - 1.0) * observed[ok] / expected[ok]
+        return out
 
 
 # --------------------------------------------------------------------------

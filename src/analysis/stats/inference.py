@@ -34,12 +34,18 @@ so). This module therefore:
    tolerance of 1e-7 for ties), when there are at most :data:`EXACT_TABLE_LIMIT` such tables (counted in
    advance for r x 2 tables, the usual before/after layout); the test is then reported as
    ``"Fisher's exact"``;
-2. otherwise calls SciPy's ``fisher_exact`` with ``MonteCarloMethod(n_resamples=MONTE_CARLO_RESAMPLES)``
-   and a generator seeded with :data:`MONTE_CARLO_SEED`, so that the p-value is reproducible; it is
-   (1 + number of simulated tables no more probable than the observed) / (1 + resamples), as in R's
+2. otherwise calls SciPy's ``fisher_exact`` with ``MonteCarloMethod(n_resamples=MONTE_CARLO_RESAMPLES)``;
+   it is (1 + number of simulated tables no more probable than the observed) / (1 + resamples), as in R's
    ``fisher.test(simulate.p.value = TRUE)``, and the test is reported as
-   ``"Fisher's exact (Monte Carlo, 20000 resamples)"``. Its Monte Carlo standard error is at most
-   0.0035 (sqrt(0.25 / 20000)); about 0.0015 near p = 0.05.
+   ``"Fisher's exact (Monte Carlo, 20000 resamples)"``. The generator's seed is derived from the table itself
+   (:func:`table_seed`: :data:`MONTE_CARLO_SEED` and the table's counts), so the p-value is reproducible and
+   the p-values of different tables do not share their simulation errors (one shared seed made them
+   correlated). The result carries the Monte Carlo standard error ``sqrt(p (1 - p) / B)`` (at most 0.0035 for
+   B = 20000; about 0.0015 near p = 0.05). When no simulated table is as extreme as the observed one the
+   estimate 1 / (B + 1) is only a bound: the result says ``p_bound`` and the note "p < 1/(B+1)".
+   :func:`adjust_pvalues` enters such a bound at its value: Holm's and Benjamini-Hochberg's adjusted p-values
+   are non-decreasing in every p-value, so the q-values computed with the bound are upper bounds of the ones the
+   exact p-value would give (conservative, never anti-conservative); tables flag them.
 
 Sources
 -------
@@ -91,6 +97,9 @@ __all__ = [
     "rate_ratio",
     "standardized_mean_difference",
     "smd_proportions",
+    "smd_categorical",
+    "smd_from_summaries",
+    "table_seed",
     "adjust_pvalues",
 ]
 
@@ -104,7 +113,8 @@ EXACT_TABLE_LIMIT: int = 200_000
 #: Number of simulated tables for the Monte Carlo Fisher p-value (R's default is B = 2000).
 MONTE_CARLO_RESAMPLES: int = 20_000
 
-#: Seed of the Monte Carlo Fisher p-value, fixed so that a table prints the same p-value on every run.
+#: Base seed of the Monte Carlo Fisher p-value; each table's own seed is derived from it and the table's counts
+#: (:func:`table_seed`), so a table prints the same p-value on every run and different tables get different seeds.
 MONTE_CARLO_SEED: int = 20171115
 
 # R's fisher.test treats tables whose probability is within a factor 1 + 1e-7 of the observed one as ties.
@@ -118,7 +128,9 @@ class TestResult:
     ``test`` names the test actually used (e.g. ``"Pearson's chi-squared"``, ``"Fisher's exact"``,
     ``"Fisher's exact (Monte Carlo, 20000 resamples)"``, ``"Wilcoxon rank-sum"``) so a table can footnote
     it. ``statistic`` and ``df`` are NaN when the test has none (Fisher's exact test). ``note`` says why a
-    test was chosen or why no p-value could be computed.
+    test was chosen or why no p-value could be computed. For a Monte Carlo p-value, ``mc_se`` is its Monte
+    Carlo standard error and ``p_bound`` is True when ``p_value`` is the bound 1 / (B + 1) (no simulated table
+    as extreme as the observed one: the p-value is below it); otherwise ``mc_se`` is NaN and ``p_bound`` False.
     """
 
     __test__ = False  # not a pytest test class, despite the name
@@ -128,6 +140,8 @@ class TestResult:
     df: float
     p_value: float
     note: str = ""
+    mc_se: float = math.nan
+    p_bound: bool = False
 
 
 # --------------------------------------------------------------------------------------------------
@@ -359,13 +373,31 @@ def categorical_test(
         p = _fisher_rxc_enumerated(arr, int(exact_limit))  # None if there are too many tables
     if p is not None:
         return TestResult("Fisher's exact", math.nan, math.nan, float(p), _note(why))
-    method = _sps.MonteCarloMethod(n_resamples=int(n_resamples), rng=np.random.default_rng(seed))
-    res = _sps.fisher_exact(arr, method=method)
-    return TestResult(
-        f"Fisher's exact (Monte Carlo, {int(n_resamples)} resamples)", math.nan, math.nan,
-        float(res.pvalue),
-        _note(why, f"more than {int(exact_limit)} tables with these margins; simulated p-value, seed {seed}"),
-    )
+    return _fisher_monte_carlo(arr, int(n_resamples), seed, _note(why, f"more than {int(exact_limit)} tables with "
+                                                                     "these margins; simulated p-value"))
+
+
+def table_seed(table: Any, seed: int = MONTE_CARLO_SEED) -> np.random.SeedSequence:
+    """The seed of the Monte Carlo p-value of one table: NumPy's ``SeedSequence`` of ``seed`` with the table's
+    shape and counts as the spawn key. The same table always gets the same seed (the p-value is reproducible);
+    two different tables get independent streams, so their simulation errors are not correlated."""
+    arr = _count_table(table)
+    return np.random.SeedSequence(int(seed), spawn_key=(*arr.shape, *(int(v) for v in arr.ravel())))
+
+
+def _fisher_monte_carlo(arr: np.ndarray, n_resamples: int, seed: int, note: str) -> TestResult:
+    """SciPy's Monte Carlo Fisher p-value, (1 + k) / (1 + B), with its Monte Carlo SE; a bound when k = 0."""
+    method = _sps.MonteCarloMethod(n_resamples=n_resamples, rng=np.random.default_rng(table_seed(arr, seed)))
+    p = float(_sps.fisher_exact(arr, method=method).pvalue)
+    k = round(p * (n_resamples + 1)) - 1  # simulated tables as extreme as the observed one
+    bound = k <= 0
+    mc_se = math.sqrt(p * (1.0 - p) / n_resamples)
+    parts = [note, f"seed derived from the table (base {seed})", f"Monte Carlo SE {mc_se:.2g}"]
+    if bound:
+        parts.append(f"no simulated table was as extreme: p < 1/{n_resamples + 1}, entered as 1/{n_resamples + 1} "
+                     "in the adjustment (the q-values are upper bounds)")
+    return TestResult(f"Fisher's exact (Monte Carlo, {n_resamples} resamples)", math.nan, math.nan, p,
+                      "; ".join(x for x in parts if x), mc_se, bound)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -484,6 +516,42 @@ def smd_proportions(p1: float, p2: float) -> float:
     if denom == 0.0:
         return 0.0 if p1 == p2 else math.nan
     return (p1 - p2) / denom
+
+
+def smd_from_summaries(mean1: float, sd1: float, mean2: float, sd2: float) -> float:
+    """The standardized mean difference of :func:`standardized_mean_difference` from summaries (e.g. design-based
+    means and standard deviations of a weighted table): ``(mean1 - mean2) / sqrt((sd1^2 + sd2^2) / 2)``.
+    Signed; NaN when an input is NaN or both SDs are 0 and the means differ (0.0 when they are equal)."""
+    vals = [float(v) for v in (mean1, sd1, mean2, sd2)]
+    if any(math.isnan(v) for v in vals):
+        return math.nan
+    m1, s1, m2, s2 = vals
+    pooled = math.sqrt((s1 * s1 + s2 * s2) / 2.0)
+    if pooled == 0.0:
+        return 0.0 if m1 == m2 else math.nan
+    return (m1 - m2) / pooled
+
+
+def smd_categorical(p1: Any, p2: Any) -> float:
+    """Standardized difference of a categorical variable with k levels (Yang & Dalton 2012), as tableone.
+
+    With the level proportions ``p1`` and ``p2`` of the two groups (each summing to 1), drop the first level,
+    T = p1 - p2 (k - 1 values) and S = (S1 + S2) / 2 with S_g = diag(p_g) - p_g p_g' (the multinomial
+    covariance); d = sqrt(T' S^- T). S^- is the Moore-Penrose inverse, as R's tableone (``MASS::ginv``), so a
+    level absent from both groups does not make it fail (Python tableone's ``inv`` returns NaN then, otherwise
+    the two agree). Not signed. With two levels it is the absolute value of :func:`smd_proportions` of the
+    second level. NaN when a proportion is NaN or there are fewer than 2 levels.
+    """
+    a, b = np.asarray(p1, dtype=float), np.asarray(p2, dtype=float)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError(f"p1 and p2 must be 1-D and of the same length; got shapes {a.shape} and {b.shape}")
+    if a.size < 2 or np.isnan(a).any() or np.isnan(b).any():
+        return math.nan
+    a, b = a[1:], b[1:]
+    cov = [np.diag(p) - np.outer(p, p) for p in (a, b)]
+    s = (cov[0] + cov[1]) / 2.0
+    t = a - b
+    return float(math.sqrt(max(0.0, float(t @ np.linalg.pinv(s) @ t))))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -2,13 +2,20 @@
 
 For each variable, in the codebook's order and with its labels:
 
-* categorical: one row per level, ``n/N (%)`` per period and overall, with "not documented" / "not applicable"
-  shown as their own rows and (by default) excluded from the denominators; the test is gtsummary's rule
-  (chi-square without continuity correction when every expected count is >= 5, otherwise Fisher's exact);
+* categorical: one row per level, ``n/N (%)`` per period and overall, with the missing-data levels shown as their
+  own rows and (by default) outside the denominators and the tests; the test is gtsummary's rule (chi-square
+  without continuity correction when every expected count is >= 5, otherwise Fisher's exact);
 * yes/no (coded yes/no, derived True/False, and each option of a multi-select field): one row, with the
   difference in percentage points and its 95% Newcombe hybrid score interval;
-* numbers: median (IQR) and mean (SD) per period, Wilcoxon rank-sum test;
-* p-values adjusted across the table's variables (Holm by default, or Benjamini-Hochberg) as q-values.
+* numbers: median (IQR) and mean (SD) per period and overall, Wilcoxon rank-sum test;
+* p-values adjusted across the table's variables (Holm by default, or Benjamini-Hochberg) as q-values. A row with
+  nothing left to test (e.g. every value missing) is "not tested" and is not one of the adjusted p-values.
+
+Missing data: the missing codes of coded variables ("not documented" -8, "not applicable" -9), a derived
+True/False left blank ("unknown"), and the levels of derived categories that say why a value is missing
+("not documented", "not applicable", "unknown"; the income stratum's "not documented", "not available",
+"ZIP not in lookup") are outside the denominators and the tests in every row type, so e.g. the sellers' age-group
+row and their TAY row give the same share for 18-24. ``include_missing=True`` puts them back in the denominators.
 
 People on the same report are not independent: person tables (``cluster="report_id"``, the default for
 persons) show, for yes/no rows, a cluster-aware difference interval (cluster bootstrap over reports,
@@ -17,12 +24,25 @@ working correlation and sandwich SE, in closed form: :func:`analysis.stats.clust
 the default columns, with the naive ones beside them. Why these are the default: they test exactly the pooled
 difference the table prints (an exchangeable working correlation would re-weight people on large reports and
 test a slightly different quantity), they stay valid whatever the correlation within reports, and they are fast
-enough for any sample. Categorical rows with more than two levels keep the naive test and say so.
+enough for any sample. Rows with more than two levels get the Rao-Scott F test and numbers the design-based
+Wilcoxon rank test, both with reports as clusters (:mod:`analysis.stats.survey`'s cluster-only design: weights
+1, no strata, no finite population correction); so does a yes/no row whose GEE cannot be fitted (a period all 0
+or all 1). The naive tests stay beside them (``p_naive``, ``test_naive``).
 
-Sampling weights: give ``frame`` (reports per sampled year in the sampling frame) and estimates are weighted
-to it: each period's proportion is the frame-weighted average of its years' proportions (a stratified
-estimator, strata = years), with a stratified standard error and a Wald interval for the difference. Without
-``frame`` the table is unweighted and says so.
+Sampling weights: give ``frame`` (reports per sampled year in the sampling frame) and the table is
+design-based, with one design for the study (:func:`analysis.stats.survey.survey_design`): strata = sampled
+year, primary sampling unit = report, finite population correction from the frame, people as elements of their
+report (every person on a report carries its weight, frame reports / sampled reports in the year). Every
+percentage (the Overall column too), its standard error, interval and estimated total is a Taylor-linearised
+domain estimate (the domain of a row: its population, e.g. sellers, and the units where the variable is known),
+the differences are design-based contrasts, yes/no and categorical rows are tested with the Rao-Scott F test
+(valid also when a period's proportion is 0, where the Wald test of the difference is not) and numbers with the
+design-based Wilcoxon rank test. A frame that lacks a sampled year or counts fewer reports than were sampled in a
+year is refused (:class:`FrameError`). Without ``frame`` the table is unweighted and says so.
+
+``smd=True`` adds tableone's absolute standardised difference (``smd``, on each variable's first row; for
+categorical variables the multivariate one of Yang & Dalton 2012; weighted tables use the design-based
+proportions, means and standard deviations).
 
 The analyst's full table stays in :attr:`ComparisonTable.rows`; :func:`display` makes the version for sharing,
 with small-cell suppression from :mod:`analysis.tables.disclosure`.
@@ -32,11 +52,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
+from ..derive.income import STRATUM_REASONS
 from ..scheme.codebook import NOT_APPLICABLE, NOT_DOCUMENTED, Codebook, load_codebook
 from ..scheme.config import StudyConfig, load_study_config
 from ..stats.inference import (
@@ -44,14 +65,53 @@ from ..stats.inference import (
     categorical_test,
     newcombe_diff_ci,
     rank_sum_test,
+    smd_categorical,
+    smd_from_summaries,
+    smd_proportions,
     wilson_ci,
 )
 
 MISSING_CODES = (NOT_DOCUMENTED, NOT_APPLICABLE)
+#: Levels that say a value is missing (and why): the missing codes of coded variables, and the levels of derived
+#: categories ("not documented" age, the income stratum's reasons for having none). Outside denominators and tests.
+MISSING_LEVELS = frozenset({*MISSING_CODES, "not documented", "not applicable", "unknown", *STRATUM_REASONS})
 CLUSTER_TEST = "Cluster-robust Wald (GEE, independence; report clusters)"
+RAO_SCOTT_TEST = "Rao-Scott F (design-based)"
+RAO_SCOTT_CLUSTER_TEST = "Rao-Scott F (report clusters)"
+RANK_TEST = "Wilcoxon rank test (design-based)"
+RANK_CLUSTER_TEST = "Wilcoxon rank test (report clusters)"
 # coded variables that are not compared (identifiers, free text, dates, the sampling variable itself)
 _NOT_COMPARED_TYPES = {"id", "text", "date", "statute"}
 _NOT_COMPARED = {"report_year", "coder_id"}
+
+
+def is_missing_level(code: object) -> bool:
+    """True for a level that records a missing value (see :data:`MISSING_LEVELS`)."""
+    return str(code) in MISSING_LEVELS
+
+
+class FrameError(ValueError):
+    """A sampling frame that cannot be used: wrong columns, values that are not whole numbers, a sampled year
+    missing from it, or fewer reports in the frame than were sampled in a year."""
+
+
+def check_frame(frame: Mapping[int, int], sampled: Mapping[int, int], source: str = "sampling frame") -> None:
+    """Refuse a frame the sample cannot have been drawn from: every sampled year must be in it, with at least as
+    many reports as were sampled that year (``sampled``: reports sampled per year). The message names the year
+    and both numbers."""
+    for year in sorted(sampled):
+        n = int(sampled[year])
+        if year not in frame:
+            raise FrameError(f"{source}: no count of reports for {year}, where {n} reports were sampled; the frame "
+                             f"needs a row for every sampled year")
+        N = frame[year]
+        if isinstance(N, bool) or not isinstance(N, (int, np.integer)):
+            raise FrameError(f"{source}: the count of reports for {year} is {N!r}, not a whole number "
+                             f"({n} reports were sampled in {year})")
+        if N < n:
+            raise FrameError(f"{source}: {year} has {N} reports in the frame but {n} were sampled; a frame counts "
+                             f"every report the sample was drawn from, so it cannot have fewer (check the count "
+                             f"for {year})")
 
 
 @dataclass(frozen=True)
@@ -86,11 +146,13 @@ class ComparisonTable:
     def methods_text(self) -> str:
         parts = [
             f"Population: {self.population}.",
-            "Percentages exclude 'not documented' and 'not applicable', shown as their own rows."
+            "Percentages exclude the missing-data levels ('not documented', 'not applicable', 'unknown'), shown as "
+            "their own rows; the tests leave them out too."
             if "missing excluded" in self.notes else "Percentages include 'not documented' and 'not applicable'.",
             "Tests: " + "; ".join(self.tests_used) + ".",
             "Differences: percentage points with 95% "
-            + ("stratified Wald intervals (weighted)." if self.weighted else "Newcombe hybrid score intervals."),
+            + ("design-based intervals (Taylor linearisation, t with the design degrees of freedom)."
+               if self.weighted else "Newcombe hybrid score intervals."),
             f"q: p-values adjusted across the table's variables ({'Holm' if self.adjust == 'holm' else 'Benjamini-Hochberg'}).",
         ]
         parts += [n for n in self.notes if n != "missing excluded"]
@@ -148,28 +210,17 @@ def variable_specs(table: str, data: pd.DataFrame, codebook: Codebook | None = N
 # --- weights -------------------------------------------------------------------------------------------
 
 
-def _stratified(y: np.ndarray, year: np.ndarray, frame: dict[int, int]) -> tuple[float, float]:
-    """Frame-weighted proportion over year strata and its standard error (with finite-population correction)."""
-    total = sum(frame[int(h)] for h in np.unique(year))
-    p, var = 0.0, 0.0
-    for h in np.unique(year):
-        yh = y[year == h]
-        nh, Nh = len(yh), frame[int(h)]
-        Wh = Nh / total
-        ph = yh.mean()
-        p += Wh * ph
-        if nh > 1:
-            var += Wh**2 * ph * (1 - ph) / (nh - 1) * max(0.0, 1 - nh / Nh)
-    return p, math.sqrt(var)
+def sampled_reports(data: pd.DataFrame, psu: str = "report_id", year: str = "report_year") -> dict[int, int]:
+    """Reports sampled per year: the distinct ``psu`` values of each ``year`` in ``data``."""
+    return {int(y): int(n) for y, n in data.groupby(data[year].astype(int))[psu].nunique().items()}
 
 
-def report_weights(year: pd.Series, frame: dict[int, int]) -> pd.Series:
-    """Each unit's weight: frame reports in its year / sampled reports in its year."""
-    counts = year.value_counts()
-    missing = sorted(set(counts.index) - set(frame))
-    if missing:
-        raise ValueError(f"the sampling frame has no count for year(s) {', '.join(map(str, missing))}")
-    return year.map(lambda y: frame[y] / counts[y]).astype(float)
+def report_weights(year: pd.Series, frame: dict[int, int], sampled: Mapping[int, int] | None = None) -> pd.Series:
+    """Each unit's weight: frame reports in its year / reports sampled in its year (``sampled``; by default the
+    units in ``year``, right for a table of reports). People carry their report's weight."""
+    counts = sampled if sampled is not None else {int(y): int(n) for y, n in year.value_counts().items()}
+    check_frame(frame, {int(y): counts[int(y)] for y in year.unique()})
+    return year.map(lambda y: frame[int(y)] / counts[int(y)]).astype(float)
 
 
 # --- the table -----------------------------------------------------------------------------------------
@@ -185,14 +236,27 @@ def _binary_values(s: pd.Series, spec: Spec) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass
 class _Groups:
-    """Who is compared: the two periods, each unit's period, and (with a sampling frame) weights and years."""
+    """Who is compared: the two periods, each unit's period, and the survey design when there is one.
+
+    ``design`` covers all the rows of the data given (every role of a person table, so that a role's table is a
+    domain of the whole design); ``in_pop`` says which of them are the table's units (the rows of ``of`` and
+    ``masks``) and ``of_all`` is every row's period. ``weighted``: the design has the frame's weights and fpc
+    (otherwise it is the cluster-only design of an unweighted person table, or None)."""
 
     names: tuple[str, ...]
     of: np.ndarray  # each unit's period code, as text
     masks: dict[str, np.ndarray]  # period -> which units are in it
     frame: dict[int, int] | None = None
-    weights: np.ndarray | None = None
-    years: np.ndarray | None = None
+    design: object = None  # analysis.stats.survey.SurveyDesign
+    in_pop: np.ndarray | None = None
+    of_all: np.ndarray | None = None
+    weighted: bool = False
+
+    def full(self, values: np.ndarray, fill: object) -> np.ndarray:
+        """``values`` of the table's units spread over all the rows of the design, ``fill`` for the others."""
+        out = np.full(len(self.in_pop), fill, dtype=np.asarray(values).dtype if fill is not None else object)
+        out[self.in_pop] = values
+        return out
 
 
 def before_after(
@@ -204,10 +268,12 @@ def before_after(
     group: str = "period",
     include_missing: bool = False,
     frame: dict[int, int] | None = None,
+    sampled: Mapping[int, int] | None = None,
     cluster: str | None = "auto",
     adjust: str = "holm",
     n_boot: int = 2000,
     seed: int = 20171115,
+    smd: bool = False,
     specs: list[Spec] | None = None,
     population: str | None = None,
     codebook: Codebook | None = None,
@@ -215,9 +281,14 @@ def before_after(
 ) -> ComparisonTable:
     """The before/after table for derived ``incidents`` or ``persons`` (optionally people in ``role``).
 
+    ``frame`` (reports per year in the sampling frame) makes the table design-based (see the module
+    docstring); ``sampled`` (reports sampled per year) is needed only when ``data`` leaves out sampled reports
+    (a person table whose reports do not all list a person): by default it is counted from ``data``. ``smd``
+    adds the standardised-difference column.
+
     ``specs`` (with ``population``) summarises variables that are not in the codebook, e.g. the public record's
     (see :func:`from_counts`); by default the variables come from the codebook via :func:`variable_specs`.
-    The work is in steps: who is compared (:func:`_population`, :func:`_groups`), which rows
+    The work is in steps: who is compared (:func:`_population`, :func:`_groups`, :func:`_design`), which rows
     (:func:`_table_specs`), counting and testing each variable (:func:`_number_rows`, :func:`_binary_rows`,
     :func:`_category_rows`) and assembling the table (:func:`_assemble`).
     """
@@ -225,10 +296,11 @@ def before_after(
     cfg = config or load_study_config()
     if adjust not in {"holm", "bh"}:
         raise ValueError("adjust must be 'holm' or 'bh'")
-    d, population = _population(data, table, role, population, cb)
+    d, population, in_pop = _population(data, table, role, population, cb)
     if cluster == "auto":
         cluster = "report_id" if table == "persons" else None
-    grp = _groups(d, group, cfg, frame)
+    grp = _groups(d, group, cfg)
+    _design(grp, data, in_pop, group, frame, sampled, cluster)
     specs = _table_specs(d, table, role, variables, specs, cb)
     rows: list[dict] = []
     var_p: dict[str, float] = {}
@@ -244,10 +316,12 @@ def before_after(
             part, test, p = _binary_rows(spec, s, base, grp, clusters, n_boot, seed)
         else:
             part, test, p = _category_rows(spec, s, base, grp, include_missing)
+        if smd:
+            part[0]["smd"] = _smd(spec, part, grp)
         tests_used.append(test)
         var_p[spec.column] = p
         rows += part
-    clustered = cluster is not None and any(spec.kind == "binary" for spec in specs)
+    clustered = cluster is not None and bool(specs)
     return _assemble(rows, var_p, tests_used, population=population, grp=grp, cfg=cfg, adjust=adjust,
                      include_missing=include_missing, cluster=cluster, clustered=clustered)
 
@@ -256,34 +330,53 @@ def before_after(
 
 
 def _population(data: pd.DataFrame, table: str, role: str | list[str] | None, population: str | None,
-                cb: Codebook) -> tuple[pd.DataFrame, str]:
-    """The units of the table (people in ``role`` when given) and the words that name them."""
+                cb: Codebook) -> tuple[pd.DataFrame, str, np.ndarray]:
+    """The units of the table (people in ``role`` when given), the words that name them, and which rows of
+    ``data`` they are."""
     d = data
     population = population or cb.table(table).label.lower()
+    in_pop = np.ones(len(data), dtype=bool)
     if role is not None:
         roles = [role] if isinstance(role, str) else list(role)
         labels = cb.variable("persons", "role").labels
         unknown = [r for r in roles if r not in labels]
         if unknown:
             raise ValueError(f"unknown role(s) {', '.join(unknown)}; roles are {', '.join(labels)}")
-        d = d[d["role"].astype(str).isin(roles)]
+        in_pop = data["role"].astype(str).isin(roles).to_numpy()
+        d = data[in_pop]
         population = " and ".join(labels[r].lower() for r in roles)
-    return d, population
+    return d, population, in_pop
 
 
-def _groups(d: pd.DataFrame, group: str, cfg: StudyConfig, frame: dict[int, int] | None) -> _Groups:
-    """The two periods of the study configuration, each unit's period, and the frame weights when given."""
+def _groups(d: pd.DataFrame, group: str, cfg: StudyConfig) -> _Groups:
+    """The two periods of the study configuration and each unit's period."""
     groups = tuple(g for g in cfg.period_codes)
     if len(groups) != 2:
         raise ValueError("a before/after table needs exactly two periods in the study configuration")
     g_of = d[group].astype(str).to_numpy()
-    out = _Groups(names=groups, of=g_of, masks={g: g_of == g for g in groups})
+    return _Groups(names=groups, of=g_of, masks={g: g_of == g for g in groups})
+
+
+def _design(grp: _Groups, data: pd.DataFrame, in_pop: np.ndarray, group: str, frame: dict[int, int] | None,
+            sampled: Mapping[int, int] | None, cluster: str | None) -> None:
+    """The survey design over all the rows of ``data``: the study's (strata = year, PSU = report, fpc from
+    ``frame``) when a frame is given, checked against the reports sampled (:func:`check_frame`); else the
+    cluster-only design of a person table (weights 1, report clusters); else none."""
+    from ..stats.survey import survey_design
+
+    grp.in_pop, grp.of_all = in_pop, data[group].astype(str).to_numpy()
     if frame is not None:
-        year = d["report_year"].astype(int)
-        out.frame = frame
-        out.weights = report_weights(year, frame).to_numpy()
-        out.years = year.to_numpy()
-    return out
+        psu = cluster or "report_id"
+        missing = [c for c in (psu, "report_year") if c not in data.columns]
+        if missing:
+            raise ValueError(f"a weighted table needs the columns {', '.join(missing)} (the design's PSU and strata)")
+        counts = dict(sampled) if sampled is not None else sampled_reports(data, psu)
+        check_frame(frame, counts)
+        grp.frame, grp.weighted = frame, True
+        grp.design = survey_design(data[psu].astype(str).to_numpy(), data["report_year"].astype(int).to_numpy(),
+                                   population={int(y): int(n) for y, n in frame.items()}, sampled=counts)
+    elif cluster is not None:
+        grp.design = survey_design(data[cluster].astype(str).to_numpy())
 
 
 def _table_specs(d: pd.DataFrame, table: str, role: str | list[str] | None, variables: list[str] | None,
@@ -309,8 +402,24 @@ def _table_specs(d: pd.DataFrame, table: str, role: str | list[str] | None, vari
 # --- counting and testing, one variable at a time ----------------------------------------------------------
 
 
+def _set_test(row: dict, test: str, p_value: float, note: str = "", **extra) -> None:
+    """The row's test: ``test`` with its p-value, or 'not tested' when there is no p-value."""
+    row.update(test=test if p_value == p_value else "not tested", p_value=p_value, note=note, **extra)
+
+
+def _rao_scott_into(row: dict, rs, name: str) -> None:
+    """The Rao-Scott F test (:class:`analysis.stats.survey.RaoScott`) as the row's test, or 'not tested'."""
+    if rs.p_value != rs.p_value:
+        _set_test(row, "not tested", math.nan, rs.note)
+        return
+    _set_test(row, name, rs.p_value, f"F = {rs.f:.4g} on {rs.df1:.4g} and {rs.df2:.4g} df",
+              statistic=rs.f, df1=rs.df1, df2=rs.df2)
+
+
 def _number_rows(s: pd.Series, base: dict, grp: _Groups) -> tuple[list[dict], str, float]:
-    """A number: median (IQR) and mean (SD) per period and overall; the Wilcoxon rank-sum test."""
+    """A number: median (IQR) and mean (SD) per period and overall; the Wilcoxon rank-sum test. With a frame the
+    summaries and the test are design-based; in a person table without one the test is the rank test with
+    report clusters (the naive one in ``p_naive``)."""
     groups, in_g = grp.names, grp.masks
     x = pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
     row = dict(base, level="", level_label="", row_type="summary")
@@ -324,57 +433,98 @@ def _number_rows(s: pd.Series, base: dict, grp: _Groups) -> tuple[list[dict], st
         row[f"mean_{g}"] = vals.mean() if len(vals) else np.nan
         row[f"sd_{g}"] = vals.std(ddof=1) if len(vals) > 1 else np.nan
     t = rank_sum_test(x[in_g[groups[0]]], x[in_g[groups[1]]])
-    row.update(test=t.test, p_value=t.p_value, note=t.note)
-    return [row], t.test, t.p_value
+    _set_test(row, t.test, t.p_value, t.note)
+    if grp.design is None:
+        return [row], row["test"], row["p_value"]
+    from ..stats.survey import number_summary, rank_test
+
+    if grp.weighted:
+        res = number_summary(grp.design, grp.full(x, np.nan), grp.of_all, groups)
+        for g in groups + ("overall",):
+            m = res.means[g]
+            row[f"mean_{g}"], row[f"se_{g}"], row[f"sd_{g}"] = m.estimate, m.se, res.sd[g]
+            row[f"q1_{g}"], row[f"median_{g}"], row[f"q3_{g}"] = res.quartiles[g]
+        mt, rt = res.mean_test, res.rank_test
+        row.update(mean_diff=mt.estimate, mean_diff_low=mt.low, mean_diff_high=mt.high, p_ttest=mt.p_value)
+    else:
+        row.update(p_naive=t.p_value, test_naive=t.test)
+        rt = rank_test(grp.design, grp.full(x, np.nan), grp.of_all, groups)
+    name = RANK_TEST if grp.weighted else RANK_CLUSTER_TEST
+    _set_test(row, name, rt.p_value, "" if rt.p_value == rt.p_value else "needs values in both periods",
+              statistic=rt.statistic, df2=rt.df, rank_diff=rt.estimate)
+    return [row], row["test"], row["p_value"]
 
 
 def _binary_rows(spec: Spec, s: pd.Series, base: dict, grp: _Groups, clusters: np.ndarray | None, n_boot: int,
                  seed: int) -> tuple[list[dict], str, float]:
-    """A yes/no: the 'Yes' row (counts, difference, test; cluster-aware with ``clusters``), then the rows
-    outside the denominator."""
+    """A yes/no: the 'Yes' row (counts, difference, test; design-based with a frame, cluster-aware with
+    ``clusters``), then the rows outside the denominator."""
     is_true, known = _binary_values(s, spec)
     row = _binary_counts(is_true, known, base, grp)
-    _binary_test(row, grp)
-    if clusters is not None:
-        row.update(_clustered_binary(is_true, known, grp.of, clusters, grp.names, n_boot, seed))
-        row["p_naive"], row["diff_low_naive"], row["diff_high_naive"] = (
-            row["p_value"], row.get("diff_low", np.nan), row.get("diff_high", np.nan))
-        row["test_naive"] = row["test"]
-        if not np.isnan(row.get("p_cluster", np.nan)):
-            row["p_value"], row["test"] = row["p_cluster"], CLUSTER_TEST
-        if not np.isnan(row.get("diff_low_cluster", np.nan)):
-            row["diff_low"], row["diff_high"] = row["diff_low_cluster"], row["diff_high_cluster"]
+    if grp.weighted:
+        _binary_design(row, is_true, known, grp)
+    else:
+        _binary_test(row, grp)
+        if clusters is not None:
+            _binary_clustered(row, is_true, known, grp, clusters, n_boot, seed)
     return [row, *_outside_rows(spec, s, known, base, grp)], row["test"], row["p_value"]
 
 
+def _binary_clustered(row: dict, is_true: np.ndarray, known: np.ndarray, grp: _Groups, clusters: np.ndarray,
+                      n_boot: int, seed: int) -> None:
+    """The cluster bootstrap interval and the GEE test as the row's; where the GEE cannot be fitted (a period all
+    0 or all 1) the Rao-Scott F test with report clusters. The naive ones move to ``*_naive``."""
+    row.update(_clustered_binary(is_true, known, grp.of, clusters, grp.names, n_boot, seed))
+    row["p_naive"], row["diff_low_naive"], row["diff_high_naive"] = (
+        row["p_value"], row.get("diff_low", np.nan), row.get("diff_high", np.nan))
+    row["test_naive"] = row["test"]
+    if not np.isnan(row.get("p_cluster", np.nan)):
+        row["p_value"], row["test"] = row["p_cluster"], CLUSTER_TEST
+    elif grp.design is not None and row["N_overall"]:
+        from ..stats.survey import rao_scott_test
+
+        y = grp.full(np.where(known, np.where(is_true, "yes", "no"), None).astype(object), None)
+        rs = rao_scott_test(grp.design, y, grp.of_all, grp.names)
+        if rs.p_value == rs.p_value:
+            _rao_scott_into(row, rs, RAO_SCOTT_CLUSTER_TEST)
+    if not np.isnan(row.get("diff_low_cluster", np.nan)):
+        row["diff_low"], row["diff_high"] = row["diff_low_cluster"], row["diff_high_cluster"]
+
+
 def _binary_counts(is_true: np.ndarray, known: np.ndarray, base: dict, grp: _Groups) -> dict:
-    """The 'Yes' row's n, N and percentage per period and overall: Wilson intervals, or frame-weighted."""
+    """The 'Yes' row's n, N and percentage per period and overall, with Wilson intervals."""
     row = dict(base, level="yes", level_label="Yes", row_type="level")
     for g in grp.names + ("overall",):
         m = grp.masks[g] if g != "overall" else np.ones(len(is_true), bool)
         n, N = int((is_true & m & known).sum()), int((known & m).sum())
         row[f"n_{g}"], row[f"N_{g}"] = n, N
-        if grp.weights is not None and g != "overall" and N:
-            p, se = _stratified(is_true[m & known].astype(float), grp.years[m & known], grp.frame)
-            row[f"pct_{g}"], row[f"se_{g}"] = 100 * p, 100 * se
-        else:
-            row[f"pct_{g}"] = 100 * n / N if N else np.nan
-            _, lo, hi = wilson_ci(n, N) if N else (np.nan, np.nan, np.nan)
-            row[f"ci_low_{g}"], row[f"ci_high_{g}"] = 100 * lo, 100 * hi
+        row[f"pct_{g}"] = 100 * n / N if N else np.nan
+        _, lo, hi = wilson_ci(n, N) if N else (np.nan, np.nan, np.nan)
+        row[f"ci_low_{g}"], row[f"ci_high_{g}"] = 100 * lo, 100 * hi
     return row
 
 
+def _binary_design(row: dict, is_true: np.ndarray, known: np.ndarray, grp: _Groups) -> None:
+    """Design-based percentages (periods and overall: domain estimates with SE, logit interval and total), the
+    difference (contrast of the domain estimates) and the Rao-Scott F test of the 'Yes' row."""
+    from ..stats.survey import proportion_summary
+
+    y = grp.full(np.where(known, is_true.astype(float), np.nan), np.nan)
+    res = proportion_summary(grp.design, y, grp.of_all, grp.names)
+    for g in grp.names + ("overall",):
+        e = res.by[g]
+        row.update({f"pct_{g}": 100 * e.estimate, f"se_{g}": 100 * e.se, f"ci_low_{g}": 100 * e.low,
+                    f"ci_high_{g}": 100 * e.high, f"total_{g}": e.total, f"total_se_{g}": e.total_se,
+                    f"N_weighted_{g}": e.n_weighted})
+    d = res.difference
+    row.update(diff_pp=100 * d.estimate, diff_low=100 * d.low, diff_high=100 * d.high, diff_se=100 * d.se,
+               p_wald=d.p_value)
+    _rao_scott_into(row, res.test, RAO_SCOTT_TEST)
+
+
 def _binary_test(row: dict, grp: _Groups) -> None:
-    """Adds the difference (pp, 95% CI) and the test to the 'Yes' row: stratified z with weights, else the
-    Newcombe interval and the 2 x 2 test."""
+    """Adds the difference (pp, Newcombe 95% CI) and the 2 x 2 test to the 'Yes' row."""
     a, b = grp.names
-    if grp.weights is not None:
-        diff = row[f"pct_{a}"] - row[f"pct_{b}"]
-        se = math.hypot(row.get(f"se_{a}", np.nan), row.get(f"se_{b}", np.nan))
-        row.update(diff_pp=diff, diff_low=diff - 1.959964 * se, diff_high=diff + 1.959964 * se)
-        p_val = 2 * sps.norm.sf(abs(diff) / se) if se > 0 else np.nan
-        row.update(test="Stratified z-test (weighted)", p_value=p_val)
-        return
     if row[f"N_{a}"] and row[f"N_{b}"]:
         diff, lo, hi = newcombe_diff_ci(row[f"n_{a}"], row[f"N_{a}"], row[f"n_{b}"], row[f"N_{b}"])
         row.update(diff_pp=100 * diff, diff_low=100 * lo, diff_high=100 * hi)
@@ -401,44 +551,85 @@ def _outside_rows(spec: Spec, s: pd.Series, known: np.ndarray, base: dict, grp: 
 
 def _category_rows(spec: Spec, s: pd.Series, base: dict, grp: _Groups,
                    include_missing: bool) -> tuple[list[dict], str, float]:
-    """A categorical variable: one row per level (missing codes as their own rows when anyone has them), the
-    test (over the substantive levels) on the first row."""
-    groups, in_g, weights = grp.names, grp.masks, grp.weights
+    """A categorical variable: one row per level (missing-data levels as their own rows when anyone has them,
+    outside the denominators unless ``include_missing``), the test over the substantive levels on the first row:
+    gtsummary's rule, the Rao-Scott F test with report clusters in a person table, design-based with a frame."""
+    groups, in_g = grp.names, grp.masks
     vals = s.astype(str).to_numpy()
     codes = [c for c, _ in spec.levels]
-    substantive = [c for c in codes if c not in MISSING_CODES]
+    substantive = [c for c in codes if not is_missing_level(c)]
+    in_denominator = codes if include_missing else substantive
     counts = {c: {g: int(((vals == c) & in_g[g]).sum()) for g in groups} for c in codes}
-    denom = {g: sum(counts[c][g] for c in (codes if include_missing else substantive)) for g in groups}
-    wden = {}
-    if weights is not None:
-        for g in groups:
-            m = in_g[g] & np.isin(vals, codes if include_missing else substantive)
-            wden[g] = weights[m].sum()
-    t = categorical_test(np.array([[counts[c][g] for g in groups] for c in substantive]))
+    denom = {g: sum(counts[c][g] for c in in_denominator) for g in groups}
+    # the count test (gtsummary's rule): the table's test without a design, the naive one beside the cluster test
+    t = None if grp.weighted else categorical_test(
+        np.array([[counts[c][g] for g in groups] for c in substantive], dtype=np.int64).reshape(-1, 2)
+        if substantive else np.zeros((0, 2), dtype=np.int64))
+    design, design_test = _category_design(vals, in_denominator, substantive, grp)
     rows = []
     for c, lab in spec.levels:
-        if c in MISSING_CODES and sum(counts[c].values()) == 0:
+        is_missing = is_missing_level(c)
+        if is_missing and sum(counts[c].values()) == 0:
             continue
-        is_missing = c in MISSING_CODES
         row = dict(base, level=c, level_label=lab, row_type="missing" if is_missing else "level")
+        outside = is_missing and not include_missing
         for g in groups:
             row[f"n_{g}"] = counts[c][g]
-            if is_missing and not include_missing:
-                row[f"N_{g}"], row[f"pct_{g}"] = np.nan, np.nan
-                continue
-            row[f"N_{g}"] = denom[g]
-            if weights is not None:
-                row[f"pct_{g}"] = 100 * weights[in_g[g] & (vals == c)].sum() / wden[g] if wden[g] else np.nan
-            else:
-                row[f"pct_{g}"] = 100 * counts[c][g] / denom[g] if denom[g] else np.nan
+            row[f"N_{g}"] = np.nan if outside else denom[g]
+            row[f"pct_{g}"] = np.nan if outside or not denom[g] else 100 * counts[c][g] / denom[g]
         row["n_overall"] = sum(counts[c].values())
-        row["N_overall"] = sum(denom.values()) if not (is_missing and not include_missing) else np.nan
+        row["N_overall"] = np.nan if outside else sum(denom.values())
         row["pct_overall"] = (100 * row["n_overall"] / row["N_overall"]
                               if row["N_overall"] == row["N_overall"] and row["N_overall"] else np.nan)
-        if not rows:
+        if grp.weighted and not outside:
+            for g in groups + ("overall",):
+                e = design.by[(g, c)]
+                row.update({f"pct_{g}": 100 * e.estimate, f"se_{g}": 100 * e.se, f"N_weighted_{g}": e.n_weighted})
+        if not rows and design_test is None:
             row.update(test=t.test, p_value=t.p_value, note=t.note)
+            if t.mc_se == t.mc_se:
+                row.update(p_mc_se=t.mc_se, p_bound=t.p_bound)
+        elif not rows:
+            if t is not None:
+                row.update(p_naive=t.p_value, test_naive=t.test)
+            _rao_scott_into(row, design_test, RAO_SCOTT_TEST if grp.weighted else RAO_SCOTT_CLUSTER_TEST)
         rows.append(row)
-    return rows, t.test, t.p_value
+    if not rows:
+        return rows, "not tested", math.nan
+    return rows, rows[0]["test"], rows[0]["p_value"]
+
+
+def _category_design(vals: np.ndarray, in_denominator: list[str], substantive: list[str], grp: _Groups):
+    """With a design: the design-based shares of the levels in the denominators (weighted tables only) and the
+    Rao-Scott test over the substantive levels (the missing-data levels are never tested)."""
+    if grp.design is None:
+        return None, None
+    from ..stats.survey import category_summary, rao_scott_test
+
+    def domain(levels):
+        return grp.full(np.where(np.isin(vals, levels), vals, None).astype(object), None)
+
+    # totals only for yes/no rows: a category's count tables cost more than its shares and test together
+    est = category_summary(grp.design, domain(in_denominator), grp.of_all, grp.names, in_denominator,
+                           totals=False) if grp.weighted else None
+    if est is not None and list(in_denominator) == list(substantive):
+        return est, est.test
+    return est, rao_scott_test(grp.design, domain(substantive), grp.of_all, grp.names)
+
+
+def _smd(spec: Spec, part: list[dict], grp: _Groups) -> float:
+    """tableone's absolute standardised difference of one variable, from its rows (weighted estimates in a
+    weighted table)."""
+    a, b = grp.names
+    if not part:
+        return math.nan
+    first = part[0]
+    if spec.kind == "number":  # means and SDs: sample ones (ddof 1, as tableone), or design-based when weighted
+        return abs(smd_from_summaries(first[f"mean_{a}"], first[f"sd_{a}"], first[f"mean_{b}"], first[f"sd_{b}"]))
+    if spec.kind == "binary":
+        return abs(smd_proportions(first[f"pct_{a}"] / 100, first[f"pct_{b}"] / 100))
+    levels = [r for r in part if r["row_type"] == "level"]
+    return smd_categorical([r[f"pct_{a}"] / 100 for r in levels], [r[f"pct_{b}"] / 100 for r in levels])
 
 
 # --- assembling the table ----------------------------------------------------------------------------------
@@ -447,13 +638,20 @@ def _category_rows(spec: Spec, s: pd.Series, base: dict, grp: _Groups,
 def _assemble(rows: list[dict], var_p: dict[str, float], tests_used: list[str], *, population: str, grp: _Groups,
               cfg: StudyConfig, adjust: str, include_missing: bool, cluster: str | None,
               clustered: bool) -> ComparisonTable:
-    """The rows as one frame with q-values over the variable-level p-values (in table order), and the notes."""
+    """The rows as one frame with q-values over the variable-level p-values (in table order; rows not tested
+    are not in the family), and the notes. A Monte Carlo p-value that is a bound enters at its value; the
+    q-values are then upper bounds (``q_bound``)."""
     out = pd.DataFrame(rows)
     keys = list(var_p)
     q = adjust_pvalues(np.array([var_p[k] for k in keys], dtype=float), method=adjust)
     qmap = dict(zip(keys, q))
-    out["q_value"] = [qmap[c] if (pd.notna(p) and c in qmap) else np.nan
-                      for c, p in zip(out["column"], out.get("p_value", pd.Series(np.nan, index=out.index)))]
+    p_col = out.get("p_value", pd.Series(np.nan, index=out.index))
+    out["q_value"] = [qmap[c] if (pd.notna(p) and c in qmap) else np.nan for c, p in zip(out["column"], p_col)]
+    bound = False
+    if "p_bound" in out.columns:
+        out["p_bound"] = out["p_bound"].eq(True)
+        bound = bool(out["p_bound"].any())
+        out["q_bound"] = out["q_value"].notna() & bound
     uniq_tests = tuple(dict.fromkeys(t for t in tests_used if isinstance(t, str) and t and t != "not tested"))
     return ComparisonTable(
         rows=out,
@@ -461,31 +659,45 @@ def _assemble(rows: list[dict], var_p: dict[str, float], tests_used: list[str], 
         groups=grp.names,
         group_labels=cfg.period_labels,
         group_n={g: int(grp.masks[g].sum()) for g in grp.names},
-        weighted=grp.weights is not None,
+        weighted=grp.weighted,
         clustered=clustered,
         adjust=adjust,
         tests_used=uniq_tests,
-        notes=_table_notes(grp.frame if grp.weights is not None else None, include_missing, cluster, clustered),
+        notes=_table_notes(grp.frame if grp.weighted else None, include_missing, cluster, clustered, bound),
     )
 
 
-def _table_notes(frame: dict[int, int] | None, include_missing: bool, cluster: str | None,
-                 clustered: bool) -> list[str]:
-    """What the table's methods say beyond the tests: missing codes, weights, clusters."""
+def _table_notes(frame: dict[int, int] | None, include_missing: bool, cluster: str | None, clustered: bool,
+                 bound: bool = False) -> list[str]:
+    """What the table's methods say beyond the tests: missing data, the design, clusters, Monte Carlo bounds."""
     notes = [] if include_missing else ["missing excluded"]
+    notes.append("A row with nothing left to test is not tested and is not among the adjusted p-values.")
     if frame is not None:
         notes.append("Weighted to the sampling frame (reports per sampled year: "
                      + ", ".join(f"{y} {n:,}" for y, n in sorted(frame.items())) + ").")
-        if cluster is not None:
-            notes.append("Person tables: percentages weighted; intervals and tests are unweighted and cluster-aware.")
+        notes.append("Design: strata = sampled year, primary sampling unit = report, finite population correction "
+                     "from the frame" + ("; people are elements of their report and carry its weight (frame "
+                                         "reports / sampled reports in the year)" if cluster is not None else "")
+                     + ". Percentages, standard errors, intervals and (for yes/no rows) totals are "
+                     "Taylor-linearised domain estimates (svy); each row's domain is the units where the variable is "
+                     "known. Yes/no and "
+                     "categorical rows: Rao-Scott F test (valid also when a period's percentage is 0); numbers: "
+                     "design-based mean and quartiles, Wilcoxon rank test (design-based).")
+        notes.append("Overall column: estimated under the same design as the periods (weighted), not the pooled "
+                     "unweighted sample.")
     else:
         notes.append("Unweighted: no sampling frame given.")
-    if clustered:
-        notes.append("Yes/no rows: 95% interval from a cluster bootstrap over reports and a cluster-robust Wald "
-                     "p-value (GEE, independence working correlation, sandwich SE), because people on the same "
-                     "report are not independent; naive values in p_naive / diff_*_naive. Rows with more than two "
-                     "levels: naive tests. Where the cluster-robust test cannot be computed (an outcome all 0 or "
-                     "all 1 in a period) the naive test is shown.")
+        if clustered:
+            notes.append("Yes/no rows: 95% interval from a cluster bootstrap over reports and a cluster-robust Wald "
+                         "p-value (GEE, independence working correlation, sandwich SE), because people on the same "
+                         "report are not independent; naive values in p_naive / diff_*_naive. Where the GEE cannot "
+                         "be fitted (an outcome all 0 or all 1 in a period) the Rao-Scott F test with report "
+                         "clusters. Rows with more than two levels: Rao-Scott F test with report clusters; numbers: "
+                         "Wilcoxon rank test with report clusters (design-based, weights 1); naive tests in "
+                         "p_naive / test_naive.")
+    if bound:
+        notes.append("A Monte Carlo p-value with no simulated table as extreme as the observed one is below "
+                     "1/(B+1): it enters the adjustment at 1/(B+1), so the q-values are upper bounds (q_bound).")
     return notes
 
 

@@ -7,13 +7,16 @@ by the one publishing step, :func:`analysis.report.publish.publish`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
 
 from ..scheme.codebook import Codebook, load_codebook
 from ..scheme.config import StudyConfig, load_study_config
-from .compare import ComparisonTable, before_after
+from .compare import ComparisonTable, FrameError, before_after, check_frame, sampled_reports
+
+__all__ = ["FrameError", "NamedTable", "SOURCE", "STANDARD", "check_frame", "parse_frame", "standard_tables"]
 
 # (file name, title, table, role)
 STANDARD = (
@@ -28,10 +31,6 @@ STANDARD = (
 SOURCE = "coded SFPD incident reports labelled prostitution and/or human trafficking (random sample)"
 
 
-class FrameError(ValueError):
-    """A sampling-frame table that cannot be used (wrong columns, values that are not whole numbers)."""
-
-
 @dataclass
 class NamedTable:
     name: str
@@ -39,17 +38,40 @@ class NamedTable:
     table: ComparisonTable
 
 
-def parse_frame(frame: pd.DataFrame, source: str = "sampling frame") -> dict[int, int]:
-    """A sampling frame given as a table with columns ``year`` and ``reports`` -> {year: reports}."""
+def _whole(value) -> int | None:
+    """``value`` as a whole number (an int, or text / a float holding one), else None."""
+    try:
+        f = float(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return int(f) if math.isfinite(f) and f == int(f) else None
+
+
+def parse_frame(frame: pd.DataFrame, source: str = "sampling frame",
+                sampled: dict[int, int] | None = None) -> dict[int, int]:
+    """A sampling frame given as a table with columns ``year`` and ``reports`` -> {year: reports}.
+
+    Each year once, each count a whole number of at least 1 (a message names the row, the year and the value).
+    With ``sampled`` (reports sampled per year) the frame is also checked against the sample
+    (:func:`check_frame`): every sampled year present, with no fewer reports than were sampled.
+    """
     cols = {c.strip().lower(): c for c in frame.columns}
     if "year" not in cols or "reports" not in cols:
         raise FrameError(f"{source}: needs columns 'year' and 'reports' (found: {', '.join(map(str, frame.columns))})")
-    out = {}
+    out: dict[int, int] = {}
     for i, (y, n) in enumerate(zip(frame[cols["year"]], frame[cols["reports"]]), start=2):
-        try:
-            out[int(y)] = int(n)
-        except (TypeError, ValueError):
-            raise FrameError(f"{source}, row {i}: year and reports must be whole numbers (got {y!r}, {n!r})") from None
+        year, count = _whole(y), _whole(n)
+        if year is None:
+            raise FrameError(f"{source}, row {i}: the year must be a whole number (got {y!r})")
+        known = f" ({sampled[year]} reports were sampled in {year})" if sampled and year in sampled else ""
+        if count is None or count < 1:
+            raise FrameError(f"{source}, row {i}: the count of reports for {year} must be a whole number of at least "
+                             f"1 (got {n!r}){known}")
+        if year in out:
+            raise FrameError(f"{source}, row {i}: {year} is given twice ({out[year]} and {count} reports)")
+        out[year] = count
+    if sampled is not None:
+        check_frame(out, sampled, source)
     return out
 
 
@@ -58,11 +80,14 @@ def standard_tables(derived: dict[str, pd.DataFrame], frame: dict[int, int] | No
                     config: StudyConfig | None = None) -> list[NamedTable]:
     cb = codebook or load_codebook()
     cfg = config or load_study_config()
+    # reports sampled per year, from the incident table: a person table is a domain of the same design
+    sampled = sampled_reports(derived["incidents"]) if frame is not None else None
     out = []
     for name, title, table, role in STANDARD:
         data = derived[table]
         if role is not None and not (data["role"].astype(str) == role).any():
             continue
-        ct = before_after(data, table, role=role, frame=frame, n_boot=n_boot, codebook=cb, config=cfg)
+        ct = before_after(data, table, role=role, frame=frame, sampled=sampled, n_boot=n_boot, codebook=cb,
+                          config=cfg)
         out.append(NamedTable(name, title, ct))
     return out

@@ -85,6 +85,8 @@ class Finding:
     kind: str  # hidden | visible | reliability | format | text
     where: str
     message: str
+    kinds: list[str] = field(default_factory=list)  # the leak kinds (KINDS) behind it
+    cell: HiddenCell | None = None
 
 
 @dataclass
@@ -413,42 +415,82 @@ def audit(files: dict[str, bytes], cb: Codebook, cfg: StudyConfig) -> AuditResul
         problems.append(f"the printed numbers contradict the codebook's relations ({exc}); ranges not computed")
         final = {k: linear.get(k, (0.0, float("inf"))) for k in hidden}
         linear = {k: linear.get(k, (0.0, float("inf"))) for k in hidden}
-    cells = [_hidden_cell(k, occs, linear[k], final[k], system, b, t) for k, occs in hidden.items()]
+    problems += [p for p in reg.problems if p not in problems]
+    keys_of: dict[str, Key] = {}
+    for occ in reg.occurrences:
+        keys_of.setdefault(f"{occ.place}: {occ.shown.n if occ.shown.kind == 'count' else occ.shown.marker}", occ.key)
+    cells = [_hidden_cell(k, occs, linear[k], final[k], system, b, t, keys_of) for k, occs in hidden.items()]
     findings = _findings(cells, reading, t, cb)
     return AuditResult(t, cells, findings, problems, time.perf_counter() - start, len(files))
 
 
-def _hidden_cell(key: Key, occs, lin, fin, system: System, b: Builder, t: int) -> HiddenCell:
+_MISSING_ROWS = {"-8", "-9", "unknown", "outside", "not documented", "not applicable"}
+
+#: The leak kinds of issue 11 (and the audit's own), in the order the report lists them.
+RELATED = "related rows (derived variables)"
+ROLES = "role tables vs the everyone table"
+N_ROWS = "N and n rows"
+TESTS = "printed tests and statistics"
+TEXT = "counts in notes and text"
+RELIABILITY = "reliability figures"
+TOTALS = "a variable's own totals"
+VISIBLE = "visible small counts"
+FORMAT = "numbers outside the CSVs"
+MARKER = "the '<t' marker itself (1..t-1)"
+KINDS = (RELATED, ROLES, N_ROWS, TESTS, TEXT, RELIABILITY, TOTALS, VISIBLE, FORMAT, MARKER)
+
+
+def _hidden_cell(key: Key, occs, lin, fin, system: System, b: Builder, t: int, keys_of: dict) -> HiddenCell:
     small = any(o.shown.below is not None for o in occs)
     cell = HiddenCell(key, [o.place for o in occs], occs[0].shown.marker, small, lin, fin)
-    if fin[0] == fin[1] or (fin[0] >= 1 and fin[1] <= t - 1):
-        cell.reasons, cell.kinds = _reasons(key, system, b, lin != fin)
+    if fin[0] == fin[1] or (fin[0] >= 1 and fin[1] <= t - 1) or (small and (fin[0] > 1 or fin[1] < t - 1)):
+        cell.reasons, cell.kinds = _reasons(key, system, b, lin != fin, keys_of)
     return cell
 
 
-def _reasons(key: Key, system: System, b: Builder, tests: bool) -> tuple[list[str], list[str]]:
-    """The printed numbers that share unknowns with the cell (fewest unknowns first) and the kinds of relation."""
+def _reasons(key: Key, system: System, b: Builder, tests: bool, keys_of: dict) -> tuple[list[str], list[str]]:
+    """The printed numbers that share unknowns with the cell (fewest unknowns first), and the kinds of relation
+    they are: another variable of the cell's family (related rows), another role or the everyone table (role
+    tables), an N row or a number's n (N and n rows), the variable's own other cells (its totals); and the
+    printed tests when they narrowed the cell further than the linear relations."""
     coefs, _ = b.expr(key)
     mine = set(coefs)
+    near = set(mine)  # the cell's unknowns and those of its families' sums to N (the N itself too)
+    for row in system.rows:
+        if row.why.endswith("add up to N") and mine & set(row.coefs):
+            near |= set(row.coefs)
     rows = []
     for row in system.rows:
-        if row.why.startswith("choice[") or not (mine & set(row.coefs)):
+        if row.why.startswith("choice[") or not (near & set(row.coefs)) or row.why not in keys_of:
             continue
-        rows.append((len(row.coefs), row.why))
-    rows.sort()
-    reasons = list(dict.fromkeys(w for _, w in rows if ": " in w and " add up to N" not in w))[:8]
-    kinds = set()
-    for w in reasons:
-        if "', row 'N'" in w or " n = " in w or "'N_" in w:
-            kinds.add("N and n rows")
-    if key.pop == "persons":
-        kinds.add("role tables vs everyone")
+        other = keys_of[row.why]
+        if other == key:
+            continue
+        rows.append((len(row.coefs), row.why, other, bool(mine & set(row.coefs))))
+    rows.sort(key=lambda r: r[:2])
+    kinds: set[str] = set()
+    for _, _, other, direct in rows:
+        if other.column == N_COLUMN:
+            if direct:  # the N row itself (every family adds up to N: only a direct tie counts)
+                kinds.add(N_ROWS)
+        elif other.level == "n" or (other.level == "den" and key.level in _MISSING_ROWS):
+            kinds.add(N_ROWS)  # a number's n, or a denominator next to the N: the missing rows are N - n
+        elif other.role != key.role:
+            kinds.add(ROLES)
+        elif other.column != key.column:
+            kinds.add(RELATED)
+        else:
+            kinds.add(TOTALS)
+    reasons = list(dict.fromkeys(w for _, w, _, _ in rows))[:8]
     if tests:
-        kinds.add("printed tests")
-        reasons += [r.why for r in system.rows if r.why.startswith(("tables/", "figures/", "meeting_pack"))
-                    and "printed" in r.why and mine & set(r.coefs)][:4]
-    kinds.add("related rows")
-    return reasons, sorted(kinds)
+        kinds.add(TESTS)
+        reasons = sorted(_choice_whys(system, mine))[:4] + reasons
+    return reasons, [k for k in KINDS if k in kinds]
+
+
+def _choice_whys(system: System, mine: set[int]) -> set[str]:
+    """The printed tests whose kept completions constrain one of ``mine``."""
+    return {r.why for r in system.rows if "printed" in r.why and mine & set(r.coefs)}
 
 
 def _findings(cells: list[HiddenCell], reading: _Reading, t: int, cb: Codebook) -> list[Finding]:
@@ -459,27 +501,32 @@ def _findings(cells: list[HiddenCell], reading: _Reading, t: int, cb: Codebook) 
         lo, hi = c.final
         value = f"= {lo:g}" if lo == hi else f"in {lo:g}..{hi:g}"
         how = "pinned" if lo == hi else ("narrowed" if c.status(t) == "narrowed" else "shown as " + c.marker)
+        kinds = list(c.kinds) or [MARKER]
+        if c.small_marker and how == "shown as " + c.marker:
+            kinds = [MARKER]
+        reasons = ("; from: " + "; ".join(c.reasons[:6])) if c.reasons and kinds != [MARKER] else ""
         out.append(Finding("hidden", str(c.places[0]), f"hidden cell {_key_text(c.key)} {value} ({how}; marker "
-                           f"{c.marker!r}); from: " + "; ".join(c.reasons[:6])))
+                           f"{c.marker!r})" + reasons, kinds, c))
     for occ in reading.reg.occurrences:
         s = occ.shown
         if s.kind == "count" and 1 <= s.n < t:
-            out.append(Finding("visible", str(occ.place), f"visible count {s.n} ({_key_text(occ.key)})"))
+            out.append(Finding("visible", str(occ.place), f"visible count {s.n} ({_key_text(occ.key)})", [VISIBLE]))
         if s.kind == "count" and s.den is not None and 1 <= s.den < t:
-            out.append(Finding("visible", str(occ.place), f"visible denominator {s.den} ({_key_text(occ.key)})"))
+            out.append(Finding("visible", str(occ.place), f"visible denominator {s.den} ({_key_text(occ.key)})",
+                               [N_ROWS]))
     for place, n in reading.counts:
         if 1 <= n < t:
-            out.append(Finding("visible", str(place), f"visible count {n}"))
+            out.append(Finding("visible", str(place), f"visible count {n}", [VISIBLE]))
     for path, grid in reading.reliability:
         for rc in read_reliability(grid, cb):
             where = f"{path}, line {rc.line}, row {rc.label!r}"
             if rc.disagreements is not None and 1 <= rc.disagreements < t:
                 out.append(Finding("reliability", where, f"n_units x percent agreement gives {rc.disagreements} "
-                                   "disagreement(s)"))
+                                   "disagreement(s)", [RELIABILITY]))
             for name, rng in (("one coder", rc.low), ("the other coder", rc.high)):
                 if rng and 1 <= rng[0] and rng[1] < t:
                     out.append(Finding("reliability", where, f"kappa and alpha give {name}'s count of the category as "
-                                       + (f"{rng[0]}" if rng[0] == rng[1] else f"{rng[0]}..{rng[1]}")))
+                                       + (f"{rng[0]}" if rng[0] == rng[1] else f"{rng[0]}..{rng[1]}"), [RELIABILITY]))
     out += _text_findings(reading, t)
     return out
 
@@ -503,9 +550,9 @@ def _text_findings(reading: _Reading, t: int) -> list[Finding]:
         for c in text_counts(path, text):
             where = f"{path}, line {c.line}"
             if 1 <= c.value < t:
-                out.append(Finding("text", where, f"count {c.value} in text: {c.context!r}"))
+                out.append(Finding("text", where, f"count {c.value} in text: {c.context!r}", [TEXT]))
             elif c.value not in csv_numbers:
-                out.append(Finding("format", where, f"number {c.value} is in no CSV: {c.context!r}"))
+                out.append(Finding("format", where, f"number {c.value} is in no CSV: {c.context!r}", [FORMAT]))
     for other in reading.others:
         stem = re.sub(r"\.(md|html)$", "", other.path.split("#")[0])
         if other.path.split("#")[0].endswith(".xlsx"):
@@ -513,11 +560,12 @@ def _text_findings(reading: _Reading, t: int) -> list[Finding]:
             stem = f"{folder}/{other.path.split('#')[1]}"
         csv = reading.csv.get(stem + ".csv")
         if csv is None:
-            out.append(Finding("format", other.path, "a table with no CSV of the same name: not covered by the audit"))
+            out.append(Finding("format", other.path, "a table with no CSV of the same name: not covered by the audit",
+                               [FORMAT]))
             continue
         for m in compare_grids(other, csv):
             out.append(Finding("format", f"{m.path}, line {m.line}, column {m.column!r}, row {m.row!r}",
-                               f"prints {m.shown!r} where {stem}.csv prints {m.csv!r}"))
+                               f"prints {m.shown!r} where {stem}.csv prints {m.csv!r}", [FORMAT]))
     return out
 
 

@@ -27,6 +27,7 @@ from ...derive.variables import LABELLED_TRAFFICKING, SEVERITY_ORDER, STING_OR_O
 from ...scheme.charges import charge_table
 from ...scheme.codebook import NOT_APPLICABLE, NOT_DOCUMENTED, Codebook
 from ...scheme.config import StudyConfig
+from ..compare import is_missing_level
 
 MISSING = (NOT_DOCUMENTED, NOT_APPLICABLE)
 KNOWN = "known"  # an integer or multi-select answer that is not a missing code
@@ -91,7 +92,8 @@ def variable_specs(cb: Codebook, cfg: StudyConfig) -> dict[str, dict[str, Spec]]
             elif d.kind == "category":
                 codes = [c.code for c in d.levels] or _derived_levels(d.name, cfg)
                 labels = {c.label: c.code for c in d.levels} or {c.replace("_", " "): c for c in codes}
-                specs[d.label] = Spec(d.name, d.label, "category", table, labels, tuple(codes))
+                specs[d.label] = Spec(d.name, d.label, "category", table, labels,
+                                      tuple(c for c in codes if not is_missing_level(c)))
             else:
                 specs[d.label] = Spec(d.name, d.label, "number", table, {}, (KNOWN,))
         out[table] = specs

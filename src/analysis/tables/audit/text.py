@@ -20,7 +20,7 @@ _PATTERNS = [
     re.compile(rf"(?<![\w.,/-])({INT})\s+of\s+({INT})(?![\d.,%])"),
     re.compile(rf"(?<![\w.,/-])({INT})\s*/\s*({INT})(?![\w./%-])"),
     re.compile(rf"(?<![\w.,/-])({INT})\s+{_UNITS}\b"),
-    re.compile(rf"\ball\s+({INT})\b(?![.%])"),
+    re.compile(rf"(?<!or\s)\ball\s+({INT})\b(?![.%]|\s+or\s+all\b)"),  # not 'all 0 or all 1'
     re.compile(rf"(?<![\w.,/-])({INT})\s+(?:before|after)\b"),
 ]
 _NUMBER_TOKEN = re.compile(rf"(?<![\w.])({INT})(?![\w%]|\.\d)")

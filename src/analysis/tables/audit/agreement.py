@@ -108,6 +108,8 @@ def read_reliability(grid: Grid, cb: Codebook) -> list[CoderCounts]:
         if not pairs:
             out.append(CoderCounts(grid.lines[i], label, n, d, None, None, 0))
             continue
+        # (a, b) and (n - b, n - a) print the same (the two categories swapped): keep the rarer category's counts
+        pairs = [p for p in pairs if p[0] + p[1] <= n] or pairs
         lows = [p[0] for p in pairs]
         highs = [p[1] for p in pairs]
         out.append(CoderCounts(grid.lines[i], label, n, d, (min(lows), max(lows)), (min(highs), max(highs)),

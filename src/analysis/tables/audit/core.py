@@ -525,7 +525,7 @@ def _findings(cells: list[HiddenCell], reading: _Reading, t: int, cb: Codebook) 
                                    "disagreement(s)", [RELIABILITY]))
             for name, rng in (("one coder", rc.low), ("the other coder", rc.high)):
                 if rng and 1 <= rng[0] and rng[1] < t:
-                    out.append(Finding("reliability", where, f"kappa and alpha give {name}'s count of the category as "
+                    out.append(Finding("reliability", where, f"kappa and alpha give {name}'s count of the rarer category as "
                                        + (f"{rng[0]}" if rng[0] == rng[1] else f"{rng[0]}..{rng[1]}"), [RELIABILITY]))
     out += _text_findings(reading, t)
     return out

@@ -268,10 +268,9 @@ def test_command_unreadable_folder_exits_2_with_one_line(tmp_path, capsys, make,
 
 def run_report(data: Path, out: Path, derived: Path) -> Path:
     """``python -m analysis report DATA --no-notebooks`` into ``out``; the shared folder."""
-    empty = out / "no-public-data"
-    empty.mkdir(parents=True, exist_ok=True)
+    absent = out.parent / "no-public-data"  # the public record is skipped (its folder is absent)
     code = main(["report", str(data), "--no-notebooks", "--out", str(out), "--derived", str(derived),
-                 "--run-date", "2026-01-01", "--n-boot", "50", "--sfpd-dir", str(empty), "--force"])
+                 "--run-date", "2026-01-01", "--n-boot", "50", "--sfpd-dir", str(absent), "--force"])
     assert code == 0
     return out / "2026-01-01" / "shared"
 
@@ -334,3 +333,57 @@ def test_protected_subsample_output_leaks_nothing(seed, tmp_path, cb, cfg):
     result = audit(read(shared), cb, cfg)
     assert result.findings == [], format_report(result)
     shutil.rmtree(tmp_path / "reports", ignore_errors=True)
+
+
+# --- the attacker's model of the codebook is the project's own ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def example_derived(cb, cfg):
+    from analysis.derive.variables import derive
+    from analysis.intake.load import load_coded_tables
+    from analysis.intake.validate import validate_tables
+
+    return derive(validate_tables(load_coded_tables(EXAMPLE, cb), cb, cfg).valid, cb, cfg)
+
+
+def _atom_value(column: str, v):
+    from analysis.tables.audit.scheme import KNOWN
+
+    if column == "age":
+        return "-8" if pd.isna(v) else KNOWN
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    return str(v)
+
+
+@pytest.mark.parametrize("pop, name", [("incidents", "label"), ("incidents", "origin"), ("incidents", "condoms"),
+                                       ("persons", "age"), ("persons", "gender_race")])
+def test_families_hold_every_combination_derive_makes(example_derived, cb, cfg, pop, name):
+    """Every unit of the derived example is one of its family's atoms (computed by the audit from the codebook and
+    derive's rules): the attacker's relations are never stricter than the project's derive code."""
+    from analysis.tables.audit.scheme import families
+
+    fam = next(f for f in families(cb, cfg)[pop] if f.name == name)
+    df = example_derived[pop]
+    roles = df["role"].unique() if pop == "persons" else [None]
+    for role in roles:
+        atoms = {tuple(a[c] for c in fam.columns) for a in fam.atoms_for(role)}
+        rows = df if role is None else df[df["role"] == role]
+        seen = {tuple(_atom_value(c, r[c]) for c in fam.columns) for _, r in rows.iterrows()}
+        assert seen <= atoms, sorted(seen - atoms, key=str)[:5]
+    assert len(seen) >= 2
+
+
+def test_fisher_rx2_and_adjusted_match_the_projects_functions():
+    from analysis.stats.inference import _fisher_rxc_enumerated, adjust_pvalues
+    from analysis.tables.audit.printed import adjusted, fisher_rx2
+
+    for table in ([[3, 1], [2, 5], [0, 4]], [[1, 0], [4, 6], [2, 2], [0, 3]]):
+        arr = np.array(table)
+        assert math.isclose(fisher_rx2(arr), _fisher_rxc_enumerated(arr, 10**6), rel_tol=1e-9)
+    p = np.array([0.01, 0.04, 0.03, 0.2, 0.0005])
+    for method in ("holm", "bh"):
+        assert np.allclose(adjusted(p, method), adjust_pvalues(p, method))

@@ -283,7 +283,7 @@ def _p_value(table: tuple, name: str) -> float:
 def fisher_rx2(table: np.ndarray) -> float:
     """Fisher's exact p-value of an r x 2 table: the probabilities of every table with its margins that is no more
     probable than it (R's relative tolerance of 1e-7 for ties), as ``inference._fisher_rxc_enumerated`` sums
-    them, but listing the tables row by row with numpy (``tests/test_audit.py`` checks the two agree)."""
+    them, but listing the tables row by row with numpy (``tests/test_audit_disclosure.py`` checks the two agree)."""
     rows = table.sum(axis=1).astype(int)
     c1 = int(table[:, 0].sum())
     n = int(rows.sum())

@@ -9,8 +9,8 @@ Two things, both read from the codebook and the study configuration shipped with
   derived variables) with their *atoms*, the logically possible combinations of the family's displayed values
   for one unit. Every count a table prints is a sum of atoms of one family; families share only the population
   N. Derived values are computed by the rules of :mod:`analysis.derive.variables` (the functions below follow
-  it line by line, and ``tests/test_audit.py`` runs the project's derive code over the same grid to keep them
-  in step). Multi-select variables are not enumerated option by option: their option counts are tied to the
+  it line by line, and ``tests/test_audit_disclosure.py`` checks that every unit of the derived example is one
+  of the atoms). Multi-select variables are not enumerated option by option: their option counts are tied to the
   number of units with a known answer by the exact projection of that polytope (see :class:`Multi`).
 """
 

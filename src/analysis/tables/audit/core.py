@@ -43,6 +43,8 @@ from .register import (
 )
 from .text import compare_grids, numbers_in, text_counts
 
+TESTS_SECONDS = 30.0  # time given to the printed tests (beyond it a row adds no constraint: the attack is weaker)
+ROW_SECONDS = 2.0  # time given to one row's completions
 ROUNDS = 3  # rounds of printed-test constraints (each uses the ranges the previous one left)
 _COUNT_COLUMN = re.compile(r"^(?:n|N|count|incidents|observed|reports|people|n_units(?:_all_coders)?|[nN]_\w+|"
                            r"\w+_rows)$")
@@ -322,7 +324,7 @@ def _tight(domain: tuple[float, float], expr, solver: Solver) -> tuple[float, fl
 
 
 def _stats_round(reg: Register, system: System, b: Builder, solver: Solver, ranges: dict, done: dict,
-                 applied: dict) -> list[int]:
+                 applied: dict, deadline: float, skipped: set) -> list[int]:
     """One round: each row's completions within the current ranges, filtered by what it prints; the kept ones
     become a constraint. Returns the unknowns of the constraints added (to find the ranges they may change)."""
     touched: list[int] = []
@@ -339,11 +341,13 @@ def _stats_round(reg: Register, system: System, b: Builder, solver: Solver, rang
         index = {k: i for i, k in enumerate(keys)}
         cons = [printed.Linear({index[k]: v for k, v in coefs.items()}, 0, 0) for coefs, _ in sums]
         sols = printed.solutions(domains, cons)
-        kept = printed.keep(st, keys, sols, reg.q_families, tighter=True) if sols else sols
-        if kept is None:  # too many completions: list them again within the linear relaxation's ranges
-            domains = [_tight(d, exprs[k], solver) for k, d in zip(keys, domains)]
-            sols = printed.solutions(domains, cons)
-            kept = printed.keep(st, keys, sols, reg.q_families) if sols else sols
+        try:
+            kept = _keep_in_time(st, keys, sols, exprs, cons, domains, reg, solver, deadline)
+        except printed.OutOfTime:
+            skipped.add(idx)
+            continue
+        sols = kept[1] if kept is not None else sols
+        kept = kept[0] if kept is not None else None
         if not sols:
             if sols is not None:
                 reg.problems.append(f"{st.place}: the row's cells admit no completion")
@@ -361,6 +365,20 @@ def _stats_round(reg: Register, system: System, b: Builder, solver: Solver, rang
             touched += list(exprs[keys[i]][0])
         applied[idx] = (len(sols), len(kept))
     return touched
+
+
+def _keep_in_time(st, keys, sols, exprs, cons, domains, reg: Register, solver: Solver, deadline: float):
+    """(kept completions, completions listed) of a row; raises printed.OutOfTime when the time is spent."""
+    now = time.perf_counter()
+    if now > deadline:
+        raise printed.OutOfTime
+    deadline = min(deadline, now + ROW_SECONDS)  # one costly row does not starve the others
+    kept = printed.keep(st, keys, sols, reg.q_families, tighter=True, deadline=deadline) if sols else sols
+    if kept is None:  # too many completions: list them again within the linear relaxation's ranges
+        domains = [_tight(d, exprs[k], solver) for k, d in zip(keys, domains)]
+        sols = printed.solutions(domains, cons)
+        kept = printed.keep(st, keys, sols, reg.q_families, deadline=deadline) if sols else sols
+    return kept, sols
 
 
 def _fixed(expr, solver: Solver) -> bool:
@@ -381,6 +399,28 @@ def _add_choice(system: System, exprs, options, why: str) -> None:
 # --- the audit -------------------------------------------------------------------------------------------------------
 
 
+def _linear_ranges(reading: _Reading, cb: Codebook, cfg: StudyConfig, floor: int, problems: list[str]):
+    """The system, its solver and the hidden cells' ranges from the linear relations. When the files say zero is
+    never hidden (``floor`` 1) but the numbers then contradict each other (a hidden cell must be 0), the claim is
+    false: the cells are read as 0 or more, and the contradictions are listed as problems."""
+    system, b, hidden = build(reading, cb, cfg, floor)
+    solver = Solver(system)
+    linear: dict = {}
+    try:
+        if floor and solver.problems:
+            raise Infeasible("a hidden cell must be 0")
+        _ranges(solver, b, list(hidden), linear)
+    except Infeasible as exc:
+        if not floor:
+            raise
+        problems += [p for p in solver.problems if p not in problems]
+        problems.append(f"the files say zero is never hidden, but the printed numbers then contradict each other "
+                        f"({exc}): every hidden cell is read as 0 or more")
+        return _linear_ranges(reading, cb, cfg, 0, problems)
+    problems += [p for p in solver.problems if p not in problems]
+    return system, b, hidden, solver, linear
+
+
 def audit(files: dict[str, bytes], cb: Codebook, cfg: StudyConfig) -> AuditResult:
     """Audit a shared folder's files (``{path relative to the folder: bytes}``). See the module docstring."""
     start = time.perf_counter()
@@ -390,17 +430,24 @@ def audit(files: dict[str, bytes], cb: Codebook, cfg: StudyConfig) -> AuditResul
     reading = read_folder(files, cb, cfg)
     reg = reading.reg
     floor = _zero_floor(reading.csv)
-    system, b, hidden = build(reading, cb, cfg, floor)
-    solver = Solver(system)
-    problems = list(reg.problems) + solver.problems
-    linear: dict = {}
+    problems = list(reg.problems)
+    unproven = ""
     try:
-        _ranges(solver, b, list(hidden), linear)
-        final = dict(linear)
+        system, b, hidden, solver, linear = _linear_ranges(reading, cb, cfg, floor, problems)
+    except Infeasible as exc:
+        problems.append(f"the printed numbers contradict the codebook's relations ({exc}); ranges not computed")
+        system, b, hidden = build(reading, cb, cfg, 0)
+        linear = {k: (0.0, float("inf")) for k in hidden}
+        solver = None
+        unproven = str(exc)
+    final = dict(linear)
+    skipped: set = set()
+    try:
         done: dict = {}
         applied: dict = {}
-        for _ in range(ROUNDS):
-            touched = _stats_round(reg, system, b, solver, final, done, applied)
+        deadline = time.perf_counter() + TESTS_SECONDS
+        for _ in range(ROUNDS if solver is not None else 0):
+            touched = _stats_round(reg, system, b, solver, final, done, applied, deadline, skipped)
             if not touched:
                 break
             was_fixed = set(solver.fixed)
@@ -412,15 +459,21 @@ def audit(files: dict[str, bytes], cb: Codebook, cfg: StudyConfig) -> AuditResul
                 if any(v in newly or solver.comp.get(v) in dirty for v in b.expr(k)[0]):
                     final[k] = solver.range(b.expr(k))
     except Infeasible as exc:
-        problems.append(f"the printed numbers contradict the codebook's relations ({exc}); ranges not computed")
-        final = {k: linear.get(k, (0.0, float("inf"))) for k in hidden}
-        linear = {k: linear.get(k, (0.0, float("inf"))) for k in hidden}
+        problems.append(f"the printed tests contradict the relations ({exc}); the ranges from the linear relations "
+                        "alone are reported")
+        final = dict(linear)
+    if skipped:
+        problems.append(f"the printed tests of {len(skipped)} row(s) were not used (more than {ROW_SECONDS:g} s for "
+                        f"a row, or the {TESTS_SECONDS:g} s for all tests spent): " + "; ".join(str(reg.stats[i].place) for i in sorted(skipped)[:5]))
     problems += [p for p in reg.problems if p not in problems]
     keys_of: dict[str, Key] = {}
     for occ in reg.occurrences:
         keys_of.setdefault(f"{occ.place}: {occ.shown.n if occ.shown.kind == 'count' else occ.shown.marker}", occ.key)
     cells = [_hidden_cell(k, occs, linear[k], final[k], system, b, t, keys_of) for k, occs in hidden.items()]
     findings = _findings(cells, reading, t, cb)
+    if unproven:  # nothing is proved safe: the audit fails
+        findings.insert(0, Finding("unproven", "the whole folder", "the printed numbers contradict the codebook's "
+                                   f"relations ({unproven}); no hidden cell's range could be computed", [FORMAT]))
     return AuditResult(t, cells, findings, problems, time.perf_counter() - start, len(files))
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -337,16 +338,30 @@ def adjusted(p: np.ndarray, method: str) -> np.ndarray:
     return out
 
 
-def keep(st: RowStats, keys: list[Key], sols: list[tuple[int, ...]], families, tighter=None
-         ) -> list[tuple[int, ...]] | None:
+class OutOfTime(Exception):
+    """The time given to the printed tests is spent (the row adds no constraint: the attack only gets weaker)."""
+
+
+def _checked(st: RowStats, keys, sols, families, budget, deadline: float | None) -> list[tuple[int, ...]]:
+    out = []
+    for i, s in enumerate(sols):
+        if deadline is not None and i % 32 == 0 and time.perf_counter() > deadline:
+            raise OutOfTime
+        if check(st, dict(zip(keys, s)), families, budget):
+            out.append(s)
+    return out
+
+
+def keep(st: RowStats, keys: list[Key], sols: list[tuple[int, ...]], families, tighter=None,
+         deadline: float | None = None) -> list[tuple[int, ...]] | None:
     """The completions that reproduce what the row prints: every check but a Monte Carlo Fisher p-value first;
     that one then only when few completions are left (:data:`MAX_MONTE_CARLO`), else it is not used; or None
     when that is so and ``tighter`` says tighter ranges could be had (the caller lists the completions again)."""
     first: dict[str, int] = {}
-    kept = [s for s in sols if check(st, dict(zip(keys, s)), families, first)]
+    kept = _checked(st, keys, sols, families, first, deadline)
     if not first.get("deferred") or not kept:
         return kept
     if len(kept) > MAX_MONTE_CARLO and tighter is not None:
         return None  # the caller may list the completions again within tighter ranges
     budget = {"mc": MAX_MONTE_CARLO if len(kept) <= MAX_MONTE_CARLO else 0}
-    return [s for s in kept if check(st, dict(zip(keys, s)), families, budget)]
+    return _checked(st, keys, kept, families, budget, deadline)

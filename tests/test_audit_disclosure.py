@@ -387,3 +387,12 @@ def test_fisher_rx2_and_adjusted_match_the_projects_functions():
     p = np.array([0.01, 0.04, 0.03, 0.2, 0.0005])
     for method in ("holm", "bh"):
         assert np.allclose(adjusted(p, method), adjust_pvalues(p, method))
+
+
+def test_a_file_that_cannot_be_read_makes_the_folder_unreadable(tmp_path, capsys):
+    folder = write(tmp_path / "shared", {"tables/incidents.csv": table_csv("Incident reports", "Incident reports",
+                                                                           [INCIDENTS_N])})
+    (folder / "tables" / "persons_all.csv").write_bytes(b"\x00\xff\xfe junk")
+    assert main(["audit-disclosure", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {folder}: tables/persons_all.csv: could not be read (") and err.count("\n") == 1

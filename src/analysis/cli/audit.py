@@ -46,7 +46,7 @@ def cmd_audit(args) -> int:
     try:
         result = audit(files, cb, cfg)
     except UnreadableFolder as exc:
-        err(f"error: {folder}: {exc}")
+        err(" ".join(f"error: {folder}: {exc}".split()))
         return EXIT_UNUSABLE
     text = format_report(result, str(folder))
     say(text.rstrip("\n"))

@@ -429,6 +429,10 @@ def audit(files: dict[str, bytes], cb: Codebook, cfg: StudyConfig) -> AuditResul
     t = cfg.suppression_threshold
     reading = read_folder(files, cb, cfg)
     reg = reading.reg
+    unread = [p for p in reg.problems if ": could not be read (" in p]
+    if unread:  # the audit cannot vouch for a file it cannot read
+        raise UnreadableFolder(" ".join(f"{p}." for p in unread[:3]) + (f" ({len(unread) - 3} more)" if
+                                                                         len(unread) > 3 else ""))
     floor = _zero_floor(reading.csv)
     problems = list(reg.problems)
     unproven = ""

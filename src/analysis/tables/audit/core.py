@@ -231,7 +231,8 @@ def _zero_floor(reg_files: dict[str, Grid]) -> int:
     return 0
 
 
-def build(reading: _Reading, cb: Codebook, cfg: StudyConfig, floor: int) -> tuple[System, Builder, dict]:
+def build(reading: _Reading, cb: Codebook, cfg: StudyConfig, floor: int, zero_ok: frozenset = frozenset()
+          ) -> tuple[System, Builder, dict]:
     """The system of everything the folder prints: occurrences, zeros, shares, generic blocks, the model's n."""
     t = cfg.suppression_threshold
     system = System()
@@ -247,7 +248,7 @@ def build(reading: _Reading, cb: Codebook, cfg: StudyConfig, floor: int) -> tupl
             system.add(coefs, s.n - const, s.n - const, f"{occ.place}: {s.n}")
         elif s.kind == "hidden":
             small = s.below is not None
-            lo, hi = (1, (s.below or t) - 1) if small else (floor, float("inf"))
+            lo, hi = (1, (s.below or t) - 1) if small else (0 if occ.key in zero_ok else floor, float("inf"))
             system.add(coefs, lo - const, hi - const, f"{occ.place}: {s.marker}")
             hidden.setdefault(occ.key, []).append(occ)
     for key, why in reg.zeros:
@@ -403,7 +404,19 @@ def _linear_ranges(reading: _Reading, cb: Codebook, cfg: StudyConfig, floor: int
     """The system, its solver and the hidden cells' ranges from the linear relations. When the files say zero is
     never hidden (``floor`` 1) but the numbers then contradict each other (a hidden cell must be 0), the claim is
     false: the cells are read as 0 or more, and the contradictions are listed as problems."""
-    system, b, hidden = build(reading, cb, cfg, floor)
+    zero_ok: frozenset = frozenset()
+    if floor:  # first the cells the presolve finds must be 0 (a hidden zero), then, if need be, every cell
+        system, b, hidden = build(reading, cb, cfg, floor)
+        solver = Solver(system)
+        marker_rows = {f"{o.place}: {o.shown.marker}": o.key for o in reading.reg.occurrences
+                       if o.shown.kind == "hidden" and o.shown.below is None}
+        zero_ok = frozenset(marker_rows[w] for w in marker_rows
+                            if any(p.startswith(f"contradiction: {w} (") for p in solver.problems))
+        if zero_ok:
+            problems.append(f"the files say zero is never hidden, but {len(zero_ok)} hidden cell(s) must be 0 "
+                            "(read as 0 or more): " + "; ".join(sorted(w for w, k in marker_rows.items()
+                                                                       if k in zero_ok))[:600])
+    system, b, hidden = build(reading, cb, cfg, floor, zero_ok)
     solver = Solver(system)
     linear: dict = {}
     try:

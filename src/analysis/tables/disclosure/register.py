@@ -160,7 +160,17 @@ class Register:
     def population_of(self, ct: ComparisonTable) -> str:
         """The register's name for what ``ct`` counts: its codebook table when the derived data is at hand,
         else a population of its own, known only from the table's counts."""
-        return ct.table if ct.table in self.units else f"counts:{ct.population}"
+        if ct.table in self.units and self._whole_population(ct):
+            return ct.table
+        return f"counts:{ct.population}"
+
+    def _whole_population(self, ct: ComparisonTable) -> bool:
+        """Whether ``ct`` counts everyone of its table (or of its role) in each period; a table of a subset (the
+        outcomes tables: people with a DA or court outcome) is a population of its own, known from its counts."""
+        if ct.table not in CODED:
+            return False
+        role = ct.role if isinstance(ct.role, str) else None
+        return all(self._group_size(ct.table, role, g) == int(ct.group_n[g]) for g in self.periods)
 
     def _block_cells(self, population: str, role: str | None, col: str, block: pd.DataFrame,
                      periods: tuple[str, ...], ct: ComparisonTable) -> list[CellDef]:

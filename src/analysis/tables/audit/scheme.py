@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from ...derive.income import NOT_APPLICABLE as INCOME_NA
 from ...derive.income import NOT_AVAILABLE, NOT_IN_LOOKUP, STRATUM_REASONS
 from ...derive.income import NOT_DOCUMENTED as INCOME_ND
-from ...derive.variables import LABELLED_TRAFFICKING, SEVERITY_ORDER, STING_OR_OPERATION
+from ...derive.variables import LABELLED_TRAFFICKING, SEVERITY_ORDER
 from ...scheme.charges import charge_table
 from ...scheme.codebook import NOT_APPLICABLE, NOT_DOCUMENTED, Codebook
 from ...scheme.config import StudyConfig
@@ -256,12 +256,19 @@ def families(cb: Codebook, cfg: StudyConfig) -> dict[str, list[Family]]:
             "misclassified": lambda v: [_misclassification(v) != "agree"],
         }, ["sfpd_label", "trafficking_assessment"]),
         _coded_family("origin", "incidents", cb, ["origin"], {
-            "case_from_sting_or_operation": lambda v: [None if v["origin"] == NOT_DOCUMENTED
-                                                       else v["origin"] in STING_OR_OPERATION],
+            "origin_group": lambda v: [_origin_group(v["origin"], cb)],
+            "police_initiated": lambda v: [None if v["origin"] == NOT_DOCUMENTED
+                                           else _origin_group(v["origin"], cb) == "police_initiated"],
+            "origin_sting_sellers": lambda v: [None if v["origin"] == NOT_DOCUMENTED
+                                               else v["origin"] == "sting_sellers"],
         }, ["origin"]),
-        _coded_family("condoms", "incidents", cb, ["condoms_mentioned", "condoms_confiscated", "condoms_evidence"], {
-            "condoms_evidence_any": lambda v: [_yes(v["condoms_evidence"] if v["condoms_mentioned"] == "yes" else "no")],
-        }, ["condoms_mentioned", "condoms_confiscated", "condoms_evidence"]),
+        _coded_family("condoms", "incidents", cb, ["condoms_mentioned", "condoms_confiscated", "condoms_photographed",
+                                                   "condoms_evidence"], {
+            "condoms_evidence_any": lambda v: [_any_yes([v["condoms_photographed"], v["condoms_evidence"]],
+                                                        v["condoms_mentioned"] == "yes")],
+            "condoms_any_police_action": lambda v: [_any_yes([v["condoms_confiscated"], v["condoms_photographed"],
+                                                              v["condoms_evidence"]], v["condoms_mentioned"] == "yes")],
+        }, ["condoms_mentioned", "condoms_confiscated", "condoms_photographed", "condoms_evidence"]),
         _coded_family("phones", "incidents", cb, ["phones_seized", "phones_seized_count"], {},
                       ["phones_seized", "phones_seized_count"]),
         _coded_family("language", "incidents", cb, ["language_other_than_english", "interpreter_used",
@@ -319,6 +326,21 @@ def _misclassification(v: dict) -> str:
     if established and not labelled:
         return "under_labelled"
     return "agree"
+
+
+def _origin_group(origin: str, cb: Codebook) -> str:
+    """derive: the codebook's grouping of origin (origin_group); a code outside the groups (-8) is kept."""
+    return cb.derived_variable("incidents", "origin_group").group_of().get(origin, origin)
+
+
+def _any_yes(items: list[str], applies: bool):
+    """derive._any_yes: True when one item is yes; False when the items do not apply or all are no; else unknown."""
+    vals = [c if applies else "no" for c in items]
+    if any(c == "yes" for c in vals):
+        return True
+    if all(c == "no" for c in vals):
+        return False
+    return None
 
 
 def _yes(code: str):

@@ -24,8 +24,8 @@ from scipy.sparse import csr_matrix
 
 from ...scheme.codebook import Codebook
 from ...scheme.config import StudyConfig
-from .register import N_COLUMN, OVERALL, Key
-from .scheme import KNOWN, Family, Multi, Spec, families, family_of, variable_specs
+from .register import IMPLICIT_NO, N_COLUMN, OVERALL, Key
+from .scheme import KNOWN, Family, Multi, Spec, families, family_of, merged_members, variable_specs
 
 BIG = 10_000_000
 
@@ -253,12 +253,16 @@ class Builder:
 
     def add_generic_block(self, pop: str, role, column: str, levels: list[str], outside: list[str],
                           clear: bool) -> None:
-        """Every unit has one level: the printed levels (inside and outside the denominator) add up to N."""
+        """Every unit has at most one level: the printed levels (inside and outside the denominator) add up to at
+        most N; exactly N for a yes/no (its 'Unknown' row is printed), not for a category, whose blank values (e.g.
+        a reason that applies only to some results) have no row."""
         self.generic_blocks[(pop, role, column)] = (levels, outside, clear)
+        binary = IMPLICIT_NO in levels
         for p in self.periods:
             parts = [self._free(Key(pop, role, column, lev, p)) for lev in levels + outside]
             total = _minus(_plus(*parts), ({self.n_var(pop, role, p): 1.0}, 0.0))
-            self.system.add(total[0], -total[1], -total[1], f"{pop} {column} ({p}): levels add up to N")
+            self.system.add(total[0], -float("inf") if not binary else -total[1], -total[1],
+                            f"{pop} {column} ({p}): levels add up to " + ("N" if binary else "at most N"))
 
 
 def matches(spec: Spec | None, level: str, value) -> bool:
@@ -270,6 +274,9 @@ def matches(spec: Spec | None, level: str, value) -> bool:
         return value == KNOWN
     if spec is not None and spec.kind == "binary" and not spec.coded:
         return {"yes": value is True, "no": value is False, "unknown": value is None}.get(level, False)
+    members = merged_members(level)
+    if members is not None:
+        return value in members
     return value == level
 
 

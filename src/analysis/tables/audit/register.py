@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from ...scheme.codebook import Codebook
 from ...scheme.config import StudyConfig
 from .read import Grid, Shown, shown, to_int, unquote
-from .scheme import KNOWN, UNKNOWN, Spec, variable_specs
+from .scheme import KNOWN, MERGED, UNKNOWN, Spec, merged_members, variable_specs
 
 N_COLUMN = "__N__"
 OVERALL = "overall"
@@ -268,8 +268,12 @@ def _outside(spec: Spec) -> list[str]:
 
 
 def _test_levels(spec: Spec, rows, jl) -> list[str]:
-    """The rows of a categorical variable's test table: its substantive levels (all of them, shown or not)."""
-    return [c for c in spec.substantive]
+    """The rows of a categorical variable's test table: its substantive levels (all of them, shown or not), a
+    merged level printed by the table standing for its levels (the test is then computed on the merged table)."""
+    merged = [spec.levels[r[jl]] for _, r in rows if jl is not None and merged_members(spec.levels.get(r[jl], ""))]
+    members = {m for lev in merged for m in merged_members(lev)}
+    return [c for c in spec.substantive if c not in members] + [m for m in merged if set(merged_members(m)) <= set(
+        spec.substantive)]
 
 
 def _diff(text: str) -> tuple[Interval | None, Interval | None, Interval | None]:
@@ -313,6 +317,7 @@ def _spec_block(grid: Grid, reg: Register, pop, role, spec: Spec, rows, periods,
 
 
 _OUTSIDE_LABELS = {"not documented", "not applicable", "unknown"}
+IMPLICIT_NO = "(no)"  # a yes/no's 'No' in a table the codebook does not describe
 
 
 def _generic_block(grid: Grid, reg: Register, pop, role, label, rows, periods, jl) -> None:
@@ -320,10 +325,13 @@ def _generic_block(grid: Grid, reg: Register, pop, role, label, rows, periods, j
     arithmetic (every unit has one level; rows with a denominator are inside it, 'Not documented' / 'Not
     applicable' / 'Unknown' rows with plain counts outside; when a row is neither, the denominator is not used)."""
     levels, outside, clear = [], [], True
-    for i, row in rows:
+    binary = jl is not None and rows and rows[0][1][jl] == ""  # a yes/no: its yes row, then rows outside it
+    if binary:
+        levels.append(IMPLICIT_NO)  # never printed: the denominator less the yes
+    for k, (i, row) in enumerate(rows):
         lev = row[jl] if jl is not None else ""
         cells = {g: shown(row[j]) for j, g in periods.items()}
-        if any(c.den is not None for c in cells.values()):
+        if (binary and k == 0) or any(c.den is not None for c in cells.values()):
             levels.append(lev)
         else:
             outside.append(lev)
@@ -351,6 +359,8 @@ def _absent_rows(reg: Register, pop, role, specs: dict[str, Spec], seen: set[str
         if spec.column in shown_levels:
             if spec.kind in ("binary", "category"):
                 for lev in spec.levels.values():
+                    if merged_members(lev) is not None:
+                        continue  # a merged level is printed only when the merge is used
                     if lev not in spec.substantive and lev not in shown_levels[spec.column]:
                         for g in pcodes:
                             reg.zeros.append((Key(pop, role, spec.column, lev, g), f"{path}: no {lev!r} row"))
@@ -417,7 +427,9 @@ def _figure_key(path: str, rec: dict[str, str], ctx: _Ctx) -> tuple[str, str | N
         spec = ctx.specs[pop]
         col = rec["variable"]
         sub = next((s for s in spec.values() if s.column == col), None)
-        if sub is not None and lev not in sub.substantive:
+        if sub is not None and "+" in lev and set(lev.split("+")) <= set(sub.substantive):
+            lev = MERGED + lev  # levels shown together (the codebook's disclosure merges)
+        elif sub is not None and lev not in sub.substantive:
             lev = "outside"
         return pop, None, col, lev
     return None

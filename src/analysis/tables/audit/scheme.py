@@ -96,8 +96,29 @@ def variable_specs(cb: Codebook, cfg: StudyConfig) -> dict[str, dict[str, Spec]]
                                       tuple(c for c in codes if not is_missing_level(c)))
             else:
                 specs[d.label] = Spec(d.name, d.label, "number", table, {}, (KNOWN,))
+        _add_merges(specs, cb.disclosure.get("merges", {}).get(table, {}) if cb.disclosure else {})
         out[table] = specs
     return out
+
+
+MERGED = "merge:"  # a level code standing for several levels shown together (the codebook's disclosure merges)
+
+
+def _add_merges(specs: dict[str, Spec], merges: dict) -> None:
+    """The codebook's declared merges for sharing (``disclosure: merges:``): a shared table may print the merged
+    level's label instead of its levels; its code is ``merge:a+b`` (the sum of the levels)."""
+    by_column = {sp.column: sp for sp in specs.values()}
+    for column, ms in (merges or {}).items():
+        sp = by_column.get(column)
+        if sp is None:
+            continue
+        for m in ms or []:
+            sp.levels.setdefault(str(m["label"]), MERGED + "+".join(str(x) for x in m["levels"]))
+
+
+def merged_members(level: str) -> tuple[str, ...] | None:
+    """The levels of a merged level code, or None for an ordinary level."""
+    return tuple(level[len(MERGED):].split("+")) if level.startswith(MERGED) else None
 
 
 def age_group_labels(cfg: StudyConfig) -> list[str]:

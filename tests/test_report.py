@@ -486,3 +486,15 @@ def test_a_killed_report_leaves_no_workers_and_no_pack(frames, tmp_path):
     assert (kept / "shared" / "meeting_pack.pdf").is_file()
     time.sleep(1.5)  # and nothing is written after the report has gone
     assert sorted(p.name for p in out.iterdir()) == ["2017-11-15.incomplete"]
+
+
+def test_the_shared_model_note_does_not_say_a_cell_is_below_five():
+    """issue 11: 'a cell has fewer than five events' says that some cell is 0 to 4; the shared note says 'sparse'."""
+    from analysis.report.texts import model_note
+
+    note = model_note("Screened for trafficking", "Fit: Firth's bias-reduced logistic regression with profile "
+                      "penalised-likelihood intervals and penalised likelihood-ratio p-values, because a period x unit "
+                      "cell has fewer than five events or non-events.")
+    assert note == ("Model (Screened for trafficking): Fit: Firth's bias-reduced logistic regression with profile "
+                    "penalised-likelihood intervals and penalised likelihood-ratio p-values, because a period x unit "
+                    "cell is sparse (few events or non-events).")

@@ -168,6 +168,9 @@ def model_note(label: str, note: str) -> str:
     else:
         text = _DETAIL.sub("", note)
         text = re.sub(r":[^;()]*\d[^;()]*", "", text)
+        # 'fewer than five' would say that some cell is 0 to 4 (issue 11): the shared note says only 'sparse'
+        text = re.sub(r"has fewer than (five|\d+) events or non-events", "is sparse (few events or non-events)",
+                      text)
         if re.search(r"\d", text):
             text = "a term could not be estimated and was dropped (see the analyst's model output)"
     return f"Model ({label}): {text.strip()}"

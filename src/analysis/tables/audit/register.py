@@ -245,7 +245,10 @@ def read_comparison(grid: Grid, reg: Register, ctx: _Ctx, *, standard: bool) -> 
         p = printed_interval(p_text)
         if p is not None:
             family.append((spec.column, p))
-        if spec.kind in ("binary", "category") and (p is not None or (jt is not None and first[jt])):
+        test_text = first[jt] if jt is not None else ""
+        if test_text and shown(test_text).kind == "hidden":
+            test_text = ""  # the test is suppressed: its name says nothing
+        if spec.kind in ("binary", "category") and (p is not None or test_text):
             st = RowStats(Place(grid.path, grid.lines[first_i], "Test/p", label), pop, role, spec.column, spec.kind,
                           _test_levels(spec, rows, jl) if spec.kind == "category" else ["yes"], pcodes,
                           test=first[jt] if jt is not None else "", p=p,
@@ -469,10 +472,15 @@ def read_figure(path: str, grid: Grid, reg: Register, ctx: _Ctx) -> None:
             if pct is not None:
                 den_key = Key(pop, None, N_COLUMN, "", g) if by_role else key.with_level("den")
                 reg.shares.append((key, den_key, pct, Place(path, grid.lines[i], f"pct_{g}", label)))
+        printed_stats = [rec.get(k, "") for k in ("p_value", "test", "diff_pp", f"ci_low_{pcodes[0]}",
+                                                    f"ci_low_{pcodes[1]}")]
+        if all(not t or shown(t).kind == "hidden" for t in printed_stats):
+            continue  # nothing printed about the row's test or intervals
         if level == "yes" and not by_role and ("p_value" in rec or "ci_low_" + pcodes[0] in rec):
             spec = next((s for s in ctx.specs[pop].values() if s.column == col), None)
             st = RowStats(Place(path, grid.lines[i], "p_value", label), pop, role, col, "binary", ["yes"], pcodes,
-                          test=rec.get("test", ""), p=printed_interval(rec.get("p_value", ""), exact=True),
+                          test="" if shown(rec.get("test", "") or "0").kind == "hidden" else rec.get("test", ""),
+                          p=printed_interval(rec.get("p_value", ""), exact=True),
                           family=f"{path}:{pop}:{role}", exact=True, persons=pop == "persons",
                           outside=_outside(spec) if spec else [])
             st.diff = tuple(printed_interval(rec.get(k, ""), exact=True) for k in ("diff_pp", "diff_low", "diff_high"))

@@ -182,8 +182,10 @@ def _without_tables(text: str, grids: list[Grid]) -> str:
     for g in grids:
         for row in g.rows:
             for cell in row:
-                if cell:
-                    text = text.replace(cell, " ", 1)
+                if cell:  # the cell as a whole token ('80' is not taken out of '280')
+                    before = r"(?<![\w.,])" if cell[0].isalnum() else ""
+                    after = r"(?![\w])" if cell[-1].isalnum() else ""
+                    text = re.sub(before + re.escape(cell) + after, " ", text, count=1)
     return text
 
 

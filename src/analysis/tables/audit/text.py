@@ -38,6 +38,12 @@ def _is_year(text: str) -> bool:
     return "," not in text and len(text) == 4 and 1990 <= int(text) <= 2035
 
 
+def _year_span(groups: list[str]) -> bool:
+    """'2009/10': a year and the next one's last two digits (a period's years, not a count of a total)."""
+    return (len(groups) == 2 and _is_year(groups[0]) and len(groups[1]) == 2
+            and int(groups[1]) == (int(groups[0]) + 1) % 100)
+
+
 def text_counts(path: str, text: str) -> list[TextCount]:
     """The counts in a text (see the module docstring), with their line and a little context."""
     out = []
@@ -45,7 +51,7 @@ def text_counts(path: str, text: str) -> list[TextCount]:
         for pat in _PATTERNS:
             for m in pat.finditer(line):
                 groups = [g for g in m.groups() if g is not None]
-                if all(_is_year(g) for g in groups):
+                if all(_is_year(g) for g in groups) or _year_span(groups):
                     continue
                 for g in groups:
                     if _is_year(g) and len(groups) == 1:

@@ -1,9 +1,8 @@
 """The attacker (``python -m analysis audit-disclosure SHARED_DIR``, :mod:`analysis.tables.audit`).
 
 Each of the six leak kinds of issue 11 in a small shared folder built here, with the value a reader works out by
-hand; a folder that leaks nothing; the command's exit codes and report; the leaks of today's report of the
-synthetic example; and (xfail until the protector of issue 11 lands) nothing found on the protected outputs of
-the example and of five random 80-report subsamples.
+hand; a folder that leaks nothing; the command's exit codes and report; and nothing found on the protected outputs
+of the example (with the issue-11 cells the protection now shows) and of five random 80-report subsamples.
 """
 
 from __future__ import annotations
@@ -287,20 +286,16 @@ def example_audit(example_shared, cb, cfg):
 
 
 @pytest.mark.slow
-def test_todays_example_output_leaks(example_audit):
-    """Today's outputs (before the protector): each leak kind the shared folder still has is found, with the
-    cells of issue 11 among them."""
+def test_protected_example_output_hides_cells_and_shows_the_key_rows(example_audit, example_shared):
+    """The protected report of the example (issue 11 landed; the leaks of the unprotected outputs are the six
+    constructed folders above): cells are hidden, none shown as '<5', and the committee's misclassification row
+    (15/495 -> 115/494) and interpreter use (34/68 -> 66/103) are printed."""
     r = example_audit
-    kinds = kind_counts(r)
-    for k in (RELATED, ROLES, N_ROWS, TESTS, RELIABILITY, MARKER):
-        assert kinds.get(k, 0) >= 1, kinds
-    assert r.exit_code == 1
-    under = hidden_finding(r, "misclassification", "under_labelled", "svu")
-    assert under.cell.final == (4, 4)  # 'labelled prostitution only, trafficking established' after
-    interp = hidden_finding(r, "interpreter_used", "-8", "svu")
-    assert interp.cell.linear == (1, 4) and interp.cell.final == (4, 4)  # the printed p 0.067 pins it
-    assert any("HIV-specific" in f.where and "as 4" in f.message for f in r.findings)
-    assert r.counts()["small_pinned"] >= 10
+    assert r.exit_code == 0 and r.counts()["small_pinned"] == 0
+    text = (example_shared / "tables" / "incidents.csv").read_text(encoding="utf-8")
+    assert "<5" not in text
+    assert ',"Labelled trafficking, not established",15/495 (3.0%),115/494 (23.3%),' in text
+    assert "Interpreter or Language Line used,,34/68 (50.0%),66/103 (64.1%)," in text
 
 
 def subsample(seed: int, dest: Path, n: int = 80) -> Path:
@@ -319,13 +314,11 @@ SUBSAMPLE_SEEDS = (11, 1111, 20171115, 424242, 987654)
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="until the protector lands")
 def test_protected_example_output_leaks_nothing(example_audit):
     assert example_audit.findings == [], format_report(example_audit)
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="until the protector lands")
 @pytest.mark.parametrize("seed", SUBSAMPLE_SEEDS)
 def test_protected_subsample_output_leaks_nothing(seed, tmp_path, cb, cfg):
     data = subsample(seed, tmp_path / "data")

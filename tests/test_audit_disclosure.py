@@ -104,7 +104,7 @@ def test_related_rows_pinned_to_a_large_value_are_not_a_leak(tmp_path, cb, cfg):
 
 def test_role_tables_add_up_to_the_everyone_table(tmp_path, cb, cfg):
     """Native American people before: everyone 6, buyers 5, sellers '<5': the sellers' cell is 1."""
-    race = "Race/ethnicity"
+    race = "Race/ethnicity (coder's reading)"  # the codebook's label (issue 14)
     folder = write(tmp_path, {
         "tables/persons_all.csv": table_csv("People", "People on the reports", [
             ["N", "", "100", "100", "200"], [race, "Native American", "6/100 (6.0%)", "suppressed", "suppressed"]]),
@@ -389,3 +389,15 @@ def test_a_file_that_cannot_be_read_makes_the_folder_unreadable(tmp_path, capsys
     assert main(["audit-disclosure", str(folder)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: {folder}: tables/persons_all.csv: could not be read (") and err.count("\n") == 1
+
+
+def test_period_years_are_not_counts_and_a_cell_is_taken_out_of_text_as_a_whole_token():
+    """'2009/10 and 2014/15' are the periods' years; a table cell '80' is not taken out of '280 valid rows'."""
+    from analysis.tables.audit.core import _without_tables
+    from analysis.tables.audit.read import Grid
+    from analysis.tables.audit.text import text_counts
+
+    assert [c.value for c in text_counts("x", "not comparable between 2009/10 and 2014/15; 3/10 people")] == [3, 10]
+    grid = Grid("x#table-0", "", ["Variable", "Level"], [["N", "80"]], [1], [])
+    text = _without_tables("280 valid rows (80 reports, 113 people).", [grid])
+    assert [c.value for c in text_counts("x", text)] == [280, 113]

@@ -446,9 +446,10 @@ def _family_list(register: Register, population: str, cells: list[CellDef]) -> l
 
 def _protect_population(register, pop, cells, groups, members, prot, costs, fixed_keys, upper, check_ranges):
     for columns, fcells in _family_list(register, pop, cells):
-        if not columns:  # the tables' N: the sample's size per period, shown
-            for c in fcells:
-                prot.status[c.key], prot.values[c.key] = "shown", c.value
+        if not columns:  # the tables' N: the sample's size per period, shown unless one is from 1 to threshold - 1
+            small = any(0 < c.value < register.cfg.suppression_threshold for c in fcells)
+            for c in fcells:  # (then every N of the population is hidden: overall = before + after)
+                prot.status[c.key], prot.values[c.key] = ("hidden" if small else "shown"), c.value
             continue
         fam = _Family(pop, columns, fcells, groups, members)
         _protect_family(register, fam, prot, costs, fixed_keys | {c.key for c in fcells if c.key.column == N_COLUMN},

@@ -22,8 +22,9 @@ STANDARD = ["incidents", "persons_all", "persons_sellers", "persons_buyers", "pe
 
 # issue 13: the misclassification models of the example are Firth fits (sparse district/other cells); the
 # analyst's note (issue 11: the shared note says 'sparse', test_report)
-RAW_
-
+RAW_FIRTH_NOTE = ("Fit: Firth's bias-reduced logistic regression with profile penalised-likelihood intervals and "
+                  "penalised likelihood-ratio p-values, because a period x unit cell has fewer than five events or "
+                  "non-events.")
 
 
 def _coded(frames, cb):

@@ -240,7 +240,13 @@ def test_small_category_is_merged_in_the_bar_chart(made):
     assert (merged["label"], merged["n_vice"], merged["n_svu"]) == ("Patrol, on-view or other", "52", "40")
     assert (data.loc["victim_came_forward", "n_vice"], data.loc["victim_came_forward", "n_svu"]) == ("19", "29")
     assert (data.loc["massage_inspection", "n_vice"], data.loc["massage_inspection", "n_svu"]) == ("17", "71")
-    assert not (data[["n_vice", "n_svu", "pct_vice", "pct_svu"]] == "suppressed").any().any()
+    kinds = data[data["variable"] == "origin"]
+    assert not (kinds[["n_vice", "n_svu", "pct_vice", "pct_svu"]] == "suppressed").any().any()
+    # the groups (issue 14): 'Reactive, all' before is hidden: tip + victim came forward + patrol, with the shown
+    # kinds, would give patrol before and with the merged row the 4 'other'; after (119) is shown
+    groups = data[data["variable"] == "origin_group"]
+    assert groups.loc["police_initiated", ["n_vice", "n_svu"]].tolist() == ["376", "358"]
+    assert groups.loc["reactive", ["n_vice", "pct_vice", "n_svu"]].tolist() == ["suppressed", "suppressed", "119"]
     ax = c.fig.axes[0]
     bars = [p for p in ax.patches if isinstance(p, Rectangle) and str(p.get_gid()).startswith("bar_")]
     assert not [b for b in bars if np.isclose(b.get_width(), 100 * 4 / 479)]

@@ -21,6 +21,7 @@ from analysis.report.pipeline import validate_derive
 from analysis.stats.inference import adjust_pvalues
 from analysis.tables.compare import before_after
 from analysis.tables.disclosure import SUPPRESSED, WITHHELD, check_no_small_cells, footer_text, protect_tables
+from analysis.scheme.codebook import load_codebook
 from analysis.tables.disclosure.loss import information_loss
 from analysis.tables.display import display
 
@@ -248,12 +249,13 @@ def test_role_tables_and_the_everyone_table_are_protected_together(people):
 
     # the attacker: levels add up to N, overall = before + after, the role tables add up to the everyone table
     # (plus witnesses and others, who have no table of their own), each role table's N is its role's cell
+    race_label = load_codebook().variable("persons", "race_ethnicity").label  # "Race/ethnicity (coder's reading)"
     at = Attacker()
-    levels = [lv for (var, lv) in c[None] if var == "Race/ethnicity"]
+    levels = [lv for (var, lv) in c[None] if var == race_label]
     for r in [None] + ROLES:
         t = r or "all"
         for lv in levels:
-            got = c[r].get(("Race/ethnicity", lv), ["0", "0", "0"])
+            got = c[r].get((race_label, lv), ["0", "0", "0"])
             for j, p in enumerate("vso"):
                 at.printed(f"{t}|{lv}|{p}", got[j])
         for j, p in enumerate("vso"):

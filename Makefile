@@ -125,6 +125,7 @@ bench: setup
 	$(BIN)/python bench/bench_reliability.py
 	$(BIN)/python bench/bench_public.py
 	$(BIN)/python bench/bench_weighted.py
+	$(BIN)/python bench/bench_disclosure.py
 
 lab: setup
 	$(BIN)/python -m ipykernel install --user --name sfpd-analysis --display-name "SFPD analysis (.venv)"

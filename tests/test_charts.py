@@ -150,11 +150,11 @@ def test_key_indicators_csv_has_before_after_numbers(made, tables, cfg):
     assert data.loc["police_initiated", ["n_vice", "N_vice", "n_svu", "N_svu", "change"]].tolist() == [
         "376", "479", "358", "482", "no clear change"]
     assert data.loc["origin_sting_sellers", ["n_vice", "n_svu", "change"]].tolist() == ["227", "103", "lower after"]
-    # interpreter use: 'not documented' is 4 after (< 5), so, as in the shared incident table, the yes counts are
-    # hidden too (with the table's overall column and the period totals they would give the 4 away)
+    # interpreter use: 'not documented' is 4 after (< 5) and hidden, but the yes/no counts (34/68, 66/103) give
+    # nothing away about it (issue 11: every cell of the row is at least 5), so they are shown, with the test
     interp = data.loc["interpreter_used"]
-    assert interp["n_vice"] == interp["n_svu"] == interp["pct_vice"] == interp["pct_svu"] == "suppressed"
-    assert interp["change"] == interp["diff_pp"] == ""
+    assert (interp["n_vice"], interp["N_vice"], interp["n_svu"], interp["N_svu"]) == ("34", "68", "66", "103")
+    assert interp["change"] == "no clear change" and float(interp["p_value"]) == pytest.approx(0.0675, abs=1e-4)
     # HIV charges among people selling sex: the person table of sellers
     sellers = before_after(tables["persons"], "persons", role="seller", variables=["hiv_charge"], n_boot=N_BOOT,
                            config=cfg).rows.iloc[0]
@@ -170,7 +170,7 @@ def test_key_indicator_points_are_drawn_at_the_table_values(made):
     before = [ln.get_xdata()[0] for ln in ax.lines if ln.get_gid() == "point_vice"]
     after = [ln.get_xdata()[0] for ln in ax.lines if ln.get_gid() == "point_svu"]
     assert before[0] == pytest.approx(100 * 210 / 481) and after[0] == pytest.approx(100 * 17 / 459)
-    assert len(before) == len(after) == 7  # interpreter use is suppressed
+    assert len(before) == len(after) == 8  # every indicator, interpreter use too
     assert "44% (210/481)" in _strings(c.fig) and "4% (17/459)" in _strings(c.fig)
 
 
@@ -206,42 +206,51 @@ def test_charges_and_people(made):
 def test_three_events_are_suppressed_in_the_data_and_not_drawn(few_phones):
     data = _csv(few_phones).set_index("indicator")
     row = data.loc["phones_seized"]
-    assert row["n_svu"] == "<5"
-    for k in ("pct_svu", "ci_low_svu", "ci_high_svu", "pct_vice"):
-        assert row[k] == "suppressed"
-    # the before value goes too (complementary: it and the overall column would give the 3 away), as in the tables
-    assert row["n_vice"] == "suppressed"
-    assert row["diff_pp"] == row["p_value"] == ""
+    # one marker for every hidden count (no '<5', which would say 1 to 4)
+    for k in ("n_svu", "pct_svu", "ci_low_svu", "ci_high_svu", "diff_pp", "diff_low", "diff_high", "p_value",
+              "q_value", "test"):
+        assert row[k] == "suppressed", k
+    # the chart alone prints no 'No' and no missing row for the after period, so the 3 keeps the range 1..494 with
+    # the before value shown (124/495); the N after (494) is the period's size, printed everywhere
+    assert (row["n_vice"], row["N_vice"], row["N_svu"]) == ("124", "495", "494")
     assert check_no_small_cells(data, 5, columns=["n_vice", "N_vice", "n_svu", "N_svu"]) == []
     text = charts.chart_files(few_phones, formats=("csv",))["csv"].decode()
-    assert "0.607" not in text and "25.05" not in text  # 3/494 and 124/495 appear nowhere
+    assert "0.607" not in text and "<5" not in text  # 3/494 appears nowhere
     ax = few_phones.fig.axes[0]
     row_y = 1  # second indicator
     drawn = [ln for ln in ax.lines if str(ln.get_gid()).startswith(("point_", "ci_"))]
-    assert len(drawn) == 2 * 2 * 6  # two periods x (point, interval) for the six visible indicators
+    assert len(drawn) == 2 * 2 * 8 - 2  # two periods x (point, interval) for eight indicators, less phones after
     for ln in drawn:
-        assert not any(abs(y - row_y) < 0.5 for y in ln.get_ydata()), "a suppressed value was drawn"
+        if str(ln.get_gid()).endswith("svu"):
+            assert not any(abs(y - row_y) < 0.5 for y in ln.get_ydata()), "a suppressed value was drawn"
         assert not np.isclose(ln.get_xdata(), 100 * 3 / 494).any()
     words = [t.get_text() for t in ax.texts if t.get_gid() == "suppressed"]
-    assert "suppressed (<5)" in words and "suppressed" in words
+    assert words == ["suppressed"]
     assert any("Suppressed:" in s for s in _strings(few_phones.fig))
 
 
-def test_small_category_is_suppressed_in_the_bar_chart(made):
-    """'Other' origin: 4 reports before (< 5) -> hidden, with the cells that would reveal it; no bar drawn."""
+def test_small_category_is_merged_in_the_bar_chart(made):
+    """'Other' origin: 4 reports before (< 5). The codebook's merge (patrol + other -> 'Patrol, on-view or other')
+    hides nothing, where hiding would take 'victim came forward' (19 -> 29) and massage inspections (17 -> 71) with
+    it (issue 11); no bar for the 4 is drawn."""
     c = _by_name(made)["case_origin"]
     data = _csv(c).set_index("level")
-    assert data.loc["other", "n_vice"] == "<5" and data.loc["other", "pct_vice"] == "suppressed"
-    hidden = [lvl for lvl in data.index if data.loc[lvl, "pct_vice"] == "suppressed"]
-    assert len(hidden) >= 2  # complementary suppression: never a single hidden cell in a column
+    assert "other" not in data.index and "patrol" not in data.index
+    merged = data.loc["patrol+other"]
+    assert (merged["label"], merged["n_vice"], merged["n_svu"]) == ("Patrol, on-view or other", "52", "40")
+    assert (data.loc["victim_came_forward", "n_vice"], data.loc["victim_came_forward", "n_svu"]) == ("19", "29")
+    assert (data.loc["massage_inspection", "n_vice"], data.loc["massage_inspection", "n_svu"]) == ("17", "71")
+    kinds = data[data["variable"] == "origin"]
+    assert not (kinds[["n_vice", "n_svu", "pct_vice", "pct_svu"]] == "suppressed").any().any()
+    # the groups (issue 14): 'Reactive, all' before is hidden: tip + victim came forward + patrol, with the shown
+    # kinds, would give patrol before and with the merged row the 4 'other'; after (119) is shown
+    groups = data[data["variable"] == "origin_group"]
+    assert groups.loc["police_initiated", ["n_vice", "n_svu"]].tolist() == ["376", "358"]
+    assert groups.loc["reactive", ["n_vice", "pct_vice", "n_svu"]].tolist() == ["suppressed", "suppressed", "119"]
     ax = c.fig.axes[0]
     bars = [p for p in ax.patches if isinstance(p, Rectangle) and str(p.get_gid()).startswith("bar_")]
-    labels = [t.get_text() for t in ax.get_yticklabels()]
-    for lvl in hidden:
-        y = labels.index(data.loc[lvl, "label"])
-        assert not [b for b in bars if abs(b.get_y() + b.get_height() / 2 - y) < 0.5], lvl
     assert not [b for b in bars if np.isclose(b.get_width(), 100 * 4 / 479)]
-    assert any(t.get_gid() == "suppressed" and "suppressed" in t.get_text() for t in ax.texts)
+    assert [b for b in bars if np.isclose(b.get_width(), 100 * 52 / 479)]
 
 
 def _shown_in_table(table: pd.DataFrame, label: str, level: str | None, col: int) -> bool:
@@ -252,14 +261,20 @@ def _shown_in_table(table: pd.DataFrame, label: str, level: str | None, col: int
     return "%" in row.iloc[col]
 
 
-def test_charts_hide_exactly_what_the_shared_tables_hide(made, tables, cfg, cb):
-    """A value is drawn if and only if the shared before/after table shows its percentage (same blocks, same
-    protect_block rule): combining a chart with the tables gives nothing away."""
-    from analysis.tables.compare import display
+def test_charts_hide_exactly_what_the_shared_tables_hide(tables, cfg, cb):
+    """Charts and tables protected together, as the publishing step does (one protection of every shared count):
+    a value is drawn if and only if the shared before/after table shows its percentage."""
+    from analysis.report.charts.meeting import chart_plans
+    from analysis.tables.disclosure import protect_tables
+    from analysis.tables.display import display
 
-    inc = display(before_after(tables["incidents"], "incidents", config=cfg), threshold=5)
-    sellers = display(before_after(tables["persons"], "persons", role="seller", n_boot=N_BOOT, config=cfg),
-                      threshold=5)
+    plans = chart_plans(tables, None, synthetic=True, config=cfg, n_boot=N_BOOT, codebook=cb)
+    inc_ct = before_after(tables["incidents"], "incidents", config=cfg)
+    sellers_ct = before_after(tables["persons"], "persons", role="seller", n_boot=N_BOOT, config=cfg)
+    prot = protect_tables([inc_ct, sellers_ct] + [ct for p in plans for ct in p.comparisons], units=tables,
+                          codebook=cb, config=cfg, check_ranges=False)
+    made = [p.draw(prot) for p in plans]
+    inc, sellers = display(inc_ct, protection=prot), display(sellers_ct, protection=prot)
     key = _csv(_by_name(made)["key_indicators"])
     hidden_seen = 0
     for _, r in key.iterrows():
@@ -269,7 +284,7 @@ def test_charts_hide_exactly_what_the_shared_tables_hide(made, tables, cfg, cb):
             drawn = r[f"pct_{g}"] != "suppressed"
             assert drawn == _shown_in_table(table, label, None, col), (r["indicator"], g)
             hidden_seen += not drawn
-    assert hidden_seen == 2  # interpreter use, both periods
+    assert hidden_seen == 0  # every key indicator is shown (issue 11)
     people = _csv(_by_name(made)["people_by_role"])
     charges = _csv(_by_name(made)["charges_by_role"])
     checks = [(r["group"], r) for _, r in people[people["panel"] == "people selling sex"].iterrows()]

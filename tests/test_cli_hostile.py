@@ -103,6 +103,8 @@ COMMANDS: dict[tuple[str, ...], Cmd] = {
                                    {"frame": FILE_IN, "per_year": NUMBER, "seed": NUMBER, "years": TEXT,
                                     "out": FILE_OUT, "config": CONFIG},
                                    {"per_year": ["0"], "seed": ["-1"], "years": ["abc"]}),
+    ("audit-disclosure",): Cmd({"shared_dir": "{coded}"}, {"shared_dir": CODED, "out": FILE_OUT, "config": CONFIG},
+                               out_suffix=".txt"),
 }
 GLOBAL_FLAGS = {"debug"}  # options every subcommand has
 
@@ -137,8 +139,9 @@ def test_every_subcommand_and_option_is_covered():
 def test_the_covered_list():
     """The subcommands this file covers, spelled out (the report lists them)."""
     assert sorted(" ".join(k) for k in LEAVES) == [
-        "derive", "import-redcap", "manual", "public convert", "public draw-sample", "public fetch", "public frame",
-        "public tables", "public trends", "questions", "redcap-dictionary", "reliability report", "reliability sample",
+        "audit-disclosure", "derive", "import-redcap", "manual", "public convert", "public draw-sample", "public fetch",
+        "public frame", "public tables", "public trends", "questions", "redcap-dictionary", "reliability report",
+        "reliability sample",
         "report", "synth", "tables", "template", "validate"]
 
 

@@ -11,7 +11,8 @@ from analysis.cli.app import main
 from analysis.derive.income import parse_acs_income
 from analysis.intake.load import load_coded_tables
 from analysis.report.pipeline import validate_derive
-from analysis.tables.compare import before_after, display_table
+from analysis.tables.compare import before_after
+from analysis.tables.display import display_table
 
 from .conftest import write_folder
 

@@ -11,7 +11,8 @@ import pytest
 from analysis.intake.load import load_coded_tables, tables_from_frames
 from analysis.report import pipeline
 from analysis.report.publish import DataItem, FigureItem, Note, Publication, TableItem, publish
-from analysis.tables.compare import ComparisonTable, display
+from analysis.tables.compare import ComparisonTable
+from analysis.tables.display import display
 from analysis.tables.export import provenance
 
 from .conftest import EXAMPLE
@@ -19,10 +20,11 @@ from .conftest import EXAMPLE
 STANDARD = ["incidents", "persons_all", "persons_sellers", "persons_buyers", "persons_third_parties",
             "persons_trafficking_victims", "outcomes_all", "outcomes_selling"]
 
-# issue 13: the misclassification models of the example are Firth fits (sparse district/other cells)
-FIRTH_NOTE = ("Fit: Firth's bias-reduced logistic regression with profile penalised-likelihood intervals and "
-              "penalised likelihood-ratio p-values, because a period x unit cell has fewer than five events or "
-              "non-events.")
+# issue 13: the misclassification models of the example are Firth fits (sparse district/other cells); the
+# analyst's note (issue 11: the shared note says 'sparse', test_report)
+RAW_FIRTH_NOTE = ("Fit: Firth's bias-reduced logistic regression with profile penalised-likelihood intervals and "
+                  "penalised likelihood-ratio p-values, because a period x unit cell has fewer than five events or "
+                  "non-events.")
 
 
 def _coded(frames, cb):
@@ -45,7 +47,11 @@ def test_validate_derive_returns_the_valid_rows_derived_and_the_row_accounting(f
     files = publish(Publication(data=[item]), cfg)
     shown = pd.read_csv(io.BytesIO(files["validation/row_accounting.csv"]), dtype=str).set_index("table")
     assert shown.loc["incidents"].tolist() == ["24", "24", "0"]
-    assert shown.loc["persons"].tolist() == [str(n_persons), str(n_persons - 1), "<5"]  # 1 rejected: small
+    # 1 person rejected (small): hidden with one marker, and the rows read with it (read = valid + rejected); the
+    # valid rows (the tables' N) stay shown; the person's charges and outcome row are held back with them
+    assert shown.loc["persons"].tolist() == ["suppressed", str(n_persons - 1), "suppressed"]
+    assert shown.loc["charges"].tolist() == ["suppressed", "34", "suppressed"]
+    assert shown.loc["outcomes"].tolist() == ["suppressed", "19", "suppressed"]
 
 
 def test_manifest_records_what_the_derived_folder_was_made_from(frames, cb, cfg):
@@ -124,12 +130,17 @@ def test_tables_stage_items_keep_their_analyst_tables(example):
     assert [i.pack for i in items] == [False] * 8 + [True] * 3
     assert [i.formats for i in items[8:10]] == [(), ()]  # the key tables are in the pack only
     assert tables.standard_shared() == items[:8]
-    # the model's notes say which reports were left out and which fit was used, with no counts (issue 13)
-    notes = [i for i in tables.shared if isinstance(i, Note)]
-    assert [n.template for n in notes] == [
-        "Model (Correctly identified as trafficking): Reports left out: those with a blank correctly_identified.",
-        f"Model (Correctly identified as trafficking): {FIRTH_NOTE}", f"Model (Screened for trafficking): {FIRTH_NOTE}"]
-    assert all(n.counts == {} for n in notes) and notes[0].source is tables.models[0][1]
+    # the model's notes say which reports were left out and which fit was used (issue 13); they are published
+    # without counts, and only for the model whose estimates are shown (issue 11: ModelNote, rendered by publish)
+    from analysis.report.publish import ModelNote
+
+    model_notes = [i for i in tables.shared if isinstance(i, ModelNote)]
+    assert [(n.label, n.result.notes) for n in model_notes] == [
+        ("Correctly identified as trafficking", ("Reports left out: those with a blank correctly_identified.",
+                                                 RAW_FIRTH_NOTE)),
+        ("Screened for trafficking", (RAW_FIRTH_NOTE,))]
+    assert model_notes[0].result is tables.models[0][1]
+    assert all(n.counts == {} for n in tables.shared if isinstance(n, Note))
 
 
 def test_analyst_tables_are_the_full_tables_marked_not_for_sharing(example):
@@ -160,7 +171,8 @@ def test_public_record_stage_without_the_daily_file(cb, cfg):
                              "public/public_before_after.md"]
     csv = files["public/public_before_after.csv"].decode()
     assert csv.startswith('"The public record, before and after"\n') and "train.csv sha256:ffffffffffff" in csv
-    assert "\nN,,<5,<5,7," in csv  # 4 rows before, 3 after (one 2012 row is in neither period): suppressed
+    # 4 rows before, 3 after (one 2012 row is in neither period): the N row is hidden, its overall too (7 - 3 = 4)
+    assert "\nN,,suppressed,suppressed,suppressed," in csv and "<5" not in csv
 
 
 def test_public_record_stage_on_the_shared_files(shared_sfpd, cb, cfg):
@@ -196,7 +208,7 @@ def test_publish_makes_every_format_and_one_workbook_per_folder(example):
                                    + ["tables/tables.xlsx"])
     csv = files["tables/incidents.csv"].decode()
     assert csv.startswith('"Incident reports, before and after (SYNTHETIC DATA)"\n')
-    assert "Suppression: counts from 1 to 4 are shown as <5" in csv
+    assert "Suppression: 'suppressed' marks a count not shown because it could identify a person: a count from 1 to 4" in csv
 
 
 def test_publish_applies_the_threshold_of_the_configuration_it_is_given(example):
@@ -206,7 +218,7 @@ def test_publish_applies_the_threshold_of_the_configuration_it_is_given(example)
     pub = Publication(tables=[tables.standard_shared()[0]])
     strict = dataclasses.replace(cfg, suppression_threshold=1000)
     csv = publish(pub, strict)["tables/incidents.csv"].decode()
-    assert "\nN,,<1000,<1000,<1000," in csv and "counts from 1 to 999 are shown as <1000" in csv
+    assert "a count from 1 to 999" in csv and "<1000" not in csv
 
 
 def test_the_pack_readme_and_notes_come_from_the_publication(example):
@@ -220,10 +232,18 @@ def test_the_pack_readme_and_notes_come_from_the_publication(example):
     files = publish(pub, cfg)
     assert {"meeting_pack.html", "meeting_pack.pdf", "README.md"} <= set(files)
     readme = files["README.md"].decode()
-    assert readme.endswith("## Notes\n\n- Model (Correctly identified as trafficking): Reports left out: those with a "
-                           "blank correctly_identified.\n"
-                           f"- Model (Correctly identified as trafficking): {FIRTH_NOTE}\n"
-                           f"- Model (Screened for trafficking): {FIRTH_NOTE}\n"
+    # the full models' cross-tabulations have a suppressed cell: only the period-only models are shown, with their
+    # own notes (maximum likelihood: every cell of the period-only model has at least five events and non-events)
+    ml = ("Fit: maximum likelihood with Wald intervals and p-values (every cell of the model has at least five events "
+          "and five non-events).")
+    only = "only the period odds ratio is shown (a cell of the period x unit x outcome cross-tabulation is suppressed)."
+    assert readme.endswith("## Notes\n\n"
+                           f"- Model (Correctly identified as trafficking): {only}\n"
+                           "- Model (Correctly identified as trafficking): Reports left out: those with a blank "
+                           "correctly_identified.\n"
+                           f"- Model (Correctly identified as trafficking): {ml}\n"
+                           f"- Model (Screened for trafficking): {only}\n"
+                           f"- Model (Screened for trafficking): {ml}\n"
                            "- Reliability: no second coding found at x/second_2; skipped.\n")
     html = files["meeting_pack.html"].decode()
     assert "Key indicators: people selling sex (SYNTHETIC DATA)" in html

@@ -234,7 +234,10 @@ def test_tables_command(tmp_path, capsys):
         "resolution_by_period.csv"]
     # the before/after table is made with the coded data's methods (analysis.tables.compare), suppressed for sharing
     md = (tmp_path / "t" / "public_before_after.md").read_text()
-    assert "| Resolution |" in md and "Suppression: counts from 1 to 4 are shown as <5" in md
+    assert "| Resolution |" in md and ("Suppression: 'suppressed' marks a count not shown because it could identify "
+                                       "a person: a count from 1 to 4, or one from which such a count could be "
+                                       "worked out") in md
+    assert "<5" not in md  # one marker for every hidden count (issue 11)
     res = pd.read_csv(tmp_path / "t" / "resolution_by_period.csv")
     assert list(res.columns) == ["period", "category", "n", "period_n", "share"]
     assert res.iloc[0].tolist() == ["vice", "cited", 2, 4, 0.5]

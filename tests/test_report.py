@@ -37,8 +37,8 @@ def report(tmp_path_factory):
 
     publish = pipeline.publish
 
-    def recording(publication, cfg):
-        files = publish(publication, cfg)
+    def recording(publication, cfg, protection=None):
+        files = publish(publication, cfg, protection)
         PUBLISHED.setdefault("2017-11-15", []).append((sorted(files), publication))
         return files
 
@@ -65,10 +65,17 @@ def test_every_shared_file_came_from_the_one_publishing_step(report):
     assert len(publication.tables) == 12
     assert all(isinstance(t.source, (ComparisonTable, ModelTable)) for t in publication.tables)
     # issue 13: the model's notes say which fit was used and which reports were left out, without counts
-    assert [n.text for n in publication.notes][0] == ("Model (Correctly identified as trafficking): Reports left out: "
-                                                      "those with a blank correctly_identified.")
-    assert [n.text for n in publication.notes][1].startswith("Model (Correctly identified as trafficking): Fit: Firth's")
-    assert not any(re.search(r"\d", re.sub(r"\{\w+(:,)?\}", "", n.template)) for n in publication.notes)
+    # (issue 11: the model's notes are published only for a model whose estimates are shown, and carry no counts)
+    from analysis.report.publish import ModelNote, Note
+    from analysis.report.texts import model_note
+
+    model = [model_note(n.label, x) for n in publication.notes if isinstance(n, ModelNote) for x in n.result.notes]
+    assert model[0] == ("Model (Correctly identified as trafficking): Reports left out: those with a blank "
+                        "correctly_identified.")
+    assert model[1].startswith("Model (Correctly identified as trafficking): Fit: Firth's")
+    assert not any(re.search(r"\d", text) for text in model)
+    plain = [n for n in publication.notes if isinstance(n, Note)]
+    assert not any(re.search(r"\d", re.sub(r"\{\w+(:,)?\}", "", n.template)) for n in plain)
 
 
 def test_runs_every_stage_and_reports_progress(report):
@@ -581,3 +588,15 @@ def test_tables_charts_and_findings_agree_one_direction_one_q(report):
     pairs = [(a, n) for text in found["finding"] for a, n in re.findall(r"(\d[\d,]*) of (\d[\d,]*)", text)]
     assert pairs and all(f"{a.replace(',', '')}/{n.replace(',', '')} (" in all_tables for a, n in pairs)
     assert (shared / "findings.md").is_file() and (shared / "data_quality.csv").is_file()
+
+
+def test_the_shared_model_note_does_not_say_a_cell_is_below_five():
+    """issue 11: 'a cell has fewer than five events' says that some cell is 0 to 4; the shared note says 'sparse'."""
+    from analysis.report.texts import model_note
+
+    note = model_note("Screened for trafficking", "Fit: Firth's bias-reduced logistic regression with profile "
+                      "penalised-likelihood intervals and penalised likelihood-ratio p-values, because a period x unit "
+                      "cell has fewer than five events or non-events.")
+    assert note == ("Model (Screened for trafficking): Fit: Firth's bias-reduced logistic regression with profile "
+                    "penalised-likelihood intervals and penalised likelihood-ratio p-values, because a period x unit "
+                    "cell is sparse (few events or non-events).")

@@ -58,7 +58,8 @@ def test_footer_says_synthetic_source_periods_tests_suppression_and_provenance(w
     assert footer.startswith("\"SYNTHETIC DATA: made from the generated example, not from real reports.\"\n")
     assert "Periods: Before: Vice (2009-2010): report years 2009, 2010; After: SVU (2014-2015): report years 2014, 2015." in footer
     assert "Tests: Pearson's chi-squared" in footer
-    assert "Suppression: counts from 1 to 4 are shown as <5" in footer
+    assert "Suppression: 'suppressed' marks a count not shown because it could identify a person: a count from 1 to 4" in footer
+    assert "<5" not in text
     import hashlib
 
     sha = hashlib.sha256((EXAMPLE / "incidents.csv").read_bytes()).hexdigest()[:12]

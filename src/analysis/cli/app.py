@@ -10,6 +10,7 @@ prints, and returns the exit code; :mod:`.console` turns any error into one line
 - :mod:`.public`      public fetch | trends | tables | frame | draw-sample
 - :mod:`.report`      report (the main job)
 - :mod:`.questions`   questions (the committee's questions: coverage and findings)
+- :mod:`.audit`       audit-disclosure (attack a shared folder)
 
 Exit codes: 0 success / all rows valid, 1 some rows rejected, 2 unusable input or any other error (one line for
 people, never a raw traceback; ``--debug`` or ANALYSIS_DEBUG=1 shows it), 130 interrupted. Nothing outside
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 
 from .. import __version__
+from . import audit as cli_audit
 from . import coders as cli_coders
 from . import data as cli_data
 from . import public as cli_public
@@ -30,7 +32,7 @@ from . import report as cli_report
 from .console import handle_error, run_command
 
 # the groups in the order their commands are listed by --help
-GROUPS = (cli_data, cli_report, cli_questions, cli_coders, cli_reliability, cli_public)
+GROUPS = (cli_data, cli_report, cli_questions, cli_coders, cli_reliability, cli_public, cli_audit)
 
 
 def build_parser() -> argparse.ArgumentParser:

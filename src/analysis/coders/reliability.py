@@ -52,8 +52,10 @@ PERSON_LISTED = "person_code"  # disagreement-list variable for a person listed 
 
 RELIABILITY_COLUMNS = [
     "table", "variable", "option", "label", "level", "n_units", "n_units_all_coders", "percent_agreement",
-    "kappa", "kappa_low", "kappa_high", "alpha", "alpha_low", "alpha_high", "flag",
+    "kappa", "kappa_low", "kappa_high", "alpha", "alpha_low", "alpha_high", "flag", "smallest_category",
 ]
+#: The columns of the shared reliability summary (:func:`shared_summary`): no counts, no agreement percentages.
+SHARED_COLUMNS = ["table", "variable", "option", "label", "level", "alpha", "alpha_low", "alpha_high", "flag"]
 DISAGREEMENT_BASE = ["report_id", "table", "person_code", "variable"]
 
 
@@ -349,7 +351,36 @@ def _row(item: _Item, data: np.ndarray, n_units: int, n_all: int, alpha_ci: tupl
         "level": item.level, "n_units": n_units, "n_units_all_coders": n_all, "percent_agreement": pct,
         "kappa": kappa, "kappa_low": k_lo, "kappa_high": k_hi,
         "alpha": alpha, "alpha_low": a_lo, "alpha_high": a_hi, "flag": reliability_flag(alpha, n_units),
+        "smallest_category": _smallest_category(item.values, item.level),
     }
+
+
+def _smallest_category(values: pd.DataFrame, level: str) -> float:
+    """The fewest times any one value was given by one coder among the units coded by two or more (NaN for
+    interval variables, whose values are not categories)."""
+    if level == "interval" or values.empty:
+        return float("nan")
+    present = values.notna()
+    units = present.sum(axis=1) >= 2
+    counts = [int(n) for c in values.columns for n in values.loc[units & present[c], c].astype(str).value_counts()]
+    return float(min(counts)) if counts else float("nan")
+
+
+def shared_summary(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """The reliability table for sharing: Krippendorff's alpha with its 95% interval (3 decimals) and the flag
+    only. No units, agreement percentages or kappa (percent agreement x units gives the disagreements, and kappa
+    with the marginals each coder's counts). A row is suppressed (every value 'suppressed') when fewer than twice
+    the threshold units were double-coded, or when some value of the variable was given fewer than ``threshold``
+    times by one coder among them (alpha could then hint at a small count)."""
+    out = table[[c for c in SHARED_COLUMNS if c in table.columns]].copy()
+    for c in ("alpha", "alpha_low", "alpha_high"):
+        out[c] = [("" if v != v else f"{v:.3f}") for v in table[c]]
+    small = (table["n_units"].between(1, 2 * threshold - 1)
+             | (table["smallest_category"] < threshold)).to_numpy()
+    for c in ("alpha", "alpha_low", "alpha_high", "flag"):
+        out[c] = out[c].astype(object)
+        out.loc[small, c] = "suppressed"
+    return out.reset_index(drop=True)
 
 
 def reliability_table(

@@ -266,7 +266,7 @@ def build_findings(questions, tables: dict, *, threshold: int, weighted: bool = 
     (``tables``: name -> :class:`~analysis.tables.compare.ComparisonTable`) as displayed with the small-cell rule
     (``shown``: name -> the displayed frame, else made here with ``threshold``). ``reliability``: the
     reliability table (its flags add caveats); ``income_available``: an income lookup was given."""
-    from ..tables.compare import display_table
+    from ..tables.display import display_table
     from . import wording as w
 
     shown = dict(shown or {})

@@ -48,10 +48,12 @@ from .publish import (
     DataQualityItem,
     FigureItem,
     FindingsItem,
+    ModelNote,
     ModelTable,
     Note,
     Publication,
     TableItem,
+    protect_publication,
     publish,
 )
 from .texts import analyst_readme, pack_text, run_readme
@@ -163,7 +165,7 @@ def reliability(main: dict[str, pd.DataFrame], second: dict, cb: Codebook, cfg: 
     double-coded sample (``second``, coded tables as read). The codings are named ``names``, or by their coder
     ids when those are single-valued (else ``coder_a`` / ``coder_b``; the second gets ``_2`` when both would
     have the same name)."""
-    from ..coders.reliability import clip_intervals, coder_name, disagreements, reliability_table
+    from ..coders.reliability import clip_intervals, coder_name, disagreements, reliability_table, shared_summary
 
     other = validate_tables(second, cb, cfg)
     names = names or (coder_name(main, "coder_a"), coder_name(other.valid, "coder_b"))
@@ -171,8 +173,9 @@ def reliability(main: dict[str, pd.DataFrame], second: dict, cb: Codebook, cfg: 
         names = (names[0], f"{names[1]}_2")
     codings = {names[0]: main, names[1]: other.valid}
     table = reliability_table(codings, cb, n_boot=n_boot, seed=seed)
+    shared = shared_summary(clip_intervals(table), cfg.suppression_threshold)
     return Reliability(other, table, disagreements(codings, cb), names,
-                       [DataItem("reliability/reliability.csv", clip_intervals(table), source=table)])
+                       [DataItem("reliability/reliability.csv", shared, source=table)])
 
 
 # --- 3. tables and the model ------------------------------------------------------------------------------------
@@ -226,21 +229,22 @@ def tables_and_model(derived: dict[str, pd.DataFrame], cb: Codebook, cfg: StudyC
 
     prefix = f"{folder}/" if folder else ""
     result = Tables(standard_tables(derived, frame, n_boot=n_boot, codebook=cb, config=cfg))
-    result.shared = [TableItem(prefix + nt.name, nt.title, nt.table, nt.table.methods_text(), stamp, xlsx=True)
-                     for nt in result.standard]
+    result.shared = [TableItem(prefix + nt.name, nt.title, nt.table, nt.table.methods_text(), stamp, xlsx=True,
+                               units=derived) for nt in result.standard]
     if not has_outcomes(derived["persons"]):
         result.shared.append(Note(NO_OUTCOMES_NOTE))
     if not key:
         return result
     result.key = _key_tables(result.standard)
-    result.shared += [TableItem(f"{prefix}key_{k}", title, ct, ct.methods_text(), stamp, formats=(), pack=True)
-                      for k, (title, ct) in enumerate(result.key)]
+    result.shared += [TableItem(f"{prefix}key_{k}", title, ct, ct.methods_text(), stamp, formats=(), pack=True,
+                                units=derived) for k, (title, ct) in enumerate(result.key)]
     result.models = [(label, misclassification_model(derived["incidents"], outcome=outcome))
                      for outcome, label in MODEL_OUTCOMES]
+    crude = [(label, misclassification_model(derived["incidents"], outcome=outcome, unit=False))
+             for outcome, label in MODEL_OUTCOMES]
     result.shared.append(TableItem(prefix + "misclassification_model", "Misclassification model: odds ratios",
-                                   ModelTable(result.models), MODEL_METHODS, stamp, pack=True))
-    result.shared += [Note.from_text(f"Model ({label}): {note}", source=m) for label, m in result.models
-                      for note in m.notes]
+                                   ModelTable(result.models, crude), MODEL_METHODS, stamp, pack=True, units=derived))
+    result.shared += [ModelNote(label, m, c) for (label, m), (_, c) in zip(result.models, crude)]
     return result
 
 
@@ -333,6 +337,17 @@ def charts(derived: dict[str, pd.DataFrame], its_result, synthetic: bool, cb: Co
 
     return meeting_charts(derived, its_result, synthetic=synthetic, config=cfg, n_boot=n_boot, codebook=cb,
                           standard={nt.name: nt.table for nt in standard or []})
+
+
+def chart_items(derived: dict[str, pd.DataFrame], its_result, synthetic: bool, cb: Codebook, cfg: StudyConfig, *,
+                n_boot: int = 2000, standard: list[NamedTable] | None = None) -> list[FigureItem]:
+    """The meeting charts as shared items: their numbers now, their figures drawn by the publishing step from
+    the protection of everything shared (:func:`analysis.report.charts.meeting.chart_plans`)."""
+    from .charts.meeting import chart_plans
+
+    plans = chart_plans(derived, its_result, synthetic=synthetic, config=cfg, n_boot=n_boot, codebook=cb,
+                        standard={nt.name: nt.table for nt in standard or []})
+    return [FigureItem(plan=p, units=derived) for p in plans]
 
 
 # --- the run ----------------------------------------------------------------------------------------------------
@@ -441,9 +456,9 @@ def _build(r: _Run, notebooks: bool) -> None:
     r.pub.add(*findings_pages(r.cb, derived, rel_table, weighted=r.inputs.frame is not None,
                               income_available=r.inputs.income_lookup is not None))
     its_result = _stage_public(r)
-    chart_list = charts(derived.tables, its_result, derived.synthetic, r.cb, r.cfg, n_boot=r.n_boot,
-                        standard=standard)
-    r.pub.add(*[FigureItem(c) for c in chart_list])
+    chart_list = chart_items(derived.tables, its_result, derived.synthetic, r.cb, r.cfg, n_boot=r.n_boot,
+                             standard=standard)
+    r.pub.add(*chart_list)
     r.clock.done("charts", f"{len(chart_list)} charts")
     _stage_pack(r, derived, stamp)
     output.write_text(r.analyst / "README.md", analyst_readme(r.cfg.suppression_threshold))
@@ -529,9 +544,29 @@ def _stage_pack(r: _Run, derived: Derived, stamp: dict) -> None:
     valid = {t: len(df) for t, df in derived.validation.valid.items()}
     r.pub.pack = pack_text(r.cfg, stamp, source=SOURCE, valid_rows=valid, weighted=bool(r.inputs.frame),
                            run_date=r.run_date)
-    output.write_files(r.work / "shared", publish(r.pub, r.cfg))
-    r.res.notes = r.pub.note_texts()
-    r.clock.done("meeting pack", "meeting_pack.html, meeting_pack.pdf")
+    r.pub.units, r.pub.codebook = derived.tables, r.cb
+    protection = protect_publication(r.pub, r.cfg)
+    leaks = protection.leaks() + [(k, (0, 0)) for k in protection.unprotected]
+    if leaks:
+        raise RuntimeError("disclosure control could not protect every small count; nothing was shared: "
+                           + "; ".join(k.describe() for k, _ in leaks[:5]))
+    output.write_files(r.work / "shared", publish(r.pub, r.cfg, protection))
+    output.write_files(r.analyst, disclosure_files(protection))
+    r.res.notes = r.pub.note_texts(protection)
+    hidden = sum(1 for k, st in protection.status.items() if st == "hidden")
+    r.clock.done("meeting pack", f"meeting_pack.html, meeting_pack.pdf; {hidden} counts suppressed")
+
+
+def disclosure_files(protection) -> dict[str, bytes]:
+    """The analyst's record of the protection (never shared: it says which counts are small):
+    ``disclosure/information_loss.csv`` (per shared item: counts shown, suppressed, suppressed at or above the
+    threshold, withheld, merged levels) and ``disclosure/suppressed.csv`` (every suppressed count, its value, the
+    exact check's range for small ones, and which small counts each larger one protects)."""
+    from ..tables.disclosure.loss import information_loss
+
+    summary, detail = information_loss(protection)
+    return {"disclosure/information_loss.csv": frame_to_csv(summary).encode("utf-8"),
+            "disclosure/suppressed.csv": frame_to_csv(detail).encode("utf-8")}
 
 
 def notebook_config_file(cfg: StudyConfig) -> str | None:

@@ -1,9 +1,12 @@
 """The one publishing step: everything meant for sharing leaves through :func:`publish`.
 
 The pipeline's stages add items to a :class:`Publication`; :func:`publish` turns the whole set into files
-(``{relative path: bytes}``), applying the study's small-cell rule as it goes. Nothing else in the package makes a
-shared file, so protection of the whole shared set (disclosure control) is built here. Each item keeps what its
-numbers came from:
+(``{relative path: bytes}``). Nothing else in the package makes a shared file, so the whole shared set is protected
+here at once (:func:`protect_publication`): every count any item shows is registered
+(:class:`analysis.tables.disclosure.Register`: the tables, the model's cross-tabulation, the charts' data, row
+accounting, the cover's counts), the register is protected in one go (optimal secondary suppression over every
+relation the codebook makes between them), and then every format of every item is rendered from the one
+protection. Each item keeps what its numbers came from:
 
 - :class:`TableItem`: a before/after table (its analyst :class:`~analysis.tables.compare.ComparisonTable`) or the
   misclassification model (:class:`ModelTable`, its :class:`~analysis.stats.models.ModelResult` per outcome), as
@@ -14,8 +17,8 @@ numbers came from:
 - :class:`FindingsItem` / :class:`DataQualityItem`: the findings page (one finding per committee question) and
   the data-quality page, written *from the displayed (suppressed) tables* of this publication
   (:func:`rendered_pages`): ``findings.md``, ``findings.csv``, ``data_quality.md``, ``data_quality.csv``;
-- :class:`Note`: a sentence for the pack and the README. A note's own text carries no number: every count in it is
-  a declared field (:attr:`Note.counts`), with its source;
+- :class:`Note`: a sentence for the pack and the README. A shared note carries no count at all (:func:`publish`
+  refuses one with declared :attr:`Note.counts`); the model's notes are made count-free (:func:`model_note`);
 - :class:`~analysis.report.texts.PackText`: when set, the meeting pack (``meeting_pack.html``, ``meeting_pack.pdf``),
   the slides (``meeting_slides.pptx``), the tables for Word (``tables/tables.docx``) and ``README.md`` are made
   from the publication's charts, key tables, findings and notes (:mod:`analysis.report.documents`).
@@ -34,14 +37,19 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..formats.cells import frame_to_csv
+from ..scheme.codebook import Codebook, load_codebook
 from ..scheme.config import StudyConfig
-from ..tables.compare import ComparisonTable, display_table
+from ..tables.compare import ComparisonTable
+from ..tables.display import display_table
+from ..tables.disclosure import SUPPRESSED, CellKey, Protection, Register, protect_register
+from ..tables.disclosure.show import model_prints
 from ..tables.export import footer_lines, to_csv, to_html, to_markdown, to_xlsx
 from ..tables.standard import SOURCE
-from .texts import PackText, shared_readme
+from .texts import PackText, model_note, shared_readme
 
 if TYPE_CHECKING:  # charts and the pack (matplotlib, the PDF) are imported when a publication has them
     from .charts import Chart
+    from .charts.meeting import ChartPlan
 
 SYNTHETIC_SUFFIX = " (SYNTHETIC DATA)"
 TEXT_FORMATS = {"csv": to_csv, "md": to_markdown, "html": to_html}
@@ -52,9 +60,23 @@ TEXT_FORMATS = {"csv": to_csv, "md": to_markdown, "html": to_html}
 
 @dataclass
 class ModelTable:
-    """The misclassification model for sharing: (outcome label, ModelResult) per outcome, in table order."""
+    """The misclassification model for sharing: (outcome label, ModelResult) per outcome, in table order, and
+    (``crude``) the period-only model of each outcome, shown instead when the full model's cross-tabulation has a
+    suppressed cell (the crude model's counts are the before/after tables' own)."""
 
     results: list[tuple[str, object]]
+    crude: list[tuple[str, object]] = field(default_factory=list)
+
+    def shown(self, protection: Protection) -> list[tuple[str, object]]:
+        """Per outcome, the model whose estimates may be shown (the full one, else the crude one), or the full
+        one when neither may (then shown as suppressed)."""
+        crude = dict(self.crude)
+        out = []
+        for label, result in self.results:
+            if not model_prints(result, protection) and label in crude and model_prints(crude[label], protection):
+                result = crude[label]
+            out.append((label, result))
+        return out
 
 
 @dataclass
@@ -70,6 +92,7 @@ class TableItem:
     formats: tuple[str, ...] = ("csv", "md", "html")  # files to write; () for a pack-only table
     xlsx: bool = False  # a sheet (named like the file) of its folder's tables.xlsx
     pack: bool = False  # among the meeting pack's key tables
+    units: dict | None = field(default=None, repr=False)  # the derived tables the counts come from
 
     @property
     def name(self) -> str:
@@ -82,19 +105,30 @@ class TableItem:
 
 @dataclass
 class FigureItem:
-    """A chart: ``<folder>/<name>.png``, ``.pdf`` and ``.csv`` (the data behind it), and a page of the pack."""
+    """A chart: ``<folder>/<name>.png``, ``.pdf`` and ``.csv`` (the data behind it), and a page of the pack.
 
-    chart: Chart
+    ``plan`` (:class:`~analysis.report.charts.meeting.ChartPlan`): the chart is drawn by :func:`publish` after the
+    whole publication is protected, from the one protection. ``chart``: a chart already drawn (its own counts
+    protected together when it was drawn; a notebook's)."""
+
+    chart: Chart | None = None
     folder: str = "figures"  # "" for the top of the shared folder
+    plan: ChartPlan | None = None
+    units: dict | None = field(default=None, repr=False)  # the derived tables the plan's counts come from
+
+    @property
+    def name(self) -> str:
+        return self.plan.name if self.plan is not None else self.chart.name
 
     def path(self, ext: str) -> str:
-        return f"{self.folder}/{self.chart.name}.{ext}" if self.folder else f"{self.chart.name}.{ext}"
+        return f"{self.folder}/{self.name}.{ext}" if self.folder else f"{self.name}.{ext}"
 
 
 @dataclass
 class DataItem:
-    """A data frame shared as CSV at ``path``; the columns named in ``small_cells`` are counts shown with the
-    small-cell rule (``<5`` for 1 to 4, else with thousands separators)."""
+    """A data frame shared as CSV at ``path``. ``small_cells``: row accounting's count columns (a row per table;
+    rows read = valid + rejected), registered and shown as the protection decides; a frame without them must carry
+    no count of people (the public series, the reliability summary)."""
 
     path: str
     frame: pd.DataFrame
@@ -163,71 +197,164 @@ class Note:
 
 
 @dataclass
+class ModelNote:
+    """The misclassification model's notes (what was left out or dropped, and why), rendered by :func:`publish`
+    without counts, and only for the model whose estimates are shown (:func:`analysis.report.texts.model_note`)."""
+
+    label: str
+    result: object  # analysis.stats.models.ModelResult
+    crude: object = None  # the period-only model, shown when the full one cannot be
+
+    def texts(self, protection: Protection) -> list[str]:
+        if model_prints(self.result, protection):
+            return [model_note(self.label, n) for n in self.result.notes]
+        if self.crude is not None and model_prints(self.crude, protection):
+            return [f"Model ({self.label}): only the period odds ratio is shown (a cell of the period x unit x "
+                    "outcome cross-tabulation is suppressed)."] + [model_note(self.label, n) for n in self.crude.notes]
+        return [f"Model ({self.label}): estimates not shown: a cell of its cross-tabulation is suppressed."]
+
+
+@dataclass
 class Publication:
     """Everything a run shares, as items (see the module docstring); :func:`publish` makes the files."""
 
     tables: list[TableItem] = field(default_factory=list)
     figures: list[FigureItem] = field(default_factory=list)
     data: list[DataItem] = field(default_factory=list)
-    notes: list[Note] = field(default_factory=list)
+    notes: list[Note | ModelNote] = field(default_factory=list)
     pages: list = field(default_factory=list)  # FindingsItem, DataQualityItem
     pack: PackText | None = None  # with it: meeting_pack.html, meeting_pack.pdf and README.md
     run_date: str = ""
     synthetic: bool = False
+    units: dict | None = field(default=None, repr=False)  # the derived tables (else the items' own)
+    codebook: Codebook | None = field(default=None, repr=False)
 
     def add(self, *items) -> None:
         """Add tables, figures, data and notes (each to its list, in the order given)."""
         lists = {TableItem: self.tables, FigureItem: self.figures, DataItem: self.data, Note: self.notes,
-                 FindingsItem: self.pages, DataQualityItem: self.pages}
+                 ModelNote: self.notes, FindingsItem: self.pages, DataQualityItem: self.pages}
         for item in items:
             if type(item) not in lists:
                 raise TypeError(f"not an item for publishing: {type(item).__name__}")
             lists[type(item)].append(item)
 
-    def note_texts(self) -> list[str]:
-        return [n.text for n in self.notes]
+    def note_texts(self, protection: Protection | None = None) -> list[str]:
+        """The notes as shared (a model's notes need the ``protection``)."""
+        out = []
+        for n in self.notes:
+            if isinstance(n, ModelNote):
+                if protection is not None:
+                    out += n.texts(protection)
+            else:
+                out.append(n.text)
+        return out
+
+
+# --- protecting the whole publication --------------------------------------------------------------------------
+
+PACK_COUNTS = {"reports": CellKey("rows", None, "incidents", "valid_rows"),
+               "people": CellKey("rows", None, "persons", "valid_rows"),
+               "valid_rows": CellKey("rows", None, "all", "valid_rows")}
+
+
+def _units(pub: Publication) -> dict | None:
+    if pub.units is not None:
+        return pub.units
+    for item in [*pub.tables, *pub.figures]:
+        if item.units is not None:
+            return item.units
+    return None
+
+
+def register_publication(pub: Publication, cfg: StudyConfig) -> Register:
+    """Every count the publication shows, in one register (tables, the model, the charts' data, row accounting,
+    the cover's counts)."""
+    reg = Register(pub.codebook or load_codebook(), cfg, _units(pub))
+    for item in pub.tables:
+        if isinstance(item.source, ModelTable):
+            for _, result in item.source.results + item.source.crude:
+                reg.add_model(result, item.path)
+        else:
+            reg.add_table(item.source, item.path)
+    for fig in pub.figures:
+        if fig.plan is not None:
+            for ct in fig.plan.comparisons:
+                reg.add_table(ct, fig.path("csv"))
+    for item in pub.data:
+        if item.small_cells:
+            reg.add_accounting(item.frame, item.path, item.small_cells)
+    if pub.pack is not None:
+        for name, value in pub.pack.counts.items():
+            reg.add_count(PACK_COUNTS[name], value, "meeting_pack")
+    for note in pub.notes:
+        if isinstance(note, Note) and note.counts:
+            raise ValueError(f"a shared note may not carry counts (they cannot be protected there): {note.template!r}")
+    return reg
+
+
+def protect_publication(pub: Publication, cfg: StudyConfig, *, check_ranges: bool = True) -> Protection:
+    """The protection of everything ``pub`` shares (:mod:`analysis.tables.disclosure`); with ``check_ranges`` the
+    exact check's ranges are computed too (:meth:`Protection.leaks` is then empty when it is safe)."""
+    return protect_register(register_publication(pub, cfg), check_ranges=check_ranges)
 
 
 # --- what is shown -----------------------------------------------------------------------------------------------
 
 
-def small(n: int, threshold: int) -> str:
-    """A count as shared: ``<threshold`` from 1 to threshold - 1, else with thousands separators."""
-    return f"<{threshold}" if 0 < n < threshold else f"{n:,}"
+def shown_count(protection: Protection, key: CellKey, value: int) -> str:
+    """A registered count as shared: with thousands separators, or the marker standing in for it."""
+    return f"{value:,}" if protection.shown(key) else SUPPRESSED
 
 
-def model_display(result, threshold: int) -> pd.DataFrame:
-    """The misclassification model's odds ratios for sharing: n and events shown only when not small."""
+def model_display(result, protection: Protection) -> pd.DataFrame:
+    """The misclassification model's odds ratios for sharing: estimates only when every cell of its
+    cross-tabulation is shown (else they could give a small cell away)."""
     t = result.table
-    is_small = (0 < result.events < threshold) or (0 < result.n - result.events < threshold)
+    ok = model_prints(result, protection)
     out = pd.DataFrame({
         "Term": t["label"],
-        "Odds ratio (95% CI)": [f"{o:.2f} ({lo:.2f} to {hi:.2f})" if o == o else "not estimable"
-                                for o, lo, hi in zip(t["odds_ratio"], t["ci_low"], t["ci_high"])],
-        "p": ["" if p != p else ("<0.001" if p < 0.001 else f"{p:.3f}") for p in t["p_value"]],
+        "Odds ratio (95% CI)": [(f"{o:.2f} ({lo:.2f} to {hi:.2f})" if o == o else "not estimable") if ok
+                                else SUPPRESSED for o, lo, hi in zip(t["odds_ratio"], t["ci_low"], t["ci_high"])],
+        "p": [("" if p != p else ("<0.001" if p < 0.001 else f"{p:.3f}")) if ok else SUPPRESSED for p in t["p_value"]],
     })
-    out["Reports (events)"] = "suppressed" if is_small else f"{result.n:,} ({result.events:,})"
+    out["Reports (events)"] = f"{result.n:,} ({result.events:,})" if ok else SUPPRESSED
     return out
 
 
-def shown_table(item: TableItem, threshold: int) -> pd.DataFrame:
-    """The display table of a table item, suppressed."""
+def shown_table(item: TableItem, protection: Protection) -> pd.DataFrame:
+    """The display table of a table item, as the protection allows."""
     if isinstance(item.source, ModelTable):
         rows = []
-        for label, result in item.source.results:
-            md = model_display(result, threshold)
+        for label, result in item.source.shown(protection):
+            md = model_display(result, protection)
             md.insert(0, "Outcome", label)
             rows.append(md)
         return pd.concat(rows, ignore_index=True)
-    return display_table(item.source, threshold=threshold)
+    return display_table(item.source, protection=protection)
 
 
-def shown_data(item: DataItem, threshold: int) -> pd.DataFrame:
+def merge_notes(item: TableItem, protection: Protection) -> list[str]:
+    """Footer lines saying which levels a table shows together."""
+    if isinstance(item.source, ModelTable):
+        return []
+    pop = protection.register.population_of(item.source)
+    out = []
+    for col, block in item.source.rows.groupby("column", sort=False):
+        labels = dict(zip(block["level"].astype(str), block["level_label"].astype(str)))
+        for m in protection.merges_for(pop, col):
+            parts = [labels.get(lv, lv) for lv in m.levels]
+            out.append(f"{block.iloc[0]['label']}: {', '.join(parts)} are shown together as '{m.label}' (so that "
+                       "fewer counts need to be suppressed).")
+    return out
+
+
+def shown_data(item: DataItem, protection: Protection) -> pd.DataFrame:
     if not item.small_cells:
         return item.frame
     out = item.frame.copy()
     for c in item.small_cells:
-        out[c] = [small(int(v), threshold) for v in item.frame[c]]
+        out[c] = [shown_count(protection, CellKey("rows", None, str(t), c), int(v))
+                  for t, v in zip(item.frame["table"], item.frame[c])]
     return out
 
 
@@ -258,19 +385,20 @@ def _table_files(files: dict[str, bytes], shown: list[tuple[TableItem, pd.DataFr
 
 
 def _pack_files(files: dict[str, bytes], pub: Publication, shown: list[tuple[TableItem, pd.DataFrame, list[str]]],
-                findings=None, quality=None) -> None:
+                charts: list[Chart], protection: Protection, findings=None, quality=None) -> None:
     """meeting_pack.html, meeting_pack.pdf, meeting_slides.pptx, tables/tables.docx and README.md, from the
-    publication's charts (their PNGs, already in ``files``), key tables, notes, and the findings and data-quality
-    pages (:mod:`analysis.report.findings`) when given."""
-    notes = pub.note_texts()
+    publication's charts (drawn from the protection; their PNGs already in ``files``), key tables, notes, and the
+    findings and data-quality pages (:mod:`analysis.report.findings`) when given."""
+    notes = pub.note_texts(protection)
     from .documents import pdf_pack, slides, tables_docx
     from .pack import Pack, PackTable, html_page
 
     key = [PackTable(item.shown_title, table, footer) for item, table, footer in shown if item.pack]
     text = pub.pack
-    pack = Pack(text.cover, [f.chart for f in pub.figures], key, text.methods, text.provenance, notes,
+    counts = {name: shown_count(protection, PACK_COUNTS[name], value) for name, value in text.counts.items()}
+    pack = Pack(text.cover_with(counts), charts, key, text.methods, text.provenance, notes,
                 findings=findings, quality=quality)
-    pngs = {f.chart.name: files[f.path("png")] for f in pub.figures}
+    pngs = {chart.name: files[fig.path("png")] for fig, chart in zip(pub.figures, charts)}
     _put(files, "meeting_pack.html", html_page(pack).encode("utf-8"))
     _put(files, "meeting_pack.pdf", pdf_pack(pack, pngs))
     _put(files, "meeting_slides.pptx", slides(pack, pngs))
@@ -280,8 +408,8 @@ def _pack_files(files: dict[str, bytes], pub: Publication, shown: list[tuple[Tab
     _put(files, "README.md", shared_readme(pub.run_date, pub.synthetic, names, notes).encode("utf-8"))
 
 
-def rendered_pages(pub: Publication, shown: list[tuple[TableItem, pd.DataFrame, list[str]]], threshold: int
-                   ) -> tuple[object, object]:
+def rendered_pages(pub: Publication, shown: list[tuple[TableItem, pd.DataFrame, list[str]]], threshold: int,
+                   protection: Protection) -> tuple[object, object]:
     """The :class:`~analysis.report.findings.Findings` and :class:`~analysis.report.findings.DataQuality` of
     the publication (None for a page it does not have), written from ``shown``: the tables exactly as they are
     shared (so a suppressed cell's number never reaches a sentence)."""
@@ -297,7 +425,7 @@ def rendered_pages(pub: Publication, shown: list[tuple[TableItem, pd.DataFrame, 
                                       synthetic=pub.synthetic, reliability=page.reliability,
                                       income_available=page.income_available, shown=displayed)
         elif isinstance(page, DataQualityItem):
-            quality = build_data_quality(page.questions, page.reliability, shown_data(page.accounting, threshold),
+            quality = build_data_quality(page.questions, page.reliability, shown_data(page.accounting, protection),
                                          threshold=threshold, synthetic=pub.synthetic)
     return findings, quality
 
@@ -311,24 +439,31 @@ def _page_files(files: dict[str, bytes], findings, quality) -> None:
         _put(files, "data_quality.csv", frame_to_csv(quality.frame()).encode("utf-8"))
 
 
-def publish(publication: Publication, cfg: StudyConfig) -> dict[str, bytes]:
-    """Every shared file of ``publication``: ``{path relative to the shared folder: bytes}``. Tables are
-    suppressed with ``cfg``'s threshold, every table file carries the footer (source, periods, methods,
-    suppression rule, provenance); two items may not make the same file."""
-    thr = cfg.suppression_threshold
+def publish(publication: Publication, cfg: StudyConfig, protection: Protection | None = None) -> dict[str, bytes]:
+    """Every shared file of ``publication``: ``{path relative to the shared folder: bytes}``. The whole publication
+    is protected at once (``protection``, else :func:`protect_publication`), then every format of every item is
+    rendered from that one protection: tables (with the footer: source, periods, methods, suppression rule,
+    merged levels, provenance), charts (drawn now, from their plans), data, the pack and the README. Two items may
+    not make the same file."""
+    if protection is None:
+        protection = protect_publication(publication, cfg, check_ranges=False)
     files: dict[str, bytes] = {}
-    shown = [(item, shown_table(item, thr), footer_lines(item.methods, cfg, item.stamp, item.source_text))
+    shown = [(item, shown_table(item, protection),
+              footer_lines(item.methods, cfg, item.stamp, item.source_text) + merge_notes(item, protection))
              for item in publication.tables]
     _table_files(files, shown)
+    charts = []
     for fig in publication.figures:
         from .charts import chart_files
 
-        for ext, data in chart_files(fig.chart).items():
+        chart = fig.plan.draw(protection) if fig.plan is not None else fig.chart
+        charts.append(chart)
+        for ext, data in chart_files(chart).items():
             _put(files, fig.path(ext), data)
     for item in publication.data:
-        _put(files, item.path, frame_to_csv(shown_data(item, thr)).encode("utf-8"))
-    pages = rendered_pages(publication, shown, thr)
+        _put(files, item.path, frame_to_csv(shown_data(item, protection)).encode("utf-8"))
+    pages = rendered_pages(publication, shown, cfg.suppression_threshold, protection)
     _page_files(files, *pages)
     if publication.pack is not None:
-        _pack_files(files, publication, shown, *pages)
+        _pack_files(files, publication, shown, charts, protection, *pages)
     return files

@@ -2,12 +2,15 @@
 READMEs of a run folder (:func:`run_readme`, :func:`analyst_readme`, :func:`shared_readme`).
 
 Nothing here computes a number or touches a file: each function takes what it needs to say and returns text or
-a small dataclass. The counts the cover quotes are kept beside its lines (:attr:`PackText.counts`) so that the
-publishing step knows every count it shares.
+a small dataclass. The counts the cover quotes are kept beside its lines (:attr:`PackText.counts`), and the lines
+that quote them as templates, so that the publishing step registers every count it shares and prints each as the
+protection decides (:meth:`PackText.cover_with`). :func:`model_note` says what a model note says without its counts.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -56,9 +59,13 @@ METHODS_CLUSTERS = ("People on the same report are not independent: person-level
 METHODS_WEIGHTED = "Weighted to the sampling frame."
 METHODS_UNWEIGHTED = "Unweighted: no sampling frame was given."
 METHODS_SUPPRESSION = (
-    "Suppression: counts from 1 to {small} are shown as <{threshold}; further cells are hidden so that they "
-    "cannot be worked out from totals (checked with a linear-programming audit); charts show such values as "
-    "suppressed, never at their value.")
+    "Suppression: no count from 1 to {small} is shown, and further counts are hidden ('suppressed') so that none "
+    "can be worked out from everything shared together (every table, chart and note, with the codebook's "
+    "definitions of derived variables): chosen by an integer programme that hides as little as possible (counts of "
+    "the committee's key indicators last), and checked with an exact integer-programming audit. Rare levels of "
+    "some variables are shown together where that hides less. Percentages, differences, tests and model estimates "
+    "are shown only where every count they are computed from is shown. Charts show hidden values as 'suppressed', "
+    "never at their value.")
 METHODS_PUBLIC = (
     "Public record: SFPD open data (DataSF tmnf-yvry); interrupted time series with quasi-Poisson regression, "
     "Fourier seasonality and Newey-West errors (Lopez Bernal, Cummins & Gasparrini 2017).")
@@ -73,6 +80,13 @@ class PackText:
     methods: list[str]
     provenance: list[str]
     counts: dict[str, int] = field(default_factory=dict)
+    cover_template: list[str] = field(default_factory=list)  # the cover's lines with {name} for each count
+
+    def cover_with(self, shown: dict[str, str]) -> Cover:
+        """The cover with each count as shared (``shown``: name -> text, e.g. '989' or 'suppressed')."""
+        if not self.cover_template:
+            return self.cover
+        return dataclasses.replace(self.cover, lines=[line.format(**shown) for line in self.cover_template])
 
 
 def pack_text(cfg: StudyConfig, stamp: dict, *, source: str, valid_rows: dict[str, int], weighted: bool,
@@ -85,22 +99,22 @@ def pack_text(cfg: StudyConfig, stamp: dict, *, source: str, valid_rows: dict[st
     periods = "; ".join(f"{p.label}: {', '.join(map(str, p.years))}" for p in cfg.periods)
     counts = {"valid_rows": sum(valid_rows.values()), "reports": valid_rows["incidents"],
               "people": valid_rows["persons"]}
-    cover = Cover(
-        title=TITLE,
-        subtitle=cfg.meeting or SUBTITLE,
-        lines=[cfg.study, f"Periods compared: {periods}.",
-               f"Unit change: SFPD's reorganised Special Victims Unit opened {cfg.unit_change_date.isoformat()}.",
-               f"Data: {source}; {counts['valid_rows']:,} valid rows "
-               f"({counts['reports']:,} reports, {counts['people']:,} people).",
-               "Small numbers are suppressed so that no person can be identified."],
-        synthetic=bool(stamp["synthetic"]), run_date=run_date, meeting_date=cfg.meeting_date)
+    fixed = [cfg.study, f"Periods compared: {periods}.",
+             f"Unit change: SFPD's reorganised Special Victims Unit opened {cfg.unit_change_date.isoformat()}."]
+    template = [line.replace("{", "{{").replace("}", "}}") for line in fixed] + [
+        "Data: " + source.replace("{", "{{").replace("}", "}}") + "; {valid_rows} valid rows ({reports} reports, "
+        "{people} people).",
+        "Small numbers are suppressed so that no person can be identified."]
+    cover = Cover(title=TITLE, subtitle=cfg.meeting or SUBTITLE,
+                  lines=[line.format(**{k: f"{v:,}" for k, v in counts.items()}) for line in template],
+                  synthetic=bool(stamp["synthetic"]), run_date=run_date, meeting_date=cfg.meeting_date)
     thr = cfg.suppression_threshold
     methods = [METHODS_TABLES, METHODS_CLUSTERS, METHODS_WEIGHTED if weighted else METHODS_UNWEIGHTED,
                METHODS_SUPPRESSION.format(small=thr - 1, threshold=thr), METHODS_PUBLIC]
     provenance = ([f"code version {stamp['code_version']}", f"codebook version {stamp['codebook_version']}",
                    f"study configuration {Path(cfg.source).name}"]
                   + [f"{k}: sha256 {v}" for k, v in stamp["inputs"].items()])
-    return PackText(cover, methods, provenance, counts)
+    return PackText(cover, methods, provenance, counts, template)
 
 
 def run_readme(run_date: str) -> str:
@@ -122,7 +136,8 @@ SHARED_FILES_TABLE = [
     "| `figures/` | each chart as PNG (slides) and PDF (vector), with the data behind it as CSV of the same name |",
     "| `tables/` | the before/after tables ({names}) and the misclassification model, as CSV, Markdown and HTML, "
     "and all of them in `tables.xlsx` and `tables.docx` (Word) |",
-    "| `reliability/reliability.csv` | inter-coder reliability per variable |",
+    "| `reliability/reliability.csv` | inter-coder reliability per variable: Krippendorff's alpha with its 95% "
+    "interval and a flag (no counts; suppressed where few units were double-coded) |",
     "| `public/` | the public record: monthly counts, interrupted time series, before/after table, frame |",
     "| `validation/row_accounting.csv` | rows read, valid and rejected per table |",
 ]
@@ -142,3 +157,22 @@ def shared_readme(run_date: str, synthetic: bool, table_names: list[str], notes:
     if notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
     return "\n".join(lines) + "\n"
+
+
+_DETAIL = re.compile(r"\s*\([^()]*\d[^()]*\)")  # a parenthesis holding a number
+
+
+def model_note(label: str, note: str) -> str:
+    """A note of the misclassification model for sharing, without its counts: 'Model (x): reports left out:
+    those with no value for the outcome, period or unit.' The counts stay in the analyst's model output."""
+    if re.match(r"^\d+ of \d+ reports left out", note):
+        text = "reports with no value for the outcome, or no period or unit documented, are left out"
+    else:
+        text = _DETAIL.sub("", note)
+        text = re.sub(r":[^;()]*\d[^;()]*", "", text)
+        # 'fewer than five' would say that some cell is 0 to 4 (issue 11): the shared note says only 'sparse'
+        text = re.sub(r"has fewer than (five|\d+) events or non-events", "is sparse (few events or non-events)",
+                      text)
+        if re.search(r"\d", text):
+            text = "a term could not be estimated and was dropped (see the analyst's model output)"
+    return f"Model ({label}): {text.strip()}"

@@ -124,6 +124,7 @@ class DerivedVariable:
     kind: str  # binary | category | number
     definition: str
     levels: tuple[Code, ...] = ()
+    sources: tuple[str, ...] = ()  # ``from:`` the variables it is computed from (``table.column`` for another table)
     caveat: str = ""
     source: str = ""  # the coded variable a grouping is made from (its levels then list their ``members``)
     members: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (level, codes of ``source``) in level order
@@ -164,6 +165,7 @@ class Codebook:
     tables: dict[str, Table]
     charge_classification: dict[str, Any] = field(repr=False)
     derived: dict[str, tuple[DerivedVariable, ...]] = field(default_factory=dict, repr=False)
+    disclosure: dict[str, Any] = field(default_factory=dict, repr=False)  # disclosure-control settings, as written
     race_recording: dict[str, Any] = field(default_factory=dict, repr=False)
     questions: tuple[Question, ...] = field(default=(), repr=False)
 
@@ -239,6 +241,23 @@ def _parse_variable(table: str, raw: dict, value_sets: dict[str, list[dict]]) ->
     )
 
 
+def _sources(d: dict) -> tuple[str, ...]:
+    raw = d.get("from")
+    if not raw:
+        return ()
+    return (str(raw),) if isinstance(raw, str) else tuple(str(x) for x in raw)
+
+
+def _grouping_source(d: dict) -> str:
+    """The source variable of a grouping (levels with ``members``), else the ``from:`` string, else ''."""
+    raw = d.get("from")
+    if isinstance(raw, str):
+        return raw
+    if raw and len(raw) == 1 and any("members" in c for c in d.get("levels", []) or []):
+        return str(raw[0])
+    return ""
+
+
 def _parse_derived(table: str, d: dict) -> DerivedVariable:
     return DerivedVariable(
         name=d["name"],
@@ -248,7 +267,9 @@ def _parse_derived(table: str, d: dict) -> DerivedVariable:
         definition=" ".join(str(d.get("definition", "")).split()),
         levels=tuple(Code(str(c["code"]), str(c["label"])) for c in d.get("levels", []) or []),
         caveat=" ".join(str(d.get("caveat", "")).split()),
-        source=str(d.get("from", "") or ""),
+        # ``from:`` is the coded variable of a grouping (a string) or the list of the variables it is computed from
+        source=_grouping_source(d),
+        sources=_sources(d),
         members=tuple((str(c["code"]), tuple(str(m) for m in c["members"])) for c in d.get("levels", []) or []
                       if "members" in c),
         topic=str(d.get("topic", "")),
@@ -280,6 +301,7 @@ def parse_codebook(doc: dict) -> Codebook:
         tables=tables,
         charge_classification=doc["charge_classification"],
         derived={t: tuple(_parse_derived(t, d) for d in ds) for t, ds in (doc.get("derived") or {}).items()},
+        disclosure=dict(doc.get("disclosure") or {}),
         race_recording=doc.get("race_recording") or {},
         questions=tuple(_parse_question(q) for q in doc.get("questions", []) or []),
     )

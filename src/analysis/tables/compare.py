@@ -142,6 +142,8 @@ class ComparisonTable:
     adjust: str
     tests_used: tuple[str, ...]
     notes: list[str] = field(default_factory=list)
+    table: str = ""  # what was counted: 'incidents' or 'persons' (the codebook table); '' for other counts
+    role: str | None = None  # persons: the role the table is limited to (None: everyone)
 
     def methods_text(self) -> str:
         parts = [
@@ -324,8 +326,10 @@ def before_after(
         var_p[spec.column] = p
         rows += part
     clustered = cluster is not None and bool(specs)
-    return _assemble(rows, var_p, tests_used, population=population, grp=grp, cfg=cfg, adjust=adjust,
-                     include_missing=include_missing, cluster=cluster, clustered=clustered)
+    ct = _assemble(rows, var_p, tests_used, population=population, grp=grp, cfg=cfg, adjust=adjust,
+                   include_missing=include_missing, cluster=cluster, clustered=clustered)
+    ct.table, ct.role = table, role  # what was counted: disclosure control needs it
+    return ct
 
 
 # --- who is compared, and which rows -----------------------------------------------------------------------
@@ -810,39 +814,6 @@ def _clustered_binary(is_true, known, g_of, clusters, groups, n_boot, seed) -> d
 # --- the shared version --------------------------------------------------------------------------------
 
 
-def protect_block(counts: np.ndarray, kinds: list[str], threshold: int) -> np.ndarray:
-    """Which cells of one variable's block must be hidden so no small count can be worked out.
-
-    ``counts``: rows x 2 periods. ``kinds`` per row: 'level' (shown), 'implicit' (not shown but derivable, e.g.
-    the 'No' of a yes/no row) or 'missing' (not documented / not applicable rows, outside the denominators).
-    Returns a mask of shape (rows + 1) x 3: the last row is the denominator (sum of level and implicit rows), the
-    last column the overall (sum of the periods). The lines a reader of the shared table knows are: each row
-    (overall = period 1 + period 2), each column's levels adding up to its denominator, and each column's
-    denominator and missing rows adding up to the period's N (shown at the top of every table). The rules of
-    :func:`analysis.tables.disclosure.protect_cells` are applied to these lines: small counts hidden, the line rule, and
-    the linear-programming audit that a reader who knows '<5' means 1-4 cannot pin a hidden count down. When a
-    count cannot be protected at all, the whole block is hidden.
-    """
-    from .disclosure import protect_cells
-
-    k = len(kinds)
-    grid = np.zeros((k + 1, 3), dtype=np.int64)
-    grid[:k, :2] = counts
-    sub = [i for i, t in enumerate(kinds) if t in ("level", "implicit")]
-    miss = [i for i, t in enumerate(kinds) if t == "missing"]
-    grid[k, :2] = counts[sub].sum(axis=0) if sub else 0
-    grid[:, 2] = grid[:, 0] + grid[:, 1]
-    lines = [([(r, 0), (r, 1)], (r, 2)) for r in range(k + 1)]
-    for j in range(3):
-        lines.append(([(i, j) for i in sub], (k, j)))
-        if miss:
-            lines.append(([(k, j)] + [(i, j) for i in miss], None))
-    hidden, _, unprotected = protect_cells(grid, lines, threshold)
-    if unprotected:
-        hidden[:] = True
-    return hidden
-
-
 def _fmt_pct(x: float) -> str:
     return "" if x != x else f"{x:.1f}%"
 
@@ -855,77 +826,3 @@ def _fmt_p(p: float) -> str:
 
 def _fmt_num(x: float) -> str:
     return "" if x != x else f"{x:.1f}"
-
-
-def display_table(ct: ComparisonTable, suppress: bool = True, threshold: int | None = None) -> pd.DataFrame:
-    """The table as strings for sharing: ``n/N (%)`` per period and overall, difference (95% CI), test, p, q.
-
-    With ``suppress`` (the default) small counts are shown as ``<threshold`` with their percentages hidden, and
-    complementary cells are hidden (shown as ``suppressed``) so that no hidden count can be recovered from the
-    overall column, the denominators or the period totals (:func:`protect_block`). A row with a hidden cell
-    shows no difference; a hidden denominator hides the percentages that would reveal it. Numeric summaries of
-    a period with fewer than ``threshold`` people are hidden.
-    """
-    thr = threshold or load_study_config().suppression_threshold
-    r = ct.rows
-    a, b = ct.groups
-    periods = (a, b, "overall")
-    out_rows = []
-    for col, block in r.groupby("column", sort=False):
-        first = block.iloc[0]
-        if first["kind"] == "number":
-            cells = []
-            for g in periods:
-                N = first[f"N_{g}"]
-                if not N or (suppress and N < thr):
-                    cells.append(f"<{thr}" if suppress and 0 < N < thr else "")
-                    continue
-                cells.append(f"median {_fmt_num(first[f'median_{g}'])} (IQR {_fmt_num(first[f'q1_{g}'])}-"
-                             f"{_fmt_num(first[f'q3_{g}'])}); mean {_fmt_num(first[f'mean_{g}'])} "
-                             f"(SD {_fmt_num(first[f'sd_{g}'])}); n = {int(N)}")
-            out_rows.append([first["label"], "", *cells, "", first.get("test", ""),
-                             _fmt_p(first.get("p_value", np.nan)), _fmt_p(first.get("q_value", np.nan))])
-            continue
-        shown = list(block.itertuples(index=False))
-        counts = [[int(getattr(x, f"n_{a}")), int(getattr(x, f"n_{b}"))] for x in shown]
-        kinds = ["missing" if x.row_type == "missing" else "level" for x in shown]
-        if first["kind"] == "binary":  # the 'No' count is not shown but follows from N - n
-            yes = shown[0]
-            counts.append([int(getattr(yes, f"N_{a}")) - int(getattr(yes, f"n_{a}")),
-                           int(getattr(yes, f"N_{b}")) - int(getattr(yes, f"n_{b}"))])
-            kinds.append("implicit")
-        hidden = (protect_block(np.array(counts), kinds, thr) if suppress
-                  else np.zeros((len(kinds) + 1, 3), dtype=bool))
-        den_hidden = hidden[len(kinds)]
-        for i, x in enumerate(shown):
-            cells = []
-            for j, g in enumerate(periods):
-                n = getattr(x, f"n_{g}")
-                if hidden[i, j]:
-                    cells.append(f"<{thr}" if 0 < n < thr else "suppressed")
-                elif x.row_type == "missing" or den_hidden[j]:
-                    cells.append(f"{int(n)}")
-                else:
-                    N = getattr(x, f"N_{g}")
-                    cells.append(f"{int(n)}/{int(N)} ({_fmt_pct(getattr(x, f'pct_{g}', np.nan))})")
-            diff = ""
-            if (x.kind == "binary" and x.row_type == "level" and not hidden[: len(kinds) + 1].any()
-                    and pd.notna(getattr(x, "diff_pp", np.nan))):
-                diff = f"{x.diff_pp:+.1f} ({x.diff_low:+.1f} to {x.diff_high:+.1f})"
-            label = x.label if i == 0 else ""
-            level = "" if x.kind == "binary" and x.row_type == "level" else x.level_label
-            test = getattr(x, "test", "")
-            out_rows.append([label, level, *cells, diff, test if isinstance(test, str) else "",
-                             _fmt_p(getattr(x, "p_value", np.nan)), _fmt_p(getattr(x, "q_value", np.nan))])
-    ns = [ct.group_n[a], ct.group_n[b], ct.group_n[a] + ct.group_n[b]]
-    n_text = [(f"N <{thr}" if suppress and 0 < n < thr else f"N = {n:,}") for n in ns]
-    header = ["Variable", "Level", f"{ct.group_labels[a]}, {n_text[0]}: n/N (%)",
-              f"{ct.group_labels[b]}, {n_text[1]}: n/N (%)", f"Overall, {n_text[2]}: n/N (%)", CHANGE_HEADER,
-              "Test", "p", "q"]
-    df = pd.DataFrame(out_rows, columns=header)
-    # every table states its denominators: the number of reports / people per period (in the headers too)
-    top = ["N", "", *[(f"<{thr}" if suppress and 0 < n < thr else f"{n:,}") for n in ns], "", "", "", ""]
-    return pd.concat([pd.DataFrame([top], columns=header), df], ignore_index=True)
-
-
-display = display_table  # the old name (it shadows IPython's display in a notebook: use display_table there)

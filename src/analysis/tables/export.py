@@ -15,6 +15,7 @@ import pandas as pd
 from .. import __version__
 from ..formats.cells import formula_safe, frame_to_csv
 from ..scheme.config import StudyConfig
+from .disclosure import footer_text
 
 SYNTHETIC_BANNER = "SYNTHETIC DATA: made from the generated example, not from real reports."
 
@@ -35,9 +36,7 @@ def footer_lines(methods: str, cfg: StudyConfig, stamp: dict, source: str) -> li
         f"Periods: {periods}. SFPD's reorganised SVU opened {cfg.unit_change_date.isoformat()}"
         + ("" if cfg.unit_change_date_confirmed else " (date prostitution work left Vice unconfirmed)") + ".",
         methods,
-        f"Suppression: counts from 1 to {cfg.suppression_threshold - 1} are shown as <{cfg.suppression_threshold}; "
-        "further cells are hidden ('suppressed') so they cannot be worked out from totals; their percentages and "
-        "differences are not shown. Zero is not suppressed.",
+        footer_text(cfg.suppression_threshold),
         "Provenance: code " + stamp["code_version"] + ", codebook " + stamp["codebook_version"] + "; inputs "
         + (", ".join(f"{k} sha256:{v[:12]}" for k, v in stamp["inputs"].items()) or "(in memory)") + ".",
     ]

@@ -9,7 +9,7 @@ from ...scheme.codebook import Codebook, load_codebook
 from ...scheme.config import StudyConfig, load_study_config
 from ...tables.compare import ComparisonTable, before_after
 from .marks import _bars
-from .protect import _protected_rows, _Row, _suppression_note, _value_text, _wide
+from .protect import _protected_rows, _Row, _suppression_note, _value_text, _wide, n_text, protection_for
 from .style import (
     _PANEL_HEAD,
     _RC,
@@ -21,7 +21,6 @@ from .style import (
     _after_name,
     _comparing,
     _data_label,
-    _n_text,
     _page,
     _panel_title,
     _period_legend,
@@ -58,7 +57,7 @@ def comparisons(tables: dict[str, pd.DataFrame], cfg: StudyConfig, cb: Codebook,
 
 def charges_by_role(tables: dict[str, pd.DataFrame], *, synthetic: bool, config: StudyConfig | None = None,
                     codebook: Codebook | None = None, n_boot: int = 2000,
-                    _cts: dict[str, ComparisonTable] | None = None) -> Chart:
+                    _cts: dict[str, ComparisonTable] | None = None, protection=None) -> Chart:
     """One panel per role: the share of people in the role with at least one charge in each category, by period.
 
     Categories nobody in these roles was charged with (in either period) are left out and named in a note.
@@ -73,12 +72,13 @@ def charges_by_role(tables: dict[str, pd.DataFrame], *, synthetic: bool, config:
     cats = _charge_columns(cb, persons)
     cts = _cts if _cts is not None else comparisons(tables, cfg, cb, n_boot)
     present = [r for r in CHARGE_ROLES if r in cts]
+    protection = protection_for(list(cts.values()), protection, thr, units=tables)
     with matplotlib.rc_context(_RC):
         per_role: dict[str, list[_Row]] = {}
         role_n: dict[str, dict[str, int]] = {}
         for r in present:
             ct = cts[r]
-            got = {row.column: row for row in _protected_rows(ct, thr)}
+            got = {row.column: row for row in _protected_rows(ct, thr, protection)}
             per_role[r] = [got[col] for _, _, col in cats]
             role_n[r] = ct.group_n
         keep = [i for i, _ in enumerate(cats) if any(per_role[r][i].cells[g].n > 0 for r in present for g in (a, b))]
@@ -116,9 +116,8 @@ def charges_by_role(tables: dict[str, pd.DataFrame], *, synthetic: bool, config:
             ax.set_xticks([0, 50, 100])
             ax.set_xticklabels(["0%", "50%", "100%"])
             ax.spines["bottom"].set_bounds(0, 100)
-            ns = role_n[r]
             _panel_title(fig, x, panel_top + 0.08 / H, _ROLE_PANEL.get(r, _ROLE_PLURAL.get(r, role_labels[r])),
-                         f"n = {_n_text(ns[a], thr)} before, {_n_text(ns[b], thr)} after")
+                         f"n = {n_text(cts[r], a, protection)} before, {n_text(cts[r], b, protection)} after")
         _period_legend(page, cfg, {g: labels[g] for g in (a, b)}, kind="bar")
         data = _charges_data(per_role, cats_kept, role_labels, cfg, synthetic)
         alt_parts = []

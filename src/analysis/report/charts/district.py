@@ -11,7 +11,15 @@ from ...scheme.codebook import Codebook, load_codebook
 from ...scheme.config import StudyConfig, load_study_config
 from ...tables.compare import ComparisonTable, before_after
 from .marks import _draw_suppressed
-from .protect import _category_data, _largest_shift, _outside_note, _protected_rows, _suppression_note, _value_text
+from .protect import (
+    _category_data,
+    _largest_shift,
+    _outside_note,
+    _protected_rows,
+    _suppression_note,
+    _value_text,
+    protection_for,
+)
 from .style import (
     _RC,
     COLORS,
@@ -53,7 +61,8 @@ def _boundary_note(cfg: StudyConfig) -> list[str]:
 
 
 def districts(tables: dict[str, pd.DataFrame], *, synthetic: bool, config: StudyConfig | None = None,
-              codebook: Codebook | None = None, _cts: dict[str, ComparisonTable] | None = None) -> Chart:
+              codebook: Codebook | None = None, _cts: dict[str, ComparisonTable] | None = None,
+              protection=None) -> Chart:
     """Dot plot: the share of reports in each SFPD police district, before vs after. Districts are ordered by
     their share over both periods, computed from visible counts only; districts with a hidden value go last."""
     cfg = config or load_study_config()
@@ -63,8 +72,9 @@ def districts(tables: dict[str, pd.DataFrame], *, synthetic: bool, config: Study
     labels = cfg.period_labels
     colors, markers = _period_colors(cfg), _period_markers(cfg)
     cts = _cts if _cts is not None else comparisons(tables, cfg, cb)
+    protection = protection_for(list(cts.values()), protection, thr, units=tables)
     with matplotlib.rc_context(_RC):
-        rows = _protected_rows(cts["district"], thr)
+        rows = _protected_rows(cts["district"], thr, protection)
         vis = [r for r in rows if not (r.cells[a].hidden or r.cells[b].hidden)]
         vis.sort(key=lambda r: -(r.cells[a].n + r.cells[b].n))
         rows = vis + [r for r in rows if r not in vis]
@@ -119,7 +129,7 @@ def districts(tables: dict[str, pd.DataFrame], *, synthetic: bool, config: Study
                 ax.text(x_col[g], i, _value_text(c, thr, n=False), transform=tf, ha="left", va="center",
                         fontsize=SIZE["label"], color=col, gid=f"value_{g}")
         N = {g: rows[0].cells[g] for g in (a, b)}
-        n_lab = {g: f"{labels[g]}, n = " + (SUPPRESSED if N[g].den_hidden else f"{int(N[g].N):,}") + " reports"
+        n_lab = {g: f"{labels[g]}, n = " + (N[g].word if N[g].den_hidden else f"{int(N[g].N):,}") + " reports"
                  for g in (a, b)}
         _period_legend(page, cfg, n_lab)
         data = _category_data(rows, cfg, thr, "district", cb.missing_labels.get("-8", "Not documented"), synthetic)

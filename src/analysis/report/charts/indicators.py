@@ -9,7 +9,7 @@ from ...scheme.codebook import Codebook, load_codebook
 from ...scheme.config import StudyConfig, load_study_config
 from ...tables.compare import ComparisonTable, before_after
 from .marks import _dot_rows
-from .protect import _protected_rows, _Row, _suppression_note, _value_text, _wide
+from .protect import _protected_rows, _Row, _suppression_note, _value_text, _wide, protection_for
 from .style import (
     _RC,
     COLORS,
@@ -61,9 +61,10 @@ def comparisons(tables: dict[str, pd.DataFrame], cfg: StudyConfig, cb: Codebook,
     return out
 
 
-def _indicator_rows(cts: dict[str, ComparisonTable], thr: int) -> tuple[list[_Row], list[str]]:
+def _indicator_rows(cts: dict[str, ComparisonTable], thr: int, protection=None) -> tuple[list[_Row], list[str]]:
     """The indicators in the order of :data:`INDICATORS` (the tables keep the codebook's order)."""
-    got = {r.column: r for key in ("incidents", "sellers") if key in cts for r in _protected_rows(cts[key], thr)}
+    got = {r.column: r for key in ("incidents", "sellers") if key in cts
+           for r in _protected_rows(cts[key], thr, protection)}
     rows, of = [], []
     for _, _, var, o in INDICATORS:
         if var in got:
@@ -84,7 +85,7 @@ def _change(r: _Row) -> str:
 
 def key_indicators(tables: dict[str, pd.DataFrame], *, synthetic: bool, config: StudyConfig | None = None,
                    codebook: Codebook | None = None, n_boot: int = 2000,
-                   _cts: dict[str, ComparisonTable] | None = None) -> Chart:
+                   _cts: dict[str, ComparisonTable] | None = None, protection=None) -> Chart:
     """Dot-and-interval chart: eight indicators before vs after, each with its 95% Wilson interval and n/N.
 
     Condoms photographed or documented as evidence, phones seized, case police-initiated (stings, buyer
@@ -101,8 +102,9 @@ def key_indicators(tables: dict[str, pd.DataFrame], *, synthetic: bool, config: 
     a, b = cfg.period_codes
     labels = cfg.period_labels
     cts = _cts if _cts is not None else comparisons(tables, cfg, cb, n_boot)
+    protection = protection_for(list(cts.values()), protection, thr, units=tables)
     with matplotlib.rc_context(_RC):
-        rows, of = _indicator_rows(cts, thr)
+        rows, of = _indicator_rows(cts, thr, protection)
         changes = [_change(r) for r in rows]
         title = f"{_count_word(len(rows))} indicators, before and after the move to {_after_name(cfg)}"
         n_low, n_high = changes.count("lower after"), changes.count("higher after")

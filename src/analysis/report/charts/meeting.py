@@ -1,6 +1,14 @@
-"""The meeting's set of charts, in meeting order, with every chart's numbers computed before any figure is drawn."""
+"""The meeting's set of charts, in meeting order, with every chart's numbers computed before any figure is drawn.
+
+:func:`chart_plans` gives each chart as a :class:`ChartPlan` (its before/after tables, and a function drawing it
+with a protection), so the publishing step can register every count the charts show, protect everything shared at
+once, and only then draw the charts; :func:`meeting_charts` draws them at once (a notebook, or a test).
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
 
 import pandas as pd
 
@@ -60,13 +68,24 @@ def same_q(ct: ComparisonTable, standard: ComparisonTable) -> ComparisonTable:
     return dataclasses.replace(ct, rows=rows)
 
 
-def meeting_charts(tables: dict[str, pd.DataFrame], its_result=None, *, synthetic: bool,
-                   config: StudyConfig | None = None, n_boot: int = 2000,
-                   codebook: Codebook | None = None,
-                   standard: dict[str, ComparisonTable] | None = None) -> list[Chart]:
-    """Every chart for the meeting, in meeting order. Without ``its_result`` (no public data) the public-series
-    chart is left out; the caller says so. With ``standard`` (the standard tables by name) each chart shows the
-    q-values of the standard table its rows come from (:data:`Q_FAMILY`)."""
+@dataclass
+class ChartPlan:
+    """A chart before it is drawn: its name, the before/after tables whose counts it shows, and how to draw it
+    given the publication's protection (:mod:`analysis.tables.disclosure`)."""
+
+    name: str
+    comparisons: list[ComparisonTable]
+    draw: Callable[[object], Chart]
+
+
+def chart_plans(tables: dict[str, pd.DataFrame], its_result=None, *, synthetic: bool,
+                config: StudyConfig | None = None, n_boot: int = 2000,
+                codebook: Codebook | None = None,
+                standard: dict[str, ComparisonTable] | None = None) -> list[ChartPlan]:
+    """Every chart for the meeting as a :class:`ChartPlan`, in meeting order (numbers computed now, figures when
+    drawn). Without ``its_result`` (no public data) the public-series chart is left out; the caller says so. With
+    ``standard`` (the standard tables by name) each chart shows the q-values of the standard table its rows come
+    from (:data:`Q_FAMILY`)."""
     cfg = config or load_study_config()
     cb = codebook or load_codebook()
     coded = ("key_indicators", "case_origin", "charges_by_role", "people_by_role", "districts")
@@ -76,13 +95,37 @@ def meeting_charts(tables: dict[str, pd.DataFrame], its_result=None, *, syntheti
                             if Q_FAMILY.get((name, key)) in standard else ct) for key, ct in got.items()}
                for name, got in cts.items()}
     kw = {"synthetic": synthetic, "config": cfg, "codebook": cb}
-    charts = [
-        key_indicators(tables, n_boot=n_boot, _cts=cts["key_indicators"], **kw),
-        case_origin(tables, _cts=cts["case_origin"], **kw),
-        charges_by_role(tables, n_boot=n_boot, _cts=cts["charges_by_role"], **kw),
-        people_by_role(tables, n_boot=n_boot, _cts=cts["people_by_role"], **kw),
-    ]
+    draw = {
+        "key_indicators": lambda p: key_indicators(tables, n_boot=n_boot, _cts=cts["key_indicators"], protection=p,
+                                                   **kw),
+        "case_origin": lambda p: case_origin(tables, _cts=cts["case_origin"], protection=p, **kw),
+        "charges_by_role": lambda p: charges_by_role(tables, n_boot=n_boot, _cts=cts["charges_by_role"],
+                                                     protection=p, **kw),
+        "people_by_role": lambda p: people_by_role(tables, n_boot=n_boot, _cts=cts["people_by_role"], protection=p,
+                                                   **kw),
+        "districts": lambda p: districts(tables, _cts=cts["districts"], protection=p, **kw),
+    }
+    plans = [ChartPlan(name, list(cts[name].values()), draw[name]) for name in coded[:4]]
     if its_result is not None:
-        charts.append(public_series(its_result, synthetic=synthetic, config=cfg))
-    charts.append(districts(tables, _cts=cts["districts"], **kw))
-    return charts
+        plans.append(ChartPlan("public_series", [], lambda p: public_series(its_result, synthetic=synthetic,
+                                                                            config=cfg)))
+    plans.append(ChartPlan("districts", list(cts["districts"].values()), draw["districts"]))
+    return plans
+
+
+def meeting_charts(tables: dict[str, pd.DataFrame], its_result=None, *, synthetic: bool,
+                   config: StudyConfig | None = None, n_boot: int = 2000,
+                   codebook: Codebook | None = None, protection=None,
+                   standard: dict[str, ComparisonTable] | None = None) -> list[Chart]:
+    """Every chart for the meeting, in meeting order, drawn now. Without ``protection`` the charts' counts are
+    protected together (with the codebook's relations), as the publishing step would protect them with the
+    tables. Without ``its_result`` (no public data) the public-series chart is left out; the caller says so."""
+    cfg = config or load_study_config()
+    plans = chart_plans(tables, its_result, synthetic=synthetic, config=cfg, n_boot=n_boot, codebook=codebook,
+                        standard=standard)
+    if protection is None:
+        from ...tables.disclosure import protect_tables
+
+        protection = protect_tables([ct for p in plans for ct in p.comparisons], units=tables,
+                                    codebook=codebook, config=cfg, check_ranges=False)
+    return [p.draw(protection) for p in plans]

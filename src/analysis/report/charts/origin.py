@@ -13,7 +13,17 @@ from ...scheme.codebook import Codebook, load_codebook
 from ...scheme.config import StudyConfig, load_study_config
 from ...tables.compare import ComparisonTable, before_after
 from .marks import _bars
-from .protect import _category_data, _outside_note, _protected_rows, _Row, _suppression_note, _value_text, _wide
+from .protect import (
+    _category_data,
+    _largest_shift,
+    _outside_note,
+    _protected_rows,
+    _Row,
+    _suppression_note,
+    _value_text,
+    _wide,
+    protection_for,
+)
 from .style import (
     _RC,
     FIGSIZE,
@@ -42,16 +52,16 @@ def comparisons(tables: dict[str, pd.DataFrame], cfg: StudyConfig, cb: Codebook,
     return out
 
 
-def _grouped_rows(cts: dict[str, ComparisonTable], cb: Codebook,
-                  thr: int) -> tuple[list[_Row], list[bool], list[_Row]]:
+def _grouped_rows(cts: dict[str, ComparisonTable], cb: Codebook, thr: int,
+                  protection=None) -> tuple[list[_Row], list[bool], list[_Row]]:
     """The rows in display order (each group of more than one kind, then its kinds), which of them are group
     rows, and the rows of ``origin`` alone. Each value is hidden exactly where the shared before/after table hides
     it (the group rows by the block of ``origin_group``, the kinds by that of ``origin``)."""
-    kinds = _protected_rows(cts["origin"], thr)
+    kinds = _protected_rows(cts["origin"], thr, protection)
     if "origin_group" not in cts:
         return kinds, [False] * len(kinds), kinds
     by_code = {r.level: r for r in kinds}
-    groups = {r.level: r for r in _protected_rows(cts["origin_group"], thr)}
+    groups = {r.level: r for r in _protected_rows(cts["origin_group"], thr, protection)}
     rows, is_group = [], []
     for level, members in cb.derived_variable("incidents", "origin_group").members:
         shown = [by_code[m] for m in members if m in by_code]
@@ -80,7 +90,8 @@ def _subtitle(rows: list[_Row], is_group: list[bool], cfg: StudyConfig) -> str:
 
 
 def case_origin(tables: dict[str, pd.DataFrame], *, synthetic: bool, config: StudyConfig | None = None,
-                codebook: Codebook | None = None, _cts: dict[str, ComparisonTable] | None = None) -> Chart:
+                codebook: Codebook | None = None, _cts: dict[str, ComparisonTable] | None = None,
+                protection=None) -> Chart:
     """Grouped bars: how cases began, as a share of reports with the origin documented, by period. Police-initiated
     and reactive cases (the codebook's ``origin_group``) are shown as a whole (bold) above the kinds of origin in
     them, so that a shift between kinds (street stings to online-ad investigations) is not read as fewer
@@ -91,8 +102,9 @@ def case_origin(tables: dict[str, pd.DataFrame], *, synthetic: bool, config: Stu
     a, b = cfg.period_codes
     labels = cfg.period_labels
     cts = _cts if _cts is not None else comparisons(tables, cfg, cb)
+    protection = protection_for(list(cts.values()), protection, thr, units=tables)
     with matplotlib.rc_context(_RC):
-        rows, is_group, kinds = _grouped_rows(cts, cb, thr)
+        rows, is_group, kinds = _grouped_rows(cts, cb, thr, protection)
         label = cb.variable("incidents", "origin").label
         sub = _subtitle(rows, is_group, cfg)
         title = f"How cases began, before and after the move to {_after_name(cfg)}"
@@ -119,7 +131,7 @@ def case_origin(tables: dict[str, pd.DataFrame], *, synthetic: bool, config: Stu
         ax.xaxis.set_major_locator(matplotlib.ticker.MultipleLocator(10 if xmax <= 60 else 25))
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:.0f}%"))
         Ns = {g: kinds[0].cells[g] for g in (a, b)}
-        n_lab = {g: f"{labels[g]}, n = " + (SUPPRESSED if Ns[g].den_hidden else f"{int(Ns[g].N):,}") + " reports"
+        n_lab = {g: f"{labels[g]}, n = " + (Ns[g].word if Ns[g].den_hidden else f"{int(Ns[g].N):,}") + " reports"
                  for g in (a, b)}
         _period_legend(page, cfg, n_lab, kind="bar")
         data = _data(rows, is_group, kinds, cfg, thr, cb, synthetic)

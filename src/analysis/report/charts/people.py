@@ -11,7 +11,7 @@ from ...scheme.config import StudyConfig, load_study_config
 from ...tables.caveats import variable_caveats
 from ...tables.compare import ComparisonTable, before_after
 from .marks import _bars, _dot_rows
-from .protect import _protected_rows, _Row, _suppression_note, _value_text, _wide
+from .protect import _protected_rows, _Row, _suppression_note, _value_text, _wide, n_text, protection_for
 from .style import (
     _PANEL_HEAD,
     _RC,
@@ -24,7 +24,6 @@ from .style import (
     _comparing,
     _data_label,
     _lower_first,
-    _n_text,
     _Page,
     _page,
     _panel_title,
@@ -57,7 +56,7 @@ def comparisons(tables: dict[str, pd.DataFrame], cfg: StudyConfig, cb: Codebook,
 
 def people_by_role(tables: dict[str, pd.DataFrame], *, synthetic: bool, config: StudyConfig | None = None,
                    codebook: Codebook | None = None, n_boot: int = 2000,
-                   _cts: dict[str, ComparisonTable] | None = None) -> Chart:
+                   _cts: dict[str, ComparisonTable] | None = None, protection=None) -> Chart:
     """Two panels: people on the reports by role (counts), and, among people selling sex, the share who are
     trans women of color, transitional-aged youth (the configured age range) and minors, with 95% intervals
     and n/N."""
@@ -67,11 +66,12 @@ def people_by_role(tables: dict[str, pd.DataFrame], *, synthetic: bool, config: 
     a, b = cfg.period_codes
     labels = cfg.period_labels
     cts = _cts if _cts is not None else comparisons(tables, cfg, cb, n_boot)
+    protection = protection_for(list(cts.values()), protection, thr, units=tables)
     with matplotlib.rc_context(_RC):
-        role_rows = _protected_rows(cts["roles"], thr)
+        role_rows = _protected_rows(cts["roles"], thr, protection)
         for r in role_rows:
             r.label = _ROLE_PLURAL.get(r.level, r.label)
-        group_rows, seller_n = _seller_rows(cts, cb, cfg)
+        group_rows = _seller_rows(cts, cb, cfg, protection)
         title = f"Who was on the reports, before and after the move to {_after_name(cfg)}"
         sub = ("Left: people on the reports by role. Right: among people selling sex, the share who are trans women "
                "of color, transitional-aged youth and minors (dots; lines: 95% confidence interval).")
@@ -81,14 +81,14 @@ def people_by_role(tables: dict[str, pd.DataFrame], *, synthetic: bool, config: 
         source = _source(tables, cfg, synthetic)
         page = _page(title, sub, notes, source, synthetic, xaxis_in=0.45)
         panel_top = page.top - _PANEL_HEAD / FIGSIZE[1]
-        _role_panel(page, panel_top, role_rows, cts["roles"].group_n, cfg)
+        _role_panel(page, panel_top, role_rows, cts["roles"], cfg, protection)
         if group_rows:
-            _seller_panel(page, panel_top, group_rows, seller_n, cfg)
+            _seller_panel(page, panel_top, group_rows, cts["sellers"], cfg, protection)
         _period_legend(page, cfg, {g: labels[g] for g in (a, b)}, kind="bar")
         data = _people_data(role_rows, group_rows, cfg, synthetic)
         alt_roles = ", ".join(
             f"{r.label.lower()} " + " and ".join(
-                r.cells[g].mark(thr) if r.cells[g].count_hidden else f"{r.cells[g].n:,}" for g in (a, b))
+                r.cells[g].mark() if r.cells[g].count_hidden else f"{r.cells[g].n:,}" for g in (a, b))
             for r in role_rows)
         alt_groups = ", ".join(
             f"{_lower_first(r.label)} {_value_text(r.cells[a], thr, n=False)} and "
@@ -98,13 +98,12 @@ def people_by_role(tables: dict[str, pd.DataFrame], *, synthetic: bool, config: 
     return Chart("people_by_role", title, page.fig, data, alt, sub, source, notes, synthetic)
 
 
-def _seller_rows(cts: dict[str, ComparisonTable], cb: Codebook, cfg: StudyConfig) -> tuple[list[_Row], dict]:
-    """The rows of :data:`SELLER_GROUPS` among people selling sex (labelled), and their n per period."""
-    a, b = cfg.period_codes
+def _seller_rows(cts: dict[str, ComparisonTable], cb: Codebook, cfg: StudyConfig, protection) -> list[_Row]:
+    """The rows of :data:`SELLER_GROUPS` among people selling sex (labelled)."""
     if "sellers" not in cts:
-        return [], {a: 0, b: 0}
+        return []
     lo_age, hi_age = cfg.tay_age_range
-    got = {r.column: r for r in _protected_rows(cts["sellers"], cfg.suppression_threshold)}
+    got = {r.column: r for r in _protected_rows(cts["sellers"], cfg.suppression_threshold, protection)}
     names = {"trans_woman_of_color": _label(cb, "persons", "trans_woman_of_color"),
              "tay": f"{_label(cb, 'persons', 'tay')} ({lo_age}-{hi_age})",
              "minor": _label(cb, "persons", "minor")}
@@ -113,11 +112,11 @@ def _seller_rows(cts: dict[str, ComparisonTable], cb: Codebook, cfg: StudyConfig
         if col in got:
             got[col].label = names[col]
             group_rows.append(got[col])
-    return group_rows, cts["sellers"].group_n
+    return group_rows
 
 
-def _role_panel(page: _Page, panel_top: float, role_rows: list[_Row], group_n: dict[str, int],
-                cfg: StudyConfig) -> None:
+def _role_panel(page: _Page, panel_top: float, role_rows: list[_Row], ct: ComparisonTable, cfg: StudyConfig,
+                protection) -> None:
     """The left panel: everyone on the reports, by role (counts)."""
     thr = cfg.suppression_threshold
     a, b = cfg.period_codes
@@ -133,11 +132,11 @@ def _role_panel(page: _Page, panel_top: float, role_rows: list[_Row], group_n: d
     ax1.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4, integer=True))
     ax1.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     _panel_title(fig, x1, panel_top + 0.08 / H, "Everyone on the reports, by role",
-                 f"n = {_n_text(group_n[a], thr)} people before, {_n_text(group_n[b], thr)} after")
+                 f"n = {n_text(ct, a, protection)} people before, {n_text(ct, b, protection)} after")
 
 
-def _seller_panel(page: _Page, panel_top: float, group_rows: list[_Row], seller_n: dict[str, int],
-                  cfg: StudyConfig) -> None:
+def _seller_panel(page: _Page, panel_top: float, group_rows: list[_Row], ct: ComparisonTable, cfg: StudyConfig,
+                  protection) -> None:
     """The right panel: shares among people selling sex, with 95% intervals."""
     import textwrap
 
@@ -161,7 +160,7 @@ def _seller_panel(page: _Page, panel_top: float, group_rows: list[_Row], seller_
     ax2.set_yticks(range(len(group_rows)))
     ax2.set_yticklabels(wrapped, fontsize=SIZE["label"])
     _panel_title(fig, x2, panel_top + 0.08 / H, "Among people selling sex",
-                 f"n = {_n_text(seller_n[a], thr)} before, {_n_text(seller_n[b], thr)} after")
+                 f"n = {n_text(ct, a, protection)} before, {n_text(ct, b, protection)} after")
 
 
 def _people_data(role_rows: list[_Row], group_rows: list[_Row], cfg: StudyConfig, synthetic: bool) -> pd.DataFrame:

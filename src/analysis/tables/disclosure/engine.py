@@ -1,0 +1,418 @@
+"""Optimal secondary suppression on one family of linked counts, and the exact attacker's check.
+
+The numbers only: *atoms* (the counts of each combination of values in each group and period, whole numbers >= 0),
+*cells* (each a sum of atoms: every count the shared files print, and the implicit ones), and *blocks* (sets of
+atoms whose total is public: the number of reports or people in a period). A reader of the shared files knows every
+shown cell's value, that every hidden cell is at least 1 (zeros are shown), the block totals, and any extra upper
+bound (``upper``). A *target* is a cell whose value is 1 to threshold - 1: a printed one (hidden: primary
+suppression) or an implicit one. It is protected when the reader's range for it includes 0 or a value >= the
+threshold, i.e. when some whole-number table consistent with everything shown puts it there (a *certificate*).
+
+Secondary suppression (:func:`protect`): for each target not yet protected, a mixed-integer programme (SciPy
+``milp``, HiGHS) finds the cheapest set of further cells to hide together with a certificate: variables are the
+certificate's atoms x (integers), a 0/1 y per hideable cell and, for an implicit target, a 0/1 z; constraints:
+block totals, each shown cell equal to its value unless hidden (|A_c x - v_c| <= M_c y_c), each hidden cell >= 1,
+the target >= threshold (or, implicit, = 0); objective: the hidden cells' cost. This is the disaggregated form of
+Fischetti & Salazar-Gonzalez's (2001) model with the integer attacker; targets are taken one at a time (each
+solved to optimality given the cells already hidden), a certificate found for one target is re-used for the others
+it protects, and a final pass shows again every hidden cell no target needs. *Soft* cells (the committee's key rows)
+are kept shown unless a target cannot be protected otherwise. Hiding only ever widens what a reader can infer, so a
+certificate stays valid as more cells are hidden.
+
+The check (:func:`audit`) is independent of the search: for each target, the minimum and the maximum of the cell
+over every whole-number table consistent with what is shown (two integer programmes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+TIME_LIMIT = 30.0  # seconds per programme; HiGHS stops with its best solution so far
+GAP = 0.5  # relative optimality gap at which a search stops (the check afterwards is exact)
+PRUNE_CELLS = 25  # hidden cells tried for showing again, per family (dearest first; a count, not a time, so that
+#                   the same inputs always give the same shared files)
+STEP = 2  # first look for certificates within STEP x threshold of the true table, cell by cell (much faster)
+
+
+@dataclass
+class Problem:
+    """One family's counts: ``A`` (cells x atoms, 0/1), the cells' values, status and cost, the blocks."""
+
+    A: sparse.csr_matrix
+    value: np.ndarray  # each cell's true count
+    published: np.ndarray  # printed somewhere (else implicit)
+    fixed: np.ndarray  # printed and never hidden (zeros; totals a reader knows anyway)
+    soft: np.ndarray  # printed, hidden only when nothing else protects a target (key rows)
+    cost: np.ndarray  # cost of hiding each cell
+    blocks: list[tuple[np.ndarray, int]]  # (atoms, known total)
+    atom_ub: np.ndarray  # upper bound of each atom
+    upper: dict[int, int] = field(default_factory=dict)  # cell -> a value a reader knows it does not exceed
+    threshold: int = 5
+    x0: np.ndarray | None = None  # the true atoms (lets the search look near them first)
+
+    @property
+    def n_cells(self) -> int:
+        return self.A.shape[0]
+
+    @property
+    def n_atoms(self) -> int:
+        return self.A.shape[1]
+
+    @property
+    def primary(self) -> np.ndarray:
+        return self.published & (self.value >= 1) & (self.value < self.threshold)
+
+    @property
+    def targets(self) -> np.ndarray:
+        return (self.value >= 1) & (self.value < self.threshold)
+
+    def cell_ub(self) -> np.ndarray:
+        """An upper bound of each cell: the totals of the blocks it touches (atom bounds where no block)."""
+        cached = self.__dict__.get("_cell_ub")
+        if cached is not None:
+            return cached
+        ub = np.zeros(self.n_cells)
+        in_block = np.zeros(self.n_atoms, dtype=bool)
+        A = self.A.tocsc()
+        for atoms, total in self.blocks:
+            touched = np.asarray(A[:, atoms].sum(axis=1)).ravel() > 0
+            ub[touched] += total
+            in_block[atoms] = True
+        loose = np.where(~in_block)[0]
+        if len(loose):
+            ub += np.asarray(A[:, loose] @ self.atom_ub[loose]).ravel()
+        self.__dict__["_cell_ub"] = ub
+        return ub
+
+
+@dataclass
+class Solution:
+    hidden: np.ndarray  # per cell
+    certificates: dict[int, np.ndarray]  # target -> a table (atoms) putting it at 0 or >= threshold
+    unprotected: list[int]  # targets no suppression protects
+    used_soft: bool = False
+
+    def reasons(self, problem: Problem) -> dict[int, list[int]]:
+        """For each hidden cell that is not a target: the targets whose certificate changes it."""
+        out: dict[int, list[int]] = {}
+        for t, x in self.certificates.items():
+            diff = np.where(np.abs(problem.A @ x - problem.value) > 1e-6)[0]
+            for c in diff:
+                if self.hidden[c] and not problem.targets[c]:
+                    out.setdefault(int(c), []).append(t)
+        return out
+
+
+# --- the programmes ---------------------------------------------------------------------------------------------
+
+
+def _rows(problem: Problem, hidden: np.ndarray, cands: np.ndarray, soft_fixed: bool, step: float | None = None):
+    """The constraints on one certificate x as (matrix over x, matrix over y, lb, ub) row lists; with ``step`` a
+    hidden cell may move at most ``step`` from its value."""
+    A, v = problem.A, problem.value.astype(float)
+    m_ub = problem.cell_ub()
+    big = np.maximum(v, m_ub - v)
+    if step is not None:
+        big = np.minimum(big, step)
+    rows_x, rows_y, lb, ub = [], [], [], []
+    cand_index = {int(c): k for k, c in enumerate(np.where(cands)[0])}
+    n_y = len(cand_index)
+    for atoms, total in problem.blocks:
+        r = sparse.csr_matrix((np.ones(len(atoms)), (np.zeros(len(atoms), int), atoms)), shape=(1, problem.n_atoms))
+        rows_x.append(r)
+        rows_y.append(sparse.csr_matrix((1, n_y)))
+        lb.append(total)
+        ub.append(total)
+    shown = problem.published & ~hidden & ~cands
+    if not soft_fixed:
+        shown &= ~(problem.soft & cands)
+    idx = np.where(shown)[0]
+    if len(idx):
+        rows_x.append(A[idx])
+        rows_y.append(sparse.csr_matrix((len(idx), n_y)))
+        lb += list(v[idx])
+        ub += list(v[idx])
+    idx = np.where(problem.published & hidden)[0]
+    if len(idx):
+        rows_x.append(A[idx])
+        rows_y.append(sparse.csr_matrix((len(idx), n_y)))
+        lb += [1.0] * len(idx)
+        ub += [np.inf] * len(idx)
+    if n_y:
+        cidx = np.array(sorted(cand_index, key=cand_index.get))
+        Y = sparse.csr_matrix((big[cidx], (np.arange(n_y), np.arange(n_y))), shape=(n_y, n_y))
+        rows_x += [A[cidx], A[cidx], A[cidx]]
+        rows_y += [-Y, Y, sparse.csr_matrix((n_y, n_y))]
+        lb += [-np.inf] * n_y + list(v[cidx]) + [1.0] * n_y
+        ub += list(v[cidx]) + [np.inf] * n_y + [np.inf] * n_y
+    for c, u in problem.upper.items():
+        rows_x.append(A[[c]])
+        rows_y.append(sparse.csr_matrix((1, n_y)))
+        lb.append(-np.inf)
+        ub.append(float(u))
+    return rows_x, rows_y, lb, ub, cand_index
+
+
+def _solve_target(problem: Problem, target: int, hidden: np.ndarray, *, soft_fixed: bool, integer: bool = False):
+    """The cheapest further cells to hide so that ``target`` is protected, with its certificate; None when no
+    choice of hideable cells protects it. With ``integer`` False the certificate may be fractional (a reader
+    allowed fractions): faster, and :func:`protect` checks the whole-number case afterwards. The search looks
+    near the true table first (every atom and hidden cell within STEP x threshold of its value): any certificate
+    found there is a certificate, and it is much faster; only when there is none does it look everywhere."""
+    if problem.x0 is not None:
+        found = _solve_target_in(problem, target, hidden, soft_fixed=soft_fixed, integer=integer,
+                                 step=STEP * problem.threshold)
+        if found is not None:
+            return found
+    return _solve_target_in(problem, target, hidden, soft_fixed=soft_fixed, integer=integer, step=None)
+
+
+def _solve_target_in(problem: Problem, target: int, hidden: np.ndarray, *, soft_fixed: bool, integer: bool,
+                     step: float | None):
+    t = problem.threshold
+    cands = problem.published & ~hidden & ~problem.fixed & (problem.value >= 1)
+    if soft_fixed:
+        cands &= ~problem.soft
+    rows_x, rows_y, lb, ub, cand_index = _rows(problem, hidden, cands, soft_fixed, step)
+    n, n_y = problem.n_atoms, len(cand_index)
+    implicit = not problem.published[target]
+    n_z = 1 if implicit else 0
+    a_t = problem.A[[target]]
+    if implicit:
+        m_ub = problem.cell_ub()[target]
+        rows_x += [a_t, a_t]
+        rows_y += [sparse.csr_matrix((1, n_y)), sparse.csr_matrix((1, n_y))]
+        lb += [0.0, -np.inf]
+        ub += [np.inf, 0.0]
+        z_col = [sparse.csr_matrix((len(lb) - 2, 1)), sparse.csr_matrix([[-float(t)], [-float(m_ub)]])]
+    else:
+        rows_x.append(a_t)
+        rows_y.append(sparse.csr_matrix((1, n_y)))
+        lb.append(float(t))
+        ub.append(np.inf)
+    X = sparse.vstack(rows_x).tocsr()
+    Y = sparse.vstack(rows_y).tocsr()
+    parts = [X, Y]
+    if implicit:
+        parts.append(sparse.vstack(z_col).tocsr())
+    M = sparse.hstack(parts).tocsr()
+    cost = np.zeros(n + n_y + n_z)
+    cidx = np.array(sorted(cand_index, key=cand_index.get), dtype=int)
+    if n_y:
+        cost[n:n + n_y] = problem.cost[cidx]
+    lo = np.zeros(n + n_y + n_z)
+    hi = np.concatenate([problem.atom_ub, np.ones(n_y + n_z)]).astype(float)
+    if step is not None:
+        lo[:n] = np.maximum(0, problem.x0 - step)
+        hi[:n] = np.minimum(problem.atom_ub, problem.x0 + step)
+    integrality = np.ones(len(cost))
+    if not integer:
+        integrality[:n] = 0
+    res = milp(cost, constraints=LinearConstraint(M, np.array(lb), np.array(ub)), integrality=integrality,
+               bounds=Bounds(lo, hi), options={"time_limit": TIME_LIMIT, "mip_rel_gap": GAP})
+    if res.x is None:
+        return None
+    x = np.round(res.x[:n]).astype(np.int64) if integer else res.x[:n]
+    add = np.zeros(problem.n_cells, dtype=bool)
+    if n_y:
+        add[cidx[np.round(res.x[n:n + n_y]) > 0.5]] = True
+    return add, x
+
+
+def _protects(problem: Problem, x: np.ndarray, target: int, integer: bool = True) -> bool:
+    if integer and not _integral(x):
+        return False
+    val = float((problem.A[[target]] @ x)[0])
+    return val >= problem.threshold - 1e-6 or (not problem.published[target] and abs(val) < 1e-6)
+
+
+def protect(problem: Problem, *, prune: bool = True) -> Solution:
+    """Hide the printed targets and the cheapest further cells so every target is protected (module docstring).
+
+    First every target is protected against a reader allowed fractions (fast linear relaxations of the
+    certificate); then (after the optional pruning pass) each target is checked with whole numbers and, where the
+    fractional certificate does not carry over, protected again with a whole-number certificate."""
+    hidden = problem.primary.copy()
+    certs: dict[int, np.ndarray] = {}
+    unprotected: list[int] = []
+    used_soft = False
+    targets = sorted(np.where(problem.targets)[0], key=lambda c: (not problem.published[c], -problem.value[c]))
+    for tgt in targets:
+        found, soft = _protect_one(problem, tgt, hidden, certs, integer=False)
+        used_soft |= soft
+        if found is None:
+            unprotected.append(int(tgt))
+            continue
+        add, x = found
+        hidden |= add
+        certs[int(tgt)] = x
+    sol = Solution(hidden, certs, unprotected, used_soft)
+    if prune:
+        finish(problem, sol)
+    return sol
+
+
+def finish(problem: Problem, sol: Solution) -> Solution:
+    """Show again the hidden cells no target needs, then make every certificate whole-numbered."""
+    _prune(problem, sol)
+    _whole_numbers(problem, sol)
+    return sol
+
+
+def _protect_one(problem: Problem, tgt: int, hidden: np.ndarray, certs: dict, *, integer: bool):
+    """A certificate for ``tgt``: one already found, or the cheapest new cells to hide (soft cells only when
+    nothing else works). Returns ((cells to add, certificate) or None, whether soft cells were opened)."""
+    reuse = next((x for x in certs.values() if _protects(problem, x, tgt, integer)), None)
+    if reuse is not None:
+        return (np.zeros(problem.n_cells, dtype=bool), reuse), False
+    found = _solve_target(problem, tgt, hidden, soft_fixed=True, integer=integer)
+    if found is None and problem.soft.any():
+        found = _solve_target(problem, tgt, hidden, soft_fixed=False, integer=integer)
+        return found, found is not None
+    return found, False
+
+
+def _whole_numbers(problem: Problem, sol: Solution) -> None:
+    """Give every target a whole-number certificate, hiding more where a fractional one does not carry over."""
+    for tgt in sorted(sol.certificates):
+        x = sol.certificates[tgt]
+        if _integral(x) and _protects(problem, x, tgt, True):
+            continue
+        found, soft = _protect_one(problem, tgt, sol.hidden,
+                                   {k: v for k, v in sol.certificates.items() if _integral(v)}, integer=True)
+        sol.used_soft |= soft
+        if found is None:
+            del sol.certificates[tgt]
+            sol.unprotected.append(int(tgt))
+            continue
+        sol.hidden |= found[0]
+        sol.certificates[tgt] = found[1]
+
+
+def _integral(x: np.ndarray) -> bool:
+    return bool(np.all(np.abs(x - np.round(x)) < 1e-6))
+
+
+def _prune(problem: Problem, sol: Solution) -> None:
+    """Show again each hidden non-target cell (dearest first) when every target keeps a certificate without it."""
+    secondary = [c for c in np.where(sol.hidden & ~problem.targets)[0]]
+    for c in sorted(secondary, key=lambda c: (-problem.cost[c], c))[:PRUNE_CELLS]:
+        trial = sol.hidden.copy()
+        trial[c] = False
+        new_certs = {}
+        ok = True
+        for tgt, x in sol.certificates.items():
+            if abs(float((problem.A[[c]] @ x)[0]) - problem.value[c]) < 1e-6:
+                continue  # this certificate does not need the cell
+            found = _feasible(problem, tgt, trial, integer=_integral(x))
+            if found is None:
+                ok = False
+                break
+            new_certs[tgt] = found
+        if ok:
+            sol.hidden = trial
+            sol.certificates.update(new_certs)
+
+
+def _feasible(problem: Problem, target: int, hidden: np.ndarray, *, integer: bool) -> np.ndarray | None:
+    """A certificate for ``target`` with exactly ``hidden`` hidden (no further cells), or None."""
+    frozen = Problem(problem.A, problem.value, problem.published, problem.fixed | ~hidden, problem.soft,
+                     problem.cost, problem.blocks, problem.atom_ub, problem.upper, problem.threshold, problem.x0)
+    frozen.__dict__["_cell_ub"] = problem.cell_ub()
+    found = _solve_target(frozen, target, hidden, soft_fixed=True, integer=integer)
+    return None if found is None or found[0].any() else found[1]
+
+
+# --- the exact check ------------------------------------------------------------------------------------------------
+
+
+def audit(problem: Problem, hidden: np.ndarray, *, full: bool = False) -> dict[int, tuple[int, int]]:
+    """For each target: (min, max) of its value over every whole-number table consistent with what is shown
+    (shown cells at their values, hidden printed cells >= 1, block totals, known upper bounds). The maximum is
+    computed first; the minimum only when the maximum is below the threshold or with ``full`` (else the minimum
+    reported is the smallest value a reader knows anyway: 1 for a printed cell, 0 for an implicit one)."""
+    cands = np.zeros(problem.n_cells, dtype=bool)
+    rows_x, _, lb, ub, _ = _rows(problem, hidden, cands, soft_fixed=True)
+    M = sparse.vstack(rows_x).tocsr()
+    cons = LinearConstraint(M, np.array(lb), np.array(ub))
+    bounds = Bounds(np.zeros(problem.n_atoms), problem.atom_ub.astype(float))
+    out = {}
+    for tgt in np.where(problem.targets)[0]:
+        a = problem.A[[tgt]].toarray().ravel()
+        ends = {}
+        for sign in (-1.0, 1.0):  # maximum, then minimum
+            if sign > 0 and not full and ends[-1.0] >= problem.threshold:
+                ends[sign] = 1 if problem.published[tgt] else 0
+                continue
+            res = milp(sign * a, constraints=cons, integrality=np.ones(problem.n_atoms), bounds=bounds,
+                       options={"time_limit": TIME_LIMIT})
+            if res.x is None or res.status != 0:
+                raise RuntimeError(f"the exact check could not solve a range ({res.message})")
+            ends[sign] = int(round(float(a @ res.x)))
+        out[int(tgt)] = (ends[1.0], ends[-1.0])
+    return out
+
+
+def is_protected(range_: tuple[int, int], threshold: int) -> bool:
+    lo, hi = range_
+    return lo <= 0 or hi >= threshold
+
+
+def _solve_joint(problem: Problem, targets: list[int], hidden: np.ndarray, *, soft_fixed: bool,
+                 integer: bool = False):
+    """Protect all ``targets`` at once: one certificate per target, the hidden cells shared (the disaggregated
+    model of Fischetti & Salazar-Gonzalez 2001). Returns (cells to add, {target: certificate}) or None."""
+    t = problem.threshold
+    cands = problem.published & ~hidden & ~problem.fixed & (problem.value >= 1)
+    if soft_fixed:
+        cands &= ~problem.soft
+    rows_x, rows_y, lb, ub, cand_index = _rows(problem, hidden, cands, soft_fixed)
+    base_x = sparse.vstack(rows_x).tocsr()
+    base_y = sparse.vstack(rows_y).tocsr()
+    n, n_y, k = problem.n_atoms, len(cand_index), len(targets)
+    implicit = [not problem.published[tg] for tg in targets]
+    n_z = sum(implicit)
+    m_ub = problem.cell_ub()
+    blocks_x, blocks_y, blocks_z, lbs, ubs = [], [], [], [], []
+    z_at = 0
+    for j, tg in enumerate(targets):
+        a_t = problem.A[[tg]]
+        if implicit[j]:
+            X = sparse.vstack([base_x, a_t, a_t]).tocsr()
+            Y = sparse.vstack([base_y, sparse.csr_matrix((2, n_y))]).tocsr()
+            Z = sparse.lil_matrix((X.shape[0], n_z))
+            Z[X.shape[0] - 2, z_at] = -float(t)
+            Z[X.shape[0] - 1, z_at] = -float(m_ub[tg])
+            z_at += 1
+            lbs += lb + [0.0, -np.inf]
+            ubs += ub + [np.inf, 0.0]
+        else:
+            X = sparse.vstack([base_x, a_t]).tocsr()
+            Y = sparse.vstack([base_y, sparse.csr_matrix((1, n_y))]).tocsr()
+            Z = sparse.lil_matrix((X.shape[0], n_z))
+            lbs += lb + [float(t)]
+            ubs += ub + [np.inf]
+        blocks_x.append(X), blocks_y.append(Y), blocks_z.append(Z.tocsr())
+    M = sparse.hstack([sparse.block_diag(blocks_x), sparse.vstack(blocks_y), sparse.vstack(blocks_z)]).tocsr()
+    cidx = np.array(sorted(cand_index, key=cand_index.get), dtype=int)
+    cost = np.zeros(n * k + n_y + n_z)
+    if n_y:
+        cost[n * k:n * k + n_y] = problem.cost[cidx]
+    integrality = np.ones(len(cost))
+    if not integer:
+        integrality[:n * k] = 0
+    lo = np.zeros(len(cost))
+    hi = np.concatenate([np.tile(problem.atom_ub, k), np.ones(n_y + n_z)])
+    res = milp(cost, constraints=LinearConstraint(M, np.array(lbs), np.array(ubs)), integrality=integrality,
+               bounds=Bounds(lo, hi), options={"time_limit": TIME_LIMIT})
+    if res.x is None:
+        return None
+    add = np.zeros(problem.n_cells, dtype=bool)
+    if n_y:
+        add[cidx[np.round(res.x[n * k:n * k + n_y]) > 0.5]] = True
+    certs = {int(tg): res.x[j * n:(j + 1) * n] for j, tg in enumerate(targets)}
+    return add, certs

@@ -1,0 +1,403 @@
+"""The attacker (``python -m analysis audit-disclosure SHARED_DIR``, :mod:`analysis.tables.audit`).
+
+Each of the six leak kinds of issue 11 in a small shared folder built here, with the value a reader works out by
+hand; a folder that leaks nothing; the command's exit codes and report; and nothing found on the protected outputs
+of the example (with the issue-11 cells the protection now shows) and of five random 80-report subsamples.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.cli.app import main
+from analysis.stats.inference import categorical_test
+from analysis.tables.audit.agreement import coder_counts
+from analysis.tables.audit.core import MARKER, N_ROWS, RELATED, RELIABILITY, ROLES, TESTS, TEXT, audit
+from analysis.tables.audit.register import N_COLUMN
+from analysis.tables.audit.summary import format_report, kind_counts
+
+from .conftest import EXAMPLE
+
+BEFORE, AFTER = "Before: Vice (2009-2010) n/N (%)", "After: SVU (2014-2015) n/N (%)"
+HEADER = ["Variable", "Level", BEFORE, AFTER, "Overall n/N (%)", "Test", "p", "q"]
+
+
+def table_csv(title: str, population: str, rows: list[list[str]], zero_note: str = "") -> str:
+    """A before/after table as analysis.tables.export writes it: title, header, body, blank line, footer."""
+    def line(cells):
+        return ",".join(f'"{c}"' if ("," in c or "'" in c) else c for c in cells)
+
+    body = [line([title]), line(HEADER)] + [line(r + [""] * (len(HEADER) - len(r))) for r in rows]
+    footer = [f"Population: {population}. Percentages exclude the missing-data levels.",
+              "Suppression: counts from 1 to 4 are shown as <5; further cells are hidden ('suppressed')." + zero_note]
+    return "\n".join(body + [""] + footer) + "\n"
+
+
+def write(folder: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        p = folder / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+    return folder
+
+
+def read(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def hidden_finding(result, column: str, level: str, period: str, role=None):
+    found = [f for f in result.findings if f.kind == "hidden" and f.cell.key.column == column
+             and f.cell.key.level == level and f.cell.key.period == period and f.cell.key.role == role]
+    assert len(found) == 1, [f.message for f in result.findings]
+    return found[0]
+
+
+INCIDENTS_N = ["N", "", "495", "494", "989"]
+
+
+# --- the six leak kinds, one constructed folder each ------------------------------------------------------------
+
+
+def test_related_rows_give_the_hidden_cell_away(tmp_path, cb, cfg):
+    """Coder assessed trafficking established after = 50, correctly identified after = 46 (of 60 labelled):
+    'labelled prostitution only, trafficking established' after = 50 - 46 = 4, though shown as '<5'."""
+    folder = write(tmp_path, {"tables/incidents.csv": table_csv("Incident reports", "Incident reports", [
+        INCIDENTS_N,
+        ["Coder assessed trafficking established", "", "30/495 (6.1%)", "50/494 (10.1%)", "80/989 (8.1%)"],
+        ["Correctly identified as trafficking", "", "20/40 (50.0%)", "46/60 (76.7%)", "66/100 (66.0%)"],
+        ["", "Unknown", "455", "434", "889"],
+        ["SFPD label vs coder's assessment", "Labelled prostitution only, trafficking established", "suppressed",
+         "<5", "suppressed"],
+    ])})
+    result = audit(read(folder), cb, cfg)
+    f = hidden_finding(result, "misclassification", "under_labelled", "svu")
+    assert f.cell.final == (4, 4) and f.cell.linear == (4, 4)
+    assert RELATED in f.kinds
+    assert f.where == f"tables/incidents.csv, line 7, column '{AFTER}', row \"SFPD label vs coder's assessment: " \
+                      "Labelled prostitution only, trafficking established\""
+    before = [h for h in result.hidden if h.key.period == "vice"]
+    assert [h.final for h in before] == [(10, 10)]  # 30 - 20 = 10: pinned, but 10 is not a leak
+    assert len(result.findings) == 1 and result.exit_code == 1
+
+
+def test_related_rows_pinned_to_a_large_value_are_not_a_leak(tmp_path, cb, cfg):
+    folder = write(tmp_path, {"tables/incidents.csv": table_csv("Incident reports", "Incident reports", [
+        INCIDENTS_N,
+        ["Coder assessed trafficking established", "", "30/495 (6.1%)", "50/494 (10.1%)", "80/989 (8.1%)"],
+        ["Correctly identified as trafficking", "", "20/40 (50.0%)", "40/60 (66.7%)", "60/100 (60.0%)"],
+        ["", "Unknown", "455", "434", "889"],
+        ["SFPD label vs coder's assessment", "Labelled prostitution only, trafficking established", "suppressed",
+         "suppressed", "suppressed"],
+    ])})
+    result = audit(read(folder), cb, cfg)
+    assert result.findings == []
+    pinned = {(h.key.period, h.final) for h in result.hidden}
+    assert pinned == {("vice", (10, 10)), ("svu", (10, 10)), ("overall", (20, 20))}
+    assert result.exit_code == 0
+
+
+def test_role_tables_add_up_to_the_everyone_table(tmp_path, cb, cfg):
+    """Native American people before: everyone 6, buyers 5, sellers '<5': the sellers' cell is 1."""
+    race = "Race/ethnicity (coder's reading)"  # the codebook's label (issue 14)
+    folder = write(tmp_path, {
+        "tables/persons_all.csv": table_csv("People", "People on the reports", [
+            ["N", "", "100", "100", "200"], [race, "Native American", "6/100 (6.0%)", "suppressed", "suppressed"]]),
+        "tables/persons_buyers.csv": table_csv("Buyers", "Buyer", [
+            ["N", "", "40", "40", "80"], [race, "Native American", "5/40 (12.5%)", "suppressed", "suppressed"]]),
+        "tables/persons_sellers.csv": table_csv("Sellers", "Person selling sex", [
+            ["N", "", "50", "50", "100"], [race, "Native American", "<5", "suppressed", "suppressed"]]),
+    })
+    result = audit(read(folder), cb, cfg)
+    f = hidden_finding(result, "race_ethnicity", "native_american", "vice", role="seller")
+    assert f.cell.final == (1, 1)
+    assert ROLES in f.kinds
+    assert "tables/persons_sellers.csv, line 4" in f.where
+
+
+def test_the_n_row_is_protected_too(tmp_path, cb, cfg):
+    """Trafficking victims N = '<5' / 8 / 11: before = 3."""
+    folder = write(tmp_path, {"tables/persons_trafficking_victims.csv": table_csv(
+        "Trafficking victims", "Trafficking victim", [["N", "", "<5", "8", "11"]])})
+    result = audit(read(folder), cb, cfg)
+    f = hidden_finding(result, N_COLUMN, "", "vice", role="trafficking_victim")
+    assert f.cell.final == (3, 3)
+    assert N_ROWS in f.kinds
+    assert f.where == f"tables/persons_trafficking_victims.csv, line 3, column '{BEFORE}', row 'N'"
+
+
+def test_a_number_rows_n_gives_the_missing_row(tmp_path, cb, cfg):
+    """Sellers after: N 50, age known for n = 47: 'age group not documented' after = 3."""
+    folder = write(tmp_path, {"tables/persons_sellers.csv": table_csv("Sellers", "Person selling sex", [
+        ["N", "", "60", "50", "110"],
+        ["Age (years)", "", "median 30.0; n = 60", "median 31.0; n = 47", "median 30.0; n = 107"],
+        ["Age group", "not documented", "0", "suppressed", "suppressed"],
+    ])})
+    result = audit(read(folder), cb, cfg)
+    f = hidden_finding(result, "age_group", "not documented", "svu", role="seller")
+    assert f.cell.final == (3, 3)
+    assert N_ROWS in f.kinds
+
+
+def test_the_printed_p_value_pins_the_hidden_cell(tmp_path, cb, cfg):
+    """Screened before 8 of 100, after '<5' of 100: the relations allow 1..4; the test's name (chi-squared, so
+    no expected count below 5: not 1) and its p (to 3 decimals) leave only the true value, 3."""
+    p = categorical_test(np.array([[8, 3], [92, 97]])).p_value
+    others = [categorical_test(np.array([[8, y], [92, 100 - y]])).p_value for y in (2, 4)]
+    assert all(f"{p:.3f}" != f"{q:.3f}" for q in others)  # the check below is not vacuous
+    folder = write(tmp_path, {"tables/incidents.csv": table_csv("Incident reports", "Incident reports", [
+        ["N", "", "100", "100", "200"],
+        ["Screened for trafficking", "", "8/100 (8.0%)", "<5", "suppressed", "Pearson's chi-squared", f"{p:.3f}"],
+    ])})
+    result = audit(read(folder), cb, cfg)
+    f = hidden_finding(result, "screened_trafficking", "yes", "svu")
+    assert f.cell.linear == (1, 4)
+    assert f.cell.final == (3, 3)
+    assert TESTS in f.kinds
+    assert f"printed Pearson's chi-squared, p {p:.3f}" in format_report(result)
+
+
+def test_model_notes_with_raw_counts_are_found(tmp_path, cb, cfg):
+    readme = ("# Shared\n\n## Notes\n- Model (Correctly identified as trafficking): Vice: 2 of 2 correctly "
+              "identified; 0 of 4 screened.\n")
+    folder = write(tmp_path, {"README.md": readme, "tables/incidents.csv": table_csv(
+        "Incident reports", "Incident reports", [INCIDENTS_N])})
+    result = audit(read(folder), cb, cfg)
+    text = [f for f in result.findings if f.kind == "text"]
+    assert sorted({int(f.message.split()[1]) for f in text}) == [2, 4]
+    assert all(f.kinds == [TEXT] and f.where == "README.md, line 4" for f in text)
+
+
+def test_reliability_figures_give_each_coders_count(tmp_path, cb, cfg):
+    """The HIV-specific charge: 295 charges, 99.322% agreement (2 disagreements), kappa and alpha give the two
+    coders' counts 2 and 4 (hand check: a = 2, b = 4, n11 = 2 gives p_e and kappa 0.66363)."""
+    n, a, b, d = 295, 2, 4, 2
+    po = (n - d) / n
+    pe = (a * b + (n - a) * (n - b)) / n**2
+    kappa = (po - pe) / (1 - pe)
+    alpha = 1 - (2 * n - 1) * d / ((a + b) * (2 * n - a - b))
+    assert math.isclose(kappa, 0.6636259977194979, rel_tol=1e-9)
+    assert coder_counts(n, 100 * po, kappa, alpha) == (2, [(2, 4), (291, 293)])
+    csv = ("table,variable,option,label,level,n_units,n_units_all_coders,percent_agreement,kappa,alpha,flag\n"
+           f"charges,statute,hiv,Charge category: HIV-specific,nominal,{n},{n},{100 * po!r},{kappa!r},{alpha!r},"
+           "unreliable\n")
+    folder = write(tmp_path, {"reliability/reliability.csv": csv})
+    result = audit(read(folder), cb, cfg)
+    msgs = sorted(f.message for f in result.findings)
+    assert msgs == ["kappa and alpha give one coder's count of the rarer category as 2",
+                    "kappa and alpha give the other coder's count of the rarer category as 4",
+                    "n_units x percent agreement gives 2 disagreement(s)"]
+    assert all(f.kinds == [RELIABILITY] and f.where.startswith("reliability/reliability.csv, line 2") for f in
+               result.findings)
+
+
+# --- markers, clean folders, formats ---------------------------------------------------------------------------
+
+
+def test_a_small_marker_is_a_leak_by_itself_and_the_uniform_marker_is_not(tmp_path, cb, cfg):
+    rows = [INCIDENTS_N, ["Screened for trafficking", "", "{}", "30/494 (6.1%)", "suppressed"]]
+    marked = write(tmp_path / "a", {"tables/incidents.csv": table_csv(
+        "Incident reports", "Incident reports", [rows[0], [c.format("<5") for c in rows[1]]])})
+    f = hidden_finding(audit(read(marked), cb, cfg), "screened_trafficking", "yes", "vice")
+    assert f.kinds == [MARKER] and f.cell.final == (1, 4)
+    uniform = write(tmp_path / "b", {"tables/incidents.csv": table_csv(
+        "Incident reports", "Incident reports", [rows[0], [c.format("suppressed") for c in rows[1]]],
+        " Zero is shown.")})
+    result = audit(read(uniform), cb, cfg)
+    assert result.findings == [] and result.exit_code == 0
+    assert {h.key.period: h.final for h in result.hidden} == {"vice": (1, 495), "overall": (31, 525)}
+
+
+def test_a_visible_small_count_is_a_leak(tmp_path, cb, cfg):
+    folder = write(tmp_path, {"tables/incidents.csv": table_csv("Incident reports", "Incident reports", [
+        INCIDENTS_N, ["Screened for trafficking", "", "3/495 (0.6%)", "30/494 (6.1%)", "33/989 (3.3%)"]])})
+    result = audit(read(folder), cb, cfg)
+    assert [(f.kind, f.where) for f in result.findings] == [
+        ("visible", f"tables/incidents.csv, line 4, column '{BEFORE}', row 'Screened for trafficking'")]
+
+
+def test_a_number_only_in_the_markdown_is_reported(tmp_path, cb, cfg):
+    rows = [INCIDENTS_N, ["Screened for trafficking", "", "suppressed", "30/494 (6.1%)", "suppressed"]]
+    md = ("### Incident reports\n\n| " + " | ".join(HEADER) + " |\n|" + "---|" * len(HEADER) + "\n"
+          "| N |  | 495 | 494 | 989 |  |  |  |\n| Screened for trafficking |  | 12/495 (2.4%) | 30/494 (6.1%) | "
+          "suppressed |  |  |  |\n")
+    folder = write(tmp_path, {"tables/incidents.csv": table_csv("Incident reports", "Incident reports", rows),
+                              "tables/incidents.md": md})
+    result = audit(read(folder), cb, cfg)
+    fmt = [f for f in result.findings if f.kind == "format"]
+    assert len(fmt) == 1 and "prints '12/495 (2.4%)' where tables/incidents.csv prints 'suppressed'" in fmt[0].message
+
+
+# --- the command ---------------------------------------------------------------------------------------------------
+
+
+def test_command_exit_codes_and_report(tmp_path, capsys):
+    leaking = write(tmp_path / "leaking", {"tables/persons_trafficking_victims.csv": table_csv(
+        "Trafficking victims", "Trafficking victim", [["N", "", "<5", "8", "11"]])})
+    assert main(["audit-disclosure", str(leaking), "--out", str(tmp_path / "audit.txt")]) == 1
+    out = capsys.readouterr().out
+    assert "LEAKS FOUND: 1." in out
+    assert (f"- tables/persons_trafficking_victims.csv, line 3, column '{BEFORE}', row 'N': shown as '<5'; "
+            "attacker range 3: pinned to 3") in out
+    assert (tmp_path / "audit.txt").read_text(encoding="utf-8").startswith("Disclosure audit of ")
+    clean = write(tmp_path / "clean", {"tables/incidents.csv": table_csv("Incident reports", "Incident reports",
+                                                                         [INCIDENTS_N])})
+    assert main(["audit-disclosure", str(clean)]) == 0
+    assert "No leak found" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p / "nowhere", "no such folder"),
+    (lambda p: write(p / "f", {"a.txt": "x"}) / "a.txt", "not a folder"),
+    (lambda p: write(p / "images", {"chart.png": "x", "notes.txt": "x"}), "no CSV file: this is not a shared folder"),
+])
+def test_command_unreadable_folder_exits_2_with_one_line(tmp_path, capsys, make, message):
+    assert main(["audit-disclosure", str(make(tmp_path))]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and err.count("\n") == 1
+
+
+# --- the pipeline's outputs ------------------------------------------------------------------------------------------
+
+
+def run_report(data: Path, out: Path, derived: Path) -> Path:
+    """``python -m analysis report DATA --no-notebooks`` into ``out``; the shared folder."""
+    absent = out.parent / "no-public-data"  # the public record is skipped (its folder is absent)
+    code = main(["report", str(data), "--no-notebooks", "--out", str(out), "--derived", str(derived),
+                 "--run-date", "2026-01-01", "--n-boot", "50", "--sfpd-dir", str(absent), "--force"])
+    assert code == 0
+    return out / "2026-01-01" / "shared"
+
+
+@pytest.fixture(scope="module")
+def example_shared(tmp_path_factory):
+    root = tmp_path_factory.mktemp("example-report")
+    return run_report(EXAMPLE, root / "reports", root / "derived")
+
+
+@pytest.fixture(scope="module")
+def example_audit(example_shared, cb, cfg):
+    return audit(read(example_shared), cb, cfg)
+
+
+@pytest.mark.slow
+def test_protected_example_output_hides_cells_and_shows_the_key_rows(example_audit, example_shared):
+    """The protected report of the example (issue 11 landed; the leaks of the unprotected outputs are the six
+    constructed folders above): cells are hidden, none shown as '<5', and the committee's misclassification row
+    (15/495 -> 115/494) and interpreter use (34/68 -> 66/103) are printed."""
+    r = example_audit
+    assert r.exit_code == 0 and r.counts()["small_pinned"] == 0
+    text = (example_shared / "tables" / "incidents.csv").read_text(encoding="utf-8")
+    assert "<5" not in text
+    assert ',"Labelled trafficking, not established",15/495 (3.0%),115/494 (23.3%),' in text
+    assert "Interpreter or Language Line used,,34/68 (50.0%),66/103 (64.1%)," in text
+
+
+def subsample(seed: int, dest: Path, n: int = 80) -> Path:
+    """``n`` random reports of the example (and their people, charges and second coding)."""
+    inc = pd.read_csv(EXAMPLE / "incidents.csv", dtype=str, keep_default_na=False)
+    ids = set(inc["report_id"].sample(n, random_state=seed))
+    for sub in ("", "second_coder"):
+        (dest / sub).mkdir(parents=True, exist_ok=True)
+        for name in ("incidents.csv", "persons.csv", "charges.csv"):
+            df = pd.read_csv(EXAMPLE / sub / name, dtype=str, keep_default_na=False)
+            df[df["report_id"].isin(ids)].to_csv(dest / sub / name, index=False)
+    return dest
+
+
+SUBSAMPLE_SEEDS = (11, 1111, 20171115, 424242, 987654)
+
+
+@pytest.mark.slow
+def test_protected_example_output_leaks_nothing(example_audit):
+    assert example_audit.findings == [], format_report(example_audit)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", SUBSAMPLE_SEEDS)
+def test_protected_subsample_output_leaks_nothing(seed, tmp_path, cb, cfg):
+    data = subsample(seed, tmp_path / "data")
+    shared = run_report(data, tmp_path / "reports", tmp_path / "derived")
+    result = audit(read(shared), cb, cfg)
+    assert result.findings == [], format_report(result)
+    shutil.rmtree(tmp_path / "reports", ignore_errors=True)
+
+
+# --- the attacker's model of the codebook is the project's own ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def example_derived(cb, cfg):
+    from analysis.derive.variables import derive
+    from analysis.intake.load import load_coded_tables
+    from analysis.intake.validate import validate_tables
+
+    return derive(validate_tables(load_coded_tables(EXAMPLE, cb), cb, cfg).valid, cb, cfg)
+
+
+def _atom_value(column: str, v):
+    from analysis.tables.audit.scheme import KNOWN
+
+    if column == "age":
+        return "-8" if pd.isna(v) else KNOWN
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    return str(v)
+
+
+@pytest.mark.parametrize("pop, name", [("incidents", "label"), ("incidents", "origin"), ("incidents", "condoms"),
+                                       ("persons", "age"), ("persons", "gender_race")])
+def test_families_hold_every_combination_derive_makes(example_derived, cb, cfg, pop, name):
+    """Every unit of the derived example is one of its family's atoms (computed by the audit from the codebook and
+    derive's rules): the attacker's relations are never stricter than the project's derive code."""
+    from analysis.tables.audit.scheme import families
+
+    fam = next(f for f in families(cb, cfg)[pop] if f.name == name)
+    df = example_derived[pop]
+    roles = df["role"].unique() if pop == "persons" else [None]
+    for role in roles:
+        atoms = {tuple(a[c] for c in fam.columns) for a in fam.atoms_for(role)}
+        rows = df if role is None else df[df["role"] == role]
+        seen = {tuple(_atom_value(c, r[c]) for c in fam.columns) for _, r in rows.iterrows()}
+        assert seen <= atoms, sorted(seen - atoms, key=str)[:5]
+    assert len(seen) >= 2
+
+
+def test_fisher_rx2_and_adjusted_match_the_projects_functions():
+    from analysis.stats.inference import _fisher_rxc_enumerated, adjust_pvalues
+    from analysis.tables.audit.printed import adjusted, fisher_rx2
+
+    for table in ([[3, 1], [2, 5], [0, 4]], [[1, 0], [4, 6], [2, 2], [0, 3]]):
+        arr = np.array(table)
+        assert math.isclose(fisher_rx2(arr), _fisher_rxc_enumerated(arr, 10**6), rel_tol=1e-9)
+    p = np.array([0.01, 0.04, 0.03, 0.2, 0.0005])
+    for method in ("holm", "bh"):
+        assert np.allclose(adjusted(p, method), adjust_pvalues(p, method))
+
+
+def test_a_file_that_cannot_be_read_makes_the_folder_unreadable(tmp_path, capsys):
+    folder = write(tmp_path / "shared", {"tables/incidents.csv": table_csv("Incident reports", "Incident reports",
+                                                                           [INCIDENTS_N])})
+    (folder / "tables" / "persons_all.csv").write_bytes(b"\x00\xff\xfe junk")
+    assert main(["audit-disclosure", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {folder}: tables/persons_all.csv: could not be read (") and err.count("\n") == 1
+
+
+def test_period_years_are_not_counts_and_a_cell_is_taken_out_of_text_as_a_whole_token():
+    """'2009/10 and 2014/15' are the periods' years; a table cell '80' is not taken out of '280 valid rows'."""
+    from analysis.tables.audit.core import _without_tables
+    from analysis.tables.audit.read import Grid
+    from analysis.tables.audit.text import text_counts
+
+    assert [c.value for c in text_counts("x", "not comparable between 2009/10 and 2014/15; 3/10 people")] == [3, 10]
+    grid = Grid("x#table-0", "", ["Variable", "Level"], [["N", "80"]], [1], [])
+    text = _without_tables("280 valid rows (80 reports, 113 people).", [grid])
+    assert [c.value for c in text_counts("x", text)] == [280, 113]

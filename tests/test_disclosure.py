@@ -175,7 +175,7 @@ def test_no_test_p_or_q_from_a_hidden_cell(misclass):
     for var in ("SFPD label vs coder's assessment", "Coder assessed trafficking established",
                 "Misclassified (either direction)", "Language other than English noted"):
         assert first.loc[var, ["Test", "p", "q"]].tolist() == [SUPPRESSED] * 3, var
-        assert first.loc[var, "Difference, pp (95% CI)"] in ("", SUPPRESSED)
+        assert first.loc[var, "Change, after minus before (percentage points)"] in ("", SUPPRESSED)
     # interpreter use: 'not documented, after' (4) is suppressed, but the test is on the printed yes/no counts
     # (34/68 vs 66/103: missing data are outside the test), so it prints
     interp = first.loc["Interpreter or Language Line used"]

@@ -77,7 +77,14 @@ def small(_small_frames, tmp_path_factory, cb, cfg):
     """A small synthetic coding (24 reports, double-coded): its findings as publish() writes them, and the files."""
     from analysis.intake.load import load_coded_tables
     from analysis.report import pipeline
-    from analysis.report.publish import FindingsItem, Publication, publish, rendered_pages, shown_table
+    from analysis.report.publish import (
+        FindingsItem,
+        Publication,
+        protect_publication,
+        publish,
+        rendered_pages,
+        shown_table,
+    )
 
     folder = write_folder({k: v.copy() for k, v in _small_frames.items()}, tmp_path_factory.mktemp("coded"))
     write_folder(second_coder_example(_small_frames, seed=7), folder / "second_coder")
@@ -87,8 +94,10 @@ def small(_small_frames, tmp_path_factory, cb, cfg):
     pub = Publication(synthetic=True)
     pub.add(*tables.standard_shared(), FindingsItem(cb.questions, None, income_available=False))
     thr = cfg.suppression_threshold
-    findings, _ = rendered_pages(pub, [(item, shown_table(item, thr), []) for item in pub.tables], thr)
-    return folder, findings, publish(pub, cfg)
+    protection = protect_publication(pub, cfg, check_ranges=False)
+    findings, _ = rendered_pages(pub, [(item, shown_table(item, protection), []) for item in pub.tables], thr,
+                                 protection)
+    return folder, findings, publish(pub, cfg, protection)
 
 
 def test_one_finding_per_question_in_codebook_order_with_sentences(small, cb):

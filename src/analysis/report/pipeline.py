@@ -280,9 +280,9 @@ def findings_for_data(path, cb, cfg, *, frame: dict[int, int] | None = None, inc
     pub = Publication(synthetic=derived.synthetic)
     pub.add(*tables.standard_shared(), FindingsItem(cb.questions, rel, weighted=frame is not None,
                                                     income_available=income_lookup is not None))
-    thr = cfg.suppression_threshold
-    shown = [(item, shown_table(item, thr), []) for item in pub.tables]
-    findings, _ = rendered_pages(pub, shown, thr)
+    protection = protect_publication(pub, cfg, check_ranges=False)
+    shown = [(item, shown_table(item, protection), []) for item in pub.tables]
+    findings, _ = rendered_pages(pub, shown, cfg.suppression_threshold, protection)
     return findings
 
 

@@ -417,8 +417,11 @@ def _income_spec(spec: Spec, d: pd.DataFrame, cfg: StudyConfig) -> Spec:
     labels = {**dict(zip(cfg.income_codes, cfg.income_labels)), **INCOME_REASON_LABELS}
     values = set(d[spec.column].astype(str)) - {NOT_APPLICABLE, "nan"}
     if NOT_AVAILABLE in values and values <= {NOT_AVAILABLE, NOT_DOCUMENTED}:  # no lookup was given
-        return Spec(spec.name, spec.label, spec.kind, spec.column,
-                    tuple((c, labels[c]) for c in (NOT_AVAILABLE, NOT_DOCUMENTED)))
+        # 'not applicable' (people who are not buyers) stays a row where there are such people: every count the
+        # codebook defines is shown or protected (analysis.tables.disclosure)
+        codes = (NOT_AVAILABLE, NOT_DOCUMENTED) + ((NOT_APPLICABLE,) if (d[spec.column].astype(str) == NOT_APPLICABLE)
+                                                    .any() else ())
+        return Spec(spec.name, spec.label, spec.kind, spec.column, tuple((c, labels[c]) for c in codes))
     return Spec(spec.name, spec.label, spec.kind, spec.column,
                 tuple((code, labels.get(code, lab)) for code, lab in spec.levels))
 

@@ -212,7 +212,7 @@ def read_comparison(grid: Grid, reg: Register, ctx: _Ctx, *, standard: bool) -> 
     weighted = "Weighted to the sampling frame" in grid.footer_text()
     jv, jl = grid.header.index("Variable"), _col(grid.header, "Level")
     jt, jp, jq = _col(grid.header, "Test"), _col(grid.header, "p"), _col(grid.header, "q")
-    jd = next((j for j, h in enumerate(grid.header) if h.startswith("Difference")), None)
+    jd = next((j for j, h in enumerate(grid.header) if h.startswith(("Difference", "Change"))), None)
     family: list[tuple[str, Interval]] = []
     reg.q_families[grid.path] = family
     blocks: list[tuple[str, list[tuple[int, list[str]]]]] = []

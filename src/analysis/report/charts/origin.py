@@ -70,6 +70,10 @@ def _grouped_rows(cts: dict[str, ComparisonTable], cb: Codebook, thr: int,
             is_group.append(True)
         rows += shown
         is_group += [False] * len(shown)
+    # a merged row (issue 11: patrol + other, shown together) spans two groups: drawn after them
+    rest = [r for r in kinds if r not in rows]
+    rows += rest
+    is_group += [False] * len(rest)
     return rows, is_group, kinds
 
 

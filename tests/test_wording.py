@@ -121,7 +121,8 @@ def test_small_numbers_and_weighting():
     assert w.small_caveat(Cell.parse("5/12 (41.7%)"), Cell.parse("20/200 (10.0%)"), PERIODS) == (
         "small numbers (12 in Vice 2009-2010): a few cases change the percentage a lot")
     assert w.small_caveat(Cell.parse("5/30 (16.7%)"), Cell.parse("20/200 (10.0%)"), PERIODS) is None
-    assert w.weighting_caveat(True) == "percentages weighted to the sampling frame"
+    assert w.weighting_caveat(True) == ("percentages weighted to the sampling frame; the counts in brackets are the "
+                                        "sampled reports or people (unweighted), so a percentage is not their ratio")
     assert w.weighting_caveat(False).startswith("unweighted")
 
 

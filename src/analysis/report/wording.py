@@ -270,5 +270,6 @@ def suppressed_caveat() -> str:
 
 
 def weighting_caveat(weighted: bool) -> str:
-    return ("percentages weighted to the sampling frame" if weighted
+    return ("percentages weighted to the sampling frame; the counts in brackets are the sampled reports or people "
+            "(unweighted), so a percentage is not their ratio" if weighted
             else "unweighted: percentages of the sampled reports (no sampling frame given)")

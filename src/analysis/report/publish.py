@@ -418,7 +418,10 @@ def rendered_pages(pub: Publication, shown: list[tuple[TableItem, pd.DataFrame, 
     findings = quality = None
     for page in pub.pages:
         if isinstance(page, FindingsItem):
-            tables = {item.name: item.source for item, _, _ in shown
+            from ..tables.disclosure.show import apply_merges
+
+            # the tables as shared: levels the protection merged are one row, as in the displayed table
+            tables = {item.name: apply_merges(item.source, protection) for item, _, _ in shown
                       if isinstance(item.source, ComparisonTable) and item.xlsx}
             displayed = {item.name: table for item, table, _ in shown if item.name in tables}
             findings = build_findings(page.questions, tables, threshold=threshold, weighted=page.weighted,

@@ -272,8 +272,17 @@ def _xlsx_text(v: str) -> str:
 
 
 def pdf_text(data: bytes) -> str:
-    """A PDF's text: the strings of its content streams, one text object per line (matplotlib writes each text
-    as one string, in UTF-16 for its TrueType fonts). Pure Python, so the audit reads the same text everywhere."""
+    """A PDF's text. With poppler's ``pdftotext`` (as CI has it), its text in reading order: a typeset PDF (the
+    meeting pack, made by Typst) draws glyph numbers that only the font's map turns back into text. Without it,
+    the strings of the content streams, one text object per line (as matplotlib writes them)."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which("pdftotext")
+    if exe:
+        done = subprocess.run([exe, "-q", "-enc", "UTF-8", "-", "-"], input=data, capture_output=True, timeout=300)
+        if done.returncode == 0:
+            return done.stdout.decode("utf-8", "replace")
     parts = []
     for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
         try:

@@ -53,6 +53,8 @@ def text_counts(path: str, text: str) -> list[TextCount]:
                 groups = [g for g in m.groups() if g is not None]
                 if all(_is_year(g) for g in groups) or _year_span(groups):
                     continue
+                if line[:m.start()].rstrip().endswith("Page"):  # a page number: 'Page 2 of 20'
+                    continue
                 for g in groups:
                     if _is_year(g) and len(groups) == 1:
                         continue

@@ -144,6 +144,9 @@ class ComparisonTable:
     notes: list[str] = field(default_factory=list)
     table: str = ""  # what was counted: 'incidents' or 'persons' (the codebook table); '' for other counts
     role: str | None = None  # persons: the role the table is limited to (None: everyone)
+    # the table whose adjustment family this one's q-values are (a chart's rows of a standard table): its
+    # printed q is shown, so one row has one q in every file
+    q_family: ComparisonTable | None = field(default=None, repr=False, compare=False)
 
     def methods_text(self) -> str:
         parts = [

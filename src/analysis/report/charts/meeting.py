@@ -65,7 +65,7 @@ def same_q(ct: ComparisonTable, standard: ComparisonTable) -> ComparisonTable:
     rows = ct.rows.copy()
     rows["q_value"] = [q.get(c, float("nan")) if p == p else float("nan")
                        for c, p in zip(rows["column"], rows.get("p_value", pd.Series(float("nan"), index=rows.index)))]
-    return dataclasses.replace(ct, rows=rows)
+    return dataclasses.replace(ct, rows=rows, q_family=standard)
 
 
 @dataclass

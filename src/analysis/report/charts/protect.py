@@ -71,10 +71,16 @@ def protection_for(cts: list[ComparisonTable], protection, threshold: int | None
 def _protected_rows(ct: ComparisonTable, thr: int, protection=None) -> list[_Row]:
     """The rows of a comparison table with what the shared tables print of them."""
     protection = protection_for([ct], protection, thr)
+    family = ct.q_family
     ct = apply_merges(ct, protection)
     shown = Shown(ct, protection)
     tests = shown.tests()
     qs = shown.q_values()
+    if family is not None:  # the q the standard table prints (one adjustment family per table, one q per row)
+        try:
+            qs = Shown(apply_merges(family, protection), protection).q_values()
+        except KeyError:  # the standard table is not in this protection (a chart protected on its own)
+            pass
     a, b = ct.groups
     out: list[_Row] = []
     for col, block in ct.rows.groupby("column", sort=False):

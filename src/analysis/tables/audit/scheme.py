@@ -92,6 +92,11 @@ def variable_specs(cb: Codebook, cfg: StudyConfig) -> dict[str, dict[str, Spec]]
             elif d.kind == "category":
                 codes = [c.code for c in d.levels] or _derived_levels(d.name, cfg)
                 labels = {c.label: c.code for c in d.levels} or {c.replace("_", " "): c for c in codes}
+                if d.name == "income_stratum":  # the tables print the study's labels and the reasons' labels
+                    from ..compare import INCOME_REASON_LABELS
+
+                    labels |= {lab: code for code, lab in INCOME_REASON_LABELS.items()}
+                    labels |= dict(zip(cfg.income_labels, cfg.income_codes))
                 specs[d.label] = Spec(d.name, d.label, "category", table, labels,
                                       tuple(c for c in codes if not is_missing_level(c)))
             else:

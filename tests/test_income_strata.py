@@ -16,7 +16,7 @@ from analysis.tables.display import display_table
 
 from .conftest import write_folder
 
-LOOKUP = Path(__file__).resolve().parents[1] / "data" / "example_income_lookup" / "SYNTHETIC_acs_b19013_zcta.csv"
+LOOKUP = Path(__file__).resolve().parents[1] / "data" / "raw" / "example" / "income_lookup" / "SYNTHETIC_acs_b19013_zcta.csv"
 
 
 def _lookup() -> pd.DataFrame:

@@ -547,6 +547,15 @@ def _stage_pack(r: _Run, derived: Derived, stamp: dict) -> None:
     r.pub.units, r.pub.codebook = derived.tables, r.cb
     protection = protect_publication(r.pub, r.cfg)
     leaks = protection.leaks() + [(k, (0, 0)) for k in protection.unprotected]
+    apart = {k.population for k, _ in leaks if k.population.startswith("counts:")}
+    if leaks and len(apart) == len({k.population for k, _ in leaks}):
+        # a table of a subset of people too small to protect (the outcomes tables of a small coding): left out
+        r.pub.tables = [t for t in r.pub.tables if not (hasattr(t.source, "population")
+                                                        and f"counts:{t.source.population}" in apart)]
+        r.pub.add(Note("Some tables of a small group of people (e.g. prosecution outcomes) were left out: too few "
+                       "people to share them without risk of identifying someone."))
+        protection = protect_publication(r.pub, r.cfg)
+        leaks = protection.leaks() + [(k, (0, 0)) for k in protection.unprotected]
     if leaks:
         raise RuntimeError("disclosure control could not protect every small count; nothing was shared: "
                            + "; ".join(k.describe() for k, _ in leaks[:5]))

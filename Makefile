@@ -18,6 +18,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA   ?= data/raw/example
+# The test suite on every logical core (pytest-xdist), each test module on one worker so that a module's
+# expensive fixtures (a whole report run) are made once. `make test PYTEST_PARALLEL=` runs it in one process.
+PYTEST_PARALLEL ?= -n logical --dist loadscope
 # What to suggest re-running in messages (the goals of the outermost make).
 export USER_GOALS ?= $(or $(MAKECMDGOALS),test)
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
@@ -109,10 +112,10 @@ report: setup
 	$(BIN)/python -m analysis report $(DATA)
 
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
 test-fast: setup  ## the fast loop: every test but those marked slow (notebooks, the report, hostile arguments)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not slow"
 
 # Speed benchmarks (never timed tests): each figure with its baseline and ratio, the minimum and median of 3
 # runs, and peak memory; results also in bench/results/*.json. 15-20 minutes on 2 cores; the first run also

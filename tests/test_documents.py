@@ -172,6 +172,16 @@ def test_pdf_cover_contents_and_findings_first_with_page_numbers(pdf):
 
 
 @needs_poppler
+def test_each_chart_page_shows_its_title_once_in_the_picture_and_lists_it_in_the_contents(pdf):
+    pages = pdf_pages(pdf)
+    phones = "Cell phones seized, before and after"
+    assert phones in pages[1]  # the contents
+    assert f"Shown in: chart '{phones}'" in pages[2]  # the findings page names it
+    # and no other page prints it as text: the chart's picture carries its title (not twice on its page)
+    assert [k for k, page in enumerate(pages) if k > 2 and phones in page] == []
+
+
+@needs_poppler
 def test_pdf_text_stays_inside_the_page_and_its_margins_at_9_pt_or_more(pdf):
     assert words_outside(pdf, margin_x=MARGIN_X) == []
     assert smallest_word_height(pdf) >= MIN_WORD_HEIGHT

@@ -20,9 +20,11 @@ between the printed numbers and the relations (they mean the folder, or this aud
 from __future__ import annotations
 
 import csv
+import io
 import re
 import time
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 
 from ...scheme.codebook import Codebook
@@ -114,6 +116,7 @@ class AuditResult:
     problems: list[str]
     seconds: float = 0.0
     files: int = 0
+    coverage: dict[str, str] = field(default_factory=dict)  # how each file was read (see _Reading.coverage)
 
     @property
     def leaks(self) -> list[Finding]:
@@ -173,11 +176,29 @@ class _Reading:
     sums: set[int] = field(default_factory=set)
     uncovered: list[tuple[str, str]] = field(default_factory=list)  # files the audit does not read: (path, why)
     loose: list[Grid] = field(default_factory=list)  # a page's tables no CSV prints: their counts are checked
+    pictures: list[str] = field(default_factory=list)
+
+    def coverage(self) -> dict[str, str]:
+        """How each file was read: ``{path: what}`` (the audit's own account; a file missing here was not given)."""
+        out: dict[str, str] = {}
+        for path in self.csv:
+            out[path] = "table"
+        for path, _ in self.texts:
+            out[path] = "text"
+        tables = Counter(g.path.split("#")[0] for g, _ in self.paired)
+        for base, k in tables.items():
+            out[base] = ("text and " if base in out else "") + f"{k} table(s) checked against CSVs"
+        for path in self.pictures:
+            out[path] = "picture (its text: the PDF of the same name)"
+        for path, _ in self.uncovered:
+            out[path] = "not read"
+        return dict(sorted(out.items()))
 
 
 #: pictures: a chart's image, whose text (title, labels) the PDF of the same name holds and whose data its CSV does
 IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
-#: a CSV cell of this many words or more is prose: the CSV is a page of text (the findings), not a table of numbers
+#: a CSV cell of this many words or more is prose: the CSV is a page of text, not a table of numbers (so is a CSV
+#: named findings*)
 PROSE_WORDS = 12
 
 
@@ -232,6 +253,7 @@ def read_folder(files: dict[str, bytes], cb: Codebook, cfg: StudyConfig) -> _Rea
             elif ext == ".txt":
                 r.texts.append((path, data.decode("utf-8")))
             elif ext in IMAGES:
+                r.pictures.append(path)
                 if stem + ".pdf" not in lower:
                     r.uncovered.append((path, f"a picture with no {path.rsplit('/', 1)[-1].rsplit('.', 1)[0]}.pdf "
                                         "beside it (the audit reads a chart's text from its PDF)"))
@@ -307,8 +329,9 @@ def _without_tables(text: str, grids: list[Grid]) -> str:
 def _read_csv(path: str, data: bytes, r: _Reading, ctx, cb: Codebook) -> None:
     grid = csv_grid(path, data)
     folder = path.split("/")[0] if "/" in path else ""
-    if _is_prose(grid):  # the findings: a page of text (its numbers are checked, they vouch for nothing)
-        r.texts.append((path, data.decode("utf-8-sig")))
+    if _is_prose(grid) or path.lower().rsplit("/", 1)[-1].startswith("findings"):
+        # the findings: a page of text (its numbers are checked, they vouch for nothing)
+        r.texts.append((path, _csv_text(data)))
         return
     if _is_comparison(grid):
         r.csv[path] = grid
@@ -335,7 +358,19 @@ def _read_csv(path: str, data: bytes, r: _Reading, ctx, cb: Codebook) -> None:
     r.csv[path] = grid
 
 
+def _csv_text(data: bytes) -> str:
+    """A CSV as text: each record's cells joined by ' | ' on the line where the record ends in the file."""
+    lines: list[str] = []
+    reader = csv.reader(io.StringIO(data.decode("utf-8-sig")))
+    for rec in reader:
+        lines += [""] * (reader.line_num - len(lines))
+        lines[reader.line_num - 1] = " | ".join(" ".join(c.split()) for c in rec)
+    return "\n".join(lines)
+
+
 def _prose_file(path: str, data: bytes) -> bool:
+    if path.lower().rsplit("/", 1)[-1].startswith("findings"):
+        return True
     try:
         return _is_prose(csv_grid(path, data))
     except (ValueError, UnicodeDecodeError, csv.Error):
@@ -343,7 +378,7 @@ def _prose_file(path: str, data: bytes) -> bool:
 
 
 def _is_prose(grid: Grid) -> bool:
-    if _is_comparison(grid) or "Outcome" in grid.header:
+    if _is_comparison(grid) or "Outcome" in grid.header or grid.path.startswith("figures/"):
         return False
     return any(len(cell.split()) >= PROSE_WORDS for row in grid.rows for cell in row)
 
@@ -624,7 +659,7 @@ def audit(files: dict[str, bytes], cb: Codebook, cfg: StudyConfig) -> AuditResul
     if unproven:  # nothing is proved safe: the audit fails
         findings.insert(0, Finding("unproven", "the whole folder", "the printed numbers contradict the codebook's "
                                    f"relations ({unproven}); no hidden cell's range could be computed", [FORMAT]))
-    return AuditResult(t, cells, findings, problems, time.perf_counter() - start, len(files))
+    return AuditResult(t, cells, findings, problems, time.perf_counter() - start, len(files), reading.coverage())
 
 
 _MISSING_ROWS = {"-8", "-9", "unknown", "outside", "not documented", "not applicable"}

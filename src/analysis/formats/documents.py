@@ -61,16 +61,13 @@ class Block:
 
 
 def _table_rows(table) -> list[list[str]]:
-    rows = []
-    for row in table.rows:
-        cells, seen = [], set()
-        for cell in row.cells:  # a merged cell is returned once per grid column it spans
-            if id(cell._tc) in seen:
-                continue
-            seen.add(id(cell._tc))
-            cells.append(cell.text)
-        rows.append(cells)
-    return rows
+    """Each row's cells as text, read from the XML (python-docx's ``row.cells`` is slow on long tables): a cell
+    spanning several columns is given once, a cell's paragraphs are joined by a newline."""
+    from docx.oxml.ns import qn
+
+    w_p, w_t = qn("w:p"), qn("w:t")
+    return [["\n".join("".join(t.text or "" for t in p.iter(w_t)) for p in tc.iter(w_p)) for tc in tr.tc_lst]
+            for tr in table._tbl.tr_lst]
 
 
 def docx_blocks(data: bytes) -> list[Block]:

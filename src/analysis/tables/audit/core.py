@@ -10,8 +10,11 @@
   files, notes and the pack's text);
 * a reliability row from which a coder's count of a category, or the number of disagreements, comes out within
   1..t-1;
-* a number in a table's Markdown, HTML or XLSX that its CSV does not print there, or a count in the pack's text
-  or a chart's text that no CSV prints (the integer program reads only the CSVs).
+* a number in a table's Markdown, HTML, XLSX sheet or Word table that its CSV does not print there, or a count in
+  text that no CSV prints (the integer program reads only the CSVs): the pack's HTML and PDF, the charts' PDFs, the
+  findings and data-quality pages in every format (a findings CSV is text: its numbers vouch for nothing), the
+  slides and their speaker notes, the Word file's paragraphs, the README;
+* a file the audit does not read (a type it does not know, a picture with no PDF of its text): "not covered".
 
 Hidden cells pinned to a value of t or more are listed too (information, not a leak), as are contradictions
 between the printed numbers and the relations (they mean the folder, or this audit's reading of it, is wrong).
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import io
+import posixpath
 import re
 import time
 import zipfile
@@ -29,21 +33,20 @@ from dataclasses import dataclass, field
 
 from ...scheme.codebook import Codebook
 from ...scheme.config import StudyConfig
+from ...formats.documents import pptx_text
 from . import printed
 from .agreement import read_reliability
 from .model import Builder, Infeasible, Solver, System
-from ...formats.documents import pptx_text
 from .read import (
     Grid,
     Shown,
-    shown,
     csv_grid,
     docx_grids,
     html_tables,
-    markdown_grid,
     markdown_page,
     pdf_text,
     readme_notes,
+    shown,
     xlsx_grids,
 )
 from .register import (
@@ -221,8 +224,7 @@ def read_folder(files: dict[str, bytes], cb: Codebook, cfg: StudyConfig) -> _Rea
     for path in sorted(files):
         data = files[path]
         low = path.lower()
-        stem, dot, ext = low.rpartition(".")
-        ext = dot + ext
+        stem, ext = posixpath.splitext(low)
         try:
             if ext == ".csv":
                 _read_csv(path, data, r, ctx, cb)

@@ -1,4 +1,4 @@
-"""Reading the shared folder as a reader would: tables in every format, figure data, the pack's text, notes.
+"""Reading the shared folder as a reader would: tables in every format (Word too), figure data, pages and notes.
 
 Everything here takes the files' bytes (``{path relative to the shared folder: bytes}``) and returns plain data;
 the command line reads the folder. Nothing is assumed about the files beyond what they show: a table is a title

@@ -319,6 +319,20 @@ def test_protected_example_output_leaks_nothing(example_audit):
 
 
 @pytest.mark.slow
+def test_the_example_audit_reads_every_shared_file(example_audit, example_shared):
+    """Every file of the shared folder is read (issue 11 item 1): the findings and data-quality pages, the slides and
+    their notes, and each Word table against its CSV; a chart's picture is covered by its PDF; nothing is left."""
+    files = read(example_shared)
+    cov = example_audit.coverage
+    assert set(cov) == set(files) and "not read" not in cov.values()
+    assert {cov[p] for p in ("findings.md", "findings.csv", "meeting_slides.pptx", "meeting_pack.pdf")} == {"text"}
+    assert cov["data_quality.md"] == "text and 2 table(s) checked against CSVs"  # agreement, row accounting
+    tables = [p for p in files if p.startswith("tables/") and p.endswith(".csv")]
+    assert len(tables) >= 9 and cov["tables/tables.docx"] == f"text and {len(tables)} table(s) checked against CSVs"
+    assert {cov[p] for p in files if p.endswith(".png")} == {"picture (its text: the PDF of the same name)"}
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", SUBSAMPLE_SEEDS)
 def test_protected_subsample_output_leaks_nothing(seed, tmp_path, cb, cfg):
     data = subsample(seed, tmp_path / "data")

@@ -15,15 +15,12 @@ from pathlib import Path
 
 from .console import EXIT_UNUSABLE, check_output_file, err, load_scheme, say, write_text
 
-#: files an audit never reads (images; the attacker's text comes from the PDF, HTML and CSV files)
-SKIPPED_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg", ".zip")
-
-
 def read_shared_folder(folder: Path) -> dict[str, bytes]:
-    """``{path relative to the folder (with /): bytes}`` of every file under ``folder`` but images."""
+    """``{path relative to the folder (with /): bytes}`` of every file under ``folder``: the audit decides what
+    each is (a chart's picture is covered by its PDF; a file it does not read is a finding, never skipped)."""
     out = {}
     for p in sorted(folder.rglob("*")):
-        if p.is_file() and p.suffix.lower() not in SKIPPED_SUFFIXES:
+        if p.is_file():
             out[p.relative_to(folder).as_posix()] = p.read_bytes()
     return out
 

@@ -10,8 +10,11 @@
   files, notes and the pack's text);
 * a reliability row from which a coder's count of a category, or the number of disagreements, comes out within
   1..t-1;
-* a number in a table's Markdown, HTML or XLSX that its CSV does not print there, or a count in the pack's text
-  or a chart's text that no CSV prints (the integer program reads only the CSVs).
+* a number in a table's Markdown, HTML, XLSX sheet or Word table that its CSV does not print there, or a count in
+  text that no CSV prints (the integer program reads only the CSVs): the pack's HTML and PDF, the charts' PDFs, the
+  findings and data-quality pages in every format (a findings CSV is text: its numbers vouch for nothing), the
+  slides and their speaker notes, the Word file's paragraphs, the README;
+* a file the audit does not read (a type it does not know, a picture with no PDF of its text): "not covered".
 
 Hidden cells pinned to a value of t or more are listed too (information, not a leak), as are contradictions
 between the printed numbers and the relations (they mean the folder, or this audit's reading of it, is wrong).
@@ -19,16 +22,33 @@ between the printed numbers and the relations (they mean the folder, or this aud
 
 from __future__ import annotations
 
+import csv
+import io
+import posixpath
 import re
 import time
+import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 
 from ...scheme.codebook import Codebook
 from ...scheme.config import StudyConfig
+from ...formats.documents import pptx_text
 from . import printed
 from .agreement import read_reliability
 from .model import Builder, Infeasible, Solver, System
-from .read import Grid, Shown, csv_grid, html_tables, markdown_grid, pdf_text, readme_notes, xlsx_grids
+from .read import (
+    Grid,
+    Shown,
+    csv_grid,
+    docx_grids,
+    html_tables,
+    markdown_page,
+    pdf_text,
+    readme_notes,
+    shown,
+    xlsx_grids,
+)
 from .register import (
     N_COLUMN,
     OVERALL,
@@ -99,6 +119,7 @@ class AuditResult:
     problems: list[str]
     seconds: float = 0.0
     files: int = 0
+    coverage: dict[str, str] = field(default_factory=dict)  # how each file was read (see _Reading.coverage)
 
     @property
     def leaks(self) -> list[Finding]:
@@ -133,48 +154,166 @@ def _is_comparison(grid: Grid) -> bool:
 
 
 @dataclass
+class _Page:
+    """A page of text with tables in it (findings, data quality, the pack's HTML, a README, the Word tables):
+    each table is checked against the CSV that prints it, the rest is checked as text."""
+
+    path: str
+    grids: list[Grid]
+    lines: list[str] | None = None  # Markdown and Word: the page's lines (a Markdown table's ``span`` is in them)
+    html: str | None = None  # HTML: the page's text
+    csv_name: str | None = None  # the table CSV of the same name (a table's Markdown or HTML file)
+
+
+@dataclass
 class _Reading:
     reg: Register
     csv: dict[str, Grid] = field(default_factory=dict)
-    others: list[Grid] = field(default_factory=list)
+    others: list[Grid] = field(default_factory=list)  # a table's other formats (Markdown, HTML, XLSX sheets)
+    pages: list[_Page] = field(default_factory=list)
+    paired: list[tuple[Grid, str | None]] = field(default_factory=list)  # every table not a CSV, and its CSV
     texts: list[tuple[str, str]] = field(default_factory=list)
     notes: list[tuple[str, int, str]] = field(default_factory=list)
     reliability: list[tuple[str, Grid]] = field(default_factory=list)
     counts: list[tuple[Place, int]] = field(default_factory=list)  # visible counts of plain data files
     sums: set[int] = field(default_factory=set)
+    uncovered: list[tuple[str, str]] = field(default_factory=list)  # files the audit does not read: (path, why)
+    loose: list[Grid] = field(default_factory=list)  # a page's tables no CSV prints: their counts are checked
+    pictures: list[str] = field(default_factory=list)
+
+    def coverage(self) -> dict[str, str]:
+        """How each file was read: ``{path: what}`` (the audit's own account; a file missing here was not given)."""
+        out: dict[str, str] = {}
+        for path in self.csv:
+            out[path] = "table"
+        for path, _ in self.texts:
+            out[path] = "text"
+        tables = Counter(g.path.split("#")[0] for g, _ in self.paired)
+        for base, k in tables.items():
+            out[base] = ("text and " if base in out else "") + f"{k} table(s) checked against CSVs"
+        for path in self.pictures:
+            out[path] = "picture (its text: the PDF of the same name)"
+        for path, _ in self.uncovered:
+            out[path] = "not read"
+        return dict(sorted(out.items()))
+
+
+#: pictures: a chart's image, whose text (title, labels) the PDF of the same name holds and whose data its CSV does
+IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
+#: a CSV cell of this many words or more is prose: the CSV is a page of text, not a table of numbers (so is a CSV
+#: named findings*)
+PROSE_WORDS = 12
 
 
 def read_folder(files: dict[str, bytes], cb: Codebook, cfg: StudyConfig) -> _Reading:
-    """Every file of the shared folder, by what it is (see the module docstring of :mod:`.read`)."""
+    """Every file of the shared folder, by what it is (see the module docstring of :mod:`.read`):
+
+    * a CSV: a table (before/after, model, figure data, reliability, row accounting) read into the register, or,
+      when a cell holds prose (the findings), a page of text;
+    * a Markdown or HTML file with a CSV of the same name: that table's other format; any other (the findings and
+      data-quality pages, the pack's HTML, a README): a page, its tables checked against the CSV that prints them
+      (same title or same header) and the rest as text;
+    * a workbook's sheets and a Word file's tables: a table's other formats (the Word file's other text as text);
+    * the slides (text and speaker notes), a PDF's text, a plain text file: text;
+    * a picture: covered when the PDF of the same name (its text) is in the folder;
+    * anything else is not read, and is listed as such (:attr:`_Reading.uncovered`)."""
     ctx = context(cb, cfg)
     r = _Reading(Register())
+    lower = {p.lower() for p in files}
+    tables = {p.lower()[:-4]: p for p in files if p.lower().endswith(".csv") and not _prose_file(p, files[p])}
     for path in sorted(files):
         data = files[path]
         low = path.lower()
+        stem, ext = posixpath.splitext(low)
         try:
-            if low.endswith(".csv"):
+            if ext == ".csv":
                 _read_csv(path, data, r, ctx, cb)
-            elif low.endswith(".md") and low != "readme.md":
-                r.others.append(markdown_grid(path, data))
-            elif low == "readme.md":
-                r.notes += [(path, k, t) for k, t in readme_notes(data)]
-                r.texts.append((path, data.decode("utf-8", "replace")))
-            elif low.endswith(".html"):
+            elif ext == ".md":
+                if low == "readme.md":
+                    r.notes += [(path, k, t) for k, t in readme_notes(data)]
+                grids, lines = markdown_page(path, data)
+                r.pages.append(_Page(path, grids, lines=lines, csv_name=tables.get(stem)))
+            elif ext in (".html", ".htm"):
                 grids, text = html_tables(path, data)
-                if "/" not in path:  # the pack: its key tables are tables of their own (no CSV)
-                    for g in grids:
-                        if _is_comparison(g):
-                            read_comparison(g, r.reg, ctx, standard=False)
-                    r.texts.append((path, _without_tables(text, grids)))
-                else:
-                    r.others += grids
-            elif low.endswith(".xlsx"):
+                page = _Page(path, [], html=text, csv_name=tables.get(stem))
+                for g in grids:
+                    if _is_comparison(g) and page.csv_name is None:  # the pack's key tables: no CSV prints them
+                        read_comparison(g, r.reg, ctx, standard=False)
+                        page.html = _without_tables(page.html, [g])
+                    else:
+                        page.grids.append(g)
+                r.pages.append(page)
+            elif ext == ".xlsx":
                 r.others += xlsx_grids(path, data)
-            elif low.endswith(".pdf"):
+            elif ext == ".docx":
+                grids, lines = docx_grids(path, data)
+                r.pages.append(_Page(path, grids, lines=lines))
+            elif ext == ".pptx":
+                r.texts.append((path, pptx_text(data)))
+            elif ext == ".pdf":
                 r.texts.append((path, pdf_text(data)))
-        except (ValueError, KeyError, IndexError, UnicodeDecodeError) as exc:
+            elif ext == ".txt":
+                r.texts.append((path, data.decode("utf-8")))
+            elif ext in IMAGES:
+                r.pictures.append(path)
+                if stem + ".pdf" not in lower:
+                    r.uncovered.append((path, f"a picture with no {path.rsplit('/', 1)[-1].rsplit('.', 1)[0]}.pdf "
+                                        "beside it (the audit reads a chart's text from its PDF)"))
+            else:
+                r.uncovered.append((path, f"a file of a type the audit does not read ({ext or 'no extension'})"))
+        except (ValueError, KeyError, IndexError, UnicodeDecodeError, zipfile.BadZipFile) as exc:
             r.reg.problems.append(f"{path}: could not be read ({exc})")
+    _pair_tables(r)
     return r
+
+
+def _sheet_csv(grid: Grid) -> str:
+    """The CSV a workbook's sheet is named after: ``tables/tables.xlsx#incidents`` -> ``tables/incidents.csv``."""
+    base, sheet = grid.path.split("#", 1)
+    return f"{base.rsplit('/', 1)[0]}/{sheet}.csv" if "/" in base else f"{sheet}.csv"
+
+
+def _csv_for(grid: Grid, csvs: dict[str, Grid], name: str | None) -> str | None:
+    """The CSV that prints ``grid``: the one with the same title, else the one with the same header (and as many
+    rows, when several have it), else the one of the same name (``name``: a table's Markdown, HTML or sheet)."""
+    title = grid.title.strip()
+    same = [p for p, g in csvs.items() if title and g.title.strip() == title]
+    if len(same) == 1:
+        return same[0]
+    header = [h.strip() for h in grid.header]
+    same = [p for p, g in csvs.items() if [h.strip() for h in g.header] == header]
+    rows = [p for p in same if len(csvs[p].rows) == len(grid.rows)]
+    if rows or same:
+        return (rows or same)[0]
+    return name if name in csvs else None
+
+
+def _pair_tables(r: _Reading) -> None:
+    """Each table of another format with its CSV; a page's tables with no CSV stay in its text (a table file's
+    with no CSV is listed as not covered)."""
+    r.paired = [(g, _csv_for(g, r.csv, _sheet_csv(g))) for g in r.others]
+    for page in r.pages:
+        kept: list[Grid] = []
+        for g in page.grids:
+            csv_path = _csv_for(g, r.csv, page.csv_name)
+            if csv_path is None:
+                kept.append(g)
+            else:
+                r.paired.append((g, csv_path))
+        matched = [g for g in page.grids if g not in kept]
+        if page.html is not None:
+            r.texts.append((page.path, _without_tables(page.html, matched)))
+            continue
+        lines = list(page.lines or [])
+        for g in matched:
+            if g.span:  # a Markdown table: its lines
+                for k in range(g.span[0] - 1, g.span[1]):
+                    lines[k] = ""
+        for g in kept:
+            if not g.span:  # a Word table: its rows after the page's text
+                lines += ["\t".join(row) for row in [g.header, *g.rows]]
+        r.texts.append((page.path, "\n".join(lines)))
+        r.loose += kept
 
 
 def _without_tables(text: str, grids: list[Grid]) -> str:
@@ -192,6 +331,10 @@ def _without_tables(text: str, grids: list[Grid]) -> str:
 def _read_csv(path: str, data: bytes, r: _Reading, ctx, cb: Codebook) -> None:
     grid = csv_grid(path, data)
     folder = path.split("/")[0] if "/" in path else ""
+    if _is_prose(grid) or path.lower().rsplit("/", 1)[-1].startswith("findings"):
+        # the findings: a page of text (its numbers are checked, they vouch for nothing)
+        r.texts.append((path, _csv_text(data)))
+        return
     if _is_comparison(grid):
         r.csv[path] = grid
         read_comparison(grid, r.reg, ctx, standard=folder == "tables")
@@ -215,6 +358,31 @@ def _read_csv(path: str, data: bytes, r: _Reading, ctx, cb: Codebook) -> None:
                 total += s
         r.sums.add(total)
     r.csv[path] = grid
+
+
+def _csv_text(data: bytes) -> str:
+    """A CSV as text: each record's cells joined by ' | ' on the line where the record ends in the file."""
+    lines: list[str] = []
+    reader = csv.reader(io.StringIO(data.decode("utf-8-sig")))
+    for rec in reader:
+        lines += [""] * (reader.line_num - len(lines))
+        lines[reader.line_num - 1] = " | ".join(" ".join(c.split()) for c in rec)
+    return "\n".join(lines)
+
+
+def _prose_file(path: str, data: bytes) -> bool:
+    if path.lower().rsplit("/", 1)[-1].startswith("findings"):
+        return True
+    try:
+        return _is_prose(csv_grid(path, data))
+    except (ValueError, UnicodeDecodeError, csv.Error):
+        return False  # reported when the file is read
+
+
+def _is_prose(grid: Grid) -> bool:
+    if _is_comparison(grid) or "Outcome" in grid.header or grid.path.startswith("figures/"):
+        return False
+    return any(len(cell.split()) >= PROSE_WORDS for row in grid.rows for cell in row)
 
 
 def _count_shown(text: str) -> int | None:
@@ -493,7 +661,7 @@ def audit(files: dict[str, bytes], cb: Codebook, cfg: StudyConfig) -> AuditResul
     if unproven:  # nothing is proved safe: the audit fails
         findings.insert(0, Finding("unproven", "the whole folder", "the printed numbers contradict the codebook's "
                                    f"relations ({unproven}); no hidden cell's range could be computed", [FORMAT]))
-    return AuditResult(t, cells, findings, problems, time.perf_counter() - start, len(files))
+    return AuditResult(t, cells, findings, problems, time.perf_counter() - start, len(files), reading.coverage())
 
 
 _MISSING_ROWS = {"-8", "-9", "unknown", "outside", "not documented", "not applicable"}
@@ -625,22 +793,30 @@ def _text_findings(reading: _Reading, t: int) -> list[Finding]:
                 out.append(Finding("text", where, f"count {c.value} in text: {c.context!r}", [TEXT]))
             elif c.value not in csv_numbers:
                 out.append(Finding("format", where, f"number {c.value} is in no CSV: {c.context!r}", [FORMAT]))
-    for other in reading.others:
-        stem = re.sub(r"\.(md|html)$", "", other.path.split("#")[0])
-        if other.path.split("#")[0].endswith(".xlsx"):
-            folder = other.path.split("#")[0].rsplit("/", 1)[0]
-            stem = f"{folder}/{other.path.split('#')[1]}"
-        csv = reading.csv.get(stem + ".csv")
-        if csv is None:
+    for other, csv_path in reading.paired:
+        if csv_path is None:
             out.append(Finding("format", other.path, "a table with no CSV of the same name: not covered by the audit",
                                [FORMAT]))
             continue
-        for m in compare_grids(other, csv):
+        stem = csv_path[:-4]
+        for m in compare_grids(other, reading.csv[csv_path]):
             if not m.line and int(m.shown) in csv_numbers and not 1 <= int(m.shown) < t:
-                continue  # a page laid out unlike its CSV (data quality: its rows and the row accounting), whose
-                # numbers every CSV of the folder covers: checked as counts against the register there
+                continue  # a page laid out unlike its CSV, whose numbers every CSV of the folder covers: checked
+                # as counts against the register there
             out.append(Finding("format", f"{m.path}, line {m.line}, column {m.column!r}, row {m.row!r}",
                                f"prints {m.shown!r} where {stem}.csv prints {m.csv!r}", [FORMAT]))
+    for g in reading.loose:  # a page's table that no CSV prints: its counts are counts in text
+        for row, line in zip(g.rows, g.lines):
+            for j, cell in enumerate(row):
+                s = shown(cell)
+                where = f"{g.path}, line {line}, column {g.header[j] if j < len(g.header) else j + 1!r}"
+                for n in ([s.n, s.den] if s.kind == "count" else []):
+                    if n is not None and 1 <= n < t:
+                        out.append(Finding("text", where, f"count {n} in a table no CSV prints: {cell!r}", [TEXT]))
+                    elif n is not None and n not in csv_numbers:
+                        out.append(Finding("format", where, f"number {n} is in no CSV: {cell!r}", [FORMAT]))
+    for path, why in reading.uncovered:
+        out.append(Finding("format", path, f"{why}: not covered by the audit", [FORMAT]))
     return out
 
 

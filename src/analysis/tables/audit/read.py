@@ -1,4 +1,4 @@
-"""Reading the shared folder as a reader would: tables in every format, figure data, the pack's text, notes.
+"""Reading the shared folder as a reader would: tables in every format (Word too), figure data, pages and notes.
 
 Everything here takes the files' bytes (``{path relative to the shared folder: bytes}``) and returns plain data;
 the command line reads the folder. Nothing is assumed about the files beyond what they show: a table is a title
@@ -95,6 +95,7 @@ class Grid:
     rows: list[list[str]]
     lines: list[int]
     footer: list[str] = field(default_factory=list)
+    span: tuple[int, int] | None = None  # first and last line of the whole table in a page (header to last row)
 
     def footer_text(self) -> str:
         return " ".join(self.footer)
@@ -210,6 +211,61 @@ def html_tables(path: str, data: bytes) -> tuple[list[Grid], str]:
     grids = [Grid(f"{path}#table-{k}", t["title"], t["header"], t["rows"], list(range(1, len(t["rows"]) + 1)),
                   t["footer"]) for k, t in enumerate(p.tables)]
     return grids, html.unescape("".join(p.text))
+
+
+def _markdown_cells(line: str) -> list[str]:
+    return [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+
+
+def markdown_page(path: str, data: bytes) -> tuple[list[Grid], list[str]]:
+    """A Markdown page (findings, data quality, a README): each of its tables (``path#table-k``, titled by the
+    heading above it, ``span`` its lines) and all its lines (the tables' lines too, numbered from 1)."""
+    lines = data.decode("utf-8").splitlines()
+    grids: list[Grid] = []
+    heading, k = "", 0
+    while k < len(lines):
+        ln = lines[k]
+        if ln.startswith("#"):
+            heading = ln.lstrip("#").strip()
+        if not ln.startswith("|"):
+            k += 1
+            continue
+        start, header, rows, nums = k, _markdown_cells(ln), [], []
+        k += 1
+        while k < len(lines) and lines[k].startswith("|"):
+            cells = _markdown_cells(lines[k])
+            if not set("".join(cells)) <= set("-: "):
+                rows.append(cells)
+                nums.append(k + 1)
+            k += 1
+        grids.append(Grid(f"{path}#table-{len(grids)}", heading, header, rows, nums, [], (start + 1, k)))
+    return grids, lines
+
+
+def docx_grids(path: str, data: bytes) -> tuple[list[Grid], list[str]]:
+    """The tables of a Word file (``path#table-k``: titled by the paragraph above, the first row its header, the
+    paragraphs after it its footer) and its other text (page headers and footers, paragraphs), one line each."""
+    from ...formats.documents import docx_blocks
+
+    grids: list[Grid] = []
+    text: list[str] = []
+    title, after_table = "", False
+    for b in docx_blocks(data):
+        if b.kind == "table":
+            rows = [[" ".join(c.split()) for c in r] for r in b.rows]
+            if rows:
+                grids.append(Grid(f"{path}#table-{len(grids)}", title, rows[0], rows[1:],
+                                  list(range(2, len(rows) + 1))))
+                after_table = True
+            continue
+        text.append(b.text)
+        if b.kind != "paragraph" or not b.text.strip():
+            continue
+        if b.style.startswith(("Heading", "Title")):
+            title, after_table = b.text.strip(), False
+        elif after_table:
+            grids[-1].footer.append(b.text)
+    return grids, text
 
 
 def markdown_grid(path: str, data: bytes) -> Grid:

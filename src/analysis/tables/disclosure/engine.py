@@ -266,25 +266,46 @@ def _solve_target_in(problem: Problem, target: int, hidden: np.ndarray, *, soft_
     return add, x
 
 
+def _values(problem: Problem, x: np.ndarray) -> np.ndarray:
+    """Every cell's value in the table ``x`` (A x; kept for each certificate, which never changes once made)."""
+    cache = problem.__dict__.setdefault("_values", {})
+    got = cache.get(id(x))
+    if got is None or got[0] is not x:
+        got = cache[id(x)] = (x, _csr(problem) @ x)
+    return got[1]
+
+
 def _protects(problem: Problem, x: np.ndarray, target: int, integer: bool = True) -> bool:
     if integer and not _integral(x):
         return False
-    val = float((problem.A[[target]] @ x)[0])
+    val = float(_values(problem, x)[target])
     return val >= problem.threshold - 1e-6 or (not problem.published[target] and abs(val) < 1e-6)
 
 
-def protect(problem: Problem, *, prune: bool = True) -> Solution:
+def score(problem: Problem, hidden: np.ndarray, unprotected: list[int]) -> tuple[int, int]:
+    """(targets left unprotected, printed cells of at least the threshold hidden): how a choice of merges is
+    judged. Both only grow while :func:`protect` works through the targets (before pruning)."""
+    big = hidden & problem.published & (problem.value >= problem.threshold)
+    return len(unprotected), int(big.sum())
+
+
+def protect(problem: Problem, *, prune: bool = True, give_up_at: tuple[int, int] | None = None) -> Solution | None:
     """Hide the printed targets and the cheapest further cells so every target is protected (module docstring).
 
     First every target is protected against a reader allowed fractions (fast linear relaxations of the
     certificate); then (after the optional pruning pass) each target is checked with whole numbers and, where the
-    fractional certificate does not carry over, protected again with a whole-number certificate."""
+    fractional certificate does not carry over, protected again with a whole-number certificate.
+
+    ``give_up_at``: stop (return None) as soon as :func:`score` reaches it; the score only grows, so the finished
+    solution would have scored at least as much (used to drop a merge that cannot beat the best one so far)."""
     hidden = problem.primary.copy()
     certs: dict[int, np.ndarray] = {}
     unprotected: list[int] = []
     used_soft = False
     targets = sorted(np.where(problem.targets)[0], key=lambda c: (not problem.published[c], -problem.value[c]))
     for tgt in targets:
+        if give_up_at is not None and score(problem, hidden, unprotected) >= give_up_at:
+            return None
         found, soft = _protect_one(problem, tgt, hidden, certs, integer=False)
         used_soft |= soft
         if found is None:
@@ -349,7 +370,7 @@ def _prune(problem: Problem, sol: Solution) -> None:
         new_certs = {}
         ok = True
         for tgt, x in sol.certificates.items():
-            if abs(float((problem.A[[c]] @ x)[0]) - problem.value[c]) < 1e-6:
+            if abs(float(_values(problem, x)[c]) - problem.value[c]) < 1e-6:
                 continue  # this certificate does not need the cell
             found = _feasible(problem, tgt, trial, integer=_integral(x))
             if found is None:
@@ -366,6 +387,7 @@ def _feasible(problem: Problem, target: int, hidden: np.ndarray, *, integer: boo
     frozen = Problem(problem.A, problem.value, problem.published, problem.fixed | ~hidden, problem.soft,
                      problem.cost, problem.blocks, problem.atom_ub, problem.upper, problem.threshold, problem.x0)
     frozen.__dict__["_cell_ub"] = problem.cell_ub()
+    frozen.__dict__["_csr"] = _csr(problem)
     found = _solve_target(frozen, target, hidden, soft_fixed=True, integer=integer)
     return None if found is None or found[0].any() else found[1]
 
@@ -381,7 +403,8 @@ def audit(problem: Problem, hidden: np.ndarray, *, full: bool = False) -> dict[i
     cands = np.zeros(problem.n_cells, dtype=bool)
     rows, _ = _rows(problem, hidden, cands, soft_fixed=True)
     lb, ub = rows.bounds()
-    cons = LinearConstraint(rows.matrix(problem.n_atoms), lb, ub)
+    M = rows.matrix(problem.n_atoms)
+    cons = LinearConstraint(M, lb, ub)
     bounds = Bounds(np.zeros(problem.n_atoms), problem.atom_ub.astype(float))
     out = {}
     for tgt in np.where(problem.targets)[0]:
@@ -391,13 +414,38 @@ def audit(problem: Problem, hidden: np.ndarray, *, full: bool = False) -> dict[i
             if sign > 0 and not full and ends[-1.0] >= problem.threshold:
                 ends[sign] = 1 if problem.published[tgt] else 0
                 continue
-            res = milp(sign * a, constraints=cons, integrality=np.ones(problem.n_atoms), bounds=bounds,
-                       options={"time_limit": TIME_LIMIT})
-            if res.x is None or res.status != 0:
-                raise RuntimeError(f"the exact check could not solve a range ({res.message})")
-            ends[sign] = int(round(float(a @ res.x)))
+            end = _lp_end(sign * a, cons, M, lb, ub, problem.atom_ub)
+            if end is None:
+                res = milp(sign * a, constraints=cons, integrality=np.ones(problem.n_atoms), bounds=bounds,
+                           options={"time_limit": TIME_LIMIT})
+                if res.x is None or res.status != 0:
+                    raise RuntimeError(f"the exact check could not solve a range ({res.message})")
+                end = int(round(float(a @ res.x)))
+            ends[sign] = end
         out[int(tgt)] = (ends[1.0], ends[-1.0])
     return out
+
+
+def _lp_end(c: np.ndarray, cons: LinearConstraint, M: sparse.csc_matrix, lb: np.ndarray, ub: np.ndarray,
+            atom_ub: np.ndarray) -> int | None:
+    """The whole-number optimum of min c x over the check's table, from its linear relaxation when that settles
+    it (None when it does not: then the integer programme is solved). The relaxation's optimum is a lower bound
+    of the integer one; when its solution rounds to a whole-number table that satisfies every constraint exactly
+    (whole-number data) with the same objective, that table is an integer optimum."""
+    res = milp(c, constraints=cons, integrality=np.zeros(len(c)), bounds=Bounds(np.zeros(len(c)), atom_ub),
+               options={"time_limit": TIME_LIMIT})
+    if res.x is None or res.status != 0:
+        return None
+    x = np.round(res.x)
+    if np.any(np.abs(res.x - x) > 1e-6) or np.any(x < 0) or np.any(x > atom_ub):
+        return None
+    mx = M @ x
+    if np.any(mx < lb - 1e-9) or np.any(mx > ub + 1e-9):
+        return None
+    obj = float(c @ x)
+    if abs(obj - float(res.fun)) > 1e-6 * max(1.0, abs(obj)):
+        return None
+    return int(round(abs(obj)))
 
 
 def is_protected(range_: tuple[int, int], threshold: int) -> bool:

@@ -461,12 +461,14 @@ def _protect_family(register, fam: _Family, prot: Protection, costs: _Costs, fix
     """Protect one family (trying its declared merges); record the outcome in ``prot``; return unprotected keys."""
     options = _useful_merges(register, fam, _declared_merges(register, fam.population, fam.columns))
 
-    def attempt(chosen: list[Merge]):
+    def attempt(chosen: list[Merge], give_up_at: tuple[int, int] | None = None):
         by_col: dict[str, list[Merge]] = {}
         for m in chosen:
             by_col.setdefault(m.column, []).append(m)
         problem, members = _build(register, fam, by_col, costs, fixed_keys, upper)
-        sol = engine.protect(problem, prune=False)
+        sol = engine.protect(problem, prune=False, give_up_at=give_up_at)
+        if sol is None:
+            return None
         return (len(sol.unprotected),) + _score(problem, sol) + (len(chosen),), by_col, problem, members, sol
 
     best = attempt([])
@@ -476,8 +478,9 @@ def _protect_family(register, fam: _Family, prot: Protection, costs: _Costs, fix
             break
         if any(set(m.levels) & set(o.levels) for o in chosen if o.column == m.column):
             continue
-        trial = attempt(chosen + [m])
-        if trial[0][:2] < best[0][:2]:
+        # a trial is dropped as soon as it cannot leave fewer unprotected or fewer cells >= threshold hidden
+        trial = attempt(chosen + [m], give_up_at=best[0][:2])
+        if trial is not None and trial[0][:2] < best[0][:2]:
             best, chosen = trial, chosen + [m]
     _, by_col, problem, members, sol = best
     engine.finish(problem, sol)

@@ -318,6 +318,12 @@ def _charge_grid_cached(cb: Codebook, cfg: StudyConfig) -> pd.DataFrame:
     return got
 
 
+def clear_caches() -> None:
+    """Forget the grids computed so far (the benchmark times cold runs, as the pipeline makes them)."""
+    _GRID_CACHE.clear()
+    _CHARGE_GRIDS.clear()
+
+
 def possible_combinations(fam: Family, specs: list[Spec], cb: Codebook, cfg: StudyConfig) -> dict[str | None, set]:
     """The displayed-value tuples (over ``fam.columns``) the codebook allows: per role for persons (key: the role
     code), under the key None for reports. Cached per codebook, configuration and family (see

@@ -403,8 +403,7 @@ def audit(problem: Problem, hidden: np.ndarray, *, full: bool = False) -> dict[i
     cands = np.zeros(problem.n_cells, dtype=bool)
     rows, _ = _rows(problem, hidden, cands, soft_fixed=True)
     lb, ub = rows.bounds()
-    M = rows.matrix(problem.n_atoms)
-    cons = LinearConstraint(M, lb, ub)
+    cons = LinearConstraint(rows.matrix(problem.n_atoms), lb, ub)
     bounds = Bounds(np.zeros(problem.n_atoms), problem.atom_ub.astype(float))
     out = {}
     for tgt in np.where(problem.targets)[0]:
@@ -414,38 +413,13 @@ def audit(problem: Problem, hidden: np.ndarray, *, full: bool = False) -> dict[i
             if sign > 0 and not full and ends[-1.0] >= problem.threshold:
                 ends[sign] = 1 if problem.published[tgt] else 0
                 continue
-            end = _lp_end(sign * a, cons, M, lb, ub, problem.atom_ub)
-            if end is None:
-                res = milp(sign * a, constraints=cons, integrality=np.ones(problem.n_atoms), bounds=bounds,
-                           options={"time_limit": TIME_LIMIT})
-                if res.x is None or res.status != 0:
-                    raise RuntimeError(f"the exact check could not solve a range ({res.message})")
-                end = int(round(float(a @ res.x)))
-            ends[sign] = end
+            res = milp(sign * a, constraints=cons, integrality=np.ones(problem.n_atoms), bounds=bounds,
+                       options={"time_limit": TIME_LIMIT})
+            if res.x is None or res.status != 0:
+                raise RuntimeError(f"the exact check could not solve a range ({res.message})")
+            ends[sign] = int(round(float(a @ res.x)))
         out[int(tgt)] = (ends[1.0], ends[-1.0])
     return out
-
-
-def _lp_end(c: np.ndarray, cons: LinearConstraint, M: sparse.csc_matrix, lb: np.ndarray, ub: np.ndarray,
-            atom_ub: np.ndarray) -> int | None:
-    """The whole-number optimum of min c x over the check's table, from its linear relaxation when that settles
-    it (None when it does not: then the integer programme is solved). The relaxation's optimum is a lower bound
-    of the integer one; when its solution rounds to a whole-number table that satisfies every constraint exactly
-    (whole-number data) with the same objective, that table is an integer optimum."""
-    res = milp(c, constraints=cons, integrality=np.zeros(len(c)), bounds=Bounds(np.zeros(len(c)), atom_ub),
-               options={"time_limit": TIME_LIMIT})
-    if res.x is None or res.status != 0:
-        return None
-    x = np.round(res.x)
-    if np.any(np.abs(res.x - x) > 1e-6) or np.any(x < 0) or np.any(x > atom_ub):
-        return None
-    mx = M @ x
-    if np.any(mx < lb - 1e-9) or np.any(mx > ub + 1e-9):
-        return None
-    obj = float(c @ x)
-    if abs(obj - float(res.fun)) > 1e-6 * max(1.0, abs(obj)):
-        return None
-    return int(round(abs(obj)))
 
 
 def is_protected(range_: tuple[int, int], threshold: int) -> bool:

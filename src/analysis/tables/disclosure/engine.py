@@ -128,9 +128,9 @@ class _Rows:
         arrays)."""
         self.r.append(np.asarray(rows, dtype=np.int64) + self.n)
         self.c.append(np.asarray(cols, dtype=np.int64))
-        self.v.append(np.broadcast_to(np.asarray(vals, dtype=float), (len(self.r[-1]),)))
-        self.lb.append(np.broadcast_to(np.asarray(lb, dtype=float), (count,)))
-        self.ub.append(np.broadcast_to(np.asarray(ub, dtype=float), (count,)))
+        self.v.append(_fill(vals, len(self.r[-1])))
+        self.lb.append(_fill(lb, count))
+        self.ub.append(_fill(ub, count))
         self.n += count
 
     def cells(self, idx: np.ndarray, lb, ub) -> None:
@@ -151,6 +151,13 @@ class _Rows:
         if not self.lb:
             return np.zeros(0), np.zeros(0)
         return np.concatenate(self.lb), np.concatenate(self.ub)
+
+
+def _fill(values, n: int) -> np.ndarray:
+    """``values`` as a float array of length ``n`` (a scalar repeated)."""
+    if np.isscalar(values):
+        return np.full(n, float(values))
+    return np.asarray(values, dtype=float)
 
 
 def _csr(problem: Problem) -> sparse.csr_matrix:

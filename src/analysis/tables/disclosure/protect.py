@@ -224,8 +224,7 @@ def _combos(register: Register, fam: _Family) -> tuple[pd.DataFrame, pd.DataFram
     pop = fam.population
     if pop in CODED:
         cache = _population_cache(register, pop)
-        units = cache["units"][list(dict.fromkeys(cols + [c for c in ("period", "role") if c in cache["units"]]))]
-        units = units.copy()
+        units = _displayed_columns(register, pop, cols)
         if pop == "persons":
             grp = np.full(len(units), REST, dtype=object)
             for p, names in fam.groups.items():
@@ -286,8 +285,22 @@ def _population_cache(register: Register, pop: str) -> dict:
                 for col in c.columns}
         prepare_combinations([f for f in fams if used & set(f.columns)], list(specs.values()), register.cb,
                              register.cfg)
-        cache[pop] = {"units": displayed(register, pop, list(specs)), "families": fams}
+        cache[pop] = {"families": fams, "columns": {}}
     return cache[pop]
+
+
+def _displayed_columns(register: Register, pop: str, cols: list[str]) -> pd.DataFrame:
+    """The units' displayed values of ``cols`` (with ``period`` and, for people, ``role``): each column made once
+    (:func:`.register.displayed`, column by column: only the columns of families that are built)."""
+    made = _population_cache(register, pop)["columns"]
+    want = list(dict.fromkeys(cols))
+    todo = [c for c in want if c not in made]
+    if todo or not made:
+        got = displayed(register, pop, todo)
+        for c in got.columns:
+            made.setdefault(c, got[c].to_numpy())
+    extra = [c for c in ("period", "role") if c in made]
+    return pd.DataFrame({c: made[c] for c in dict.fromkeys(want + extra)})
 
 
 def _joint(register: Register, population: str) -> list[tuple[str, ...]]:

@@ -229,10 +229,17 @@ class Register:
         d = self.require_units(population)
         m = np.ones(len(d), dtype=bool)
         if role is not None:
-            m &= (d["role"].astype(str) == role).to_numpy()
+            m &= self._as_text(population, "role") == role
         if g != OVERALL:
-            m &= (d["period"].astype(str) == g).to_numpy()
+            m &= self._as_text(population, "period") == g
         return int(m.sum())
+
+    def _as_text(self, population: str, column: str) -> np.ndarray:
+        """A column of the population's units as text (made once: the tables ask for group sizes many times)."""
+        cache = self.__dict__.setdefault("_text_columns", {})
+        if (population, column) not in cache:
+            cache[(population, column)] = self.require_units(population)[column].astype(str).to_numpy()
+        return cache[(population, column)]
 
     def _empty_rows(self, population: str, role: str, ct: ComparisonTable, item: str | None) -> None:
         """A role table leaves out yes/no rows with no one in either period: that says their 'Yes' is 0."""

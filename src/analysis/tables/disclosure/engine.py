@@ -371,27 +371,17 @@ def _integral(x: np.ndarray) -> bool:
 def _prune(problem: Problem, sol: Solution) -> None:
     """Show again each hidden non-target cell (dearest first) when every target keeps a certificate without it."""
     secondary = [c for c in np.where(sol.hidden & ~problem.targets)[0]]
-    blocking: list[int] = []  # targets that kept a cell hidden, the latest first
     for c in sorted(secondary, key=lambda c: (-problem.cost[c], c))[:PRUNE_CELLS]:
         trial = sol.hidden.copy()
         trial[c] = False
         new_certs = {}
         ok = True
-        # Each target's question (a certificate with exactly ``trial`` hidden?) does not depend on the others', so
-        # the order they are asked in changes nothing but the time: the targets that kept a cell hidden before are
-        # asked first (the trial usually fails on one of them), the others in their own order.
-        order = [t for t in blocking if t in sol.certificates]
-        order += [t for t in sol.certificates if t not in set(order)]
-        for tgt in order:
-            x = sol.certificates[tgt]
+        for tgt, x in sol.certificates.items():
             if abs(float(_values(problem, x)[c]) - problem.value[c]) < 1e-6:
                 continue  # this certificate does not need the cell
             found = _feasible(problem, tgt, trial, integer=_integral(x))
             if found is None:
                 ok = False
-                if tgt in blocking:
-                    blocking.remove(tgt)
-                blocking.insert(0, tgt)
                 break
             new_certs[tgt] = found
         if ok:

@@ -92,6 +92,7 @@ class Register:
         self.units = {k: v for k, v in (units or {}).items() if k in CODED}
         self.cells: dict[CellKey, CellDef] = {}
         self.items: dict[str, list[CellKey]] = {}
+        self._item_keys: dict[str, set[CellKey]] = {}  # the keys of each item's list, for a fast membership test
         self.blocks: dict[str, CountBlock] = {}
         self._specs: dict[str, dict[str, Spec]] = {}
         self.roles_scoped: set[str] = set()  # roles with role tables or role charts
@@ -132,8 +133,10 @@ class Register:
             old.published = old.published or cell.published
         if item is not None:
             old.where.add(item)
+            keys = self._item_keys.setdefault(item, set())
             self.items.setdefault(item, [])
-            if cell.key not in self.items[item]:
+            if cell.key not in keys:
+                keys.add(cell.key)
                 self.items[item].append(cell.key)
 
     def add_table(self, ct: ComparisonTable, item: str | None) -> None:
@@ -226,10 +229,17 @@ class Register:
         d = self.require_units(population)
         m = np.ones(len(d), dtype=bool)
         if role is not None:
-            m &= (d["role"].astype(str) == role).to_numpy()
+            m &= self._as_text(population, "role") == role
         if g != OVERALL:
-            m &= (d["period"].astype(str) == g).to_numpy()
+            m &= self._as_text(population, "period") == g
         return int(m.sum())
+
+    def _as_text(self, population: str, column: str) -> np.ndarray:
+        """A column of the population's units as text (made once: the tables ask for group sizes many times)."""
+        cache = self.__dict__.setdefault("_text_columns", {})
+        if (population, column) not in cache:
+            cache[(population, column)] = self.require_units(population)[column].astype(str).to_numpy()
+        return cache[(population, column)]
 
     def _empty_rows(self, population: str, role: str, ct: ComparisonTable, item: str | None) -> None:
         """A role table leaves out yes/no rows with no one in either period: that says their 'Yes' is 0."""

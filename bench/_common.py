@@ -153,12 +153,21 @@ def save(name: str, figures: list[Figure], extra: dict) -> Path:
 def synthetic_sample(reports: int) -> Path:
     """bench/results/synth_<reports>/: the synthetic coded sample with a second coder's file (made once with
     ``python -m analysis synth --reports N --no-xlsx``; the same arguments always give the same files)."""
+    import hashlib
+    import shutil
+
     folder = RESULTS / f"synth_{reports}"
     done = folder / ".complete"
-    if not done.exists():
+    # made again when the generator or the codebook it follows has changed (a sample from an older codebook lacks
+    # its newer columns and fails validation)
+    made_by = hashlib.sha256(b"".join((ROOT / "src" / "analysis" / p).read_bytes() for p in
+                                      ("coders/synth.py", "scheme/codebook.yaml"))).hexdigest()
+    stamp = f"made by bench/_common.py from {made_by}\n"
+    if not done.exists() or done.read_text() != stamp:
+        shutil.rmtree(folder, ignore_errors=True)
         RESULTS.mkdir(exist_ok=True)
         print(f"  making the synthetic sample of {reports:,} reports in {folder} (once) ...", flush=True)
         subprocess.run([sys.executable, "-m", "analysis", "synth", "--reports", str(reports), "--no-xlsx",
                         "--out", str(folder)], check=True, capture_output=True, cwd=ROOT)
-        done.write_text("made by bench/_common.py\n")
+        done.write_text(stamp)
     return folder

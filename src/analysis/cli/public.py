@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .console import EXIT_OK, EXIT_UNUSABLE, check_output_file, load_scheme, whole_number, write_text, year_month
+from ..scheme.codebook import load_codebook
+from ..scheme.config import load_study_config
+from .console import EXIT_OK, EXIT_UNUSABLE, check_output_file, whole_number, write_text, year_month
 from .console import err as _err
 from .console import say as _say
 from .console import write_csv as _write_csv
@@ -34,14 +36,40 @@ TABLES_NEEDS = ("incident_number", "district", "resolution")
 FRAME_NEEDS = ("incident_number",)
 
 
-def _load(path: str, prostitution_only: bool = True, needs: tuple[str, ...] | None = None) -> pd.DataFrame:
+# What each command needs next, prepared while the engine reads the file (it leaves Python free meanwhile): the
+# modules it imports and, for the tables, the codebook.
+TRENDS_WARM = ("statsmodels.api", "scipy.stats")
+TABLES_WARM = ("analysis.report.output", "analysis.report.public_table", "analysis.report.publish")
+
+
+def _warm(modules: tuple[str, ...] = (), codebook: bool = False):
+    """A callable importing ``modules`` (and loading the codebook): only caches, which the command fills anyway."""
+    def run() -> None:
+        import importlib
+
+        for name in modules:
+            importlib.import_module(name)
+        if codebook:
+            load_codebook()
+
+    return run
+
+
+def _config(args):
+    """The study configuration (``--config``, else the package's); the commands that need no codebook skip it."""
+    return load_study_config(getattr(args, "config", None))
+
+
+def _load(path: str, prostitution_only: bool = True, needs: tuple[str, ...] | None = None,
+          background=None) -> pd.DataFrame:
     """The file's standard frame: its prostitution / human-trafficking records, read by the engine (DuckDB: any
-    size), or every record (``prostitution_only`` False: the pandas loader)."""
+    size), or every record (``prostitution_only`` False: the pandas loader). ``background``: work for the
+    engine's pass (see :func:`analysis.public.engine.scan_public`)."""
     from ..public.engine import scan_public
     from ..public.load import load_public
 
     if prostitution_only:
-        frame = scan_public(path, needs=needs)
+        frame = scan_public(path, needs=needs, background=background)
         records = frame.attrs["records"]
     else:
         frame = load_public(path)
@@ -107,7 +135,7 @@ def run_trends(path: str, out: Path, cfg, *, offset_path: str | None = None, sta
     from ..public.monthly import monthly_counts
     from ..stats import its
 
-    frame = _load(path, needs=TRENDS_NEEDS)
+    frame = _load(path, needs=TRENDS_NEEDS, background=_warm(TRENDS_WARM))
     if (frame["source_format"] == "kaggle").any():
         _say("  WARNING: Kaggle rows cover alternate weeks only; monthly counts are about half the real "
              "totals and noisier. Prefer the daily counts table or a DataSF export.")
@@ -132,7 +160,7 @@ def cmd_trends(args) -> int:
     from ..stats.its import format_summary
 
     out = Path(args.out)
-    _, cfg = load_scheme(args)
+    cfg = _config(args)
     monthly, result, unit = run_trends(args.path, out, cfg, offset_path=args.offset, start=args.start, end=args.end,
                                        se=args.se, n_harmonics=args.harmonics)
     _say(f"Monthly counts ({unit}): {len(monthly)} months, {monthly['month'].min():%Y-%m} to "
@@ -153,8 +181,9 @@ def cmd_tables(args) -> int:
     from ..intake.problems import UnusableInputError
     from ..public import frame as F
 
-    cb, cfg = load_scheme(args)
-    frame = _load(args.path, needs=TABLES_NEEDS)
+    cfg = _config(args)
+    frame = _load(args.path, needs=TABLES_NEEDS, background=_warm(TABLES_WARM, codebook=True))
+    cb = load_codebook()
     _report_unknown(frame)
     out = Path(args.out)
     makers = {"resolution": F.resolution_counts, "description_group": F.description_counts,
@@ -204,7 +233,7 @@ def cmd_frame(args) -> int:
 
     if args.out:
         check_output_file(Path(args.out))
-    _, cfg = load_scheme(args)
+    cfg = _config(args)
     frame = _load(args.path, needs=FRAME_NEEDS)
     sizes = per_year(frame)
     _say(f"Incidents per year ({len(frame)} record(s)):")
@@ -229,7 +258,7 @@ def cmd_draw_sample(args) -> int:
     from ..public.frame import draw_sample, sampling_frame
 
     check_output_file(Path(args.out))
-    _, cfg = load_scheme(args)
+    cfg = _config(args)
     years = tuple(args.years) if args.years else None
     frame = _load(args.frame, needs=FRAME_NEEDS)
     sf = sampling_frame(frame, cfg, years=years)

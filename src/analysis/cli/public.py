@@ -38,7 +38,8 @@ FRAME_NEEDS = ("incident_number",)
 
 # What each command needs next, prepared while the engine reads the file (it leaves Python free meanwhile): the
 # modules it imports and, for the tables, the codebook.
-TRENDS_WARM = ("statsmodels.api", "scipy.stats")
+TRENDS_WARM = ("statsmodels.genmod.generalized_linear_model", "statsmodels.genmod.families",
+               "statsmodels.stats.sandwich_covariance", "statsmodels.base.covtype", "scipy.stats")
 TABLES_WARM = ("analysis.report.output", "analysis.report.public_table", "analysis.report.publish")
 
 

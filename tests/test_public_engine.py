@@ -160,19 +160,6 @@ def test_near_dates_in_rows_of_no_interest_are_judged_by_pandas(tmp_path):
     assert _errors(p, scan_public) == want
 
 
-def test_background_work_runs_while_the_engine_reads(tmp_path):
-    p = tmp_path / "datasf.csv"
-    p.write_text(DATASF, encoding="utf-8")
-    ran = []
-    got = scan_public(p, background=lambda: ran.append("warm"))
-    assert ran == ["warm"] and got.attrs["engine"] == "duckdb"
-
-    def broken():
-        raise RuntimeError("no such module")
-
-    pd.testing.assert_frame_equal(scan_public(p, background=broken), got)  # its errors are the caller's to meet
-
-
 # --- Parquet ------------------------------------------------------------------------------------------------
 
 

@@ -19,9 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..scheme.codebook import load_codebook
 from ..scheme.config import load_study_config
-from .console import EXIT_OK, EXIT_UNUSABLE, check_output_file, whole_number, write_text, year_month
+from .console import EXIT_OK, EXIT_UNUSABLE, check_output_file, load_scheme, whole_number, write_text, year_month
 from .console import err as _err
 from .console import say as _say
 from .console import write_csv as _write_csv
@@ -36,41 +35,19 @@ TABLES_NEEDS = ("incident_number", "district", "resolution")
 FRAME_NEEDS = ("incident_number",)
 
 
-# What each command needs next, prepared while the engine reads the file (it leaves Python free meanwhile): the
-# modules it imports and, for the tables, the codebook.
-TRENDS_WARM = ("statsmodels.genmod.generalized_linear_model", "statsmodels.genmod.families",
-               "statsmodels.stats.sandwich_covariance", "statsmodels.base.covtype", "scipy.stats")
-TABLES_WARM = ("analysis.report.output", "analysis.report.public_table", "analysis.report.publish")
-
-
-def _warm(modules: tuple[str, ...] = (), codebook: bool = False):
-    """A callable importing ``modules`` (and loading the codebook): only caches, which the command fills anyway."""
-    def run() -> None:
-        import importlib
-
-        for name in modules:
-            importlib.import_module(name)
-        if codebook:
-            load_codebook()
-
-    return run
-
-
 def _config(args):
     """The study configuration (``--config``, else the package's); the commands that need no codebook skip it."""
     return load_study_config(getattr(args, "config", None))
 
 
-def _load(path: str, prostitution_only: bool = True, needs: tuple[str, ...] | None = None,
-          background=None) -> pd.DataFrame:
+def _load(path: str, prostitution_only: bool = True, needs: tuple[str, ...] | None = None) -> pd.DataFrame:
     """The file's standard frame: its prostitution / human-trafficking records, read by the engine (DuckDB: any
-    size), or every record (``prostitution_only`` False: the pandas loader). ``background``: work for the
-    engine's pass (see :func:`analysis.public.engine.scan_public`)."""
+    size), or every record (``prostitution_only`` False: the pandas loader)."""
     from ..public.engine import scan_public
     from ..public.load import load_public
 
     if prostitution_only:
-        frame = scan_public(path, needs=needs, background=background)
+        frame = scan_public(path, needs=needs)
         records = frame.attrs["records"]
     else:
         frame = load_public(path)
@@ -136,7 +113,7 @@ def run_trends(path: str, out: Path, cfg, *, offset_path: str | None = None, sta
     from ..public.monthly import monthly_counts
     from ..stats import its
 
-    frame = _load(path, needs=TRENDS_NEEDS, background=_warm(TRENDS_WARM))
+    frame = _load(path, needs=TRENDS_NEEDS)
     if (frame["source_format"] == "kaggle").any():
         _say("  WARNING: Kaggle rows cover alternate weeks only; monthly counts are about half the real "
              "totals and noisier. Prefer the daily counts table or a DataSF export.")
@@ -182,9 +159,8 @@ def cmd_tables(args) -> int:
     from ..intake.problems import UnusableInputError
     from ..public import frame as F
 
-    cfg = _config(args)
-    frame = _load(args.path, needs=TABLES_NEEDS, background=_warm(TABLES_WARM, codebook=True))
-    cb = load_codebook()
+    cb, cfg = load_scheme(args)
+    frame = _load(args.path, needs=TABLES_NEEDS)
     _report_unknown(frame)
     out = Path(args.out)
     makers = {"resolution": F.resolution_counts, "description_group": F.description_counts,

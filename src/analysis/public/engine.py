@@ -292,11 +292,10 @@ def _scan_sql(s: _Source) -> str:
             f"FROM (SELECT *, {interest} OR NOT ({' AND '.join(certain)}) AS k FROM ({s.relation()}))")
 
 
-def _scan_raw(con, s: _Source, background=None) -> tuple[pd.DataFrame, int, int]:
+def _scan_raw(con, s: _Source) -> tuple[pd.DataFrame, int, int]:
     """(the rows the pandas loader must see, as text cells named as the pandas loader names them, with ``r``;
-    records read; records dropped). ``background``: run in a thread during the pass (see scan_public)."""
-    with _alongside(background):
-        con.execute(f"CREATE OR REPLACE TEMP TABLE scan AS {_scan_sql(s)}")
+    records read; records dropped)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE scan AS {_scan_sql(s)}")
     n, dropped = con.execute("SELECT n, dropped FROM scan").fetchall()[0]
     cols = ["r"] + [f"c{i}" for i in range(len(s.mapped))]
     raw = con.execute("SELECT " + ", ".join(f"unnest({c})" for c in cols) + " FROM scan").df()
@@ -309,34 +308,6 @@ def _scan_raw(con, s: _Source, background=None) -> tuple[pd.DataFrame, int, int]
     return raw, int(n), int(dropped)
 
 
-class _alongside:
-    """``with _alongside(work):`` runs ``work()`` in a thread for the duration of the block and waits for it at the
-    end. The engine releases Python's lock while it reads, so Python work the caller will need anyway (imports,
-    loading the codebook) is done in the meantime. ``work``'s errors are ignored: it may only warm caches, and the
-    caller does the same work again afterwards (where any error is raised as usual)."""
-
-    def __init__(self, work):
-        self.work, self.thread = work, None
-
-    def _run(self) -> None:
-        try:
-            self.work()
-        except BaseException:  # noqa: BLE001 - see the docstring: the caller repeats the work and sees the error
-            pass
-
-    def __enter__(self):
-        if self.work is not None:
-            import threading
-
-            self.thread = threading.Thread(target=self._run, name="analysis-warm-up", daemon=True)
-            self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.thread is not None:
-            self.thread.join()
-
-
 def _pandas(path: Path, format: str | None, category: str | None) -> pd.DataFrame:
     """The pandas loader's selection, with the engine's attrs (``records``: records before the selection)."""
     frame = load_public(path, format=format, category=category)
@@ -346,7 +317,7 @@ def _pandas(path: Path, format: str | None, category: str | None) -> pd.DataFram
 
 
 def scan_public(path: str | Path, *, format: str | None = None, category: str | None = None,
-                engine: str = "auto", needs=None, background=None) -> pd.DataFrame:
+                engine: str = "auto", needs=None) -> pd.DataFrame:
     """The PROSTITUTION / human-trafficking records of one public SFPD file (any supported form, or a Parquet
     file made by :func:`convert`) as the standard frame: ``select_prostitution(load_public(path))``, read by the
     engine. ``attrs`` as load_public's (``rows_read``: every row of the file), plus ``records`` (records before
@@ -356,10 +327,6 @@ def scan_public(path: str | Path, *, format: str | None = None, category: str | 
     description, date and time; a mapped column it was not asked for is left empty ("", <NA>, NaN), as if the
     source had none. ``engine``: "auto" (DuckDB, or the pandas loader for what the engine does not read:
     daily count tables, files that are not UTF-8 or not regular tables), or "pandas" (the pandas loader only).
-
-    ``background``: an optional callable run in a thread while the engine reads the file (the engine leaves
-    Python free meanwhile), e.g. the imports a command needs next; its errors are ignored and it may not run at
-    all (when the pandas loader reads the file), so it must only warm caches that the caller fills anyway.
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}")
@@ -369,7 +336,7 @@ def scan_public(path: str | Path, *, format: str | None = None, category: str | 
     con = connect()
     try:
         s = _Source(con, p, format, needs)
-        raw, n, dropped = _scan_raw(con, s, background)
+        raw, n, dropped = _scan_raw(con, s)
     except Exception:  # noqa: BLE001 - what the engine cannot read (ragged rows, not UTF-8, daily counts ...)
         return _pandas(p, format, category)  # the pandas loader reads it, or says why not
     finally:

@@ -14,7 +14,7 @@ import pytest
 from analysis.cli.app import main as run_cli
 from analysis.intake.problems import UnusableInputError
 from analysis.public import load_public, select_prostitution
-from analysis.public.engine import convert, scan_public, shape_pattern
+from analysis.public.engine import _date_certain, connect, convert, like_pattern, scan_public, shape_pattern
 from analysis.public.load import SHARED_FILES
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "public"
@@ -117,6 +117,47 @@ def test_shape_pattern():
     assert shape_pattern("%Y-%m-%d") == "[0-9]{4}\\-(0[1-9]|1[0-2])\\-(0[1-9]|[12][0-9]|3[01])"
     with pytest.raises(ValueError, match="no strict pattern for %j"):
         shape_pattern("%j")
+
+
+def test_like_pattern():
+    assert like_pattern("%m/%d/%Y") == "__/__/____"
+    assert like_pattern("%d.%m.%Y") == "__.__.____"
+    # not ending in the year (a field before trailing space would pass), variable width, LIKE's own characters
+    assert [like_pattern(f) for f in ("%Y-%m-%d", "%m/%d/%Y %H:%M", "%Y-%m-%dT%H:%M:%S.%f", "%m_%d_%Y")] == [None] * 4
+
+
+# Cells near the shape MM/DD/YYYY: white space where DuckDB's strptime skips it, signs, other digits, 3-digit years.
+NEAR_DATES = [" 1/02/2003", "\t1/02/2003", "\n1/02/2003", "1 /02/2003", "01/ 2/2003", "01/2 /2003", "01/02/200 ",
+              "01/02/ 003", "+1/02/2003", "-1/02/2003", "01/+2/2003", "01/02/+003", "1e/02/2003", "01/02/2e03",
+              "\u06601/02/2003", "13/02/2003", "00/02/2003", "02/30/2003", "01/02/0003", "01/02/1677", "01/01/2262",
+              "1/2/2003", "01/02/2003 ", "01/02/2003", "12/31/2261", "01/01/1678"]
+
+
+def test_the_quick_date_shape_is_the_strict_one():
+    """The LIKE pattern (with a digit first) and DuckDB's strptime call a cell certain exactly when the strict
+    regular expression and strptime do."""
+    con = connect()
+    try:
+        quick = _date_certain("d", ["%m/%d/%Y"])
+        strict = (f"coalesce(year(CASE WHEN regexp_full_match(d, '{shape_pattern('%m/%d/%Y')}') "
+                  "THEN try_strptime(d, '%m/%d/%Y') END) BETWEEN 1678 AND 2261, false)")
+        got = con.execute(f"SELECT d, {quick}, {strict} FROM unnest(?::VARCHAR[]) AS t(d)", [NEAR_DATES]).fetchall()
+    finally:
+        con.close()
+    assert "LIKE '__/__/____'" in quick
+    assert [d for d, q, s in got if q != s] == []
+    assert {d for d, q, _ in got if q} == {"01/02/2003", "12/31/2261", "01/01/1678"}
+
+
+def test_near_dates_in_rows_of_no_interest_are_judged_by_pandas(tmp_path):
+    lines = DATASF.splitlines()
+    other = lines[5]  # LARCENY/THEFT, 01/30/2014
+    p = tmp_path / "datasf.csv"
+    p.write_text("\n".join(lines + [other.replace("01/30/2014", d if "\n" not in d else d.replace("\n", " "))
+                                    for d in NEAR_DATES]) + "\n", encoding="utf-8")
+    want = _errors(p, load_public)
+    assert len(want) > 10
+    assert _errors(p, scan_public) == want
 
 
 # --- Parquet ------------------------------------------------------------------------------------------------

@@ -371,3 +371,22 @@ def test_real_kaggle_target_years_match_provenance(shared_sfpd, real):
     desc = count(k[k["year"] == 2014], ["description"]).set_index("description")["n"]
     assert (desc["LOITERING FOR PURPOSE OF PROSTITUTION"], desc["SOLICITS FOR ACT OF PROSTITUTION"],
             desc["HUMAN TRAFFICKING"]) == (101, 43, 25)
+
+
+def test_map_values_is_series_map_once_per_distinct_value():
+    from analysis.public.load import map_values
+
+    calls = []
+
+    def upper(x):
+        calls.append(x)
+        return str(x).upper()
+
+    s = pd.Series(["a", "b", "a"] * 30, index=range(100, 190), name="col")
+    got = map_values(s, upper)
+    pd.testing.assert_series_equal(got, s.map(str.upper))
+    assert sorted(calls) == ["a", "b"]  # once per distinct value
+    flags = map_values(s, lambda x: x == "a")
+    assert flags.dtype == bool and flags.sum() == 60
+    with_na = pd.Series(["a", None, float("nan")] * 30)  # missing values: row by row, as Series.map
+    pd.testing.assert_series_equal(map_values(with_na, repr), with_na.map(repr))

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..scheme.config import load_study_config
 from .console import EXIT_OK, EXIT_UNUSABLE, check_output_file, load_scheme, whole_number, write_text, year_month
 from .console import err as _err
 from .console import say as _say
@@ -32,6 +33,11 @@ MAX_HARMONICS = 5  # monthly data: a 6th sin/cos pair has sin6 = 0, and more pai
 TRENDS_NEEDS = ("incident_number",)
 TABLES_NEEDS = ("incident_number", "district", "resolution")
 FRAME_NEEDS = ("incident_number",)
+
+
+def _config(args):
+    """The study configuration (``--config``, else the package's); the commands that need no codebook skip it."""
+    return load_study_config(getattr(args, "config", None))
 
 
 def _load(path: str, prostitution_only: bool = True, needs: tuple[str, ...] | None = None) -> pd.DataFrame:
@@ -132,7 +138,7 @@ def cmd_trends(args) -> int:
     from ..stats.its import format_summary
 
     out = Path(args.out)
-    _, cfg = load_scheme(args)
+    cfg = _config(args)
     monthly, result, unit = run_trends(args.path, out, cfg, offset_path=args.offset, start=args.start, end=args.end,
                                        se=args.se, n_harmonics=args.harmonics)
     _say(f"Monthly counts ({unit}): {len(monthly)} months, {monthly['month'].min():%Y-%m} to "
@@ -204,7 +210,7 @@ def cmd_frame(args) -> int:
 
     if args.out:
         check_output_file(Path(args.out))
-    _, cfg = load_scheme(args)
+    cfg = _config(args)
     frame = _load(args.path, needs=FRAME_NEEDS)
     sizes = per_year(frame)
     _say(f"Incidents per year ({len(frame)} record(s)):")
@@ -229,7 +235,7 @@ def cmd_draw_sample(args) -> int:
     from ..public.frame import draw_sample, sampling_frame
 
     check_output_file(Path(args.out))
-    _, cfg = load_scheme(args)
+    cfg = _config(args)
     years = tuple(args.years) if args.years else None
     frame = _load(args.frame, needs=FRAME_NEEDS)
     sf = sampling_frame(frame, cfg, years=years)

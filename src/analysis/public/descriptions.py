@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .load import map_values
+
 # public group -> (label, codebook charge category, note)
 GROUPS: dict[str, dict[str, str]] = {
     "soliciting": {
@@ -122,12 +124,12 @@ def classify(frame: pd.DataFrame) -> pd.DataFrame:
     ``mapped_by`` is "description", "category" or "" (not mapped: the group and category are then "").
     """
     out = frame.copy()
-    desc = out["description"].map(normalise_description)
-    by_desc = desc.map(lambda d: DESCRIPTIONS[d]["group"] if d in DESCRIPTIONS else "")
-    by_cat = out["category"].map(normalise_description).map(CATEGORIES).fillna("")
+    desc = map_values(out["description"], normalise_description)
+    by_desc = map_values(desc, lambda d: DESCRIPTIONS[d]["group"] if d in DESCRIPTIONS else "")
+    by_cat = map_values(out["category"], normalise_description).map(CATEGORIES).fillna("")
     group = by_desc.where(by_desc != "", by_cat)
     out["description_group"] = group
-    out["charge_category"] = group.map(lambda g: GROUPS[g]["category"] if g else "")
+    out["charge_category"] = map_values(group, lambda g: GROUPS[g]["category"] if g else "")
     out["mapped_by"] = pd.Series("", index=out.index).where(by_desc == "", "description")
     out.loc[(by_desc == "") & (by_cat != ""), "mapped_by"] = "category"
     return out

@@ -94,12 +94,45 @@ def shape_pattern(fmt: str) -> str:
     return "".join(out)
 
 
+_WIDTHS = {"Y": 4, "m": 2, "d": 2, "H": 2, "M": 2, "S": 2}
+
+
+def like_pattern(fmt: str) -> str | None:
+    """The LIKE pattern of a format made of fixed-width numbers and ending in the year, e.g. ``%m/%d/%Y`` ->
+    ``__/__/____``; None for any other format."""
+    out, i = [], 0
+    while i < len(fmt):
+        if fmt[i] == "%":
+            width = _WIDTHS.get(fmt[i + 1:i + 2])
+            if width is None:
+                return None
+            out.append("_" * width)
+            i += 2
+        elif fmt[i] in "%_\\":
+            return None
+        else:
+            out.append(fmt[i])
+            i += 1
+    return "".join(out) if fmt.endswith("%Y") else None
+
+
+def _shape(col: str, fmt: str) -> str:
+    """SQL: the cell has the strict shape of ``fmt``, given that DuckDB reads it with ``fmt``. A regular
+    expression in general; for a format of fixed-width numbers ending in the year (DataSF's %m/%d/%Y), a LIKE
+    pattern and a digit first, several times cheaper: DuckDB's strptime then reads each field's digits and
+    nothing else, except white space before the first field (hence the digit first) and after the year (a year
+    of 3 digits or fewer, out of range)."""
+    like = like_pattern(fmt)
+    if like is None:
+        return f"regexp_full_match({col}, {_lit(shape_pattern(fmt))})"
+    return f"({col} LIKE {_lit(like)} AND {col} >= '0' AND {col} < ':')"
+
+
 def _date_certain(col: str, formats: list[str]) -> str:
     """SQL: the cell is certainly a date the pandas loader reads: it has the strict shape of one of ``formats``
     (no surrounding space either: such a cell is left to pandas) and DuckDB reads a date in range with that
     format. (A CASE, not an OR: DuckDB stops at the first shape that matches.)"""
-    case = " ".join(f"WHEN regexp_full_match({col}, {_lit(shape_pattern(f))}) THEN try_strptime({col}, {_lit(f)})"
-                    for f in formats)
+    case = " ".join(f"WHEN {_shape(col, f)} THEN try_strptime({col}, {_lit(f)})" for f in formats)
     return f"coalesce(year(CASE {case} END) BETWEEN {YEARS[0]} AND {YEARS[1]}, false)"
 
 
@@ -253,10 +286,10 @@ def _scan_sql(s: _Source) -> str:
     if date_std == "date" and a("time"):
         certain.append(_time_certain(a("time")))
     interest = _may_be_of_interest(a("category"), a("description"))
-    fields = ", ".join(f"c{i} := c{i}" for i in range(len(s.mapped)))
-    return (f"SELECT count(*) AS n, count(*) FILTER (WHERE NOT ({keep})) AS dropped, "
-            f"list(struct_pack(r := r, {fields})) FILTER (WHERE {interest} OR NOT ({' AND '.join(certain)})) AS rows "
-            f"FROM ({s.relation()})")
+    # one list per column (not a list of structs: a struct would be packed for every row, kept or not)
+    lists = ", ".join(f"list({c}) FILTER (WHERE k) AS {c}" for c in ["r"] + [f"c{i}" for i in range(len(s.mapped))])
+    return (f"SELECT count(*) AS n, count(*) FILTER (WHERE NOT ({keep})) AS dropped, {lists} "
+            f"FROM (SELECT *, {interest} OR NOT ({' AND '.join(certain)}) AS k FROM ({s.relation()}))")
 
 
 def _scan_raw(con, s: _Source) -> tuple[pd.DataFrame, int, int]:
@@ -264,7 +297,8 @@ def _scan_raw(con, s: _Source) -> tuple[pd.DataFrame, int, int]:
     records read; records dropped)."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE scan AS {_scan_sql(s)}")
     n, dropped = con.execute("SELECT n, dropped FROM scan").fetchall()[0]
-    raw = con.execute("SELECT unnest(rows, recursive := true) FROM scan").df()
+    cols = ["r"] + [f"c{i}" for i in range(len(s.mapped))]
+    raw = con.execute("SELECT " + ", ".join(f"unnest({c})" for c in cols) + " FROM scan").df()
     names = list(s.mapped)
     if raw.empty:
         raw = pd.DataFrame({"r": pd.Series(dtype="int64"), **{c: pd.Series(dtype=object) for c in names}})

@@ -183,6 +183,8 @@ def _districts() -> dict[str, str]:
 def district_code(text: object) -> str:
     """SFPD district text (MISSION, Mission ...) -> codebook code; "unknown" for blank or anything else."""
     key = " ".join(str(text or "").upper().split())
+    if not key:  # (no district is labelled blank: the codebook is not needed to say so)
+        return UNKNOWN_DISTRICT
     return _districts().get(key, UNKNOWN_DISTRICT)
 
 
@@ -191,8 +193,18 @@ def resolution_group(text: str) -> str:
     return "" if not t else RESOLUTION_MAP.get(t, "other")
 
 
+def map_values(s: pd.Series, func) -> pd.Series:
+    """``s.map(func)``, calling ``func`` once per distinct value (a column of a few hundred distinct values in
+    many thousand rows). A column with missing values is mapped row by row, as ``s.map(func)`` would."""
+    if len(s) < 64 or s.isna().any():
+        return s.map(func)
+    codes, uniques = pd.factorize(s, use_na_sentinel=False)
+    values = pd.Series(uniques, dtype=s.dtype).map(func)
+    return pd.Series(values.to_numpy()[codes], index=s.index, name=s.name)
+
+
 def _upper(s: pd.Series) -> pd.Series:
-    return s.map(lambda x: " ".join(str(x).upper().split()))
+    return map_values(s, lambda x: " ".join(str(x).upper().split()))
 
 
 def _float(s: pd.Series) -> pd.Series:
@@ -300,10 +312,10 @@ def _dates_and_times(raw: pd.DataFrame, rows: pd.Series, get, spec: dict, kind: 
                             f"a date (expected {example})")
     time = get("time").str.strip()
     if "time" in cols and cols["time"] in raw.columns:
-        tbad = (time != "") & ~time.map(lambda t: bool(_TIME.match(t)))
+        tbad = (time != "") & ~map_values(time, lambda t: bool(_TIME.match(t)))
         if tbad.any():
             probs += _bad_cells(rows[tbad], time[tbad], cols["time"], kind, name, "bad_time", "a time (HH:MM)")
-        time = time.map(lambda t: t[:5].zfill(5) if t else "")
+        time = map_values(time, lambda t: t[:5].zfill(5) if t else "")
     return stamp.dt.normalize(), time
 
 
@@ -333,11 +345,11 @@ def _standard_frame(raw: pd.DataFrame, rows: pd.Series, get, date: pd.Series, ti
     out["subcategory"] = _upper(get("subcategory"))
     out["description"] = _upper(get("description"))
     if "district" in cols:
-        out["district"] = get("district").map(district_code)
+        out["district"] = map_values(get("district"), district_code)
     else:
         out["district"] = ""
     out["resolution"] = _upper(get("resolution"))
-    out["resolution_group"] = out["resolution"].map(resolution_group)
+    out["resolution_group"] = map_values(out["resolution"], resolution_group)
     out["address"] = get("address").str.strip()
     out["latitude"] = _float(get("latitude"))
     out["longitude"] = _float(get("longitude"))

@@ -26,8 +26,6 @@ import numpy as np
 import pandas as pd
 
 from ...derive.variables import SEVERITY_ORDER, derive
-from ...intake.load import tables_from_frames
-from ...intake.validate import validate_tables
 from ...scheme.charges import charge_table
 from ...scheme.codebook import NOT_APPLICABLE, NOT_DOCUMENTED, TABLES, Codebook, Variable
 from ...scheme.config import StudyConfig
@@ -196,6 +194,9 @@ def _derive_grid(incidents: list[dict], persons: list[dict], charges: list[dict]
     frames = {"incidents": pd.DataFrame(incidents, columns=cols["incidents"], dtype=object),
               "persons": pd.DataFrame(persons, columns=cols["persons"], dtype=object),
               "charges": pd.DataFrame(charges, columns=cols["charges"], dtype=object)}
+    from ...intake.load import tables_from_frames  # here: validation (pandera) is needed for the grid only
+    from ...intake.validate import validate_tables
+
     result = validate_tables(tables_from_frames(frames, "<grid>", cb), cb, cfg)
     return derive(result.valid, cb, cfg)
 

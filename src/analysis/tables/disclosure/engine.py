@@ -110,51 +110,109 @@ class Solution:
 # --- the programmes ---------------------------------------------------------------------------------------------
 
 
-def _rows(problem: Problem, hidden: np.ndarray, cands: np.ndarray, soft_fixed: bool, step: float | None = None):
-    """The constraints on one certificate x as (matrix over x, matrix over y, lb, ub) row lists; with ``step`` a
-    hidden cell may move at most ``step`` from its value."""
-    A, v = problem.A, problem.value.astype(float)
+class _Rows:
+    """Constraint rows built as coordinate triplets (much faster than stacking sparse blocks), turned into one
+    compressed-column matrix in canonical order (the matrix HiGHS receives does not depend on how it was built)."""
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        self.r: list[np.ndarray] = []
+        self.c: list[np.ndarray] = []
+        self.v: list[np.ndarray] = []
+        self.lb: list[np.ndarray] = []
+        self.ub: list[np.ndarray] = []
+        self.n = 0
+
+    def add(self, rows, cols, vals, lb, ub, count: int) -> None:
+        """``count`` rows: entries (``rows`` local to them, ``cols``, ``vals``), bounds ``lb``/``ub`` (scalars or
+        arrays)."""
+        self.r.append(np.asarray(rows, dtype=np.int64) + self.n)
+        self.c.append(np.asarray(cols, dtype=np.int64))
+        self.v.append(_fill(vals, len(self.r[-1])))
+        self.lb.append(_fill(lb, count))
+        self.ub.append(_fill(ub, count))
+        self.n += count
+
+    def cells(self, idx: np.ndarray, lb, ub) -> None:
+        """One row per cell of ``idx``: its atoms (columns 0 .. n_atoms - 1)."""
+        rows, cols = _cell_entries(self.problem, idx)
+        self.add(rows, cols, 1.0, lb, ub, len(idx))
+
+    def matrix(self, n_cols: int) -> sparse.csc_matrix:
+        r = np.concatenate(self.r) if self.r else np.zeros(0, dtype=np.int64)
+        c = np.concatenate(self.c) if self.c else np.zeros(0, dtype=np.int64)
+        v = np.concatenate(self.v) if self.v else np.zeros(0)
+        order = np.lexsort((r, c))
+        indptr = np.zeros(n_cols + 1, dtype=np.int64)
+        np.cumsum(np.bincount(c, minlength=n_cols), out=indptr[1:])
+        return sparse.csc_matrix((v[order], r[order], indptr), shape=(self.n, n_cols))
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self.lb:
+            return np.zeros(0), np.zeros(0)
+        return np.concatenate(self.lb), np.concatenate(self.ub)
+
+
+def _fill(values, n: int) -> np.ndarray:
+    """``values`` as a float array of length ``n`` (a scalar repeated)."""
+    if np.isscalar(values):
+        return np.full(n, float(values))
+    return np.asarray(values, dtype=float)
+
+
+def _csr(problem: Problem) -> sparse.csr_matrix:
+    cached = problem.__dict__.get("_csr")
+    if cached is None:
+        cached = problem.__dict__["_csr"] = problem.A.tocsr()
+    return cached
+
+
+def _cell_entries(problem: Problem, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(row within ``idx``, atom) of every entry of the cells ``idx`` (rows of A)."""
+    A = _csr(problem)
+    idx = np.asarray(idx, dtype=np.int64)
+    starts, stops = A.indptr[idx], A.indptr[idx + 1]
+    lens = stops - starts
+    rows = np.repeat(np.arange(len(idx)), lens)
+    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens) if len(idx) else lens
+    return rows, A.indices[np.arange(int(lens.sum())) + offsets]
+
+
+def _rows(problem: Problem, hidden: np.ndarray, cands: np.ndarray, soft_fixed: bool,
+          step: float | None = None) -> tuple[_Rows, np.ndarray]:
+    """The constraints on one certificate x (columns 0 .. n_atoms - 1) and the 0/1 hide decisions y of the
+    candidate cells (columns n_atoms ..): block totals, shown cells at their values, hidden printed cells >= 1,
+    each candidate at its value unless hidden (|A_c x - v_c| <= M_c y_c) and >= 1, known upper bounds. With ``step``
+    a hidden cell may move at most ``step`` from its value. Returns the rows and the candidates (in column order)."""
+    v = problem.value.astype(float)
     m_ub = problem.cell_ub()
     big = np.maximum(v, m_ub - v)
     if step is not None:
         big = np.minimum(big, step)
-    rows_x, rows_y, lb, ub = [], [], [], []
-    cand_index = {int(c): k for k, c in enumerate(np.where(cands)[0])}
-    n_y = len(cand_index)
+    out = _Rows(problem)
+    n = problem.n_atoms
     for atoms, total in problem.blocks:
-        r = sparse.csr_matrix((np.ones(len(atoms)), (np.zeros(len(atoms), int), atoms)), shape=(1, problem.n_atoms))
-        rows_x.append(r)
-        rows_y.append(sparse.csr_matrix((1, n_y)))
-        lb.append(total)
-        ub.append(total)
-    shown = problem.published & ~hidden & ~cands
-    if not soft_fixed:
-        shown &= ~(problem.soft & cands)
+        out.add(np.zeros(len(atoms)), atoms, 1.0, total, total, 1)
+    shown = problem.published & ~hidden & ~cands  # (a soft candidate is a candidate either way)
     idx = np.where(shown)[0]
     if len(idx):
-        rows_x.append(A[idx])
-        rows_y.append(sparse.csr_matrix((len(idx), n_y)))
-        lb += list(v[idx])
-        ub += list(v[idx])
+        out.cells(idx, v[idx], v[idx])
     idx = np.where(problem.published & hidden)[0]
     if len(idx):
-        rows_x.append(A[idx])
-        rows_y.append(sparse.csr_matrix((len(idx), n_y)))
-        lb += [1.0] * len(idx)
-        ub += [np.inf] * len(idx)
+        out.cells(idx, 1.0, np.inf)
+    cidx = np.where(cands)[0]
+    n_y = len(cidx)
     if n_y:
-        cidx = np.array(sorted(cand_index, key=cand_index.get))
-        Y = sparse.csr_matrix((big[cidx], (np.arange(n_y), np.arange(n_y))), shape=(n_y, n_y))
-        rows_x += [A[cidx], A[cidx], A[cidx]]
-        rows_y += [-Y, Y, sparse.csr_matrix((n_y, n_y))]
-        lb += [-np.inf] * n_y + list(v[cidx]) + [1.0] * n_y
-        ub += list(v[cidx]) + [np.inf] * n_y + [np.inf] * n_y
+        k = np.arange(n_y)
+        rows, cols = _cell_entries(problem, cidx)
+        out.add(np.concatenate([rows, k]), np.concatenate([cols, n + k]),
+                np.concatenate([np.ones(len(rows)), -big[cidx]]), -np.inf, v[cidx], n_y)
+        out.add(np.concatenate([rows, k]), np.concatenate([cols, n + k]),
+                np.concatenate([np.ones(len(rows)), big[cidx]]), v[cidx], np.inf, n_y)
+        out.add(rows, cols, 1.0, 1.0, np.inf, n_y)
     for c, u in problem.upper.items():
-        rows_x.append(A[[c]])
-        rows_y.append(sparse.csr_matrix((1, n_y)))
-        lb.append(-np.inf)
-        ub.append(float(u))
-    return rows_x, rows_y, lb, ub, cand_index
+        out.cells(np.array([c]), -np.inf, float(u))
+    return out, cidx
 
 
 def _solve_target(problem: Problem, target: int, hidden: np.ndarray, *, soft_fixed: bool, integer: bool = False):
@@ -177,31 +235,23 @@ def _solve_target_in(problem: Problem, target: int, hidden: np.ndarray, *, soft_
     cands = problem.published & ~hidden & ~problem.fixed & (problem.value >= 1)
     if soft_fixed:
         cands &= ~problem.soft
-    rows_x, rows_y, lb, ub, cand_index = _rows(problem, hidden, cands, soft_fixed, step)
-    n, n_y = problem.n_atoms, len(cand_index)
+    rows, cidx = _rows(problem, hidden, cands, soft_fixed, step)
+    n, n_y = problem.n_atoms, len(cidx)
     implicit = not problem.published[target]
     n_z = 1 if implicit else 0
-    a_t = problem.A[[target]]
-    if implicit:
+    r_t, a_t = _cell_entries(problem, np.array([target]))
+    if implicit:  # the target is 0 (z = 0) or at least the threshold (z = 1)
         m_ub = problem.cell_ub()[target]
-        rows_x += [a_t, a_t]
-        rows_y += [sparse.csr_matrix((1, n_y)), sparse.csr_matrix((1, n_y))]
-        lb += [0.0, -np.inf]
-        ub += [np.inf, 0.0]
-        z_col = [sparse.csr_matrix((len(lb) - 2, 1)), sparse.csr_matrix([[-float(t)], [-float(m_ub)]])]
+        z = np.array([n + n_y])
+        rows.add(np.concatenate([r_t, [0]]), np.concatenate([a_t, z]), np.concatenate([np.ones(len(a_t)), [-float(t)]]),
+                 0.0, np.inf, 1)
+        rows.add(np.concatenate([r_t, [0]]), np.concatenate([a_t, z]),
+                 np.concatenate([np.ones(len(a_t)), [-float(m_ub)]]), -np.inf, 0.0, 1)
     else:
-        rows_x.append(a_t)
-        rows_y.append(sparse.csr_matrix((1, n_y)))
-        lb.append(float(t))
-        ub.append(np.inf)
-    X = sparse.vstack(rows_x).tocsr()
-    Y = sparse.vstack(rows_y).tocsr()
-    parts = [X, Y]
-    if implicit:
-        parts.append(sparse.vstack(z_col).tocsr())
-    M = sparse.hstack(parts).tocsr()
+        rows.add(r_t, a_t, 1.0, float(t), np.inf, 1)
+    M = rows.matrix(n + n_y + n_z)
+    lb, ub = rows.bounds()
     cost = np.zeros(n + n_y + n_z)
-    cidx = np.array(sorted(cand_index, key=cand_index.get), dtype=int)
     if n_y:
         cost[n:n + n_y] = problem.cost[cidx]
     lo = np.zeros(n + n_y + n_z)
@@ -212,7 +262,7 @@ def _solve_target_in(problem: Problem, target: int, hidden: np.ndarray, *, soft_
     integrality = np.ones(len(cost))
     if not integer:
         integrality[:n] = 0
-    res = milp(cost, constraints=LinearConstraint(M, np.array(lb), np.array(ub)), integrality=integrality,
+    res = milp(cost, constraints=LinearConstraint(M, lb, ub), integrality=integrality,
                bounds=Bounds(lo, hi), options={"time_limit": TIME_LIMIT, "mip_rel_gap": GAP})
     if res.x is None:
         return None
@@ -223,25 +273,46 @@ def _solve_target_in(problem: Problem, target: int, hidden: np.ndarray, *, soft_
     return add, x
 
 
+def _values(problem: Problem, x: np.ndarray) -> np.ndarray:
+    """Every cell's value in the table ``x`` (A x; kept for each certificate, which never changes once made)."""
+    cache = problem.__dict__.setdefault("_values", {})
+    got = cache.get(id(x))
+    if got is None or got[0] is not x:
+        got = cache[id(x)] = (x, _csr(problem) @ x)
+    return got[1]
+
+
 def _protects(problem: Problem, x: np.ndarray, target: int, integer: bool = True) -> bool:
     if integer and not _integral(x):
         return False
-    val = float((problem.A[[target]] @ x)[0])
+    val = float(_values(problem, x)[target])
     return val >= problem.threshold - 1e-6 or (not problem.published[target] and abs(val) < 1e-6)
 
 
-def protect(problem: Problem, *, prune: bool = True) -> Solution:
+def score(problem: Problem, hidden: np.ndarray, unprotected: list[int]) -> tuple[int, int]:
+    """(targets left unprotected, printed cells of at least the threshold hidden): how a choice of merges is
+    judged. Both only grow while :func:`protect` works through the targets (before pruning)."""
+    big = hidden & problem.published & (problem.value >= problem.threshold)
+    return len(unprotected), int(big.sum())
+
+
+def protect(problem: Problem, *, prune: bool = True, give_up_at: tuple[int, int] | None = None) -> Solution | None:
     """Hide the printed targets and the cheapest further cells so every target is protected (module docstring).
 
     First every target is protected against a reader allowed fractions (fast linear relaxations of the
     certificate); then (after the optional pruning pass) each target is checked with whole numbers and, where the
-    fractional certificate does not carry over, protected again with a whole-number certificate."""
+    fractional certificate does not carry over, protected again with a whole-number certificate.
+
+    ``give_up_at``: stop (return None) as soon as :func:`score` reaches it; the score only grows, so the finished
+    solution would have scored at least as much (used to drop a merge that cannot beat the best one so far)."""
     hidden = problem.primary.copy()
     certs: dict[int, np.ndarray] = {}
     unprotected: list[int] = []
     used_soft = False
     targets = sorted(np.where(problem.targets)[0], key=lambda c: (not problem.published[c], -problem.value[c]))
     for tgt in targets:
+        if give_up_at is not None and score(problem, hidden, unprotected) >= give_up_at:
+            return None
         found, soft = _protect_one(problem, tgt, hidden, certs, integer=False)
         used_soft |= soft
         if found is None:
@@ -300,17 +371,27 @@ def _integral(x: np.ndarray) -> bool:
 def _prune(problem: Problem, sol: Solution) -> None:
     """Show again each hidden non-target cell (dearest first) when every target keeps a certificate without it."""
     secondary = [c for c in np.where(sol.hidden & ~problem.targets)[0]]
+    blocking: list[int] = []  # targets that kept a cell hidden, the latest first
     for c in sorted(secondary, key=lambda c: (-problem.cost[c], c))[:PRUNE_CELLS]:
         trial = sol.hidden.copy()
         trial[c] = False
         new_certs = {}
         ok = True
-        for tgt, x in sol.certificates.items():
-            if abs(float((problem.A[[c]] @ x)[0]) - problem.value[c]) < 1e-6:
+        # Each target's question (a certificate with exactly ``trial`` hidden?) does not depend on the others', so
+        # the order they are asked in changes nothing but the time: the targets that kept a cell hidden before are
+        # asked first (the trial usually fails on one of them), the others in their own order.
+        order = [t for t in blocking if t in sol.certificates]
+        order += [t for t in sol.certificates if t not in set(order)]
+        for tgt in order:
+            x = sol.certificates[tgt]
+            if abs(float(_values(problem, x)[c]) - problem.value[c]) < 1e-6:
                 continue  # this certificate does not need the cell
             found = _feasible(problem, tgt, trial, integer=_integral(x))
             if found is None:
                 ok = False
+                if tgt in blocking:
+                    blocking.remove(tgt)
+                blocking.insert(0, tgt)
                 break
             new_certs[tgt] = found
         if ok:
@@ -323,6 +404,7 @@ def _feasible(problem: Problem, target: int, hidden: np.ndarray, *, integer: boo
     frozen = Problem(problem.A, problem.value, problem.published, problem.fixed | ~hidden, problem.soft,
                      problem.cost, problem.blocks, problem.atom_ub, problem.upper, problem.threshold, problem.x0)
     frozen.__dict__["_cell_ub"] = problem.cell_ub()
+    frozen.__dict__["_csr"] = _csr(problem)
     found = _solve_target(frozen, target, hidden, soft_fixed=True, integer=integer)
     return None if found is None or found[0].any() else found[1]
 
@@ -336,9 +418,9 @@ def audit(problem: Problem, hidden: np.ndarray, *, full: bool = False) -> dict[i
     computed first; the minimum only when the maximum is below the threshold or with ``full`` (else the minimum
     reported is the smallest value a reader knows anyway: 1 for a printed cell, 0 for an implicit one)."""
     cands = np.zeros(problem.n_cells, dtype=bool)
-    rows_x, _, lb, ub, _ = _rows(problem, hidden, cands, soft_fixed=True)
-    M = sparse.vstack(rows_x).tocsr()
-    cons = LinearConstraint(M, np.array(lb), np.array(ub))
+    rows, _ = _rows(problem, hidden, cands, soft_fixed=True)
+    lb, ub = rows.bounds()
+    cons = LinearConstraint(rows.matrix(problem.n_atoms), lb, ub)
     bounds = Bounds(np.zeros(problem.n_atoms), problem.atom_ub.astype(float))
     out = {}
     for tgt in np.where(problem.targets)[0]:
@@ -360,59 +442,3 @@ def audit(problem: Problem, hidden: np.ndarray, *, full: bool = False) -> dict[i
 def is_protected(range_: tuple[int, int], threshold: int) -> bool:
     lo, hi = range_
     return lo <= 0 or hi >= threshold
-
-
-def _solve_joint(problem: Problem, targets: list[int], hidden: np.ndarray, *, soft_fixed: bool,
-                 integer: bool = False):
-    """Protect all ``targets`` at once: one certificate per target, the hidden cells shared (the disaggregated
-    model of Fischetti & Salazar-Gonzalez 2001). Returns (cells to add, {target: certificate}) or None."""
-    t = problem.threshold
-    cands = problem.published & ~hidden & ~problem.fixed & (problem.value >= 1)
-    if soft_fixed:
-        cands &= ~problem.soft
-    rows_x, rows_y, lb, ub, cand_index = _rows(problem, hidden, cands, soft_fixed)
-    base_x = sparse.vstack(rows_x).tocsr()
-    base_y = sparse.vstack(rows_y).tocsr()
-    n, n_y, k = problem.n_atoms, len(cand_index), len(targets)
-    implicit = [not problem.published[tg] for tg in targets]
-    n_z = sum(implicit)
-    m_ub = problem.cell_ub()
-    blocks_x, blocks_y, blocks_z, lbs, ubs = [], [], [], [], []
-    z_at = 0
-    for j, tg in enumerate(targets):
-        a_t = problem.A[[tg]]
-        if implicit[j]:
-            X = sparse.vstack([base_x, a_t, a_t]).tocsr()
-            Y = sparse.vstack([base_y, sparse.csr_matrix((2, n_y))]).tocsr()
-            Z = sparse.lil_matrix((X.shape[0], n_z))
-            Z[X.shape[0] - 2, z_at] = -float(t)
-            Z[X.shape[0] - 1, z_at] = -float(m_ub[tg])
-            z_at += 1
-            lbs += lb + [0.0, -np.inf]
-            ubs += ub + [np.inf, 0.0]
-        else:
-            X = sparse.vstack([base_x, a_t]).tocsr()
-            Y = sparse.vstack([base_y, sparse.csr_matrix((1, n_y))]).tocsr()
-            Z = sparse.lil_matrix((X.shape[0], n_z))
-            lbs += lb + [float(t)]
-            ubs += ub + [np.inf]
-        blocks_x.append(X), blocks_y.append(Y), blocks_z.append(Z.tocsr())
-    M = sparse.hstack([sparse.block_diag(blocks_x), sparse.vstack(blocks_y), sparse.vstack(blocks_z)]).tocsr()
-    cidx = np.array(sorted(cand_index, key=cand_index.get), dtype=int)
-    cost = np.zeros(n * k + n_y + n_z)
-    if n_y:
-        cost[n * k:n * k + n_y] = problem.cost[cidx]
-    integrality = np.ones(len(cost))
-    if not integer:
-        integrality[:n * k] = 0
-    lo = np.zeros(len(cost))
-    hi = np.concatenate([np.tile(problem.atom_ub, k), np.ones(n_y + n_z)])
-    res = milp(cost, constraints=LinearConstraint(M, np.array(lbs), np.array(ubs)), integrality=integrality,
-               bounds=Bounds(lo, hi), options={"time_limit": TIME_LIMIT})
-    if res.x is None:
-        return None
-    add = np.zeros(problem.n_cells, dtype=bool)
-    if n_y:
-        add[cidx[np.round(res.x[n * k:n * k + n_y]) > 0.5]] = True
-    certs = {int(tg): res.x[j * n:(j + 1) * n] for j, tg in enumerate(targets)}
-    return add, certs

@@ -241,7 +241,7 @@ def _grid_units_many(fams: list[Family], cb: Codebook, cfg: StudyConfig) -> dict
         for k, fam in enumerate(f for f in fams if f.table == table):
             got = _grid_rows(fam, cb, cfg, f"G{k}")
             if got is None:
-                out[fam] = _charge_grid(cb, cfg) if fam.table == "persons" and any(
+                out[fam] = _charge_grid_cached(cb, cfg) if fam.table == "persons" and any(
                     s.startswith("charges.") for s in fam.sources) else pd.DataFrame()
                 continue
             tagged[f"G{k}"] = fam
@@ -295,7 +295,33 @@ def _charge_grid(cb: Codebook, cfg: StudyConfig) -> pd.DataFrame:
     return _derive_grid(inc, rows, charges, cb, cfg)["persons"]
 
 
-_GRID_CACHE: dict[tuple, dict] = {}
+# The grids depend on the codebook and the study configuration only (not on the data), so they are computed once
+# per (codebook, configuration) a process uses. Keyed by the objects' ids, the entries hold the objects themselves
+# so that an id is never reused by another codebook while its entry exists (:func:`_cached`).
+_GRID_CACHE: dict[tuple, tuple] = {}
+_CHARGE_GRIDS: dict[tuple, tuple] = {}
+
+
+def _cached(cache: dict, key: tuple, cb: Codebook, cfg: StudyConfig):
+    got = cache.get(key)
+    if got is None or got[0] is not cb or got[1] is not cfg:
+        return None
+    return got[2]
+
+
+def _charge_grid_cached(cb: Codebook, cfg: StudyConfig) -> pd.DataFrame:
+    key = (id(cb), id(cfg))
+    got = _cached(_CHARGE_GRIDS, key, cb, cfg)
+    if got is None:
+        got = _charge_grid(cb, cfg)
+        _CHARGE_GRIDS[key] = (cb, cfg, got)
+    return got
+
+
+def clear_caches() -> None:
+    """Forget the grids computed so far (the benchmark times cold runs, as the pipeline makes them)."""
+    _GRID_CACHE.clear()
+    _CHARGE_GRIDS.clear()
 
 
 def possible_combinations(fam: Family, specs: list[Spec], cb: Codebook, cfg: StudyConfig) -> dict[str | None, set]:
@@ -303,14 +329,14 @@ def possible_combinations(fam: Family, specs: list[Spec], cb: Codebook, cfg: Stu
     code), under the key None for reports. Cached per codebook, configuration and family (see
     :func:`prepare_combinations` to compute many at once)."""
     key = (id(cb), id(cfg), fam)
-    if key not in _GRID_CACHE:
+    if _cached(_GRID_CACHE, key, cb, cfg) is None:
         prepare_combinations([fam], specs, cb, cfg)
-    return _GRID_CACHE[key]
+    return _cached(_GRID_CACHE, key, cb, cfg)
 
 
 def prepare_combinations(fams: list[Family], specs: list[Spec], cb: Codebook, cfg: StudyConfig) -> None:
     """Compute (and cache) :func:`possible_combinations` for ``fams`` together: one grid per table."""
-    todo = [f for f in fams if (id(cb), id(cfg), f) not in _GRID_CACHE]
+    todo = [f for f in fams if _cached(_GRID_CACHE, (id(cb), id(cfg), f), cb, cfg) is None]
     if not todo:
         return
     by = {sp.column: sp for sp in specs}
@@ -324,7 +350,7 @@ def prepare_combinations(fams: list[Family], specs: list[Spec], cb: Codebook, cf
                     out.setdefault(role, set()).add(tup)
             else:
                 out[None] = set(tuples)
-        _GRID_CACHE[(id(cb), id(cfg), fam)] = out
+        _GRID_CACHE[(id(cb), id(cfg), fam)] = (cb, cfg, out)
 
 
 def table_specs(table: str, data: pd.DataFrame, cb: Codebook) -> list[Spec]:

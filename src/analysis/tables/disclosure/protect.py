@@ -161,6 +161,7 @@ class _Family:
     cells: list[CellDef]
     groups: dict[str, list[str]]  # period -> group names
     members: dict[str, tuple[str, ...]]  # group -> roles in it (persons)
+    cache: dict = field(default_factory=dict, repr=False, compare=False)  # the atoms, the same for every merge
 
 
 def _cell_mask(cell: CellDef, combos: pd.DataFrame, merges: dict[str, list[Merge]], register: Register) -> np.ndarray:
@@ -278,7 +279,11 @@ def _population_cache(register: Register, pop: str) -> dict:
     if pop not in cache:
         specs = register.specs(pop)
         fams = families(pop, list(specs.values()), register.cb, _joint(register, pop))
-        used = {col for c in register.cells.values() if c.key.population == pop for col in c.columns}
+        # grids only for the families with a small count (the others have nothing to protect and are never built;
+        # any other family asked for later gets its grid then)
+        thr = register.cfg.suppression_threshold
+        used = {col for c in register.cells.values() if c.key.population == pop and 0 < c.value < thr
+                for col in c.columns}
         prepare_combinations([f for f in fams if used & set(f.columns)], list(specs.values()), register.cb,
                              register.cfg)
         cache[pop] = {"units": displayed(register, pop, list(specs)), "families": fams}
@@ -293,7 +298,10 @@ def _joint(register: Register, population: str) -> list[tuple[str, ...]]:
 def _build(register: Register, fam: _Family, merges: dict[str, list[Merge]], costs: _Costs,
            fixed_keys: set[CellKey], upper: dict[CellKey, int]):
     """The family's :class:`engine.Problem` and, for each of its cells, the register keys it stands for."""
-    combos, counts = _combos(register, fam)
+    if "combos" not in fam.cache:  # the atoms do not depend on the merges tried
+        fam.cache["combos"] = _combos(register, fam)
+    combos, counts_s = fam.cache["combos"]
+    counts = counts_s.to_numpy()
     cells = _merged_cells(fam, merges)
     periods = combos["period"].to_numpy()
     groups = combos["group"].to_numpy()
@@ -321,7 +329,7 @@ def _build(register: Register, fam: _Family, merges: dict[str, list[Merge]], cos
     for p, names in fam.groups.items():
         for g in names:
             atoms = np.where((periods == p) & (groups == g))[0]
-            blocks.append((atoms, int(counts.iloc[atoms].sum())))
+            blocks.append((atoms, int(counts[atoms].sum())))
     block_sets = [np.zeros(n_atoms, dtype=bool) for _ in blocks]
     for bs, (atoms, _) in zip(block_sets, blocks):
         bs[atoms] = True
@@ -336,7 +344,7 @@ def _build(register: Register, fam: _Family, merges: dict[str, list[Merge]], cos
         ub[atoms] = total
     problem = engine.Problem(A, value, published, fixed, soft & ~fixed, cost, blocks, ub,
                              {i: upper[c.key] for i, ms in enumerate(members) for c in ms if c.key in upper},
-                             register.cfg.suppression_threshold, counts.to_numpy(dtype=float))
+                             register.cfg.suppression_threshold, counts.astype(float))
     return _reduce(problem), members
 
 
@@ -459,14 +467,22 @@ def _protect_population(register, pop, cells, groups, members, prot, costs, fixe
 def _protect_family(register, fam: _Family, prot: Protection, costs: _Costs, fixed_keys, upper, check_ranges,
                     ) -> list[CellKey]:
     """Protect one family (trying its declared merges); record the outcome in ``prot``; return unprotected keys."""
+    thr = register.cfg.suppression_threshold
+    if not any(0 < c.value < thr for c in fam.cells):  # nothing small to protect: every printed count is shown
+        for c in fam.cells:
+            prot.status[c.key] = "shown" if c.published else _unpublished_state(prot, c.key)
+            prot.values[c.key] = c.value
+        return []
     options = _useful_merges(register, fam, _declared_merges(register, fam.population, fam.columns))
 
-    def attempt(chosen: list[Merge]):
+    def attempt(chosen: list[Merge], give_up_at: tuple[int, int] | None = None):
         by_col: dict[str, list[Merge]] = {}
         for m in chosen:
             by_col.setdefault(m.column, []).append(m)
         problem, members = _build(register, fam, by_col, costs, fixed_keys, upper)
-        sol = engine.protect(problem, prune=False)
+        sol = engine.protect(problem, prune=False, give_up_at=give_up_at)
+        if sol is None:
+            return None
         return (len(sol.unprotected),) + _score(problem, sol) + (len(chosen),), by_col, problem, members, sol
 
     best = attempt([])
@@ -476,8 +492,9 @@ def _protect_family(register, fam: _Family, prot: Protection, costs: _Costs, fix
             break
         if any(set(m.levels) & set(o.levels) for o in chosen if o.column == m.column):
             continue
-        trial = attempt(chosen + [m])
-        if trial[0][:2] < best[0][:2]:
+        # a trial is dropped as soon as it cannot leave fewer unprotected or fewer cells >= threshold hidden
+        trial = attempt(chosen + [m], give_up_at=best[0][:2])
+        if trial is not None and trial[0][:2] < best[0][:2]:
             best, chosen = trial, chosen + [m]
     _, by_col, problem, members, sol = best
     engine.finish(problem, sol)
@@ -492,8 +509,7 @@ def _record(prot: Protection, problem: engine.Problem, members, sol: engine.Solu
     for i, ms in enumerate(members):
         for c in ms:
             if not c.published:
-                state = "merged" if c.key.kind == "level" and any(
-                    c.key.level in m.levels for m in prot.merges_for(c.key.population, c.key.column)) else "implicit"
+                state = _unpublished_state(prot, c.key)
             else:
                 state = "hidden" if sol.hidden[i] else "shown"
             prot.status[c.key] = state
@@ -507,6 +523,12 @@ def _record(prot: Protection, problem: engine.Problem, members, sol: engine.Solu
         for i, rng in engine.audit(problem, sol.hidden).items():
             for c in members[i]:
                 prot.ranges[c.key] = rng
+
+
+def _unpublished_state(prot: Protection, key: CellKey) -> str:
+    """A count no shared file prints: a level merged into a wider one, or an implicit count."""
+    merged = key.kind == "level" and any(key.level in m.levels for m in prot.merges_for(key.population, key.column))
+    return "merged" if merged else "implicit"
 
 
 def _role_sizes(register: Register) -> dict[tuple[str, str], int]:

@@ -92,6 +92,7 @@ class Register:
         self.units = {k: v for k, v in (units or {}).items() if k in CODED}
         self.cells: dict[CellKey, CellDef] = {}
         self.items: dict[str, list[CellKey]] = {}
+        self._item_keys: dict[str, set[CellKey]] = {}  # the keys of each item's list, for a fast membership test
         self.blocks: dict[str, CountBlock] = {}
         self._specs: dict[str, dict[str, Spec]] = {}
         self.roles_scoped: set[str] = set()  # roles with role tables or role charts
@@ -132,8 +133,10 @@ class Register:
             old.published = old.published or cell.published
         if item is not None:
             old.where.add(item)
+            keys = self._item_keys.setdefault(item, set())
             self.items.setdefault(item, [])
-            if cell.key not in self.items[item]:
+            if cell.key not in keys:
+                keys.add(cell.key)
                 self.items[item].append(cell.key)
 
     def add_table(self, ct: ComparisonTable, item: str | None) -> None:

@@ -1,0 +1,120 @@
+"""Tests for the programmes of analysis.tables.disclosure.engine and the shortcuts that make protection fast (issue 11):
+the constraint rows built as triplets, a merge trial given up once it cannot win, a family with nothing small never
+reaching the solver, and the grids cached per codebook object."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from analysis.tables.disclosure import engine, families
+from analysis.tables.disclosure import protect as protect_mod
+
+
+def small_problem(**kw) -> engine.Problem:
+    """Two periods of 3 atoms each, x = (2, 6, 7 | 8, 9, 10) (totals 15 and 27); cells 0-5: each atom; cell 6: atoms
+    0+1 (8); cell 7: atoms 3+4 (17); all printed, hiding cell i costs i + 1. Cell 0 (2) is the only small count."""
+    x0 = np.array([2, 6, 7, 8, 9, 10])
+    rows = [[1 if j == i else 0 for j in range(6)] for i in range(6)]
+    rows += [[1, 1, 0, 0, 0, 0], [0, 0, 0, 1, 1, 0]]
+    A = sparse.csr_matrix(np.array(rows, dtype=np.int8))
+    value = A @ x0
+    n = len(value)
+    args = dict(A=A, value=value, published=np.ones(n, dtype=bool), fixed=np.zeros(n, dtype=bool),
+                soft=np.zeros(n, dtype=bool), cost=np.arange(1, n + 1, dtype=float),
+                blocks=[(np.array([0, 1, 2]), 15), (np.array([3, 4, 5]), 27)],
+                atom_ub=np.array([15, 15, 15, 27, 27, 27.0]), upper={}, threshold=5, x0=x0.astype(float))
+    args.update(kw)
+    return engine.Problem(**args)
+
+
+def test_constraint_rows_are_the_programme_written_out_by_hand():
+    """Cell 0 hidden, cells 1 and 6 candidates, a known upper bound on cell 7: the rows (atoms, then one y per
+    candidate) and their bounds, by hand."""
+    p = small_problem(upper={7: 30})
+    hidden = np.zeros(p.n_cells, dtype=bool)
+    hidden[0] = True
+    cands = np.zeros(p.n_cells, dtype=bool)
+    cands[[1, 6]] = True
+    rows, cidx = engine._rows(p, hidden, cands, soft_fixed=True)
+    assert list(cidx) == [1, 6]
+    M = rows.matrix(p.n_atoms + 2).toarray()
+    lb, ub = rows.bounds()
+    # a candidate's big M: max(value, its upper bound (its block's total) - value): cell 1: max(6, 9); cell 6: max(8, 7)
+    inf = np.inf
+    expected = [
+        ([1, 1, 1, 0, 0, 0, 0, 0], 15, 15),  # block totals
+        ([0, 0, 0, 1, 1, 1, 0, 0], 27, 27),
+        ([0, 0, 1, 0, 0, 0, 0, 0], 7, 7),  # shown cells at their values (cells 2, 3, 4, 5, 7)
+        ([0, 0, 0, 1, 0, 0, 0, 0], 8, 8),
+        ([0, 0, 0, 0, 1, 0, 0, 0], 9, 9),
+        ([0, 0, 0, 0, 0, 1, 0, 0], 10, 10),
+        ([0, 0, 0, 1, 1, 0, 0, 0], 17, 17),
+        ([1, 0, 0, 0, 0, 0, 0, 0], 1, inf),  # a hidden printed cell is at least 1
+        ([0, 1, 0, 0, 0, 0, -9, 0], -inf, 6),  # candidates: value - M y <= A x <= value + M y ...
+        ([1, 1, 0, 0, 0, 0, 0, -8], -inf, 8),
+        ([0, 1, 0, 0, 0, 0, 9, 0], 6, inf),
+        ([1, 1, 0, 0, 0, 0, 0, 8], 8, inf),
+        ([0, 1, 0, 0, 0, 0, 0, 0], 1, inf),  # ... and at least 1
+        ([1, 1, 0, 0, 0, 0, 0, 0], 1, inf),
+        ([0, 0, 0, 1, 1, 0, 0, 0], -inf, 30),  # the known upper bound of cell 7
+    ]
+    assert M.tolist() == [[float(v) for v in r] for r, _, _ in expected]
+    assert lb.tolist() == [float(lo) for _, lo, _ in expected]
+    assert ub.tolist() == [float(hi) for _, _, hi in expected]
+
+
+def test_protect_hides_the_cheapest_complement_and_a_losing_trial_gives_up():
+    """Cell 0 (2) must be able to reach 5 with everything shown unchanged: moving 3 from atom 1 to atom 0 changes
+    only cell 1 (cost 2; atoms 0+1 keep 8); via atom 2 would change cells 2 and 6 (cost 10). So cells 0 and 1 are
+    hidden, cell 1 cannot be shown again, and a reader's range for cell 0 is 1..7 (cell 6 = 8, cell 1 >= 1)."""
+    p = small_problem()
+    sol = engine.protect(p, prune=True)
+    assert sol.unprotected == []
+    assert np.where(sol.hidden)[0].tolist() == [0, 1]
+    assert engine.audit(p, sol.hidden, full=True) == {0: (1, 7)}
+    first = engine.protect(p, prune=False)
+    assert engine.score(p, first.hidden, first.unprotected) == (0, 1)  # cell 1 (6) is at least the threshold
+    # a merge trial that cannot beat a best of (0, 0) stops before its first programme; one with room finishes as
+    # it would have without the bound
+    assert engine.protect(p, prune=False, give_up_at=(0, 0)) is None
+    roomy = engine.protect(p, prune=False, give_up_at=(0, 2))
+    assert roomy is not None and roomy.hidden.tolist() == first.hidden.tolist()
+
+
+def test_a_family_with_nothing_small_never_reaches_the_solver(monkeypatch, cb, cfg):
+    """No count from 1 to 4: every printed count shown, implicit ones recorded as implicit, no programme solved."""
+    from analysis.tables.disclosure.register import CellDef, CellKey, Register
+
+    def no_solver(*a, **k):
+        raise AssertionError("the solver was called for a family with nothing to protect")
+
+    monkeypatch.setattr(engine, "milp", no_solver)
+    reg = Register(cb, cfg)
+    a, b = reg.periods
+    cells = [CellDef(CellKey("counts:x", None, "col", "level", "yes", g), ("col",), True, v) for g, v in ((a, 7), (b, 9))]
+    cells.append(CellDef(CellKey("counts:x", None, "col", "no", "F", a), ("col",), False, 0))
+    prot = protect_mod.Protection(5, register=reg)
+    fam = protect_mod._Family("counts:x", ("col",), cells, {a: [protect_mod.ALL], b: [protect_mod.ALL]}, {})
+    costs = protect_mod._Costs(reg)
+    assert protect_mod._protect_family(reg, fam, prot, costs, set(), {}, True) == []
+    assert [prot.status[c.key] for c in cells] == ["shown", "shown", "implicit"]
+    assert [prot.values[c.key] for c in cells] == [7, 9, 0]
+    assert prot.ranges == {}
+
+
+def test_grid_cache_answers_only_for_the_same_codebook_object(cb, cfg):
+    """An entry made for one codebook object is not handed to another that happens to get the same id."""
+    cache: dict = {}
+    key = (id(cb), id(cfg), "family")
+    cache[key] = (object(), cfg, {"stale": True})  # as if a freed codebook had had this id
+    assert families._cached(cache, key, cb, cfg) is None
+    cache[key] = (cb, cfg, {"fresh": True})
+    assert families._cached(cache, key, cb, cfg) == {"fresh": True}
+    families.clear_caches()
+    assert families._GRID_CACHE == {} and families._CHARGE_GRIDS == {}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    pytest.main([__file__, "-q"])

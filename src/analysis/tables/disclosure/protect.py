@@ -6,9 +6,14 @@ with too few people to show any of their counts). Steps:
 
 1. **Roles** (people only). A role table's column for a period is published only when the role has at least
    twice the threshold people in that period (fewer: every count in it would be small); otherwise it is withheld
-   and its people are pooled with the roles that have no table of their own ('rest'). The everyone table's role
-   row is protected first (a reader knows a withheld role has fewer than twice the threshold people). Then every
-   published (role, period) and the rest are blocks of known size, so families are independent.
+   (printed ``not shown``). The everyone table's role row is protected first (a reader knows a withheld role has
+   fewer than twice the threshold people). Then every role with a table, published or withheld, is a block of its
+   own, and the roles without a table are pooled ('rest'); the blocks' sizes are taken as known, so families are
+   independent. A withheld column is not printed, but a reader has it as the everyone table minus the other roles
+   (exactly, when the other roles' columns are printed), so its small counts are targets like any implicit count;
+   the yes/no rows a role table leaves out (nobody in the role has them) are printed zeros even when its column
+   is withheld. (A withheld role's size is exact when its role row prints; when that row is suppressed, taking it
+   as known makes the reader stronger than a real one: the safe side.)
 2. **Families** (:mod:`.families`): for each, the atoms (combinations x groups x periods, counted in the derived
    data), the cells (sums of atoms; cells with the same atoms are one cell, shown or hidden together), and the
    programme of :mod:`.engine`.
@@ -541,19 +546,25 @@ def _protect_persons(register: Register, cells: list[CellDef], prot: Protection,
         for p in (a, b):
             if (r, p) not in published:
                 prot.withheld.add(("persons", r, p))
-    groups = {p: [r for r in roles if (r, p) in published] + [REST] for p in (a, b)}
+    # Every role with a table of its own is a group of its own, withheld or not: a reader has its withheld
+    # column's counts as the everyone table minus the other roles' tables, and knows the yes/no rows its table
+    # leaves out (nobody in the role: 0). Only roles without a table are pooled ('rest').
+    scoped = {r for r in roles if r in register.roles_scoped}
+    groups = {p: [r for r in roles if (r, p) in published or r in scoped] + [REST] for p in (a, b)}
     members: dict[str, tuple[str, ...]] = {r: (r,) for r in roles}
     for p in (a, b):
-        members[f"{REST}:{p}"] = tuple(r for r in roles if (r, p) not in published)
-    keep = []
+        members[f"{REST}:{p}"] = tuple(r for r in roles if (r, p) not in published and r not in scoped)
+    keep, withheld = [], []
     for c in other:
         if c.key.role is None or all((c.key.role, p) in published
                                      for p in ((a, b) if c.key.period == OVERALL else (c.key.period,))):
             keep.append(c)
-        else:
-            prot.status[c.key] = "withheld"
-            prot.values[c.key] = c.value
+        else:  # printed 'not shown': unknown to a reader (a target when small), unless a left-out row's zero
+            withheld.append(c.key)
+            keep.append(CellDef(c.key, c.columns, c.key in register.absent_rows, c.value, c.predicate, set(c.where)))
     _protect_population(register, "persons", keep, groups, members, prot, costs, set(), {}, check_ranges)
+    for k in withheld:
+        prot.status[k] = "withheld"
 
 
 def _protect_roles(register, role_cells, published, prot, costs, wide, check_ranges) -> list[CellKey]:

@@ -554,17 +554,20 @@ def _protect_persons(register: Register, cells: list[CellDef], prot: Protection,
     members: dict[str, tuple[str, ...]] = {r: (r,) for r in roles}
     for p in (a, b):
         members[f"{REST}:{p}"] = tuple(r for r in roles if (r, p) not in published and r not in scoped)
-    keep, withheld = [], []
+    def is_withheld(key: CellKey) -> bool:
+        return key.role is not None and not all(
+            (key.role, p) in published for p in ((a, b) if key.period == OVERALL else (key.period,)))
+
+    keep = []
     for c in other:
-        if c.key.role is None or all((c.key.role, p) in published
-                                     for p in ((a, b) if c.key.period == OVERALL else (c.key.period,))):
+        if not is_withheld(c.key):
             keep.append(c)
         else:  # printed 'not shown': unknown to a reader (a target when small), unless a left-out row's zero
-            withheld.append(c.key)
             keep.append(CellDef(c.key, c.columns, c.key in register.absent_rows, c.value, c.predicate, set(c.where)))
     _protect_population(register, "persons", keep, groups, members, prot, costs, set(), {}, check_ranges)
-    for k in withheld:
-        prot.status[k] = "withheld"
+    for k in prot.status:  # (merged levels' cells too)
+        if k.population == "persons" and k.column not in ("role", N_COLUMN) and is_withheld(k):
+            prot.status[k] = "withheld"
 
 
 def _protect_roles(register, role_cells, published, prot, costs, wide, check_ranges) -> list[CellKey]:

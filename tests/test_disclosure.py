@@ -19,7 +19,7 @@ from analysis.coders.reliability import SHARED_COLUMNS, shared_summary
 from analysis.intake.load import load_coded_tables
 from analysis.report.pipeline import validate_derive
 from analysis.stats.inference import adjust_pvalues
-from analysis.tables.compare import before_after
+from analysis.tables.compare import before_after, variable_specs
 from analysis.tables.disclosure import (
     SUPPRESSED,
     WITHHELD,
@@ -382,8 +382,9 @@ def role_tables(derived, persons, variables, cb, cfg, *, everyone=("role",)):
     units = dict(derived, persons=persons)
     cts = {None: before_after(persons, "persons", variables=[*everyone, *variables], n_boot=20, codebook=cb,
                               config=cfg)}
-    for r in ("seller", "buyer"):
-        cts[r] = before_after(persons, "persons", role=r, variables=variables, n_boot=20, codebook=cb, config=cfg)
+    specs = variable_specs("persons", persons, cb, variables)
+    for r in ("seller", "buyer"):  # as the report's role tables: yes/no rows with no one in the role left out
+        cts[r] = before_after(persons, "persons", role=r, specs=specs, n_boot=20, codebook=cb, config=cfg)
     prot = protect_tables(list(cts.values()), units=units, codebook=cb, config=cfg)
     return cts, prot, {r: cells(display(ct, protection=prot)) for r, ct in cts.items()}
 
@@ -429,3 +430,63 @@ def test_a_withheld_role_column_is_not_the_everyone_table_minus_the_other_roles(
     # the protection's own check reaches the withheld cells (before the fix it left them out)
     cited = CellKey("persons", "buyer", "outcome", "level", "cited", "vice")
     assert prot.values[cited] == 4 and prot.state(cited) == "withheld" and protected(prot.ranges[cited])
+
+
+def test_a_yes_no_row_a_withheld_role_table_leaves_out_is_a_printed_zero(derived, cb, cfg):
+    """Before the change: 11 sellers (9 charged with selling sex, misdemeanour; 2 with no charge) and 6 buyers
+    (charged with buying, none with selling); after, 10 and 10. The buyers' table leaves the row 'Charged: selling
+    sex' out (nobody in either period), even though its column before is not shown: a reader knows that no buyer
+    is charged with selling, so everyone's 'charged: selling sex' before is the sellers' 9, and the sellers with no
+    charge are at most 11 - 9 = 2 (the 24-report coding's leak: 'No charge' narrowed to 1..2). The protection
+    keeps that zero, and hides what it must so that the 2 keeps a range with 0 or >= 5."""
+    yes = {"charge__selling": True, "most_serious_charge": "misdemeanor"}
+    spec = [("seller", "vice", yes, 9), ("seller", "vice", {"most_serious_charge": "none"}, 2),
+            ("buyer", "vice", {"charge__buying": True, "charge__selling": False}, 6),
+            ("seller", "svu", yes, 10), ("buyer", "svu", {"charge__buying": True, "charge__selling": False}, 10)]
+    persons = picked(derived["persons"], spec)
+    variables = ["charge__selling", "most_serious_charge"]
+    cts, prot, c = role_tables(derived, persons, variables, cb, cfg)
+    assert prot.leaks() == [] and prot.unprotected == []
+    assert "charge__selling" not in set(cts["buyer"].rows["column"])  # the row left out
+    assert c["buyer"][("N", "")][:2] == [WITHHELD, "10"]
+    labels = dict(zip(cts[None].rows["column"], cts[None].rows["label"].astype(str)))
+    cs, msc = (labels[v] for v in variables)
+    assert (cs, "") not in c["buyer"]
+    m = cts[None].rows[cts[None].rows["column"] == "most_serious_charge"]
+    levels = dict(zip(m["level_label"].astype(str), m["level"].astype(str)))  # label -> code
+    shown_levels = [lv for (var, lv) in c[None] if var == msc]
+    assert set(shown_levels) <= set(levels)
+    # the reader's unknowns: per role and period, people by (charged with selling, most serious charge); a
+    # person charged with selling has a charge (the codebook's charge classification)
+    at = Attacker()
+    atoms = {(r, p): [(y, lv) for y in (True, False) for lv in shown_levels if not (y and levels[lv] == "none")]
+             for r in ("seller", "buyer") for p in "vs"}
+
+    def cell(name: str, text: str, parts: list[tuple[str, str, object]]) -> None:
+        """A printed cell and the atoms it adds up: (role, period, test on an atom)."""
+        at.printed(name, text)
+        terms = {name: -1}
+        for r, p, f in parts:
+            for a in atoms[(r, p)]:
+                if f(a):
+                    terms[f"{r}|{a}|{p}"] = terms.get(f"{r}|{a}|{p}", 0) + 1
+        at.eq(terms)
+
+    for r in (None, "seller", "buyer"):
+        t = r or "all"
+        who = ("seller", "buyer") if r is None else (r,)
+        for j, p in enumerate("vso"):
+            ps = "vs" if p == "o" else p
+            parts = lambda f: [(w, q, f) for w in who for q in ps]  # noqa: E731
+            cell(f"{t}|N|{p}", c[r][("N", "")][j], parts(lambda a: True))
+            if (cs, "") in c[r]:
+                cell(f"{t}|cs|{p}", c[r][(cs, "")][j], parts(lambda a: a[0]))
+            else:  # the row left out: nobody in the role is charged with selling
+                cell(f"{t}|cs|{p}", "0", parts(lambda a: a[0]))
+            for lv in shown_levels:
+                cell(f"{t}|{lv}|{p}", c[r][(msc, lv)][j], parts(lambda a, lv=lv: a[1] == lv))
+    at.var("buyer|N|v", 0, 2 * THR - 1)
+    rows = cts["seller"].rows[cts["seller"].rows["column"] == "most_serious_charge"]
+    none = rows[rows["level"].astype(str) == "none"].iloc[0]
+    assert int(none["n_vice"]) == 2
+    assert protected(at.range(f"seller|{none['level_label']}|v")), at.range(f"seller|{none['level_label']}|v")

@@ -6,9 +6,13 @@ with too few people to show any of their counts). Steps:
 
 1. **Roles** (people only). A role table's column for a period is published only when the role has at least
    twice the threshold people in that period (fewer: every count in it would be small); otherwise it is withheld
-   and its people are pooled with the roles that have no table of their own ('rest'). The everyone table's role
-   row is protected first (a reader knows a withheld role has fewer than twice the threshold people). Then every
-   published (role, period) and the rest are blocks of known size, so families are independent.
+   (printed ``not shown``). The everyone table's role row is protected first (a reader knows a withheld role has
+   fewer than twice the threshold people). Then every published (role, period) is a block of known size, and so
+   is a withheld one whose size the role row prints: a withheld column is not printed, but a reader has it as the
+   everyone table minus the other roles, so its small counts are targets like any implicit count, and the yes/no
+   rows its table leaves out (nobody in the role has them) are printed zeros. The other roles (without a table,
+   or withheld with their size suppressed) are pooled ('rest'), a block of known size; so families are
+   independent.
 2. **Families** (:mod:`.families`): for each, the atoms (combinations x groups x periods, counted in the derived
    data), the cells (sums of atoms; cells with the same atoms are one cell, shown or hidden together), and the
    programme of :mod:`.engine`.
@@ -563,19 +567,38 @@ def _protect_persons(register: Register, cells: list[CellDef], prot: Protection,
         for p in (a, b):
             if (r, p) not in published:
                 prot.withheld.add(("persons", r, p))
-    groups = {p: [r for r in roles if (r, p) in published] + [REST] for p in (a, b)}
+    # A withheld role column whose role size the everyone table prints is a group of its own: a reader has its
+    # counts as the everyone table minus the other roles, and knows the yes/no rows its table leaves out (nobody
+    # in the role: 0). A withheld role whose size is not printed (from 1 to threshold - 1, or hidden to protect
+    # one) is pooled with the roles without a table ('rest'): its size is not known, so neither are its counts.
+    def own(r: str, p: str) -> bool:
+        return (r, p) in published or (r in register.roles_scoped and trial.status.get(
+            CellKey("persons", None, "role", "level", r, p)) == "shown")
+
+    groups = {p: [r for r in roles if own(r, p)] + [REST] for p in (a, b)}
     members: dict[str, tuple[str, ...]] = {r: (r,) for r in roles}
     for p in (a, b):
-        members[f"{REST}:{p}"] = tuple(r for r in roles if (r, p) not in published)
+        members[f"{REST}:{p}"] = tuple(r for r in roles if not own(r, p))
+
+    def is_withheld(key: CellKey) -> bool:
+        return key.role is not None and not all(
+            (key.role, p) in published for p in ((a, b) if key.period == OVERALL else (key.period,)))
+
     keep = []
     for c in other:
-        if c.key.role is None or all((c.key.role, p) in published
-                                     for p in ((a, b) if c.key.period == OVERALL else (c.key.period,))):
+        k = c.key
+        if not is_withheld(k):
             keep.append(c)
+        elif all(own(k.role, p) for p in ((a, b) if k.period == OVERALL else (k.period,))):
+            # printed 'not shown': unknown to a reader (a target when small), unless a left-out row's zero
+            keep.append(CellDef(k, c.columns, k in register.absent_rows, c.value, c.predicate, set(c.where)))
         else:
-            prot.status[c.key] = "withheld"
-            prot.values[c.key] = c.value
+            prot.status[k] = "withheld"
+            prot.values[k] = c.value
     _protect_population(register, "persons", keep, groups, members, prot, costs, set(), {}, check_ranges)
+    for k in prot.status:  # (merged levels' cells too)
+        if k.population == "persons" and k.column not in ("role", N_COLUMN) and is_withheld(k):
+            prot.status[k] = "withheld"
 
 
 def _protect_roles(register, role_cells, published, prot, costs, wide, check_ranges) -> list[CellKey]:

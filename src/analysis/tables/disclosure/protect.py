@@ -241,12 +241,15 @@ def _combos(register: Register, fam: _Family) -> tuple[pd.DataFrame, pd.DataFram
             units["group"] = ALL
         observed = units.groupby(["period", "group"] + cols, sort=False).size().rename("count").reset_index()
         specs = register.specs(pop)
-        fam_obj = next(f for f in cache["families"] if set(cols) <= set(f.columns)) if cols else None
-        possible = (possible_combinations(fam_obj, list(specs.values()), register.cb, register.cfg)
-                    if fam_obj is not None else {})
-        if fam_obj is not None and tuple(cols) != fam_obj.columns:
-            idx = [fam_obj.columns.index(c) for c in cols]
-            possible = {k: {tuple(t[i] for i in idx) for t in v} for k, v in possible.items()}
+        if pop == "persons" and "role" in cols and len(cols) > 1:  # the role with the families that depend on it
+            possible = {None: _with_role(register, cache["families"], cols)}
+        else:
+            fam_obj = next(f for f in cache["families"] if set(cols) <= set(f.columns)) if cols else None
+            possible = (possible_combinations(fam_obj, list(specs.values()), register.cb, register.cfg)
+                        if fam_obj is not None else {})
+            if fam_obj is not None and tuple(cols) != fam_obj.columns:
+                idx = [fam_obj.columns.index(c) for c in cols]
+                possible = {k: {tuple(t[i] for i in idx) for t in v} for k, v in possible.items()}
     else:
         blk = register.blocks[pop]
         rows = []
@@ -275,6 +278,43 @@ def _combos(register: Register, fam: _Family) -> tuple[pd.DataFrame, pd.DataFram
     combos = pd.DataFrame(atoms, columns=["period", "group"] + cols)
     counts = combos.merge(observed, on=["period", "group"] + cols, how="left")["count"].fillna(0).astype(np.int64)
     return combos, counts
+
+
+def _with_role(register: Register, fams, cols: list[str]) -> set[tuple]:
+    """The possible tuples over ``cols`` ('role' and the columns of families whose possible values depend on the
+    role): for each role, every combination of its possible values in each of those families."""
+    specs = list(register.specs("persons").values())
+    subs = []
+    for f in fams:
+        sc = [c for c in cols if c != "role" and c in f.columns]
+        if sc:
+            idx = [f.columns.index(c) for c in sc]
+            poss = possible_combinations(f, specs, register.cb, register.cfg)
+            subs.append((sc, {r: {tuple(t[i] for i in idx) for t in v} for r, v in poss.items()}))
+    out = set()
+    for role in register.cb.variable("persons", "role").code_values:
+        partial = [{"role": str(role)}]
+        for sc, poss in subs:
+            partial = [{**d, **dict(zip(sc, t))} for d in partial for t in poss.get(str(role), set())]
+        out |= {tuple(d[c] for c in cols) for d in partial}
+    return out
+
+
+def _role_dependent(register: Register, cells: list[CellDef]) -> tuple[str, ...]:
+    """The published columns of people whose possible values depend on the role (e.g. a buyer's income stratum,
+    'not applicable' for everyone else; a buying charge, only buyers'): their counts are sums of role sizes (or
+    bounded by them), so they are protected together with the role row (:func:`_protect_roles`)."""
+    cache = _population_cache(register, "persons")
+    specs = list(register.specs("persons").values())
+    used = {col for c in cells for col in c.columns}
+    out: list[str] = []
+    for f in cache["families"]:
+        if "role" in f.columns or not used & set(f.columns):
+            continue
+        poss = possible_combinations(f, specs, register.cb, register.cfg)
+        if len({frozenset(v) for v in poss.values()}) > 1:
+            out += [c for c in f.columns if c in used]
+    return tuple(out)
 
 
 def _population_cache(register: Register, pop: str) -> dict:
@@ -318,6 +358,8 @@ def _build(register: Register, fam: _Family, merges: dict[str, list[Merge]], cos
             m = m & (periods == c.key.period)
         if c.key.role is not None and fam.members:
             m = m & (groups == c.key.role)
+        elif c.key.role is not None and "role" in combos.columns:  # the role is a column (the role family)
+            m = m & (combos["role"].to_numpy(dtype=object) == c.key.role)
         value = int(counts[m].sum())
         if value != c.value:
             raise AssertionError(f"the register counts {value} for {c.key.describe()}, the shared item {c.value}")
@@ -552,9 +594,13 @@ def _protect_persons(register: Register, cells: list[CellDef], prot: Protection,
     published = {(r, p) for r in register.roles_scoped for p in (a, b) if sizes.get((r, p), 0) >= wide}
     role_cells = [c for c in cells if c.key.column in ("role", N_COLUMN)]
     other = [c for c in cells if c.key.column not in ("role", N_COLUMN)]
+    dep = _role_dependent(register, other)
+    dep_cells = [c for c in other if c.columns and set(c.columns) <= set(dep)]
+    other = [c for c in other if not (c.columns and set(c.columns) <= set(dep))]
     while True:
         trial = Protection(thr, register=register)
-        unprotected = _protect_roles(register, role_cells, published, trial, costs, wide, check_ranges)
+        unprotected = _protect_roles(register, role_cells, published, trial, costs, wide, check_ranges, dep,
+                                     dep_cells)
         if not unprotected or not published:
             break
         published.discard(min(published, key=lambda rp: (sizes.get(rp, 0), rp)))
@@ -601,11 +647,26 @@ def _protect_persons(register: Register, cells: list[CellDef], prot: Protection,
             prot.status[k] = "withheld"
 
 
-def _protect_roles(register, role_cells, published, prot, costs, wide, check_ranges) -> list[CellKey]:
+def _protect_roles(register, role_cells, published, prot, costs, wide, check_ranges, dep=(), dep_cells=()
+                   ) -> list[CellKey]:
     """The role family: the everyone table's role rows and the role tables' N. Published (role, period) N are
-    shown; a withheld one is known to be below ``wide``."""
+    shown; a withheld one is known to be below ``wide``.
+
+    With it, the columns whose possible values depend on the role (``dep``, :func:`_role_dependent`) and their
+    counts (``dep_cells``): the role is then a column of the family's atoms, so the role sizes are unknowns the
+    reader ties to those counts exactly as the codebook does (e.g. the everyone table's 'Buyer income stratum: Not
+    applicable' is everyone but the buyers: with the sellers' N it gives the other roles' sizes together; issue
+    11, the 80-report subsample of seed 11, where it gave third parties and trafficking victims after as 1..4).
+    A withheld role's counts of these columns are implicit (targets when small), except the rows its table
+    leaves out (printed zeros)."""
     a, b = register.periods
     cells, fixed, upper = [], set(), {}
+    for c in dep_cells:
+        k = c.key
+        if k.role is not None and not all((k.role, p) in published for p in ((a, b) if k.period == OVERALL
+                                                                               else (k.period,))):
+            c = CellDef(k, c.columns, k in register.absent_rows, c.value, c.predicate, set(c.where))
+        cells.append(c)
     for c in role_cells:
         k = c.key
         if k.column == N_COLUMN and k.role is not None:
@@ -630,7 +691,7 @@ def _protect_roles(register, role_cells, published, prot, costs, wide, check_ran
                     cells.append(CellDef(k, ("role",), False, value))
                 upper[k] = wide - 1
     groups = {p: [ALL] for p in (a, b)}
-    fam = _Family("persons", ("role",), cells, groups, {})
+    fam = _Family("persons", ("role",) + tuple(dep), cells, groups, {})
     return _protect_family(register, fam, prot, costs, fixed, upper, check_ranges)
 
 

@@ -490,3 +490,45 @@ def test_a_yes_no_row_a_withheld_role_table_leaves_out_is_a_printed_zero(derived
     none = rows[rows["level"].astype(str) == "none"].iloc[0]
     assert int(none["n_vice"]) == 2
     assert protected(at.range(f"seller|{none['level_label']}|v")), at.range(f"seller|{none['level_label']}|v")
+
+
+def test_a_row_only_some_roles_can_have_gives_the_pooled_roles_sizes(derived, cb, cfg):
+    """The 80-report subsample of seed 11: before and after, 10 sellers and 6 buyers (the buyers' column is not
+    shown: fewer than 10); after also 2 third parties and 3 trafficking victims (no table of their own). The role
+    row alone keeps them safe (buyers + third parties + victims = 11, the buyers at most 9: third parties 1..9).
+    But the buyer income stratum is 'not applicable' for everyone who is not a buyer (the codebook's skip logic),
+    so the everyone table's 'Not applicable' after (10 + 2 + 3 = 15) minus the sellers gives third parties +
+    victims = 5, and each is then 1..4. Before the fix the protection pooled the roles without a table in one
+    group whose size it knew, and never saw that relation; now the role is a column of the income stratum's atoms
+    (protected with the role row) and it hides what it must."""
+    spec = [(r, p, {"charged": True}, n) for p in ("vice", "svu") for r, n in (("seller", 10), ("buyer", 6))]
+    spec += [("third_party", "svu", {}, 2), ("trafficking_victim", "svu", {}, 3)]
+    persons = picked(derived["persons"], spec)
+    # (the role tables show 'charged' only, everyone charged: the income stratum is not applicable to sellers)
+    cts, prot, c = role_tables(derived, persons, ["charged"], cb, cfg, everyone=("role", "income_stratum"))
+    assert prot.leaks() == [] and prot.unprotected == []
+    assert c["buyer"][("N", "")][:2] == [WITHHELD, WITHHELD] and c["seller"][("N", "")][:2] == ["10", "10"]
+    rows = cts[None].rows
+    label = {col: str(g["label"].iloc[0]) for col, g in rows.groupby("column")}
+    level = {(col, str(lv)): str(lab) for col, lv, lab in zip(rows["column"], rows["level"], rows["level_label"])}
+    roles = ("seller", "buyer", "third_party", "trafficking_victim")
+    income = [lv for (col, lv) in level if col == "income_stratum"]
+    assert "not_applicable" in income
+    at = Attacker()
+    for j, p in enumerate("vs"):
+        at.printed(f"all|N|{p}", c[None][("N", "")][j])
+        at.eq({**{f"{r}|{p}": 1 for r in roles}, f"all|N|{p}": -1})  # every person has one role
+        for r in roles:
+            at.printed(f"{r}|{p}", c[None][(label["role"], level[("role", r)])][j])
+            if r in ("seller", "buyer"):
+                at.printed(f"{r}|{p}", c[r][("N", "")][j])
+        at.var(f"buyer|{p}", 0, 2 * THR - 1)  # 'not shown': fewer than 10
+        # income: 'not applicable' is everyone but the buyers; the buyers' own levels add up to the buyers
+        na = at.printed(f"all|na|{p}", c[None][(label["income_stratum"], level[("income_stratum", "not_applicable")])][j])
+        at.eq({na: 1, **{f"{r}|{p}": -1 for r in roles if r != "buyer"}})
+        at.eq({**{f"all|{lv}|{p}": 1 for lv in income if lv != "not_applicable"}, f"buyer|{p}": -1})
+        for lv in income:
+            if lv != "not_applicable":
+                at.printed(f"all|{lv}|{p}", c[None][(label["income_stratum"], level[("income_stratum", lv)])][j])
+    for r in ("third_party", "trafficking_victim"):
+        assert protected(at.range(f"{r}|s")), (r, at.range(f"{r}|s"))

@@ -7,7 +7,10 @@ with too few people to show any of their counts). Steps:
 1. **Roles** (people only). A role table's column for a period is published only when the role has at least
    twice the threshold people in that period (fewer: every count in it would be small); otherwise it is withheld
    (printed ``not shown``). The everyone table's role row is protected first (a reader knows a withheld role has
-   fewer than twice the threshold people). Then every published (role, period) is a block of known size, and so
+   fewer than twice the threshold people), together with the columns whose possible values depend on the role
+   (a buyer's income stratum, 'not applicable' for everyone else; the charges: only a buyer is charged with buying):
+   their atoms carry the role as a column, so the role sizes are unknowns tied to those counts as the codebook
+   ties them. Then every published (role, period) is a block of known size, and so
    is a withheld one whose size the role row prints: a withheld column is not printed, but a reader has it as the
    everyone table minus the other roles, so its small counts are targets like any implicit count, and the yes/no
    rows its table leaves out (nobody in the role has them) are printed zeros. The other roles (without a table,

@@ -422,8 +422,7 @@ def test_period_years_are_not_counts_and_a_cell_is_taken_out_of_text_as_a_whole_
 SMALL_CODINGS = ((24, 7),
                  pytest.param(12, 3, marks=pytest.mark.xfail(strict=True, reason="6 reports a period: the incident "
                                                              "tables cannot be protected (the report stops)")),
-                 pytest.param(40, 5, marks=pytest.mark.xfail(strict=True, reason="withheld roles pooled with an "
-                                                             "unknown size: their left-out rows are not modelled")))
+                 (40, 5))
 
 
 @pytest.mark.slow

@@ -415,3 +415,22 @@ def test_period_years_are_not_counts_and_a_cell_is_taken_out_of_text_as_a_whole_
     grid = Grid("x#table-0", "", ["Variable", "Level"], [["N", "80"]], [1], [])
     text = _without_tables("280 valid rows (80 reports, 113 people).", [grid])
     assert [c.value for c in text_counts("x", text)] == [280, 113]
+
+
+# Very small codings (issue 11, the 24-report case): withheld role columns ('not shown', a role with fewer than 10
+# people in a period) are everyone minus the other roles, and hide their zeros (0 or more, not 1 or more).
+SMALL_CODINGS = ((24, 7),
+                 pytest.param(12, 3, marks=pytest.mark.xfail(strict=True, reason="6 reports a period: the incident "
+                                                             "tables cannot be protected (the report stops)")),
+                 (40, 5))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n_reports, seed", SMALL_CODINGS)
+def test_protected_output_of_a_very_small_coding_leaks_nothing(n_reports, seed, tmp_path, cb, cfg):
+    data = tmp_path / "data"
+    assert main(["synth", "--out", str(data), "--reports", str(n_reports), "--seed", str(seed), "--no-xlsx"]) == 0
+    shared = run_report(data, tmp_path / "reports", tmp_path / "derived")
+    result = audit(read(shared), cb, cfg)
+    assert result.exit_code == 0 and result.findings == [], format_report(result)
+    shutil.rmtree(tmp_path / "reports", ignore_errors=True)

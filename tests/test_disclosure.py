@@ -19,8 +19,15 @@ from analysis.coders.reliability import SHARED_COLUMNS, shared_summary
 from analysis.intake.load import load_coded_tables
 from analysis.report.pipeline import validate_derive
 from analysis.stats.inference import adjust_pvalues
-from analysis.tables.compare import before_after
-from analysis.tables.disclosure import SUPPRESSED, WITHHELD, check_no_small_cells, footer_text, protect_tables
+from analysis.tables.compare import before_after, variable_specs
+from analysis.tables.disclosure import (
+    SUPPRESSED,
+    WITHHELD,
+    CellKey,
+    check_no_small_cells,
+    footer_text,
+    protect_tables,
+)
 from analysis.scheme.codebook import load_codebook
 from analysis.tables.disclosure.loss import information_loss
 from analysis.tables.display import display
@@ -352,3 +359,176 @@ def test_a_table_of_counts_alone_is_protected_from_its_own_relations(cfg):
         at.eq({**{f"{lv}{p}": 1 for lv in ("a", "b", "c", "-8")}}, n)
     at.eq({"as": 1, "bs": 1, "cs": 1}, 67)  # the denominator after, printed
     assert at.range("bv") == (1, 23) and at.range("-8v") == (1, 23)
+
+
+# --- a withheld role column (a role with fewer than twice the threshold people in a period) ---------------------
+
+
+def picked(persons: pd.DataFrame, spec: list[tuple[str, str, dict, int]]) -> pd.DataFrame:
+    """A hand-built set of people: for each (role, period, {column: value}, k), the first k such people of the
+    example."""
+    out = []
+    for role, period, where, k in spec:
+        m = (persons["role"].astype(str) == role) & (persons["period"].astype(str) == period)
+        for col, v in where.items():
+            m &= persons[col].astype(object) == v
+        rows = persons[m]
+        assert len(rows) >= k, (role, period, where)
+        out.append(rows.iloc[:k])
+    return pd.concat(out, ignore_index=True)
+
+
+def role_tables(derived, persons, variables, cb, cfg, *, everyone=("role",)):
+    units = dict(derived, persons=persons)
+    cts = {None: before_after(persons, "persons", variables=[*everyone, *variables], n_boot=20, codebook=cb,
+                              config=cfg)}
+    specs = variable_specs("persons", persons, cb, variables)
+    for r in ("seller", "buyer"):  # as the report's role tables: yes/no rows with no one in the role left out
+        cts[r] = before_after(persons, "persons", role=r, specs=specs, n_boot=20, codebook=cb, config=cfg)
+    prot = protect_tables(list(cts.values()), units=units, codebook=cb, config=cfg)
+    return cts, prot, {r: cells(display(ct, protection=prot)) for r, ct in cts.items()}
+
+
+def test_a_withheld_role_column_is_not_the_everyone_table_minus_the_other_roles(derived, cb, cfg):
+    """Before the change: 10 sellers (5 cited, 5 no action) and 6 buyers (4 cited, 2 no action); after, 10 and 10.
+    The buyers' column before is not shown (6 < 10 people), but everyone (9 cited, 7 no action) minus the sellers
+    (5, 5) would give it back: 4 buyers cited. The protection counts the withheld column's small counts as targets
+    (the 24-report coding's leak: buyers 'cited and released' before = 9 - 5 = 4), so it hides cells of the
+    everyone table or the sellers' until each is 0 or >= 5 for a reader."""
+    spec = [("seller", "vice", {"outcome": "cited"}, 5), ("seller", "vice", {"outcome": "none"}, 5),
+            ("buyer", "vice", {"outcome": "cited"}, 4), ("buyer", "vice", {"outcome": "none"}, 2),
+            ("seller", "svu", {"outcome": "cited"}, 5), ("seller", "svu", {"outcome": "none"}, 5),
+            ("buyer", "svu", {"outcome": "cited"}, 5), ("buyer", "svu", {"outcome": "none"}, 5)]
+    persons = picked(derived["persons"], spec)
+    cts, prot, c = role_tables(derived, persons, ["outcome"], cb, cfg)
+    assert prot.leaks() == [] and prot.unprotected == []
+    assert c["buyer"][("N", "")][0] == WITHHELD and c["buyer"][("N", "")][1] == "10"
+    label = cb.variable("persons", "outcome").label
+    levels = [lv for (var, lv) in c[None] if var == label]
+    at = Attacker()
+    for r in (None, "seller", "buyer"):
+        t = r or "all"
+        for lv in levels:
+            for j, p in enumerate("vso"):
+                at.printed(f"{t}|{lv}|{p}", c[r][(label, lv)][j])
+        for j, p in enumerate("vso"):
+            at.printed(f"{t}|N|{p}", c[r][("N", "")][j])
+        for p in "vso":
+            at.eq({**{f"{t}|{lv}|{p}": 1 for lv in levels}, f"{t}|N|{p}": -1})
+        for x in levels + ["N"]:
+            at.eq({f"{t}|{x}|o": 1, f"{t}|{x}|v": -1, f"{t}|{x}|s": -1})
+    for p in "vs":  # nobody else on these reports: the everyone table is sellers + buyers
+        for x in levels + ["N"]:
+            at.eq({f"all|{x}|{p}": 1, f"seller|{x}|{p}": -1, f"buyer|{x}|{p}": -1})
+    at.var("buyer|N|v", 0, 2 * THR - 1)
+    rows = cts["buyer"].rows[cts["buyer"].rows["column"] == "outcome"]
+    truth = dict(zip(rows["level_label"].astype(str), rows["n_vice"].astype(int)))
+    assert truth["Cited and released"] == 4 and truth["No action"] == 2
+    for lv in levels:
+        if 1 <= truth.get(lv, 0) < THR:
+            assert protected(at.range(f"buyer|{lv}|v")), (lv, at.range(f"buyer|{lv}|v"))
+    # the protection's own check reaches the withheld cells (before the fix it left them out)
+    cited = CellKey("persons", "buyer", "outcome", "level", "cited", "vice")
+    assert prot.values[cited] == 4 and prot.state(cited) == "withheld" and protected(prot.ranges[cited])
+
+
+def test_a_yes_no_row_a_withheld_role_table_leaves_out_is_a_printed_zero(derived, cb, cfg):
+    """Before the change: 11 sellers (9 charged with selling sex, misdemeanour; 2 with no charge) and 6 buyers
+    (charged with buying, none with selling); after, 10 and 10. The buyers' table leaves the row 'Charged: selling
+    sex' out (nobody in either period), even though its column before is not shown: a reader knows that no buyer
+    is charged with selling, so everyone's 'charged: selling sex' before is the sellers' 9, and the sellers with no
+    charge are at most 11 - 9 = 2 (the 24-report coding's leak: 'No charge' narrowed to 1..2). The protection
+    keeps that zero, and hides what it must so that the 2 keeps a range with 0 or >= 5."""
+    yes = {"charge__selling": True, "most_serious_charge": "misdemeanor"}
+    spec = [("seller", "vice", yes, 9), ("seller", "vice", {"most_serious_charge": "none"}, 2),
+            ("buyer", "vice", {"charge__buying": True, "charge__selling": False}, 6),
+            ("seller", "svu", yes, 10), ("buyer", "svu", {"charge__buying": True, "charge__selling": False}, 10)]
+    persons = picked(derived["persons"], spec)
+    variables = ["charge__selling", "most_serious_charge"]
+    cts, prot, c = role_tables(derived, persons, variables, cb, cfg)
+    assert prot.leaks() == [] and prot.unprotected == []
+    assert "charge__selling" not in set(cts["buyer"].rows["column"])  # the row left out
+    assert c["buyer"][("N", "")][:2] == [WITHHELD, "10"]
+    labels = dict(zip(cts[None].rows["column"], cts[None].rows["label"].astype(str)))
+    cs, msc = (labels[v] for v in variables)
+    assert (cs, "") not in c["buyer"]
+    m = cts[None].rows[cts[None].rows["column"] == "most_serious_charge"]
+    levels = dict(zip(m["level_label"].astype(str), m["level"].astype(str)))  # label -> code
+    shown_levels = [lv for (var, lv) in c[None] if var == msc]
+    assert set(shown_levels) <= set(levels)
+    # the reader's unknowns: per role and period, people by (charged with selling, most serious charge); a
+    # person charged with selling has a charge (the codebook's charge classification)
+    at = Attacker()
+    atoms = {(r, p): [(y, lv) for y in (True, False) for lv in shown_levels if not (y and levels[lv] == "none")]
+             for r in ("seller", "buyer") for p in "vs"}
+
+    def cell(name: str, text: str, parts: list[tuple[str, str, object]]) -> None:
+        """A printed cell and the atoms it adds up: (role, period, test on an atom)."""
+        at.printed(name, text)
+        terms = {name: -1}
+        for r, p, f in parts:
+            for a in atoms[(r, p)]:
+                if f(a):
+                    terms[f"{r}|{a}|{p}"] = terms.get(f"{r}|{a}|{p}", 0) + 1
+        at.eq(terms)
+
+    for r in (None, "seller", "buyer"):
+        t = r or "all"
+        who = ("seller", "buyer") if r is None else (r,)
+        for j, p in enumerate("vso"):
+            ps = "vs" if p == "o" else p
+            parts = lambda f: [(w, q, f) for w in who for q in ps]  # noqa: E731
+            cell(f"{t}|N|{p}", c[r][("N", "")][j], parts(lambda a: True))
+            if (cs, "") in c[r]:
+                cell(f"{t}|cs|{p}", c[r][(cs, "")][j], parts(lambda a: a[0]))
+            else:  # the row left out: nobody in the role is charged with selling
+                cell(f"{t}|cs|{p}", "0", parts(lambda a: a[0]))
+            for lv in shown_levels:
+                cell(f"{t}|{lv}|{p}", c[r][(msc, lv)][j], parts(lambda a, lv=lv: a[1] == lv))
+    at.var("buyer|N|v", 0, 2 * THR - 1)
+    rows = cts["seller"].rows[cts["seller"].rows["column"] == "most_serious_charge"]
+    none = rows[rows["level"].astype(str) == "none"].iloc[0]
+    assert int(none["n_vice"]) == 2
+    assert protected(at.range(f"seller|{none['level_label']}|v")), at.range(f"seller|{none['level_label']}|v")
+
+
+def test_a_row_only_some_roles_can_have_gives_the_pooled_roles_sizes(derived, cb, cfg):
+    """The 80-report subsample of seed 11: before and after, 10 sellers and 6 buyers (the buyers' column is not
+    shown: fewer than 10); after also 2 third parties and 3 trafficking victims (no table of their own). The role
+    row alone keeps them safe (buyers + third parties + victims = 11, the buyers at most 9: third parties 1..9).
+    But the buyer income stratum is 'not applicable' for everyone who is not a buyer (the codebook's skip logic),
+    so the everyone table's 'Not applicable' after (10 + 2 + 3 = 15) minus the sellers gives third parties +
+    victims = 5, and each is then 1..4. Before the fix the protection pooled the roles without a table in one
+    group whose size it knew, and never saw that relation; now the role is a column of the income stratum's atoms
+    (protected with the role row) and it hides what it must."""
+    spec = [(r, p, {"charged": True}, n) for p in ("vice", "svu") for r, n in (("seller", 10), ("buyer", 6))]
+    spec += [("third_party", "svu", {}, 2), ("trafficking_victim", "svu", {}, 3)]
+    persons = picked(derived["persons"], spec)
+    # (the role tables show 'charged' only, everyone charged: the income stratum is not applicable to sellers)
+    cts, prot, c = role_tables(derived, persons, ["charged"], cb, cfg, everyone=("role", "income_stratum"))
+    assert prot.leaks() == [] and prot.unprotected == []
+    assert c["buyer"][("N", "")][:2] == [WITHHELD, WITHHELD] and c["seller"][("N", "")][:2] == ["10", "10"]
+    rows = cts[None].rows
+    label = {col: str(g["label"].iloc[0]) for col, g in rows.groupby("column")}
+    level = {(col, str(lv)): str(lab) for col, lv, lab in zip(rows["column"], rows["level"], rows["level_label"])}
+    roles = ("seller", "buyer", "third_party", "trafficking_victim")
+    income = [lv for (col, lv) in level if col == "income_stratum"]
+    assert "not_applicable" in income
+    at = Attacker()
+    for j, p in enumerate("vs"):
+        at.printed(f"all|N|{p}", c[None][("N", "")][j])
+        at.eq({**{f"{r}|{p}": 1 for r in roles}, f"all|N|{p}": -1})  # every person has one role
+        for r in roles:
+            at.printed(f"{r}|{p}", c[None][(label["role"], level[("role", r)])][j])
+            if r in ("seller", "buyer"):
+                at.printed(f"{r}|{p}", c[r][("N", "")][j])
+        at.var(f"buyer|{p}", 0, 2 * THR - 1)  # 'not shown': fewer than 10
+        # income: 'not applicable' is everyone but the buyers; the buyers' own levels add up to the buyers
+        na = at.printed(f"all|na|{p}", c[None][(label["income_stratum"], level[("income_stratum", "not_applicable")])][j])
+        at.eq({na: 1, **{f"{r}|{p}": -1 for r in roles if r != "buyer"}})
+        at.eq({**{f"all|{lv}|{p}": 1 for lv in income if lv != "not_applicable"}, f"buyer|{p}": -1})
+        for lv in income:
+            if lv != "not_applicable":
+                at.printed(f"all|{lv}|{p}", c[None][(label["income_stratum"], level[("income_stratum", lv)])][j])
+    for r in ("third_party", "trafficking_victim"):
+        assert protected(at.range(f"{r}|s")), (r, at.range(f"{r}|s"))

@@ -401,10 +401,22 @@ def _zero_floor(reg_files: dict[str, Grid]) -> int:
     return 0
 
 
+def _whole_column_markers(reg_files: dict[str, Grid]) -> frozenset[str]:
+    """Markers the footers explain as a whole column left out (a role with too few people in a period: "'not
+    shown': the role has fewer than 10 people ..."). Such a column hides its zeros too, so "zero is shown" does
+    not make its cells at least 1: a reader knows only that they are 0 or more (reading them as >= 1 would pin
+    cells a real reader cannot: issue 11, the 24-report coding)."""
+    out = set()
+    for g in reg_files.values():
+        out |= {m.strip().lower() for m in re.findall(r"'([^']+)': the role has fewer than", g.footer_text())}
+    return frozenset(out)
+
+
 def build(reading: _Reading, cb: Codebook, cfg: StudyConfig, floor: int, zero_ok: frozenset = frozenset()
           ) -> tuple[System, Builder, dict]:
     """The system of everything the folder prints: occurrences, zeros, shares, generic blocks, the model's n."""
     t = cfg.suppression_threshold
+    whole_column = _whole_column_markers(reading.csv)
     system = System()
     b = Builder(cb, cfg, system)
     reg = reading.reg
@@ -418,7 +430,8 @@ def build(reading: _Reading, cb: Codebook, cfg: StudyConfig, floor: int, zero_ok
             system.add(coefs, s.n - const, s.n - const, f"{occ.place}: {s.n}")
         elif s.kind == "hidden":
             small = s.below is not None
-            lo, hi = (1, (s.below or t) - 1) if small else (0 if occ.key in zero_ok else floor, float("inf"))
+            zero = occ.key in zero_ok or s.marker.strip().lower() in whole_column
+            lo, hi = (1, (s.below or t) - 1) if small else (0 if zero else floor, float("inf"))
             system.add(coefs, lo - const, hi - const, f"{occ.place}: {s.marker}")
             hidden.setdefault(occ.key, []).append(occ)
     for key, why in reg.zeros:

@@ -422,6 +422,10 @@ def audit(problem: Problem, hidden: np.ndarray, *, full: bool = False) -> dict[i
                 continue
             res = milp(sign * a, constraints=cons, integrality=np.ones(problem.n_atoms), bounds=bounds,
                        options={"time_limit": TIME_LIMIT})
+            if res.status == 2:  # HiGHS's presolve can call a feasible programme infeasible (the true table is a
+                #                  solution): solve it again without (issue 11, the role family of seed 424242)
+                res = milp(sign * a, constraints=cons, integrality=np.ones(problem.n_atoms), bounds=bounds,
+                           options={"time_limit": TIME_LIMIT, "presolve": False})
             if res.x is None or res.status != 0:
                 raise RuntimeError(f"the exact check could not solve a range ({res.message})")
             ends[sign] = int(round(float(a @ res.x)))

@@ -6,9 +6,16 @@ with too few people to show any of their counts). Steps:
 
 1. **Roles** (people only). A role table's column for a period is published only when the role has at least
    twice the threshold people in that period (fewer: every count in it would be small); otherwise it is withheld
-   and its people are pooled with the roles that have no table of their own ('rest'). The everyone table's role
-   row is protected first (a reader knows a withheld role has fewer than twice the threshold people). Then every
-   published (role, period) and the rest are blocks of known size, so families are independent.
+   (printed ``not shown``). The everyone table's role row is protected first (a reader knows a withheld role has
+   fewer than twice the threshold people), together with the columns whose possible values depend on the role
+   (a buyer's income stratum, 'not applicable' for everyone else; the charges: only a buyer is charged with buying):
+   their atoms carry the role as a column, so the role sizes are unknowns tied to those counts as the codebook
+   ties them. Then every published (role, period) is a block of known size, and so
+   is a withheld one whose size the role row prints: a withheld column is not printed, but a reader has it as the
+   everyone table minus the other roles, so its small counts are targets like any implicit count, and the yes/no
+   rows its table leaves out (nobody in the role has them) are printed zeros. The other roles (without a table,
+   or withheld with their size suppressed) are pooled ('rest'), a block of known size; so families are
+   independent.
 2. **Families** (:mod:`.families`): for each, the atoms (combinations x groups x periods, counted in the derived
    data), the cells (sums of atoms; cells with the same atoms are one cell, shown or hidden together), and the
    programme of :mod:`.engine`.
@@ -236,12 +243,15 @@ def _combos(register: Register, fam: _Family) -> tuple[pd.DataFrame, pd.DataFram
             units["group"] = ALL
         observed = units.groupby(["period", "group"] + cols, sort=False).size().rename("count").reset_index()
         specs = register.specs(pop)
-        fam_obj = next(f for f in cache["families"] if set(cols) <= set(f.columns)) if cols else None
-        possible = (possible_combinations(fam_obj, list(specs.values()), register.cb, register.cfg)
-                    if fam_obj is not None else {})
-        if fam_obj is not None and tuple(cols) != fam_obj.columns:
-            idx = [fam_obj.columns.index(c) for c in cols]
-            possible = {k: {tuple(t[i] for i in idx) for t in v} for k, v in possible.items()}
+        if pop == "persons" and "role" in cols and len(cols) > 1:  # the role with the families that depend on it
+            possible = {None: _with_role(register, cache["families"], cols)}
+        else:
+            fam_obj = next(f for f in cache["families"] if set(cols) <= set(f.columns)) if cols else None
+            possible = (possible_combinations(fam_obj, list(specs.values()), register.cb, register.cfg)
+                        if fam_obj is not None else {})
+            if fam_obj is not None and tuple(cols) != fam_obj.columns:
+                idx = [fam_obj.columns.index(c) for c in cols]
+                possible = {k: {tuple(t[i] for i in idx) for t in v} for k, v in possible.items()}
     else:
         blk = register.blocks[pop]
         rows = []
@@ -270,6 +280,43 @@ def _combos(register: Register, fam: _Family) -> tuple[pd.DataFrame, pd.DataFram
     combos = pd.DataFrame(atoms, columns=["period", "group"] + cols)
     counts = combos.merge(observed, on=["period", "group"] + cols, how="left")["count"].fillna(0).astype(np.int64)
     return combos, counts
+
+
+def _with_role(register: Register, fams, cols: list[str]) -> set[tuple]:
+    """The possible tuples over ``cols`` ('role' and the columns of families whose possible values depend on the
+    role): for each role, every combination of its possible values in each of those families."""
+    specs = list(register.specs("persons").values())
+    subs = []
+    for f in fams:
+        sc = [c for c in cols if c != "role" and c in f.columns]
+        if sc:
+            idx = [f.columns.index(c) for c in sc]
+            poss = possible_combinations(f, specs, register.cb, register.cfg)
+            subs.append((sc, {r: {tuple(t[i] for i in idx) for t in v} for r, v in poss.items()}))
+    out = set()
+    for role in register.cb.variable("persons", "role").code_values:
+        partial = [{"role": str(role)}]
+        for sc, poss in subs:
+            partial = [{**d, **dict(zip(sc, t))} for d in partial for t in poss.get(str(role), set())]
+        out |= {tuple(d[c] for c in cols) for d in partial}
+    return out
+
+
+def _role_dependent(register: Register, cells: list[CellDef]) -> tuple[str, ...]:
+    """The published columns of people whose possible values depend on the role (e.g. a buyer's income stratum,
+    'not applicable' for everyone else; a buying charge, only buyers'): their counts are sums of role sizes (or
+    bounded by them), so they are protected together with the role row (:func:`_protect_roles`)."""
+    cache = _population_cache(register, "persons")
+    specs = list(register.specs("persons").values())
+    used = {col for c in cells for col in c.columns}
+    out: list[str] = []
+    for f in cache["families"]:
+        if "role" in f.columns or not used & set(f.columns):
+            continue
+        poss = possible_combinations(f, specs, register.cb, register.cfg)
+        if len({frozenset(v) for v in poss.values()}) > 1:
+            out += [c for c in f.columns if c in used]
+    return tuple(out)
 
 
 def _population_cache(register: Register, pop: str) -> dict:
@@ -327,6 +374,8 @@ def _build(register: Register, fam: _Family, merges: dict[str, list[Merge]], cos
             m = m & (periods == c.key.period)
         if c.key.role is not None and fam.members:
             m = m & (groups == c.key.role)
+        elif c.key.role is not None and "role" in combos.columns:  # the role is a column (the role family)
+            m = m & (combos["role"].to_numpy(dtype=object) == c.key.role)
         value = int(counts[m].sum())
         if value != c.value:
             raise AssertionError(f"the register counts {value} for {c.key.describe()}, the shared item {c.value}")
@@ -561,9 +610,13 @@ def _protect_persons(register: Register, cells: list[CellDef], prot: Protection,
     published = {(r, p) for r in register.roles_scoped for p in (a, b) if sizes.get((r, p), 0) >= wide}
     role_cells = [c for c in cells if c.key.column in ("role", N_COLUMN)]
     other = [c for c in cells if c.key.column not in ("role", N_COLUMN)]
+    dep = _role_dependent(register, other)
+    dep_cells = [c for c in other if c.columns and set(c.columns) <= set(dep)]
+    other = [c for c in other if not (c.columns and set(c.columns) <= set(dep))]
     while True:
         trial = Protection(thr, register=register)
-        unprotected = _protect_roles(register, role_cells, published, trial, costs, wide, check_ranges)
+        unprotected = _protect_roles(register, role_cells, published, trial, costs, wide, check_ranges, dep,
+                                     dep_cells)
         if not unprotected or not published:
             break
         published.discard(min(published, key=lambda rp: (sizes.get(rp, 0), rp)))
@@ -576,26 +629,60 @@ def _protect_persons(register: Register, cells: list[CellDef], prot: Protection,
         for p in (a, b):
             if (r, p) not in published:
                 prot.withheld.add(("persons", r, p))
-    groups = {p: [r for r in roles if (r, p) in published] + [REST] for p in (a, b)}
+    # A withheld role column whose role size the everyone table prints is a group of its own: a reader has its
+    # counts as the everyone table minus the other roles, and knows the yes/no rows its table leaves out (nobody
+    # in the role: 0). A withheld role whose size is not printed (from 1 to threshold - 1, or hidden to protect
+    # one) is pooled with the roles without a table ('rest'): its size is not known, so neither are its counts.
+    def own(r: str, p: str) -> bool:
+        return (r, p) in published or (r in register.roles_scoped and trial.status.get(
+            CellKey("persons", None, "role", "level", r, p)) == "shown")
+
+    groups = {p: [r for r in roles if own(r, p)] + [REST] for p in (a, b)}
     members: dict[str, tuple[str, ...]] = {r: (r,) for r in roles}
     for p in (a, b):
-        members[f"{REST}:{p}"] = tuple(r for r in roles if (r, p) not in published)
+        members[f"{REST}:{p}"] = tuple(r for r in roles if not own(r, p))
+
+    def is_withheld(key: CellKey) -> bool:
+        return key.role is not None and not all(
+            (key.role, p) in published for p in ((a, b) if key.period == OVERALL else (key.period,)))
+
     keep = []
     for c in other:
-        if c.key.role is None or all((c.key.role, p) in published
-                                     for p in ((a, b) if c.key.period == OVERALL else (c.key.period,))):
+        k = c.key
+        if not is_withheld(k):
             keep.append(c)
+        elif all(own(k.role, p) for p in ((a, b) if k.period == OVERALL else (k.period,))):
+            # printed 'not shown': unknown to a reader (a target when small), unless a left-out row's zero
+            keep.append(CellDef(k, c.columns, k in register.absent_rows, c.value, c.predicate, set(c.where)))
         else:
-            prot.status[c.key] = "withheld"
-            prot.values[c.key] = c.value
+            prot.status[k] = "withheld"
+            prot.values[k] = c.value
     _protect_population(register, "persons", keep, groups, members, prot, costs, set(), {}, check_ranges)
+    for k in prot.status:  # (merged levels' cells too)
+        if k.population == "persons" and k.column not in ("role", N_COLUMN) and is_withheld(k):
+            prot.status[k] = "withheld"
 
 
-def _protect_roles(register, role_cells, published, prot, costs, wide, check_ranges) -> list[CellKey]:
+def _protect_roles(register, role_cells, published, prot, costs, wide, check_ranges, dep=(), dep_cells=()
+                   ) -> list[CellKey]:
     """The role family: the everyone table's role rows and the role tables' N. Published (role, period) N are
-    shown; a withheld one is known to be below ``wide``."""
+    shown; a withheld one is known to be below ``wide``.
+
+    With it, the columns whose possible values depend on the role (``dep``, :func:`_role_dependent`) and their
+    counts (``dep_cells``): the role is then a column of the family's atoms, so the role sizes are unknowns the
+    reader ties to those counts exactly as the codebook does (e.g. the everyone table's 'Buyer income stratum: Not
+    applicable' is everyone but the buyers: with the sellers' N it gives the other roles' sizes together; issue
+    11, the 80-report subsample of seed 11, where it gave third parties and trafficking victims after as 1..4).
+    A withheld role's counts of these columns are implicit (targets when small), except the rows its table
+    leaves out (printed zeros)."""
     a, b = register.periods
     cells, fixed, upper = [], set(), {}
+    for c in dep_cells:
+        k = c.key
+        if k.role is not None and not all((k.role, p) in published for p in ((a, b) if k.period == OVERALL
+                                                                               else (k.period,))):
+            c = CellDef(k, c.columns, k in register.absent_rows, c.value, c.predicate, set(c.where))
+        cells.append(c)
     for c in role_cells:
         k = c.key
         if k.column == N_COLUMN and k.role is not None:
@@ -620,7 +707,7 @@ def _protect_roles(register, role_cells, published, prot, costs, wide, check_ran
                     cells.append(CellDef(k, ("role",), False, value))
                 upper[k] = wide - 1
     groups = {p: [ALL] for p in (a, b)}
-    fam = _Family("persons", ("role",), cells, groups, {})
+    fam = _Family("persons", ("role",) + tuple(dep), cells, groups, {})
     return _protect_family(register, fam, prot, costs, fixed, upper, check_ranges)
 
 

@@ -96,6 +96,9 @@ class Register:
         self.blocks: dict[str, CountBlock] = {}
         self._specs: dict[str, dict[str, Spec]] = {}
         self.roles_scoped: set[str] = set()  # roles with role tables or role charts
+        # zeros a role table says by leaving a yes/no row out: known to a reader even where the role's column is
+        # withheld ('not shown'), since the row's absence shows whatever the column prints
+        self.absent_rows: set[CellKey] = set()
 
     # --- specs and displayed values ---------------------------------------------------------------------------
 
@@ -253,7 +256,9 @@ class Register:
             if yes.any():
                 continue
             for g in (*self.periods, OVERALL):
-                self.add(CellDef(CellKey(population, role, col, "level", TRUE, g), (col,), True, 0), item)
+                key = CellKey(population, role, col, "level", TRUE, g)
+                self.add(CellDef(key, (col,), True, 0), item)
+                self.absent_rows.add(key)
 
     def _count_block(self, population: str, ct: ComparisonTable, role: str | None) -> None:
         """A table whose units are not at hand: each variable's displayed values and their counts per period, from

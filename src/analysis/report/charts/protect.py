@@ -169,7 +169,8 @@ def _suppression_note(rows: list[_Row], thr: int) -> list[str]:
         notes.append("Suppressed: values not shown because they could identify a person (a count below "
                      f"{thr}, or one from which such a count could be worked out; the shared tables' rule).")
     if any(c.word == WITHHELD for r in rows for c in r.cells.values()):
-        notes.append(f"Not shown: a role with fewer than {2 * thr} people in the period.")
+        notes.append(f"Not shown: a role's counts left out in that period (fewer than {2 * thr} people, or counts "
+                     "that would let a small count elsewhere be worked out).")
     return notes
 
 

@@ -402,13 +402,15 @@ def _zero_floor(reg_files: dict[str, Grid]) -> int:
 
 
 def _whole_column_markers(reg_files: dict[str, Grid]) -> frozenset[str]:
-    """Markers the footers explain as a whole column left out (a role with too few people in a period: "'not
-    shown': the role has fewer than 10 people ..."). Such a column hides its zeros too, so "zero is shown" does
+    """Markers the footers explain as a whole column left out (a role's column in a period: "'not shown': the
+    role's counts in that period are left out ..."). Such a column hides its zeros too, so "zero is shown" does
     not make its cells at least 1: a reader knows only that they are 0 or more (reading them as >= 1 would pin
-    cells a real reader cannot: issue 11, the 24-report coding)."""
+    cells a real reader cannot: issue 11, the 24-report coding). The column's size is not bounded either: the
+    footer says a role is left out when it is small *or* when its counts would give others away."""
+    whole = r"'([^']+)': the role(?:'s counts in that period are left out| has fewer than)"
     out = set()
     for g in reg_files.values():
-        out |= {m.strip().lower() for m in re.findall(r"'([^']+)': the role has fewer than", g.footer_text())}
+        out |= {m.strip().lower() for m in re.findall(whole, g.footer_text())}
     return frozenset(out)
 
 

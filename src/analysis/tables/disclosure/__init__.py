@@ -60,8 +60,9 @@ def footer_text(threshold: int) -> str:
     """The suppression line of every shared table's footer."""
     return (f"Suppression: '{SUPPRESSED}' marks a count not shown because it could identify a person: a count from "
             f"1 to {threshold - 1}, or one from which such a count could be worked out (with every other shared table "
-            f"and chart). Zero is shown. '{WITHHELD}': the role has fewer than {2 * threshold} people in that period, "
-            "too few to show any of their counts. Percentages, differences, tests and q-values are shown only where "
+            f"and chart). Zero is shown. '{WITHHELD}': the role's counts in that period are left out, "
+            f"because the role has fewer than {2 * threshold} people then or because its counts would let a small count "
+            "elsewhere be worked out. Percentages, differences, tests and q-values are shown only where "
             "every count they are computed from is shown; q-values are adjusted over the tests shown.")
 
 

@@ -145,7 +145,6 @@ def run_notebook(name: str, **params):
 SLOW_FIXTURES = {"report", "planted", "executed"}
 SLOW_TESTS = {
     "test_without_a_second_coding_it_validates_the_main_coding_and_says_reliability_needs_one",
-    "test_notebook_without_the_data_folder_stops_gracefully",
     "test_a_failed_run_leaves_the_earlier_pack_and_keeps_its_partial_output",
     "test_a_killed_report_leaves_no_workers_and_no_pack",
 }

@@ -5,9 +5,9 @@ pack meanwhile) until it waits for them; :func:`run_notebooks` starts them and w
 fails, the workers and their kernels are stopped before the block is left; a worker whose report process
 disappears (SIGKILL) stops itself and its kernel within a second. Run by the report, each notebook gets the
 ``results_file`` parameter: the work file of what the report's stages computed, which it shows instead of
-computing it again (:func:`analysis.report.pipeline.load_results`). No absolute local path reaches an executed notebook or its web page: paths are
-shown as the caller says (:func:`path_replacements`), relative to the project root, or by name
-(:func:`redact_paths`).
+computing it again (:func:`analysis.report.pipeline.load_results`). No absolute local path reaches an executed
+notebook or its web page: paths are shown as the caller says (:func:`path_replacements`), relative to the project
+root, or by name (:func:`redact_paths`).
 
 Files: papermill writes each executed notebook into the folder given as it runs (so that a failed run keeps it,
 with the error, for finding the error); the redacted copy and the HTML page are written with

@@ -536,14 +536,7 @@ def _build(r: _Run, notebooks: bool) -> None:
     r.pub.add(*findings_pages(r.cb, derived, rel_table, weighted=r.inputs.frame is not None,
                               income_available=r.inputs.income_lookup is not None))
     public, files = _stage_public(r)
-    its_result = public.its if public is not None else None
-    from .charts.meeting import chart_comparisons
-
-    comparisons = chart_comparisons(derived.tables, config=r.cfg, n_boot=r.n_boot, codebook=r.cb)
-    chart_list = chart_items(derived.tables, its_result, derived.synthetic, r.cb, r.cfg, n_boot=r.n_boot,
-                             standard=tables.standard, comparisons=comparisons)
-    r.pub.add(*chart_list)
-    r.clock.done("charts", f"{len(chart_list)} charts")
+    comparisons = _stage_charts(r, derived, tables, public.its if public is not None else None)
     results = NotebookResults(r.run_date, derived, rel, tables, r.inputs.frame, public, files, comparisons)
     # the notebooks run (worker processes) while this process makes the pack; stopped with the run if it fails
     with _stage_notebooks(r, results) if notebooks else contextlib.nullcontext() as running:
@@ -630,6 +623,19 @@ def _stage_public(r: _Run) -> tuple[PublicRecord | None, dict[str, pd.DataFrame]
                        values={"files": ", ".join(public.missing), "folder": shown_path(sfpd)}))
     r.clock.done("public record", "interrupted time series and before/after tables")
     return public, files
+
+
+def _stage_charts(r: _Run, derived: Derived, tables: Tables, its_result) -> dict:
+    """5. The meeting charts' numbers (drawn by the publishing step). Returns each chart's before/after tables
+    with their own q-values (:func:`analysis.report.charts.meeting.chart_comparisons`, for notebook 04)."""
+    from .charts.meeting import chart_comparisons
+
+    comparisons = chart_comparisons(derived.tables, config=r.cfg, n_boot=r.n_boot, codebook=r.cb)
+    chart_list = chart_items(derived.tables, its_result, derived.synthetic, r.cb, r.cfg, n_boot=r.n_boot,
+                             standard=tables.standard, comparisons=comparisons)
+    r.pub.add(*chart_list)
+    r.clock.done("charts", f"{len(chart_list)} charts")
+    return comparisons
 
 
 def _stage_pack(r: _Run, derived: Derived, stamp: dict) -> None:

@@ -105,11 +105,21 @@ def skip_slow_imports() -> None:
         sys.modules.setdefault(name, None)
 
 
+# How much lower the notebook workers' (and their kernels') priority is than the report process's (Unix nice).
+WORKER_NICENESS = 5
+
+
 def _worker_init() -> None:
     """In each notebook worker: die at once on SIGTERM (the report stops its workers that way), leave Ctrl-C to
-    the report process, and stop (with the kernels) within a second if the report process disappears; and skip
-    the slow optional imports (:func:`skip_slow_imports`)."""
+    the report process, and stop (with the kernels) within a second if the report process disappears; skip
+    the slow optional imports (:func:`skip_slow_imports`); and yield the processor to the report process (which
+    makes the pack meanwhile, the longest stage) by running at a lower priority (:data:`WORKER_NICENESS`, inherited
+    by the kernels)."""
     skip_slow_imports()
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError:  # pragma: no cover - not allowed here: run at the report's priority
+        pass
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = os.getppid()

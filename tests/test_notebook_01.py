@@ -1,4 +1,6 @@
-"""notebooks/01_coding_quality.ipynb runs headless on the shipped example and shows the expected values."""
+"""notebooks/01_coding_quality.ipynb: saved clean; shows the expected values on the shipped example (checked on the
+report's executed copy, tests/test_report.py: :func:`shows_the_example`); run standalone without a second coding it
+validates the main coding and says reliability needs one."""
 
 from __future__ import annotations
 
@@ -6,15 +8,12 @@ import re
 from pathlib import Path
 
 import nbformat
-import pytest
+import pandas as pd
 
 from .conftest import notebook_text, run_notebook
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOK = NOTEBOOKS / "01_coding_quality.ipynb"
-
-
-
 
 
 def test_notebook_is_saved_clean_with_a_parameters_cell():
@@ -33,13 +32,8 @@ def test_notebook_is_saved_clean_with_a_parameters_cell():
     assert "data/raw" not in code and "def " not in code
 
 
-@pytest.fixture(scope="module")
-def executed():
-    return run_notebook("01_coding_quality", n_boot=50)  # fewer resamples keep the test fast
-
-
-def test_notebook_outputs(executed):
-    text = notebook_text(executed)
+def shows_the_example(text: str) -> None:
+    """What the notebook shows on the shipped example (the report's executed copy: tests/test_report.py)."""
     assert "Traceback" not in text
     assert "SYNTHETIC DATA" in text
     # the main coding's row accounting: 989 incident reports, all valid
@@ -77,3 +71,28 @@ def test_without_a_second_coding_it_validates_the_main_coding_and_says_reliabili
     assert ("NO SECOND CODING: there is no folder second_coder/ beside the main coding, so inter-coder reliability "
             "cannot be assessed: reliability needs a second coding of the double-coding sample.") in text
     assert "Codings compared" not in text and "Variables to retrain" not in text
+
+
+def test_the_reports_reliability_named_by_role_is_what_the_notebook_computes_by_hand(frames, cb, cfg, tmp_path):
+    """Run by the report, the notebook shows the report's stage 2 with the codings named by role
+    (``Reliability.named``); run by hand it computes stage 2 with those names. Both give the same tables."""
+    from analysis.intake.load import load_coded_tables
+    from analysis.report import pipeline
+
+    from .conftest import write_folder
+
+    main = pipeline.validate_derive(load_coded_tables(write_folder(frames, tmp_path / "main"), cb), cb,
+                                    cfg).validation.valid
+    inc = frames["incidents"]
+    inc.loc[0, "district"] = next(d for d in inc["district"] if d != inc.loc[0, "district"])  # one disagreement
+    second = load_coded_tables(write_folder(frames, tmp_path / "second"), cb)
+    by_hand = pipeline.reliability(main, second, cb, cfg, n_boot=20, seed=5, names=("main coding", "second coding"))
+    report = pipeline.reliability(main, second, cb, cfg, n_boot=20, seed=5)
+    assert report.names != by_hand.names  # the report names the codings by coder id
+    shown = report.named(("main coding", "second coding"))
+    assert shown.names == ("main coding", "second coding")
+    pd.testing.assert_frame_equal(shown.table, by_hand.table)
+    pd.testing.assert_frame_equal(shown.disagreements, by_hand.disagreements)
+    assert list(shown.disagreements.columns[-2:]) == ["main coding", "second coding"]
+    assert shown.disagreements[["table", "variable"]].values.tolist() == [["incidents", "district"]]
+    assert report.disagreements.columns[-2:].tolist() == list(report.names)  # the report's own is unchanged

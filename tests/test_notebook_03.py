@@ -1,5 +1,7 @@
 """notebooks/03_public_incident_trends.ipynb: saved clean; runs headless on the real public files with the
-expected values; without the data folder it says so and stops without a traceback."""
+expected values (standalone here; the report's executed copy shows the same: tests/test_report.py); without the
+data folder it says so and stops without a traceback (the report's copy without the public folder,
+tests/test_report.py)."""
 
 from __future__ import annotations
 
@@ -13,12 +15,6 @@ from .conftest import notebook_text, run_notebook
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOK = NOTEBOOKS / "03_public_incident_trends.ipynb"
-
-
-
-
-
-
 
 
 def test_notebook_is_saved_clean_with_a_parameters_cell():
@@ -49,9 +45,8 @@ def executed(tmp_path_factory):
     return run_notebook("03_public_incident_trends", sfpd_dir=str(d), out_dir=str(out)), out
 
 
-def test_notebook_on_the_real_files(executed):
-    nb, out = executed
-    text = notebook_text(nb)
+def shows_the_real_files(text: str) -> None:
+    """What the notebook shows on the real public files (standalone, and in the report's copy)."""
     assert "ERROR" not in text and "Traceback" not in text
     assert "(5 files present)" in text
     # the sampling frame (PROVENANCE.md: incidents per year in the incident table)
@@ -70,16 +65,16 @@ def test_notebook_on_the_real_files(executed):
     assert "kaggle: 0 description(s) outside the mapping" in text
     # the comparison-method table: same counts, with its test
     assert "874/1396 (62.6%)" in text and "Holm" in text
+
+
+def images_shown(nb) -> int:
+    return len([o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})])
+
+
+def test_notebook_on_the_real_files(executed):
+    nb, out = executed
+    shows_the_real_files(notebook_text(nb))
     # the figure ships with its data
     assert (out / "its_prostitution_rows.png").stat().st_size > 10_000
     assert (out / "its_prostitution_rows.csv").read_text().startswith("month,observed,fitted,counterfactual")
-    images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
-    assert len(images) == 2
-
-
-def test_notebook_without_the_data_folder_stops_gracefully(tmp_path):
-    nb = run_notebook("03_public_incident_trends", sfpd_dir=str(tmp_path / "absent"), out_dir=str(tmp_path / "out"))
-    text = notebook_text(nb)
-    assert "SHARED DATA NOT FOUND" in text and f"the shared SFPD data folder {tmp_path / 'absent'} was not found" in text
-    assert "ERROR" not in text and "Traceback" not in text
-    assert not (tmp_path / "out").exists()  # nothing after the check ran
+    assert images_shown(nb) == 2

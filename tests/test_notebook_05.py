@@ -38,6 +38,15 @@ def text():
 
 
 def test_prints_each_published_statement_beside_the_projects_estimate(text):
+    prints_each_published_statement(text)
+
+
+def test_the_estimates_on_the_example(text):
+    shows_the_estimates_on_the_example(text)
+
+
+def prints_each_published_statement(text: str) -> None:
+    """What the notebook shows on the shipped example (standalone, and in the report's copy)."""
     assert "ERROR" not in text and "Traceback" not in text
     assert "SYNTHETIC DATA: these results come from the generated example" in text
     statements = load_published()
@@ -50,7 +59,7 @@ def test_prints_each_published_statement_beside_the_projects_estimate(text):
         assert lines[3].startswith("   Agrees: ")
 
 
-def test_the_estimates_on_the_example(text):
+def shows_the_estimates_on_the_example(text: str) -> None:
     """The example builds in more screening and SVU's over-labelling of massage inspections and buyer operations."""
     assert ("Project's estimate: screened: Vice 2009/10 83/495 (17%), SVU 2014/15 252/494 (51%); odds ratio SVU vs "
             "Vice 5.17 (95% CI 3.85 to 6.94).\n   Agrees: yes") in text

@@ -25,6 +25,7 @@ PUBLIC = (Path(__file__).resolve().parents[2] / "shared" / "data" / "sfpd" / "sf
 THRESHOLD = 5
 PERSON_CODE = re.compile(r"SYN-P\d+")
 PUBLISHED: dict[str, list] = {}  # run date -> what each call of the publishing step returned (paths) and was given
+RESULTS_FILES: list[Path] = []  # the work files of the notebooks' results the report fixture's run wrote
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +48,14 @@ def report(tmp_path_factory):
         return files
 
     mp.setattr(pipeline, "publish", recording)
+    write_results = pipeline.write_results
+
+    def recording_results(results, folder):
+        path = write_results(results, folder)
+        RESULTS_FILES.append(path)
+        return path
+
+    mp.setattr(pipeline, "write_results", recording_results)
     out = io.StringIO()
     import contextlib
 
@@ -235,13 +244,18 @@ def test_html_page_renders_in_headless_chromium(report, tmp_path):
 
 
 def test_a_failing_notebook_is_a_clear_error_not_a_traceback(tmp_path, monkeypatch, capsys):
+    import contextlib
+
     import analysis.report.pipeline as pipeline
     from analysis.report.notebooks import NotebookFailed
 
-    def fail(*args, **kwargs):
-        raise NotebookFailed("notebook(s) stopped with an error: 01_coding_quality: ValueError: boom (cell 4)")
+    class Failing:
+        started, seconds = 0.0, 0.0
 
-    monkeypatch.setattr(pipeline, "run_notebooks", fail)
+        def wait(self):
+            raise NotebookFailed("notebook(s) stopped with an error: 01_coding_quality: ValueError: boom (cell 4)")
+
+    monkeypatch.setattr(pipeline, "notebooks_running", lambda *a, **kw: contextlib.nullcontext(Failing()))
     code = main(["report", str(EXAMPLE), "--out", str(tmp_path), "--derived", str(tmp_path / "d"),
                  "--sfpd-dir", str(tmp_path / "none"), "--n-boot", "20"])
     err = capsys.readouterr().err
@@ -258,9 +272,10 @@ def test_notebooks_get_the_reports_inputs_and_configuration(tmp_path):
     from analysis.report.notebooks import NOTEBOOKS, notebook_parameters
 
     params = notebook_parameters(tmp_path / "data", tmp_path / "sfpd", tmp_path / "scratch", n_boot=600,
-                                 frame_path="frame.csv", config_file="my_study.yaml")
+                                 frame_path="frame.csv", config_file="my_study.yaml", results_file="results.pickle")
     assert list(params) == list(NOTEBOOKS)
     assert {p["config_file"] for p in params.values()} == {"my_study.yaml"}
+    assert {p["results_file"] for p in params.values()} == {"results.pickle"}  # each shows the report's results
     assert params["01_coding_quality"]["second_coder_dir"] == str(tmp_path / "data" / "second_coder")
     # the same bootstrap resamples everywhere: a rerun of a notebook gives the pack's numbers
     assert params["01_coding_quality"]["n_boot"] == 600 and params["04_november_meeting_charts"]["n_boot"] == 600
@@ -268,7 +283,8 @@ def test_notebooks_get_the_reports_inputs_and_configuration(tmp_path):
         "frame.csv"
     assert params["04_november_meeting_charts"]["out_dir"] is None  # the report writes the charts itself
     assert params["03_public_incident_trends"]["out_dir"] is None  # writes files only when given out_dir (f1a76eb)
-    assert params["05_published_headline"] == {"data_dir": str(tmp_path / "data"), "config_file": "my_study.yaml"}
+    assert params["05_published_headline"] == {"data_dir": str(tmp_path / "data"), "config_file": "my_study.yaml",
+                                               "results_file": "results.pickle"}
     root = Path(__file__).resolve().parents[1] / "notebooks"
     for name, given in params.items():
         first = nbformat.read(root / f"{name}.ipynb", as_version=4).cells[0]
@@ -370,6 +386,73 @@ def test_no_absolute_local_path_in_any_file(report):
             assert local not in text, (f, local)
 
 
+def _executed(folder: Path, name: str):
+    import nbformat
+
+    return nbformat.read(folder / "analyst" / "notebooks" / f"{name}.ipynb", as_version=4)
+
+
+RESULTS_NOTE = ("Shown from the report's run of {date}: the results its pipeline stages computed, read from its work "
+                "file, not computed again here")
+
+
+def test_each_notebook_showed_the_reports_results_with_the_standalone_numbers(report):
+    """Issue 15: the report executes each notebook once, and each shows what the report's stages computed, read
+    from a work file in a temporary folder of its own (removed after the notebooks; never in the run folder),
+    with the numbers the notebook shows run standalone (the checks of tests/test_notebook_0*.py)."""
+    import tempfile
+
+    from analysis.report.notebooks import NOTEBOOKS
+
+    from . import test_notebook_01, test_notebook_02, test_notebook_03, test_notebook_04, test_notebook_05
+    from .conftest import notebook_text
+
+    folder, _, _ = report
+    [work_file] = RESULTS_FILES  # written once, for all five
+    assert work_file.parent.parent == Path(tempfile.gettempdir()) and not work_file.parent.exists()
+    assert not [p for p in _files(folder) if p.suffix == work_file.suffix]
+    for name in NOTEBOOKS:
+        nb = _executed(folder, name)
+        [injected] = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+        assert f'results_file = "{work_file.name}"' in injected.source, name  # the temporary folder by name only
+        text = notebook_text(nb)
+        assert RESULTS_NOTE.format(date="2017-11-15") in text, name
+        assert "ERROR" not in text and "Traceback" not in text, name
+    test_notebook_01.shows_the_example(notebook_text(_executed(folder, "01_coding_quality")))
+    text = notebook_text(_executed(folder, "02_before_after_tables"))
+    test_notebook_02.says_synthetic_with_the_tables(text)
+    test_notebook_02.shows_the_published_direction(text)
+    if PUBLIC:
+        nb = _executed(folder, "03_public_incident_trends")
+        test_notebook_03.shows_the_real_files(notebook_text(nb))
+        assert test_notebook_03.images_shown(nb) == 2
+    test_notebook_04.shows_the_charts_numbers(_executed(folder, "04_november_meeting_charts"), PUBLIC)
+    text = notebook_text(_executed(folder, "05_published_headline"))
+    test_notebook_05.prints_each_published_statement(text)
+    test_notebook_05.shows_the_estimates_on_the_example(text)
+
+
+def test_stage_times_add_up_with_the_notebooks_in_parallel_with_the_pack(report):
+    import json
+
+    folder, out, _ = report
+    stages = json.loads((folder / "analyst" / "stages.json").read_text())
+    assert [s["name"] for s in stages] == ["validate + derive", "reliability", "tables + model", "public record",
+                                           "charts", "meeting pack", "notebooks (in parallel with the pack)",
+                                           "finish"]
+    notebooks = stages[6]
+    match = re.fullmatch(r"01_coding_quality, 02_before_after_tables, 03_public_incident_trends, "
+                         r"04_november_meeting_charts, 05_published_headline; (\d+\.\d) s from start to end, "
+                         r"(\d+\.\d) s of it while the pack was made", notebooks["note"])
+    assert match, notebooks["note"]
+    in_all, during = map(float, match.groups())
+    assert during <= in_all
+    # the stage's own time is the wait after the pack: the notebooks' time not spent while the pack was made
+    assert abs(notebooks["seconds"] - (in_all - during)) < 0.5
+    total = re.search(r"total\s+(\d+\.\d) s", out)
+    assert total and abs(float(total.group(1)) - sum(s["seconds"] for s in stages)) < 0.1
+
+
 PLANTED = "SECRET-NARRATIVE"
 
 
@@ -424,6 +507,25 @@ def test_no_id_value_or_local_path_in_any_file_when_rows_are_rejected(planted):
     # the row-level lists with ids stay in the derived folder, on the analyst's machine
     problems = pd.read_csv(base / "derived" / "validation" / "problems.csv", dtype=str, keep_default_na=False)
     assert PLANTED in set(problems["value"]) and "SYN-0002" in set(problems["report_id"])
+
+
+@pytest.mark.slow
+def test_notebook_03_without_the_public_folder_says_so_and_stops_gracefully(planted):
+    """Run by the report without the public SFPD folder, notebook 03 says so and skips the rest: no error, and no
+    cell after the check runs."""
+    from analysis.scheme.config import shown_path
+
+    from .conftest import notebook_text
+
+    folder, _, _, _, base = planted
+    nb = _executed(folder, "03_public_incident_trends")
+    text = notebook_text(nb)
+    assert "SHARED DATA NOT FOUND" in text
+    assert f"the shared SFPD data folder {shown_path(base / 'no_sfpd')} was not found" in text
+    assert "ERROR" not in text and "Traceback" not in text
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    check = next(k for k, c in enumerate(code) if any("SHARED DATA NOT FOUND" in o.get("text", "") for o in c.outputs))
+    assert code[check + 1:] and all(c.outputs == [] for c in code[check + 1:])  # nothing after the check ran
 
 
 # --- an atomic report: all of it, or the earlier one untouched --------------------------------------------------
@@ -494,8 +596,9 @@ def _processes_of(marker: str) -> list[str]:
 
 @pytest.mark.slow
 def test_a_killed_report_leaves_no_workers_and_no_pack(frames, tmp_path):
-    """SIGTERM while the notebooks run: the workers and their kernels go with the report, no final folder
-    appears, the partial output is kept as <date>.incomplete and the exit code says SIGTERM."""
+    """SIGTERM while the notebooks run (beside the pack, issue 15): the workers and their kernels go with the
+    report, no final folder appears, the partial output is kept as <date>.incomplete and the exit code says
+    SIGTERM."""
     import signal
     import sys
     import time
@@ -509,6 +612,14 @@ def test_a_killed_report_leaves_no_workers_and_no_pack(frames, tmp_path):
                              "--derived", str(tmp_path / "derived"), "--sfpd-dir", str(tmp_path / "no_sfpd"),
                              "--run-date", "2017-11-15", "--n-boot", "20"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    import threading
+
+    said: list[str] = []  # the progress lines so far
+    errors: list[str] = []
+    readers = [threading.Thread(target=lambda f=f, to=to: to.extend(iter(f.readline, "")), daemon=True)
+               for f, to in ((proc.stdout, said), (proc.stderr, errors))]
+    for reader in readers:
+        reader.start()
     try:
         deadline = time.monotonic() + 240  # about 15 s on an idle 2-core machine; over a minute when it is busy
         kernels = []
@@ -518,14 +629,18 @@ def test_a_killed_report_leaves_no_workers_and_no_pack(frames, tmp_path):
                 break
             time.sleep(0.2)
         assert kernels, "the notebooks did not start within 240 s"
+        packed = any(line.startswith("[6/8] meeting pack") for line in said)  # (usually not yet)
         workers = [p for p in _processes_of(marker) if not p.startswith(f"{proc.pid}:") and "ipykernel" not in p]
         assert workers  # the notebook workers are running
         proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=20)
+        proc.wait(timeout=20)
+        for reader in readers:
+            reader.join(timeout=20)
+        err = "".join(errors)
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.communicate()
+            proc.wait()
     assert proc.returncode == 128 + signal.SIGTERM
     kept = out / "2017-11-15.incomplete"
     assert (f"error: the report was stopped (SIGTERM) before it finished; no {out / '2017-11-15'} was written; "
@@ -533,7 +648,9 @@ def test_a_killed_report_leaves_no_workers_and_no_pack(frames, tmp_path):
     assert "Traceback" not in err
     assert _processes_of(marker) == []  # no worker, no kernel, nothing still writing
     assert sorted(p.name for p in out.iterdir()) == ["2017-11-15.incomplete"]
-    assert (kept / "shared" / "meeting_pack.pdf").is_file()
+    assert (kept / "analyst" / "tables" / "incidents_full.csv").is_file()  # written before the notebooks started
+    if packed:  # the pack, when it was made before SIGTERM, is kept too
+        assert (kept / "shared" / "meeting_pack.pdf").is_file()
     time.sleep(1.5)  # and nothing is written after the report has gone
     assert sorted(p.name for p in out.iterdir()) == ["2017-11-15.incomplete"]
 

@@ -1,10 +1,13 @@
 """Executing the five notebooks with the report's inputs (papermill) and exporting each to HTML.
 
-:func:`run_notebooks` runs them in worker processes (two at a time). If the run is stopped or fails, the workers
-and their kernels are stopped before it returns; a worker whose report process disappears (SIGKILL) stops itself
-and its kernel within a second. No absolute local path reaches an executed notebook or its web page: paths are
-shown as the caller says (:func:`path_replacements`), relative to the project root, or by name
-(:func:`redact_paths`).
+:func:`notebooks_running` starts them in worker processes (two at a time) and lets the report go on (it makes the
+pack meanwhile) until it waits for them; :func:`run_notebooks` starts them and waits. If the run is stopped or
+fails, the workers and their kernels are stopped before the block is left; a worker whose report process
+disappears (SIGKILL) stops itself and its kernel within a second. Run by the report, each notebook gets the
+``results_file`` parameter: the work file of what the report's stages computed, which it shows instead of
+computing it again (:func:`analysis.report.pipeline.load_results`). No absolute local path reaches an executed
+notebook or its web page: paths are shown as the caller says (:func:`path_replacements`), relative to the project
+root, or by name (:func:`redact_paths`).
 
 Files: papermill writes each executed notebook into the folder given as it runs (so that a failed run keeps it,
 with the error, for finding the error); the redacted copy and the HTML page are written with
@@ -13,6 +16,7 @@ with the error, for finding the error); the redacted copy and the HTML page are 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -20,6 +24,7 @@ import signal
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..scheme.config import paths
@@ -100,11 +105,21 @@ def skip_slow_imports() -> None:
         sys.modules.setdefault(name, None)
 
 
+# How much lower the notebook workers' (and their kernels') priority is than the report process's (Unix nice).
+WORKER_NICENESS = 5
+
+
 def _worker_init() -> None:
     """In each notebook worker: die at once on SIGTERM (the report stops its workers that way), leave Ctrl-C to
-    the report process, and stop (with the kernels) within a second if the report process disappears; and skip
-    the slow optional imports (:func:`skip_slow_imports`)."""
+    the report process, and stop (with the kernels) within a second if the report process disappears; skip
+    the slow optional imports (:func:`skip_slow_imports`); and yield the processor to the report process (which
+    makes the pack meanwhile, the longest stage) by running at a lower priority (:data:`WORKER_NICENESS`, inherited
+    by the kernels)."""
     skip_slow_imports()
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError:  # pragma: no cover - not allowed here: run at the report's priority
+        pass
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = os.getppid()
@@ -178,11 +193,14 @@ def _run_one(args) -> tuple[str, str]:
 
 
 def notebook_parameters(data_dir: Path, sfpd_dir: Path, scratch: Path, *, n_boot: int,
-                        frame_path: str | None = None, config_file: str | None = None) -> dict[str, dict]:
+                        frame_path: str | None = None, config_file: str | None = None,
+                        results_file: str | None = None) -> dict[str, dict]:
     """Each notebook's parameters for a report run: the report's inputs (absolute paths: the notebooks run in
-    notebooks/), its study configuration (``None``: the package's), and where notebook 03 may write its own
-    figures (``scratch``, removed afterwards; notebook 04 only shows its charts: the report writes them)."""
-    common = {"config_file": config_file}
+    notebooks/), its study configuration (``None``: the package's), the work file of the report's results
+    (``results_file``: shown instead of computed again; ``None``: computed from the inputs), and where notebook 03
+    may write its own figures (``scratch``, removed afterwards; notebook 04 only shows its charts: the report
+    writes them)."""
+    common = {"config_file": config_file, "results_file": results_file}
     return {
         "01_coding_quality": {"data_dir": str(data_dir), "second_coder_dir": str(data_dir / "second_coder"),
                               "n_boot": n_boot, **common},
@@ -195,12 +213,45 @@ def notebook_parameters(data_dir: Path, sfpd_dir: Path, scratch: Path, *, n_boot
     }
 
 
-def run_notebooks(data_dir: Path, sfpd_dir: Path, out: Path, *, n_boot: int, frame_path: str | None = None,
-                  config_file: str | None = None, workers: int = 2,
-                  shown: dict[Path, str] | None = None) -> list[str]:
-    """Execute the five notebooks with the report's inputs (papermill) into ``out`` and export each to HTML.
-    Absolute local paths in their outputs are shown as ``shown`` says (and relative to the project root, or by
-    name). If the run is stopped or fails, the workers and their kernels are stopped before this returns."""
+@dataclass
+class RunningNotebooks:
+    """The notebooks executing in worker processes (:func:`notebooks_running`): :meth:`wait` for them."""
+
+    started: float  # time.perf_counter() when they were started
+    futures: list = field(default_factory=list)
+    ended: list[float] = field(default_factory=list)  # time.perf_counter() as each one finished
+    finished: bool = field(default=False, init=False)
+
+    def add(self, future) -> None:
+        future.add_done_callback(lambda _: self.ended.append(time.perf_counter()))
+        self.futures.append(future)
+
+    @property
+    def seconds(self) -> float:
+        """From their start until the last one finished."""
+        return max(self.ended, default=self.started) - self.started
+
+    def wait(self) -> list[str]:
+        """Wait until every notebook has run; their names. Raises :class:`NotebookFailed` naming each notebook
+        that stopped with an error (after all have run: the executed copies, with the errors, are kept)."""
+        results = [f.result() for f in self.futures]
+        self.finished = True
+        failed = [f"{name}: {error}" for name, error in results if error]
+        if failed:
+            raise NotebookFailed("notebook(s) stopped with an error: " + "; ".join(failed) + ".")
+        return [name for name, _ in results]
+
+
+@contextlib.contextmanager
+def notebooks_running(data_dir: Path, sfpd_dir: Path, out: Path, *, n_boot: int, frame_path: str | None = None,
+                      config_file: str | None = None, workers: int = 2, shown: dict[Path, str] | None = None,
+                      results_file: str | None = None):
+    """Start executing the five notebooks with the report's inputs (papermill) into ``out``, each exported to
+    HTML, and yield a :class:`RunningNotebooks` while they run: the caller goes on with its own work and waits
+    for them before leaving the block. ``results_file``: the report's results for the notebooks to show
+    (:func:`analysis.report.pipeline.write_results`). Absolute local paths in their outputs are shown as
+    ``shown`` says (and relative to the project root, or by name). If the block is left before every notebook
+    has run (stopped by a signal, or failed), the workers and their kernels are stopped before it is left."""
     from concurrent.futures import ProcessPoolExecutor
 
     out.mkdir(parents=True, exist_ok=True)
@@ -208,25 +259,31 @@ def run_notebooks(data_dir: Path, sfpd_dir: Path, out: Path, *, n_boot: int, fra
     scratch = out / "scratch"
     replacements = path_replacements(dict(shown or {}))
     params = notebook_parameters(data_dir, sfpd_dir, scratch, n_boot=n_boot, frame_path=frame_path,
-                                 config_file=config_file)
+                                 config_file=config_file, results_file=results_file)
     jobs = [(name, nb_dir / f"{name}.ipynb", out, params[name], replacements) for name in NOTEBOOKS]
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
-    finished = False
+    running = None
     try:
-        futures = [pool.submit(_run_one, job) for job in jobs]  # (not pool.map: see below)
-        results = [f.result() for f in futures]
-        finished = True
+        running = RunningNotebooks(time.perf_counter())
+        for job in jobs:
+            running.add(pool.submit(_run_one, job))  # (not pool.map: see below)
+        yield running
     finally:
-        if finished:
+        if running is not None and running.finished:
             pool.shutdown()
-        else:  # stopped (signal) or failed: the workers and their kernels go with the report
+        else:  # stopped (signal), failed, or left without waiting: the workers and their kernels go with the report
             pids = [p.pid for p in list((getattr(pool, "_processes", None) or {}).values())]
             # the pool cancels what has not started itself; cancelling futures here as well (as pool.map's
             # clean-up does) races with the pool's own clean-up (InvalidStateError in its thread)
             pool.shutdown(wait=False, cancel_futures=True)
             _stop_tree(pids)
-    shutil.rmtree(scratch, ignore_errors=True)  # the notebooks' own files duplicate the report's figures
-    failed = [f"{name}: {error}" for name, error in results if error]
-    if failed:
-        raise NotebookFailed("notebook(s) stopped with an error: " + "; ".join(failed) + ".")
-    return [name for name, _ in results]
+        shutil.rmtree(scratch, ignore_errors=True)  # the notebooks' own files duplicate the report's figures
+
+
+def run_notebooks(data_dir: Path, sfpd_dir: Path, out: Path, *, n_boot: int, frame_path: str | None = None,
+                  config_file: str | None = None, workers: int = 2, shown: dict[Path, str] | None = None,
+                  results_file: str | None = None) -> list[str]:
+    """Execute the five notebooks (:func:`notebooks_running`) and wait for them; their names."""
+    with notebooks_running(data_dir, sfpd_dir, out, n_boot=n_boot, frame_path=frame_path, config_file=config_file,
+                           workers=workers, shown=shown, results_file=results_file) as running:
+        return running.wait()

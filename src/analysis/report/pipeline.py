@@ -10,7 +10,13 @@ Stages (each takes data and the loaded :class:`~analysis.scheme.codebook.Codeboo
 4. :func:`public_record`     the public SFPD files -> :class:`PublicRecord` (series, ITS, before/after table)
 5. :func:`charts`            derived tables (and the ITS) -> the meeting charts
 6. :func:`pack_text` and :func:`~analysis.report.publish.publish`: the pack, and every shared file
-7. notebooks                 :func:`analysis.report.notebooks.run_notebooks`
+7. notebooks                 :func:`analysis.report.notebooks.notebooks_running`, in parallel with stage 6
+
+The notebooks show what stages 1 to 5 computed instead of computing it again: :func:`run` keeps each stage's
+result in a :class:`NotebookResults`, writes it to a work file in a temporary folder of its own (never in the
+shared or analyst folders: it holds row-level data; removed when the notebooks are done), and gives each notebook
+its path as the ``results_file`` parameter; a notebook reads it with :func:`load_results`. Run by hand
+(``results_file = None``), a notebook computes everything from the raw data, by the same stages.
 
 :func:`run` chains them into ``<out>/<run date>/``: ``shared/`` (what :func:`~analysis.report.publish.publish`
 returns, nothing else) and ``analyst/`` (unsuppressed tables, executed notebooks, stages.json); the row-level
@@ -21,8 +27,13 @@ stage finishes, with its time. The ``derive`` and ``tables`` commands and the no
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
 import json
+import pickle
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +52,7 @@ from ..scheme.config import StudyConfig, shown_path
 from ..tables.export import provenance
 from ..tables.standard import NO_OUTCOMES_NOTE, SOURCE, NamedTable, has_outcomes, standard_tables
 from . import output
-from .notebooks import run_notebooks
+from .notebooks import notebooks_running
 from .public_table import public_comparison  # noqa: F401 - here since issue 15: light to import for `public tables`
 from .publish import (
     DataItem,
@@ -158,6 +169,12 @@ class Reliability:
         """Variables/options below 0.800 (or undefined)."""
         return int((self.table["flag"] != "reliable").sum())
 
+    def named(self, names: tuple[str, str]) -> Reliability:
+        """The same result with the codings called ``names`` (the disagreement list's coder columns renamed), as
+        :func:`reliability` gives it with ``names``: the names label the codings and change no number."""
+        renamed = self.disagreements.rename(columns=dict(zip(self.names, names)))
+        return dataclasses.replace(self, disagreements=renamed, names=tuple(names))
+
 
 def reliability(main: dict[str, pd.DataFrame], second: dict, cb: Codebook, cfg: StudyConfig, *, n_boot: int = 1000,
                 seed: int = DEFAULT_SAMPLE_SEED, names: tuple[str, str] | None = None) -> Reliability:
@@ -194,9 +211,14 @@ class Tables:
     def names(self) -> list[str]:
         return [nt.name for nt in self.standard]
 
-    def standard_shared(self) -> list[TableItem]:
-        """The shared items of the standard tables only (what the ``tables`` command shares)."""
-        return [item for item in self.shared if isinstance(item, TableItem) and item.xlsx]
+    def standard_shared(self, folder: str | None = None) -> list[TableItem]:
+        """The shared items of the standard tables only (what the ``tables`` command shares); with ``folder``,
+        placed in that folder of the shared files instead ("": at its top)."""
+        items = [item for item in self.shared if isinstance(item, TableItem) and item.xlsx]
+        if folder is None:
+            return items
+        prefix = f"{folder}/" if folder else ""
+        return [dataclasses.replace(item, path=prefix + item.name) for item in items]
 
 
 def key_rows(ct, variables: list[str], table_name: str):
@@ -329,25 +351,82 @@ def public_record(files: dict[str, pd.DataFrame], cb: Codebook, cfg: StudyConfig
 
 
 def charts(derived: dict[str, pd.DataFrame], its_result, synthetic: bool, cb: Codebook, cfg: StudyConfig, *,
-           n_boot: int = 2000, standard: list[NamedTable] | None = None) -> list:
+           n_boot: int = 2000, standard: list[NamedTable] | None = None, comparisons: dict | None = None) -> list:
     """The meeting charts (:func:`analysis.report.charts.meeting_charts`), in meeting order; without
     ``its_result`` the public-series chart is left out. With ``standard`` (the standard tables) the charts show
-    their q-values (one adjustment family per table)."""
+    their q-values (one adjustment family per table). ``comparisons``: the charts' before/after tables as the
+    report computed them (:attr:`NotebookResults.chart_comparisons`), not computed again."""
     from .charts import meeting_charts
 
     return meeting_charts(derived, its_result, synthetic=synthetic, config=cfg, n_boot=n_boot, codebook=cb,
-                          standard={nt.name: nt.table for nt in standard or []})
+                          standard={nt.name: nt.table for nt in standard or []}, comparisons=comparisons)
 
 
 def chart_items(derived: dict[str, pd.DataFrame], its_result, synthetic: bool, cb: Codebook, cfg: StudyConfig, *,
-                n_boot: int = 2000, standard: list[NamedTable] | None = None) -> list[FigureItem]:
+                n_boot: int = 2000, standard: list[NamedTable] | None = None,
+                comparisons: dict | None = None) -> list[FigureItem]:
     """The meeting charts as shared items: their numbers now, their figures drawn by the publishing step from
-    the protection of everything shared (:func:`analysis.report.charts.meeting.chart_plans`)."""
+    the protection of everything shared (:func:`analysis.report.charts.meeting.chart_plans`). ``comparisons``:
+    the charts' before/after tables (:func:`analysis.report.charts.meeting.chart_comparisons`), when computed
+    before."""
     from .charts.meeting import chart_plans
 
     plans = chart_plans(derived, its_result, synthetic=synthetic, config=cfg, n_boot=n_boot, codebook=cb,
-                        standard={nt.name: nt.table for nt in standard or []})
+                        standard={nt.name: nt.table for nt in standard or []}, comparisons=comparisons)
     return [FigureItem(plan=p, units=derived) for p in plans]
+
+
+# --- what the notebooks show: the results of stages 1 to 5, computed once -------------------------------------
+
+
+@dataclass
+class NotebookResults:
+    """What a report run's stages computed that its notebooks show (:func:`write_results`, :func:`load_results`).
+
+    Row-level data (the validated and derived tables, the public files): it lives in a temporary work file for
+    the notebooks of one run, never in the shared or analyst folders."""
+
+    run_date: str
+    derived: Derived  # stage 1 (notebooks 01, 02, 04, 05)
+    reliability: Reliability | None  # stage 2, None without a second coding (notebook 01)
+    tables: Tables  # stage 3: the standard tables and the model (notebook 02)
+    frame: dict[int, int] | None  # the sampling frame the tables are weighted to (notebook 02)
+    public: PublicRecord | None  # stage 4, None without the public SFPD folder (notebooks 03, 04)
+    public_files: dict[str, pd.DataFrame] | None  # the public files stage 4 read (notebook 03)
+    chart_comparisons: dict  # stage 5: each chart's before/after tables with their own q-values (notebook 04)
+
+    @property
+    def its(self):
+        """The interrupted time series of the public monthly series (None without the daily file)."""
+        return self.public.its if self.public is not None else None
+
+    @property
+    def note(self) -> str:
+        """What a notebook prints when it shows these results."""
+        return (f"Shown from the report's run of {self.run_date}: the results its pipeline stages computed, read "
+                "from its work file, not computed again here (run by hand, with results_file = None, this "
+                "notebook computes them from the data).")
+
+
+RESULTS_FILE = "results.pickle"
+
+
+def write_results(results: NotebookResults, folder: Path) -> Path:
+    """``results`` as ``folder/results.pickle`` (a pickle: the notebooks of the same run read it back with the
+    same code); returns its path."""
+    path = Path(folder) / RESULTS_FILE
+    with open(path, "wb") as f:
+        pickle.dump(results, f, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def load_results(path: str | Path) -> NotebookResults:
+    """The report's results written by :func:`write_results` (a notebook's ``results_file``)."""
+    with open(path, "rb") as f:
+        results = pickle.load(f)
+    if not isinstance(results, NotebookResults):
+        raise TypeError(f"{Path(path).name} holds {type(results).__name__}, not a report's results")
+    return results
 
 
 # --- the run ----------------------------------------------------------------------------------------------------
@@ -451,19 +530,26 @@ def run(inputs: RunInputs, out_root: Path, cb: Codebook, cfg: StudyConfig, *, ru
 
 def _build(r: _Run, notebooks: bool) -> None:
     derived, stamp = _stage_derive(r)
-    rel_table = _stage_reliability(r, derived)
-    standard = _stage_tables(r, derived, stamp)
+    rel = _stage_reliability(r, derived)
+    tables = _stage_tables(r, derived, stamp)
+    rel_table = rel.table if rel is not None else None
     r.pub.add(*findings_pages(r.cb, derived, rel_table, weighted=r.inputs.frame is not None,
                               income_available=r.inputs.income_lookup is not None))
-    its_result = _stage_public(r)
-    chart_list = chart_items(derived.tables, its_result, derived.synthetic, r.cb, r.cfg, n_boot=r.n_boot,
-                             standard=standard)
-    r.pub.add(*chart_list)
-    r.clock.done("charts", f"{len(chart_list)} charts")
-    _stage_pack(r, derived, stamp)
-    output.write_text(r.analyst / "README.md", analyst_readme(r.cfg.suppression_threshold))
-    if notebooks:
-        _stage_notebooks(r)
+    public, files = _stage_public(r)
+    comparisons = _stage_charts(r, derived, tables, public.its if public is not None else None)
+    results = NotebookResults(r.run_date, derived, rel, tables, r.inputs.frame, public, files, comparisons)
+    # the notebooks run (worker processes) while this process makes the pack; stopped with the run if it fails
+    with _stage_notebooks(r, results) if notebooks else contextlib.nullcontext() as running:
+        _stage_pack(r, derived, stamp)
+        output.write_text(r.analyst / "README.md", analyst_readme(r.cfg.suppression_threshold))
+        if running is not None:
+            pack_done = time.perf_counter()
+            ran = running.wait()
+            # the stage's time is the wait after the pack (so that the stages add up to the run's time)
+            during = min(running.seconds, max(0.0, pack_done - running.started))
+            r.clock.done("notebooks (in parallel with the pack)",
+                         f"{', '.join(ran)}; {running.seconds:.1f} s from start to end, {during:.1f} s of it while "
+                         "the pack was made")
     output.write_text(r.work / "README.md", run_readme(r.run_date))
     r.clock.done("finish", shown_path(r.final))
     output.write_text(r.analyst / "stages.json", json.dumps([s.__dict__ for s in r.res.stages], indent=2) + "\n")
@@ -482,9 +568,9 @@ def _stage_derive(r: _Run) -> tuple[Derived, dict]:
     return derived, provenance(output.input_hashes(inputs.data_dir), r.cb.version, derived.synthetic)
 
 
-def _stage_reliability(r: _Run, derived: Derived) -> pd.DataFrame | None:
+def _stage_reliability(r: _Run, derived: Derived) -> Reliability | None:
     """2. Reliability, when the data folder has a second coding (the disagreement list goes to the derived
-    folder). Returns the reliability table, or None."""
+    folder). Returns its result, or None."""
     second = r.inputs.data_dir / "second_coder"
     if not second.is_dir():
         r.pub.add(Note("Reliability: no second coding found at {folder}; skipped.",
@@ -496,7 +582,7 @@ def _stage_reliability(r: _Run, derived: Derived) -> pd.DataFrame | None:
     r.pub.add(*rel.shared)
     output.write_csv(rel.disagreements, r.inputs.derived_dir / "reliability" / "disagreements.csv")
     r.clock.done("reliability", f"{len(rel.table)} variables/options, {rel.flagged} below 0.800")
-    return rel.table
+    return rel
 
 
 def findings_pages(cb: Codebook, derived: Derived, rel_table: pd.DataFrame | None, *, weighted: bool,
@@ -508,18 +594,18 @@ def findings_pages(cb: Codebook, derived: Derived, rel_table: pd.DataFrame | Non
             DataQualityItem(cb.questions, rel_table, accounting)]
 
 
-def _stage_tables(r: _Run, derived: Derived, stamp: dict) -> list[NamedTable]:
-    """3. The before/after tables and the model (the analyst's full tables are written now). Returns the standard
-    tables."""
+def _stage_tables(r: _Run, derived: Derived, stamp: dict) -> Tables:
+    """3. The before/after tables and the model (the analyst's full tables are written now)."""
     tables = tables_and_model(derived.tables, r.cb, r.cfg, stamp, frame=r.inputs.frame, n_boot=r.n_boot)
     r.pub.add(*tables.shared)
     output.write_files(r.analyst, analyst_tables(tables.standard))
     r.clock.done("tables + model", f"{len(tables.standard) + 1} tables")
-    return tables.standard
+    return tables
 
 
-def _stage_public(r: _Run):
-    """4. The public record, when the SFPD data folder is there. Returns the interrupted time series (or None)."""
+def _stage_public(r: _Run) -> tuple[PublicRecord | None, dict[str, pd.DataFrame] | None]:
+    """4. The public record, when the SFPD data folder is there. Returns its result and the files read (or
+    None, None)."""
     from ..public import load_shared_folder
 
     sfpd = r.inputs.sfpd_dir
@@ -527,7 +613,7 @@ def _stage_public(r: _Run):
         r.pub.add(Note("Public record: the SFPD data folder {folder} is absent; the public series and tables were "
                        "skipped.", values={"folder": shown_path(sfpd)}))
         r.clock.done("public record", f"skipped ({shown_path(sfpd)} absent)")
-        return None
+        return None, None
     files = load_shared_folder(sfpd)
     hashes = output.source_hashes(files["kaggle"]) if "kaggle" in files else {}
     public = public_record(files, r.cb, r.cfg, kaggle_hashes=hashes)
@@ -536,7 +622,20 @@ def _stage_public(r: _Run):
         r.pub.add(Note("Public record: file(s) for {files} not found in {folder}.",
                        values={"files": ", ".join(public.missing), "folder": shown_path(sfpd)}))
     r.clock.done("public record", "interrupted time series and before/after tables")
-    return public.its
+    return public, files
+
+
+def _stage_charts(r: _Run, derived: Derived, tables: Tables, its_result) -> dict:
+    """5. The meeting charts' numbers (drawn by the publishing step). Returns each chart's before/after tables
+    with their own q-values (:func:`analysis.report.charts.meeting.chart_comparisons`, for notebook 04)."""
+    from .charts.meeting import chart_comparisons
+
+    comparisons = chart_comparisons(derived.tables, config=r.cfg, n_boot=r.n_boot, codebook=r.cb)
+    chart_list = chart_items(derived.tables, its_result, derived.synthetic, r.cb, r.cfg, n_boot=r.n_boot,
+                             standard=tables.standard, comparisons=comparisons)
+    r.pub.add(*chart_list)
+    r.clock.done("charts", f"{len(chart_list)} charts")
+    return comparisons
 
 
 def _stage_pack(r: _Run, derived: Derived, stamp: dict) -> None:
@@ -586,8 +685,12 @@ def notebook_config_file(cfg: StudyConfig) -> str | None:
     return None if Path(cfg.source).resolve() == default_config_path().resolve() else cfg.source
 
 
-def _stage_notebooks(r: _Run) -> None:
-    """7. The five notebooks, executed with the report's inputs and configuration into analyst/notebooks."""
+@contextlib.contextmanager
+def _stage_notebooks(r: _Run, results: NotebookResults):
+    """7. The five notebooks, executed with the report's inputs and configuration into analyst/notebooks, started
+    now in worker processes (:func:`analysis.report.notebooks.notebooks_running`): they show ``results``, written
+    to a work file in a temporary folder of its own (row-level data: never in the run folder), removed when they
+    are done or stopped. Yields the running notebooks (``wait()`` for them)."""
     inputs = r.inputs
     shown = {r.work: shown_path(r.final), inputs.data_dir: shown_path(inputs.data_dir),
              inputs.sfpd_dir: shown_path(inputs.sfpd_dir)}
@@ -597,6 +700,12 @@ def _stage_notebooks(r: _Run) -> None:
     config_file = notebook_config_file(r.cfg)
     if config_file:
         shown[Path(config_file)] = shown_path(config_file)
-    ran = run_notebooks(inputs.data_dir, inputs.sfpd_dir, r.analyst / "notebooks", n_boot=r.n_boot,
-                        frame_path=frame_path, config_file=config_file, shown=shown)
-    r.clock.done("notebooks", ", ".join(ran))
+    work = Path(tempfile.mkdtemp(prefix="analysis-report-"))  # readable by this user only
+    try:
+        results_file = write_results(results, work)
+        with notebooks_running(inputs.data_dir, inputs.sfpd_dir, r.analyst / "notebooks", n_boot=r.n_boot,
+                               frame_path=frame_path, config_file=config_file, shown=shown,
+                               results_file=str(results_file)) as running:
+            yield running
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -78,18 +78,33 @@ class ChartPlan:
     draw: Callable[[object], Chart]
 
 
+CODED_CHARTS = ("key_indicators", "case_origin", "charges_by_role", "people_by_role", "districts")
+
+
+def chart_comparisons(tables: dict[str, pd.DataFrame], *, config: StudyConfig | None = None, n_boot: int = 2000,
+                      codebook: Codebook | None = None) -> dict[str, dict[str, ComparisonTable]]:
+    """The before/after tables of every chart of the coded sample (chart name -> key -> table), each with its own
+    q-values: what :func:`chart_plans` computes first (given to it as ``comparisons``, they are not computed
+    again)."""
+    cfg = config or load_study_config()
+    cb = codebook or load_codebook()
+    return {name: _comparisons(name, tables, cfg, cb, n_boot) for name in CODED_CHARTS}
+
+
 def chart_plans(tables: dict[str, pd.DataFrame], its_result=None, *, synthetic: bool,
                 config: StudyConfig | None = None, n_boot: int = 2000,
                 codebook: Codebook | None = None,
-                standard: dict[str, ComparisonTable] | None = None) -> list[ChartPlan]:
+                standard: dict[str, ComparisonTable] | None = None,
+                comparisons: dict[str, dict[str, ComparisonTable]] | None = None) -> list[ChartPlan]:
     """Every chart for the meeting as a :class:`ChartPlan`, in meeting order (numbers computed now, figures when
     drawn). Without ``its_result`` (no public data) the public-series chart is left out; the caller says so. With
     ``standard`` (the standard tables by name) each chart shows the q-values of the standard table its rows come
-    from (:data:`Q_FAMILY`)."""
+    from (:data:`Q_FAMILY`). ``comparisons``: :func:`chart_comparisons` of the same tables, computed before."""
     cfg = config or load_study_config()
     cb = codebook or load_codebook()
-    coded = ("key_indicators", "case_origin", "charges_by_role", "people_by_role", "districts")
-    cts = {name: _comparisons(name, tables, cfg, cb, n_boot) for name in coded}  # all numbers first, then figures
+    coded = CODED_CHARTS
+    # all numbers first, then figures
+    cts = comparisons or chart_comparisons(tables, config=cfg, n_boot=n_boot, codebook=cb)
     if standard:
         cts = {name: {key: (same_q(ct, standard[Q_FAMILY[(name, key)]])
                             if Q_FAMILY.get((name, key)) in standard else ct) for key, ct in got.items()}
@@ -116,13 +131,15 @@ def chart_plans(tables: dict[str, pd.DataFrame], its_result=None, *, synthetic: 
 def meeting_charts(tables: dict[str, pd.DataFrame], its_result=None, *, synthetic: bool,
                    config: StudyConfig | None = None, n_boot: int = 2000,
                    codebook: Codebook | None = None, protection=None,
-                   standard: dict[str, ComparisonTable] | None = None) -> list[Chart]:
+                   standard: dict[str, ComparisonTable] | None = None,
+                   comparisons: dict[str, dict[str, ComparisonTable]] | None = None) -> list[Chart]:
     """Every chart for the meeting, in meeting order, drawn now. Without ``protection`` the charts' counts are
     protected together (with the codebook's relations), as the publishing step would protect them with the
-    tables. Without ``its_result`` (no public data) the public-series chart is left out; the caller says so."""
+    tables. Without ``its_result`` (no public data) the public-series chart is left out; the caller says so.
+    ``comparisons``: the charts' before/after tables computed before (:func:`chart_comparisons`)."""
     cfg = config or load_study_config()
     plans = chart_plans(tables, its_result, synthetic=synthetic, config=cfg, n_boot=n_boot, codebook=codebook,
-                        standard=standard)
+                        standard=standard, comparisons=comparisons)
     if protection is None:
         from ...tables.disclosure import protect_tables
 

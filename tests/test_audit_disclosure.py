@@ -419,10 +419,7 @@ def test_period_years_are_not_counts_and_a_cell_is_taken_out_of_text_as_a_whole_
 
 # Very small codings (issue 11, the 24-report case): withheld role columns ('not shown', a role with fewer than 10
 # people in a period) are everyone minus the other roles, and hide their zeros (0 or more, not 1 or more).
-SMALL_CODINGS = ((24, 7),
-                 pytest.param(12, 3, marks=pytest.mark.xfail(strict=True, reason="6 reports a period: the incident "
-                                                             "tables cannot be protected (the report stops)")),
-                 (40, 5))
+SMALL_CODINGS = ((24, 7), (40, 5))
 
 
 @pytest.mark.slow
@@ -434,3 +431,20 @@ def test_protected_output_of_a_very_small_coding_leaks_nothing(n_reports, seed, 
     result = audit(read(shared), cb, cfg)
     assert result.exit_code == 0 and result.findings == [], format_report(result)
     shutil.rmtree(tmp_path / "reports", ignore_errors=True)
+
+
+def test_a_coding_too_small_to_protect_stops_the_report_with_a_clear_message_and_shares_nothing(tmp_path, capsys):
+    """12 reports (6 a period): some incident counts cannot be protected whatever is hidden; the report says so in
+    words (exit 2, no traceback, no 'bug' hint) and writes no shared folder."""
+    data = tmp_path / "data"
+    assert main(["synth", "--out", str(data), "--reports", "12", "--seed", "3", "--no-xlsx"]) == 0
+    capsys.readouterr()
+    code = main(["report", str(data), "--no-notebooks", "--out", str(tmp_path / "reports"), "--derived",
+                 str(tmp_path / "derived"), "--sfpd", str(tmp_path / "no-sfpd"), "--run-date", "2026-01-01"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert ("error: the shared pack cannot be protected, so nothing was shared: the coding is too small (reports per "
+            "period: 6 Before: Vice (2009-2010), 6 After: SVU (2014-2015)) for every count below 5 to stay hidden") in err
+    assert "Code more reports before sharing" in err and "bug" not in err and "Traceback" not in err
+    assert not (tmp_path / "reports" / "2026-01-01").exists()
+    assert not list((tmp_path / "reports").glob("*/shared"))

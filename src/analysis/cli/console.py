@@ -212,10 +212,11 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from ..report.output import DerivedFolderInUse
     from ..scheme.config import ConfigError
     from ..stats.its import SeriesError
+    from ..tables.disclosure import CannotProtect
     from ..tables.standard import FrameError
 
     known: list[type[BaseException]] = [ConfigError, IncomeLookupError, FrameError, FetchError, DerivedFolderInUse,
-                                        SeriesError]
+                                        SeriesError, CannotProtect]
     try:
         from ..report.notebooks import NotebookFailed
     except ImportError:  # pragma: no cover - the report's extras are not installed

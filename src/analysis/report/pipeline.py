@@ -656,8 +656,15 @@ def _stage_pack(r: _Run, derived: Derived, stamp: dict) -> None:
         protection = protect_publication(r.pub, r.cfg)
         leaks = protection.leaks() + [(k, (0, 0)) for k in protection.unprotected]
     if leaks:
-        raise RuntimeError("disclosure control could not protect every small count; nothing was shared: "
-                           + "; ".join(k.describe() for k, _ in leaks[:5]))
+        from ..tables.disclosure import CannotProtect
+
+        counts = derived.tables["incidents"]["period"].astype(str).value_counts()
+        sizes = ", ".join(f"{int(counts.get(p, 0))} {label}" for p, label in r.cfg.period_labels.items())
+        raise CannotProtect(
+            f"the shared pack cannot be protected, so nothing was shared: the coding is too small (reports per period: "
+            f"{sizes}) for every count below {r.cfg.suppression_threshold} to stay hidden from someone holding all the "
+            f"shared files. Code more reports before sharing (the analyst's unsuppressed tables are in the run's .incomplete folder). First "
+            f"counts that could not be protected: " + "; ".join(k.describe() for k, _ in leaks[:3]))
     output.write_files(r.work / "shared", publish(r.pub, r.cfg, protection))
     output.write_files(r.analyst, disclosure_files(protection))
     r.res.notes = r.pub.note_texts(protection)

@@ -41,6 +41,7 @@ from .register import CellKey, Register
 from .show import SUPPRESSED, WITHHELD, apply_merges
 
 __all__ = [
+    "CannotProtect",
     "SUPPRESSED",
     "WITHHELD",
     "CellKey",
@@ -54,6 +55,11 @@ __all__ = [
     "protect_register",
     "protect_tables",
 ]
+
+
+class CannotProtect(ValueError):
+    """The shared pack cannot be protected: some small count would be printed or could be worked out whatever is
+    hidden (a coding too small to share, e.g. a handful of reports a period). Nothing is shared."""
 
 
 def footer_text(threshold: int) -> str:

@@ -97,6 +97,21 @@ class Attacker:
         return out[0], out[1]
 
 
+def table_relations(at: Attacker, t: str, level_cells: dict[str, list[str]], n_cells: list[str]) -> None:
+    """What a reader has of one table's variable: its printed cells (before, after, overall) and N, the levels
+    adding up to N in each column, and overall = before + after for each row."""
+    levels = list(level_cells)
+    for lv, shown in level_cells.items():
+        for j, p in enumerate("vso"):
+            at.printed(f"{t}|{lv}|{p}", shown[j])
+    for j, p in enumerate("vso"):
+        at.printed(f"{t}|N|{p}", n_cells[j])
+    for p in "vso":
+        at.eq({**{f"{t}|{lv}|{p}": 1 for lv in levels}, f"{t}|N|{p}": -1})
+    for x in levels + ["N"]:
+        at.eq({f"{t}|{x}|o": 1, f"{t}|{x}|v": -1, f"{t}|{x}|s": -1})
+
+
 def count_of(text: str) -> int | None:
     """The count a display cell prints ('12', '12/40 (30.0%)'), or None when hidden."""
     if text in HIDDEN:
@@ -259,18 +274,9 @@ def test_role_tables_and_the_everyone_table_are_protected_together(people):
     race_label = load_codebook().variable("persons", "race_ethnicity").label  # "Race/ethnicity (coder's reading)"
     at = Attacker()
     levels = [lv for (var, lv) in c[None] if var == race_label]
-    for r in [None] + ROLES:
-        t = r or "all"
-        for lv in levels:
-            got = c[r].get((race_label, lv), ["0", "0", "0"])
-            for j, p in enumerate("vso"):
-                at.printed(f"{t}|{lv}|{p}", got[j])
-        for j, p in enumerate("vso"):
-            at.printed(f"{t}|N|{p}", c[r][("N", "")][j])
-        for p in "vso":
-            at.eq({**{f"{t}|{lv}|{p}": 1 for lv in levels}, f"{t}|N|{p}": -1})
-        for x in levels + ["N"]:
-            at.eq({f"{t}|{x}|o": 1, f"{t}|{x}|v": -1, f"{t}|{x}|s": -1})
+    for r in [None] + ROLES:  # a level a role table leaves out is nobody in the role: printed 0
+        table_relations(at, r or "all", {lv: c[r].get((race_label, lv), ["0", "0", "0"]) for lv in levels},
+                        c[r][("N", "")])
     for role, lab in ROLE_LABELS.items():
         for j, p in enumerate("vso"):
             at.printed(f"role|{role}|{p}", c[None][("Role", lab)][j])
@@ -407,16 +413,7 @@ def test_a_withheld_role_column_is_not_the_everyone_table_minus_the_other_roles(
     levels = [lv for (var, lv) in c[None] if var == label]
     at = Attacker()
     for r in (None, "seller", "buyer"):
-        t = r or "all"
-        for lv in levels:
-            for j, p in enumerate("vso"):
-                at.printed(f"{t}|{lv}|{p}", c[r][(label, lv)][j])
-        for j, p in enumerate("vso"):
-            at.printed(f"{t}|N|{p}", c[r][("N", "")][j])
-        for p in "vso":
-            at.eq({**{f"{t}|{lv}|{p}": 1 for lv in levels}, f"{t}|N|{p}": -1})
-        for x in levels + ["N"]:
-            at.eq({f"{t}|{x}|o": 1, f"{t}|{x}|v": -1, f"{t}|{x}|s": -1})
+        table_relations(at, r or "all", {lv: c[r][(label, lv)] for lv in levels}, c[r][("N", "")])
     for p in "vs":  # nobody else on these reports: the everyone table is sellers + buyers
         for x in levels + ["N"]:
             at.eq({f"all|{x}|{p}": 1, f"seller|{x}|{p}": -1, f"buyer|{x}|{p}": -1})

@@ -698,14 +698,15 @@ def _protect_roles(register, role_cells, published, prot, costs, wide, check_ran
             c = CellDef(k, (), True, c.value, None, set(c.where))
             fixed.add(k)
         cells.append(c)
+    sizes = _role_sizes(register)
+    keys = {c.key for c in cells}
     for r in register.roles_scoped:
         for p in (a, b):
             if (r, p) not in published:
                 k = CellKey("persons", None, "role", "level", r, p)
-                if k not in {c.key for c in cells}:
-                    value = _role_sizes(register).get((r, p), 0)
-                    cells.append(CellDef(k, ("role",), False, value))
-                if _role_sizes(register).get((r, p), 0) < wide:
+                if k not in keys:
+                    cells.append(CellDef(k, ("role",), False, sizes.get((r, p), 0)))
+                if sizes.get((r, p), 0) < wide:
                     # a reader may take a withheld role to be below ``wide`` (safe to assume: it holds). A role of
                     # ``wide`` or more withheld to protect others gets no such bound: it would not hold, and a
                     # programme the true table does not satisfy proves nothing

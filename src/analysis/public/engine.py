@@ -202,9 +202,13 @@ def _reader(path: Path, kind: str, columns: list[str] | None = None) -> str:
 
 
 def _row_number(kind: str, parquet_kind: str = "csv") -> str:
+    """A record's row number in messages (the spreadsheet row, header = 1; or the JSON record number, 1..), from
+    the scan's table: Parquet stores it (``file_row_number``); a CSV or JSON record's is its position in the
+    table, which keeps the file's order (DuckDB preserves insertion order), so that the file is read in parallel
+    (a ``row_number() OVER ()`` would read it on one thread)."""
     if kind == "parquet":
-        return f"file_row_number + {2 if parquet_kind == 'csv' else 1}"
-    return f"row_number() OVER () + {1 if kind == 'csv' else 0}"
+        return f"r + {2 if parquet_kind == 'csv' else 1}"
+    return f"rowid + {2 if kind == 'csv' else 1}"
 
 
 def _columns(con, path: Path, kind: str) -> list[str]:
@@ -268,17 +272,20 @@ class _Source:
         return f"c{list(self.mapped).index(col)}" if col in self.mapped else None
 
     def relation(self) -> str:
-        """Every record: ``r`` (its row or record number) and the columns read, as text."""
+        """Every record: the columns read, as text (and ``r``, the stored row number, from Parquet)."""
         reader = _reader(self.path, self.kind, self.names if self.kind == "csv" else list(self.mapped.values()))
         sel = ", ".join(f"{_text(e)} AS c{i}" for i, e in enumerate(self.mapped.values()))
-        return f"SELECT {_row_number(self.kind, self.parquet_kind)} AS r, {sel} FROM {reader}"
+        r = "file_row_number AS r, " if self.kind == "parquet" else ""
+        return f"SELECT {r}{sel} FROM {reader}"
 
 
 # --- the scan ----------------------------------------------------------------------------------------------
 
 
 def _scan_sql(s: _Source) -> str:
-    """One pass over the file: records read, records the form drops, and the rows the pandas loader must see."""
+    """One pass over the file, a row per record in file order: ``dropped`` (the form drops it) and ``rec``, the
+    columns read as one list, kept only for the records the pandas loader must see (NULL elsewhere: one column of
+    NULLs costs little)."""
     spec, a = s.spec, s.alias
     keep = " AND ".join(_equals_stripped(a(c), v) for c, v in spec.get("keep_rows", {}).items()) or "true"
     date_std = "datetime" if "datetime" in spec["columns"] else "date"
@@ -286,26 +293,25 @@ def _scan_sql(s: _Source) -> str:
     if date_std == "date" and a("time"):
         certain.append(_time_certain(a("time")))
     interest = _may_be_of_interest(a("category"), a("description"))
-    # one list per column (not a list of structs: a struct would be packed for every row, kept or not)
-    lists = ", ".join(f"list({c}) FILTER (WHERE k) AS {c}" for c in ["r"] + [f"c{i}" for i in range(len(s.mapped))])
-    return (f"SELECT count(*) AS n, count(*) FILTER (WHERE NOT ({keep})) AS dropped, {lists} "
-            f"FROM (SELECT *, {interest} OR NOT ({' AND '.join(certain)}) AS k FROM ({s.relation()}))")
+    cols = ", ".join(f"c{i}" for i in range(len(s.mapped)))
+    return (f"SELECT CASE WHEN {interest} OR NOT ({' AND '.join(certain)}) THEN list_value({cols}) END AS rec, "
+            f"NOT ({keep}) AS dropped{', r' if s.kind == 'parquet' else ''} FROM ({s.relation()})")
 
 
 def _scan_raw(con, s: _Source) -> tuple[pd.DataFrame, int, int]:
     """(the rows the pandas loader must see, as text cells named as the pandas loader names them, with ``r``;
     records read; records dropped)."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE scan AS {_scan_sql(s)}")
-    n, dropped = con.execute("SELECT n, dropped FROM scan").fetchall()[0]
-    cols = ["r"] + [f"c{i}" for i in range(len(s.mapped))]
-    raw = con.execute("SELECT " + ", ".join(f"unnest({c})" for c in cols) + " FROM scan").df()
+    n, dropped = con.execute("SELECT count(*), count(*) FILTER (WHERE dropped) FROM scan").fetchall()[0]
+    cols = ", ".join(f"rec[{i + 1}] AS c{i}" for i in range(len(s.mapped)))
+    raw = con.execute(f"SELECT {_row_number(s.kind, s.parquet_kind)} AS r, {cols} FROM scan "
+                      "WHERE rec IS NOT NULL ORDER BY r").df()
     names = list(s.mapped)
     if raw.empty:
         raw = pd.DataFrame({"r": pd.Series(dtype="int64"), **{c: pd.Series(dtype=object) for c in names}})
     else:
         raw.columns = ["r"] + names
-    raw = raw.sort_values("r", kind="stable").reset_index(drop=True)
-    return raw, int(n), int(dropped)
+    return raw.reset_index(drop=True), int(n), int(dropped)
 
 
 def _pandas(path: Path, format: str | None, category: str | None) -> pd.DataFrame:

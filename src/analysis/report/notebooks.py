@@ -32,6 +32,9 @@ from .output import write_text
 
 NOTEBOOKS = ("01_coding_quality", "02_before_after_tables", "03_public_incident_trends",
              "04_november_meeting_charts", "05_published_headline")
+# The order the report starts them in, longest first (two workers: the last to end ends soonest).
+STARTED_IN = ("04_november_meeting_charts", "03_public_incident_trends", "02_before_after_tables",
+              "05_published_headline", "01_coding_quality")
 
 
 class NotebookFailed(RuntimeError):
@@ -234,7 +237,7 @@ class RunningNotebooks:
     def wait(self) -> list[str]:
         """Wait until every notebook has run; their names. Raises :class:`NotebookFailed` naming each notebook
         that stopped with an error (after all have run: the executed copies, with the errors, are kept)."""
-        results = [f.result() for f in self.futures]
+        results = sorted((f.result() for f in self.futures), key=lambda r: NOTEBOOKS.index(r[0]))
         self.finished = True
         failed = [f"{name}: {error}" for name, error in results if error]
         if failed:
@@ -260,7 +263,7 @@ def notebooks_running(data_dir: Path, sfpd_dir: Path, out: Path, *, n_boot: int,
     replacements = path_replacements(dict(shown or {}))
     params = notebook_parameters(data_dir, sfpd_dir, scratch, n_boot=n_boot, frame_path=frame_path,
                                  config_file=config_file, results_file=results_file)
-    jobs = [(name, nb_dir / f"{name}.ipynb", out, params[name], replacements) for name in NOTEBOOKS]
+    jobs = [(name, nb_dir / f"{name}.ipynb", out, params[name], replacements) for name in STARTED_IN]
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
     running = None
     try:

@@ -115,6 +115,7 @@ class FigureItem:
     folder: str = "figures"  # "" for the top of the shared folder
     plan: ChartPlan | None = None
     units: dict | None = field(default=None, repr=False)  # the derived tables the plan's counts come from
+    formats: tuple[str, ...] = ("png", "pdf", "csv")  # the files made (a notebook only showing it: the PNG)
 
     @property
     def name(self) -> str:
@@ -461,7 +462,7 @@ def publish(publication: Publication, cfg: StudyConfig, protection: Protection |
 
         chart = fig.plan.draw(protection) if fig.plan is not None else fig.chart
         charts.append(chart)
-        for ext, data in chart_files(chart).items():
+        for ext, data in chart_files(chart, formats=fig.formats).items():
             _put(files, fig.path(ext), data)
     for item in publication.data:
         _put(files, item.path, frame_to_csv(shown_data(item, protection)).encode("utf-8"))

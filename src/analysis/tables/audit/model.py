@@ -343,6 +343,7 @@ class Solver:
         self.rows_of = dict(rows_of)
         self._cache: dict[int, tuple] = {}
         self.witness: dict[int, list[np.ndarray]] = defaultdict(list)
+        self._stacks: dict[int, np.ndarray] = {}  # the witnesses of a component as one array (made when asked)
 
     def _presolve(self) -> None:
         """Fix what the constraints fix, until nothing changes: an equation with one unknown left determines it,
@@ -410,6 +411,10 @@ class Solver:
         """min (sense 1) or max (sense -1) of sum(coefs * x) over component ``c``: over whole numbers, or over
         real numbers (``relaxed``: a bound on the whole-number optimum, much faster)."""
         cols, index, cons, integ, bounds = self._component(c)
+        if not relaxed:
+            known = self._attained(c, index, coefs, sense)
+            if known is not None:
+                return known
         obj = np.zeros(len(cols))
         for k, v in coefs.items():
             obj[index[k]] = sense * v
@@ -422,6 +427,26 @@ class Solver:
         if not relaxed:
             self.witness[c].append(res.x)
         return float(sense * res.fun)
+
+    def _attained(self, c: int, index: dict[int, int], coefs: dict[int, float], sense: int) -> float | None:
+        """The optimum without solving, when a solution found before (a whole-number solution: it is possible)
+        already reaches the bound the unknowns' own bounds give (nothing can go beyond it): else None."""
+        found = self.witness.get(c)
+        if not found:
+            return None
+        keys = list(coefs)
+        v = np.array([coefs[k] for k in keys])
+        # min (sense 1): each unknown at its lower bound where its coefficient is positive; max: the other way
+        low = (v > 0) == (sense > 0)
+        ends = np.where(low, self.lb[keys], self.ub[keys])
+        if not np.all(np.isfinite(ends)):
+            return None
+        bound = float(v @ ends)
+        stack = self._stacks.get(c)
+        if stack is None or len(stack) != len(found):
+            stack = self._stacks[c] = np.array(found)
+        values = stack[:, [index[k] for k in keys]] @ v
+        return bound if np.any(np.abs(values - bound) < 1e-6) else None
 
     def range(self, expr: Expr, relaxed: bool = False) -> tuple[float, float]:
         """(min, max) of ``expr`` over the whole-number solutions; with ``relaxed``, bounds that contain them

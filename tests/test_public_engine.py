@@ -210,3 +210,21 @@ def test_cli_convert_then_frame(tmp_path, capsys):
     assert a.replace("datasf.csv", "X").replace("a.csv", "Y") == b.replace("d.parquet", "X").replace("b.csv", "Y")
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
 
+
+
+def test_commands_import_what_they_need_while_the_engine_reads():
+    """``public trends`` and ``public tables`` import their later modules during the scan (issue 15): after the
+    block the modules are imported; a module that cannot be imported stops nothing there (it is imported again,
+    and fails with its own error, where it is used)."""
+    import sys
+
+    from analysis.cli.public import TABLES_IMPORTS, TRENDS_IMPORTS, _imported_meanwhile
+
+    ran = []
+    with _imported_meanwhile(("no_such_module_for_the_test", "json")):
+        ran.append(True)
+    assert ran == [True] and "no_such_module_for_the_test" not in sys.modules
+    with _imported_meanwhile(("colorsys",)):
+        pass
+    assert "colorsys" in sys.modules
+    assert "statsmodels.genmod.generalized_linear_model" in TRENDS_IMPORTS and "scipy.stats" in TABLES_IMPORTS

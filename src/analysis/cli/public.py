@@ -14,6 +14,7 @@ Exit codes as elsewhere: 0 ok, 2 unusable input (or no network for ``fetch``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -33,6 +34,34 @@ MAX_HARMONICS = 5  # monthly data: a 6th sin/cos pair has sin6 = 0, and more pai
 TRENDS_NEEDS = ("incident_number",)
 TABLES_NEEDS = ("incident_number", "district", "resolution")
 FRAME_NEEDS = ("incident_number",)
+
+
+# What each command imports after the file is read: imported meanwhile (the engine reads in C++, leaving Python
+# free), so that the import costs no time of its own.
+TRENDS_IMPORTS = ("statsmodels.genmod.generalized_linear_model", "statsmodels.genmod.families", "scipy.stats")
+TABLES_IMPORTS = ("scipy.stats", "analysis.report.public_table", "analysis.report.publish", "analysis.tables.compare")
+
+
+@contextlib.contextmanager
+def _imported_meanwhile(modules: tuple[str, ...]):
+    """Import ``modules`` in a background thread while the block runs (the engine's scan); wait for it after. A
+    module that fails to import here is imported again where it is used, which reports the error."""
+    import importlib
+    import threading
+
+    def work() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - reported where the module is used
+                return
+
+    thread = threading.Thread(target=work, name="import-meanwhile", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
 
 
 def _config(args):
@@ -113,7 +142,8 @@ def run_trends(path: str, out: Path, cfg, *, offset_path: str | None = None, sta
     from ..public.monthly import monthly_counts
     from ..stats import its
 
-    frame = _load(path, needs=TRENDS_NEEDS)
+    with _imported_meanwhile(TRENDS_IMPORTS):
+        frame = _load(path, needs=TRENDS_NEEDS)
     if (frame["source_format"] == "kaggle").any():
         _say("  WARNING: Kaggle rows cover alternate weeks only; monthly counts are about half the real "
              "totals and noisier. Prefer the daily counts table or a DataSF export.")
@@ -160,17 +190,18 @@ def cmd_tables(args) -> int:
     from ..public import frame as F
 
     cb, cfg = load_scheme(args)
-    frame = _load(args.path, needs=TABLES_NEEDS)
+    with _imported_meanwhile(TABLES_IMPORTS):
+        frame = _load(args.path, needs=TABLES_NEEDS)
     _report_unknown(frame)
     out = Path(args.out)
     makers = {"resolution": F.resolution_counts, "description_group": F.description_counts,
               "charge_category": lambda f, c: F.description_counts(f, c, level="charge_category"),
               "description": lambda f, c: F.description_counts(f, c, level="description"),
               "district": F.district_counts}
-    written = []
+    written, made = [], {}
     for name, make in makers.items():
         try:
-            table = make(frame, cfg)
+            table = made[name] = make(frame, cfg)
         except UnusableInputError as exc:
             _say(f"  {name}: not available ({exc})")
             continue
@@ -179,7 +210,7 @@ def cmd_tables(args) -> int:
         _say(f"{name} by period ({F.counting_unit(frame)}):")
         _say(F.share_table(table).to_string())
     available = {w.removesuffix("_by_period.csv") for w in written}
-    compared = [(name, label, makers[name](frame, cfg)) for name, label in
+    compared = [(name, label, made[name]) for name, label in
                 (("resolution", "Resolution"), ("description_group", "Offence description"), ("district", "District"))
                 if name in available]
     if compared:

@@ -36,8 +36,9 @@ TABLES_NEEDS = ("incident_number", "district", "resolution")
 FRAME_NEEDS = ("incident_number",)
 
 
-# What each command imports after the file is read: imported meanwhile (the engine reads in C++, leaving Python
-# free), so that the import costs no time of its own.
+# What each command imports after the file is read: imported meanwhile, in a thread beside the engine's scan.
+# (With the scan on one thread, row_number() OVER (), such a thread slowed it by half; the scan now runs on every
+# core and the thread gains: public tables on the 2.1M-row file 2.93 -> 2.64 s, trends 2.18 -> 2.08 s, min of 4.)
 TRENDS_IMPORTS = ("statsmodels.genmod.generalized_linear_model", "statsmodels.genmod.families", "scipy.stats")
 TABLES_IMPORTS = ("scipy.stats", "analysis.report.public_table", "analysis.report.publish", "analysis.tables.compare")
 

@@ -17,6 +17,7 @@ with the error, for finding the error); the redacted copy and the HTML page are 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import shutil
@@ -172,10 +173,19 @@ def _stop_tree(pids: list[int], include_roots: bool = True, timeout: float = 5.0
     psutil.wait_procs(alive, timeout=timeout)
 
 
+@functools.cache
+def _html_exporter():
+    """One HTML exporter per worker (JupyterLab's look), validating the notebook once after its preprocessors, not
+    after each of them (nbconvert's ``optimistic_validation``: the same page; each validation compiled the schema
+    again, most of an export's time)."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(template_name="lab", optimistic_validation=True)
+
+
 def _run_one(args) -> tuple[str, str]:
     import nbformat
     import papermill as pm
-    from nbconvert import HTMLExporter
 
     name, src, dst_dir, params, replacements = args
     dst = dst_dir / f"{name}.ipynb"
@@ -190,7 +200,7 @@ def _run_one(args) -> tuple[str, str]:
         nb = nbformat.from_dict(_redact_node(nbformat.read(dst, as_version=4), replacements))
         text = nbformat.writes(nb)
         write_text(dst, text if text.endswith("\n") else text + "\n")  # as nbformat.write writes it
-        body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb, resources={"metadata": {"name": name}})
+        body, _ = _html_exporter().from_notebook_node(nb, resources={"metadata": {"name": name}})
         write_text(dst_dir / f"{name}.html", redact_paths(body, replacements))
     return name, redact_paths(error, replacements)
 

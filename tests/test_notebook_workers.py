@@ -14,3 +14,29 @@ def test_notebook_workers_import_jsonschema_without_rfc3987_syntax():
             "print(sys.modules['rfc3987_syntax'], 'jsonschema' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["None", "True"]
+
+
+def test_a_notebook_that_stops_with_an_error_is_kept_with_the_error_and_its_page(tmp_path):
+    """The report's notebooks are written when they have run, not after every cell (issue 15), so the copy of one
+    that stops with an error must still be written, with the error, and exported: the analyst finds the error
+    there."""
+    import nbformat
+
+    from analysis.report.notebooks import _run_one
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell("x = 0")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("print('before', x)"),
+                nbformat.v4.new_code_cell("raise ValueError('boom')"), nbformat.v4.new_code_cell("print('after')")]
+    src = tmp_path / "nb.ipynb"
+    nbformat.write(nb, src)
+    out = tmp_path / "out"
+    out.mkdir()
+    name, error = _run_one(("nb", src, out, {"x": 7}, []))
+    assert (name, error) == ("nb", "ValueError: boom (cell 4)")  # papermill adds the injected parameters cell
+    kept = nbformat.read(out / "nb.ipynb", as_version=4)
+    texts = [o.get("text", "") + o.get("evalue", "") for c in kept.cells if c.cell_type == "code" for o in c.outputs]
+    assert "before 7\n" in texts and "boom" in texts and "after\n" not in texts
+    assert "ValueError" in (out / "nb.html").read_text(encoding="utf-8")

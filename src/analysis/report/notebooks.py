@@ -9,8 +9,9 @@ computing it again (:func:`analysis.report.pipeline.load_results`). No absolute 
 notebook or its web page: paths are shown as the caller says (:func:`path_replacements`), relative to the project
 root, or by name (:func:`redact_paths`).
 
-Files: papermill writes each executed notebook into the folder given as it runs (so that a failed run keeps it,
-with the error, for finding the error); the redacted copy and the HTML page are written with
+Files: papermill writes each executed notebook into the folder given when it has run, or when a cell stopped with
+an error (so that a failed run keeps it, with the error, for finding the error; not after every cell, which wrote
+the whole notebook again each time); the redacted copy and the HTML page are written with
 :mod:`analysis.report.output`.
 """
 
@@ -192,7 +193,7 @@ def _run_one(args) -> tuple[str, str]:
     error = ""
     try:
         pm.execute_notebook(str(src), str(dst), parameters=params, kernel_name="python3", cwd=str(src.parent),
-                            progress_bar=False, log_output=False)
+                            progress_bar=False, log_output=False, request_save_on_cell_execute=False)
     except pm.PapermillExecutionError as exc:
         error = f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})"
     if dst.exists():

@@ -160,6 +160,28 @@ def test_pdf_has_contents_page_numbers_and_no_text_outside_the_page(report):
     assert smallest_word_height(path) >= MIN_WORD_HEIGHT
 
 
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils is not installed (apt-get install "
+                    "poppler-utils; .ci/run installs it)")
+def test_no_pdf_page_holds_only_the_end_of_a_footer(report):
+    """A key table whose footer would spill its last lines onto a page of their own is set a little closer, the
+    same type sizes (the sellers' key table of the example: its suppression and provenance lines made page 15 of
+    20 alone)."""
+    from .test_documents import pdf_pages
+
+    folder, _, _ = report
+    pages = pdf_pages(folder / "shared" / "meeting_pack.pdf")
+    footer_starts = ("Source:", "Periods:", "Population:", "Suppression:", "Provenance:")
+    alone = []
+    for k, page in enumerate(pages, start=1):
+        lines = [ln.strip() for ln in page.splitlines() if ln.strip()]
+        body = [ln for ln in lines if not ln.startswith("SYNTHETIC DATA")]  # the banner on every page
+        if body and body[0].startswith(footer_starts):
+            alone.append((k, body[0][:40]))
+    assert alone == []
+    sellers = [p for p in pages[2:] if "Key indicators: people selling sex" in p]  # (after the contents)
+    assert len(sellers) == 1 and "Provenance: code" in sellers[0]
+
+
 def test_slides_hold_one_picture_per_chart_and_the_docx_every_shared_table(report):
     from docx import Document
     from pptx import Presentation

@@ -168,6 +168,8 @@ def connect():
 
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
+    # (the default, set here because the scan's row numbers rely on it: a table keeps the file's order)
+    con.execute("SET preserve_insertion_order = true")
     return con
 
 

@@ -228,3 +228,20 @@ def test_commands_import_what_they_need_while_the_engine_reads():
         pass
     assert "colorsys" in sys.modules
     assert "statsmodels.genmod.generalized_linear_model" in TRENDS_IMPORTS and "scipy.stats" in TABLES_IMPORTS
+
+
+def test_a_file_read_on_every_core_keeps_its_row_numbers(tmp_path):
+    """The scan reads a large file on several threads (issue 15) and numbers its rows by the scan table's order:
+    the kept rows carry their spreadsheet rows (header = 1), known here by construction, in file order."""
+    lines = DATASF.splitlines()
+    header, other, kept = lines[0], lines[5], lines[1]  # a theft row and a PROSTITUTION row
+    rows = [other] * 400_000  # about 60 MB: read in parallel
+    where = [3, 123_457, 250_001, 399_998]  # data-row indexes (spreadsheet row = index + 2)
+    for i in where:
+        rows[i] = kept.replace("090215742", f"{i:09d}")
+    path = tmp_path / "big.csv"
+    path.write_text("\n".join([header] + rows) + "\n", encoding="utf-8")
+    got = scan_public(path, needs=("incident_number",))
+    assert got.attrs["engine"] == "duckdb" and got.attrs["rows_read"] == 400_000
+    assert list(got["source_row"]) == [i + 2 for i in where]
+    assert list(got["incident_number"]) == [f"{i:09d}" for i in where]

@@ -150,6 +150,19 @@ def save(name: str, figures: list[Figure], extra: dict) -> Path:
     return path
 
 
+def finish(name: str, title: str, figures: list[Figure], extra: dict, load_before: dict,
+           notes: list[str] = ()) -> Path:
+    """A benchmark's end: the machine's load measured again, the table printed (then ``notes``), and
+    bench/results/<name>.json written with ``extra`` and both loads; its path."""
+    load_after = machine_load()
+    print_table(title, figures, load_before, load_after)
+    for line in notes:
+        print(f"  {line}")
+    saved = save(name, figures, {**extra, "load_before": load_before, "load_after": load_after})
+    print(f"  Results in {saved.relative_to(ROOT)}")
+    return saved
+
+
 def synthetic_sample(reports: int) -> Path:
     """bench/results/synth_<reports>/: the synthetic coded sample with a second coder's file (made once with
     ``python -m analysis synth --reports N --no-xlsx``; the same arguments always give the same files)."""

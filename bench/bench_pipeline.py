@@ -31,12 +31,11 @@ from _common import (  # noqa: E402
     RUNS,
     Figure,
     Run,
+    finish,
     machine_load,
-    print_table,
     python_child,
     repeat,
     run_child,
-    save,
     synthetic_sample,
 )
 
@@ -115,11 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Report benchmark (python -m analysis report), {args.runs} runs each ...", flush=True)
     load_before = machine_load()
     figures, results = report_figures(sizes, args.runs)
-    load_after = machine_load()
-    print_table("The report, after set-up (issue 15 target: under 15 s at 1x, under 90 s at 100x, notebooks "
-                "included; baseline: the same without notebooks)", figures, load_before, load_after)
-    saved = save("report", figures, {"runs": results, "load_before": load_before, "load_after": load_after})
-    print(f"  Results in {saved.relative_to(ROOT)}")
+    finish("report", "The report, after set-up (issue 15 target: under 15 s at 1x, under 90 s at 100x, notebooks "
+           "included; baseline: the same without notebooks)", figures, {"runs": results}, load_before)
     return 0
 
 
@@ -149,11 +145,8 @@ def validate_derive_figures(runs_each: int) -> None:
             fig.met = fig.min_s < TARGET_S
         figures.append(fig)
         results[label] = runs
-    load_after = machine_load()
-    print_table("Validate + derive (issue 2 target: 100x under 20 s; baseline: the default size)", figures,
-                load_before, load_after)
-    saved = save("pipeline", figures, {"runs": results, "load_before": load_before, "load_after": load_after})
-    print(f"  Results in {saved.relative_to(ROOT)}")
+    finish("pipeline", "Validate + derive (issue 2 target: 100x under 20 s; baseline: the default size)", figures,
+           {"runs": results}, load_before)
     return 0
 
 

@@ -37,12 +37,11 @@ from _common import (  # noqa: E402
     ROOT,
     RUNS,
     Figure,
+    finish,
     machine_load,
-    print_table,
     python_child,
     repeat,
     run_child,
-    save,
 )
 
 import make_big_public  # noqa: E402
@@ -271,19 +270,14 @@ def main(argv: list[str] | None = None) -> int:
                          check(command, out, stdout, {k: json.loads(v) for k, v in results.items()})]
             figures += [duck, pand, ours]
     figures.append(startup)
-    load_after = machine_load()
-    print_table(f"Public record on {path.name} (issue 15 target: each command <= {TARGET_RATIO:g}x the DuckDB "
-                f"baseline's time and <= {TARGET_MB} MB)", figures, load_before, load_after)
     if problems:
-        print("  The baselines and the project do NOT count the same:")
-        for p in problems:
-            print(f"    {p}")
+        notes = ["The baselines and the project do NOT count the same:"] + [f"  {p}" for p in problems]
     else:
-        print("  Checked: the DuckDB and pandas baselines give the project's own counts (monthly counts; "
-              "description and district counts and period totals; incidents per year and sampling-frame size).")
-    saved = save("public", figures, {"file": str(path), "duckdb": duckdb.__version__, "load_before": load_before,
-                                     "load_after": load_after, "problems": problems})
-    print(f"  Results in {saved.relative_to(ROOT)}")
+        notes = ["Checked: the DuckDB and pandas baselines give the project's own counts (monthly counts; "
+                 "description and district counts and period totals; incidents per year and sampling-frame size)."]
+    finish("public", f"Public record on {path.name} (issue 15 target: each command <= {TARGET_RATIO:g}x the DuckDB "
+           f"baseline's time and <= {TARGET_MB} MB)", figures,
+           {"file": str(path), "duckdb": duckdb.__version__, "problems": problems}, load_before, notes)
     return 1 if problems else 0
 
 

@@ -33,12 +33,11 @@ from _common import (  # noqa: E402
     RUNS,
     Figure,
     Run,
+    finish,
     machine_load,
-    print_table,
     python_child,
     repeat,
     run_child,
-    save,
     synthetic_sample,
 )
 
@@ -113,19 +112,16 @@ def main(argv: list[str] | None = None) -> int:
         figures += [stage, cmd]
         base_stage = base_stage or stage.name
         base_cmd = base_cmd or cmd.name
-    load_after = machine_load()
-    print_table("Reliability (issue 15 target: the stage under 20 s at 100x; baseline: the smallest size)",
-                figures, load_before, load_after)
     stages = [f for f in figures if f.name.startswith("stage")]
+    notes = []
     if len(stages) >= 2:
         a, b = stages[-2], stages[-1]
         na, nb = args.sizes[-2], args.sizes[-1]
         slope = math.log(b.min_s / a.min_s) / math.log(nb / na)
-        print(f"  growth of the stage from {na:,} to {nb:,} reports: slope {slope:.2f} on log-log (1 = linear; "
-              "before issue 15: 1.7)")
-    saved = save("reliability", figures, {"sizes": args.sizes, "details": details, "load_before": load_before,
-                                          "load_after": load_after})
-    print(f"  Results in {saved.relative_to(ROOT)}")
+        notes.append(f"growth of the stage from {na:,} to {nb:,} reports: slope {slope:.2f} on log-log (1 = linear; "
+                     "before issue 15: 1.7)")
+    finish("reliability", "Reliability (issue 15 target: the stage under 20 s at 100x; baseline: the smallest size)",
+           figures, {"sizes": args.sizes, "details": details}, load_before, notes)
     return 0
 
 

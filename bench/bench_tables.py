@@ -25,10 +25,9 @@ from _common import (  # noqa: E402
     RUNS,
     Figure,
     Run,
+    finish,
     machine_load,
-    print_table,
     python_child,
-    save,
     synthetic_sample,
 )
 
@@ -119,11 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         if table == "persons":
             figs["default"].note = "cluster bootstrap (2000 resamples) and cluster-robust tests: tableone does neither"
         figures += list(figs.values())
-    load_after = machine_load()
-    print_table("Before/after tables at 100x (issue 4 target: ours with the same methods at least as fast as "
-                "tableone)", figures, load_before, load_after)
-    saved = save("tables", figures, {"details": details, "load_before": load_before, "load_after": load_after})
-    print(f"  Results in {saved.relative_to(ROOT)}")
+    finish("tables", "Before/after tables at 100x (issue 4 target: ours with the same methods at least as fast as "
+           "tableone)", figures, {"details": details}, load_before)
     return 0
 
 

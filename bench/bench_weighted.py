@@ -35,10 +35,9 @@ from _common import (  # noqa: E402
     RUNS,
     Figure,
     Run,
+    finish,
     machine_load,
-    print_table,
     python_child,
-    save,
 )
 
 #: The code before issue 13 (the hand-written weighted estimator), measured beside today's.
@@ -137,12 +136,9 @@ def main(argv: list[str] | None = None) -> int:
                         fig.note = f"{d['tables']} tables, {d['people']:,} people"
                     figures.append(fig)
                     details[fig.name] = d
-    load_after = machine_load()
-    print_table("Person tables, weighted (design-based: svy, strata = year, PSU = report, fpc) and unweighted "
-                "(report clusters), now and before issue 13", figures, load_before, load_after)
-    saved = save("weighted", figures, {"details": details, "before_commit": BEFORE_COMMIT, "frame_1x": FRAME,
-                                       "load_before": load_before, "load_after": load_after})
-    print(f"  Results in {saved.relative_to(ROOT)}")
+    finish("weighted", "Person tables, weighted (design-based: svy, strata = year, PSU = report, fpc) and unweighted "
+           "(report clusters), now and before issue 13", figures,
+           {"details": details, "before_commit": BEFORE_COMMIT, "frame_1x": FRAME}, load_before)
     return 0
 
 

@@ -83,6 +83,60 @@ def test_protect_hides_the_cheapest_complement_and_a_losing_trial_gives_up():
     assert roomy is not None and roomy.hidden.tolist() == first.hidden.tolist()
 
 
+def test_pool_keeps_only_tables_a_reader_cannot_rule_out():
+    """The pruning pass's pool of whole-number certificates: a table is usable only while it agrees with every shown
+    cell, keeps hidden printed cells at 1 or more, and respects the block totals, the atoms' bounds and the known
+    upper bounds."""
+    p = small_problem(upper={7: 17})
+    true = np.array([2, 6, 7, 8, 9, 10])
+    moved = np.array([5, 3, 7, 8, 9, 10])  # 3 moved from atom 1 to atom 0: cells 0 and 1 change
+    over = np.array([5, 3, 7, 8, 10, 9])  # ... and 1 from atom 5 to atom 4: cell 7 (18) over its bound of 17
+    off_total = np.array([5, 6, 7, 8, 9, 10])  # period 1 totals 18, not 15
+    pool = engine._Pool(p, [true, moved, over, off_total])
+    hidden = np.zeros(p.n_cells, dtype=bool)
+    assert pool.consistent(hidden).tolist() == [True, False, False, False]
+    hidden[[0, 1]] = True
+    assert pool.consistent(hidden).tolist() == [True, True, False, False]
+    hidden[[4, 5, 6, 7]] = True
+    assert pool.consistent(hidden).tolist() == [True, True, False, False]  # cell 7's bound, period 1's total
+    assert pool.protecting(0, pool.consistent(hidden)) is moved  # the true table puts cell 0 at 2: no certificate
+    assert pool.protecting(0, np.array([True, False, False, False])) is None
+
+
+def grid_problem(seed: int, k: int = 4) -> engine.Problem:
+    """A k x k table in one block: every cell, row and column total printed; hiding a count costs its value + 1."""
+    rng = np.random.default_rng(seed)
+    x0 = rng.choice([1, 2, 3, 6, 8, 12, 15], size=k * k)
+    rows = [[1 if j == i else 0 for j in range(k * k)] for i in range(k * k)]
+    rows += [[1 if j // k == r else 0 for j in range(k * k)] for r in range(k)]
+    rows += [[1 if j % k == c else 0 for j in range(k * k)] for c in range(k)]
+    A = sparse.csr_matrix(np.array(rows, dtype=np.int8))
+    value = A @ x0
+    n, total = len(value), int(x0.sum())
+    return engine.Problem(A, value, np.ones(n, dtype=bool), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool),
+                          value + 1.0, [(np.arange(k * k), total)], np.full(k * k, float(total)), {}, 5,
+                          x0.astype(float))
+
+
+def test_pruning_with_the_pool_hides_the_same_cells_with_fewer_programmes(monkeypatch):
+    """Whether a cell is shown again depends only on whether every target still has a certificate, not on which one:
+    answering from the pool hides exactly the cells that solving every programme hides, and solves fewer (seeds 1
+    and 6: 16 instead of 19, 14 instead of 16)."""
+    calls = []
+    milp = engine.milp
+    monkeypatch.setattr(engine, "milp", lambda *a, **k: calls.append(1) or milp(*a, **k))
+    for seed, (with_pool, without) in {1: (16, 19), 6: (14, 16), 3: (15, 15)}.items():
+        calls.clear()
+        a = engine.protect(grid_problem(seed))
+        n_a = len(calls)
+        with monkeypatch.context() as m:
+            m.setattr(engine._Pool, "protecting", lambda self, target, usable: None)
+            calls.clear()
+            b = engine.protect(grid_problem(seed))
+        assert (n_a, len(calls)) == (with_pool, without)
+        assert a.hidden.tolist() == b.hidden.tolist() and a.unprotected == b.unprotected == []
+
+
 def test_a_family_with_nothing_small_never_reaches_the_solver(monkeypatch, cb, cfg):
     """No count from 1 to 4: every printed count shown, implicit ones recorded as implicit, no programme solved."""
     from analysis.tables.disclosure.register import CellDef, CellKey, Register

@@ -371,22 +371,75 @@ def _integral(x: np.ndarray) -> bool:
 def _prune(problem: Problem, sol: Solution) -> None:
     """Show again each hidden non-target cell (dearest first) when every target keeps a certificate without it."""
     secondary = [c for c in np.where(sol.hidden & ~problem.targets)[0]]
+    # Whole-number certificates found so far, for any target: one that is still consistent with what would be shown
+    # and protects a target answers for it without a programme. Whether a cell is shown again does not depend on
+    # which certificate answers (only on whether one exists), so the shared files are the same either way.
+    pool = _Pool(problem, [x for x in sol.certificates.values() if _integral(x)])
     for c in sorted(secondary, key=lambda c: (-problem.cost[c], c))[:PRUNE_CELLS]:
         trial = sol.hidden.copy()
         trial[c] = False
         new_certs = {}
         ok = True
+        usable = None
         for tgt, x in sol.certificates.items():
             if abs(float(_values(problem, x)[c]) - problem.value[c]) < 1e-6:
                 continue  # this certificate does not need the cell
-            found = _feasible(problem, tgt, trial, integer=_integral(x))
+            integer = _integral(x)
+            found = None
+            if integer:
+                if usable is None:
+                    usable = pool.consistent(trial)
+                found = pool.protecting(tgt, usable)
             if found is None:
-                ok = False
-                break
+                found = _feasible(problem, tgt, trial, integer=integer)
+                if found is None:
+                    ok = False
+                    break
+                if integer:
+                    pool.add(found)
+                    usable = None
             new_certs[tgt] = found
         if ok:
             sol.hidden = trial
             sol.certificates.update(new_certs)
+
+
+class _Pool:
+    """Whole-number certificates (tables of the family's atoms) and every cell's value in each."""
+
+    def __init__(self, problem: Problem, tables: list[np.ndarray]):
+        self.problem = problem
+        self.tables: list[np.ndarray] = []
+        self.values = np.zeros((problem.n_cells, 0))
+        for x in tables:
+            self.add(x)
+
+    def add(self, x: np.ndarray) -> None:
+        self.tables.append(x)
+        self.values = np.column_stack([self.values, _values(self.problem, x)])
+
+    def consistent(self, hidden: np.ndarray) -> np.ndarray:
+        """Which tables a reader cannot rule out when exactly ``hidden`` is hidden: shown cells at their values,
+        hidden printed cells at least 1, the known upper bounds, the block totals and the atoms' bounds."""
+        p, V = self.problem, self.values
+        ok = np.ones(V.shape[1], dtype=bool)
+        shown = p.published & ~hidden
+        ok &= np.all(np.abs(V[shown] - p.value[shown, None]) < 1e-6, axis=0)
+        ok &= np.all(V[p.published & hidden] >= 1 - 1e-6, axis=0)
+        for c, u in p.upper.items():
+            ok &= V[c] <= u + 1e-6
+        for i in np.where(ok)[0]:
+            x = self.tables[i]
+            ok[i] = bool(np.all(x >= -1e-6) and np.all(x <= p.atom_ub + 1e-6)
+                         and all(abs(float(x[atoms].sum()) - total) < 1e-6 for atoms, total in p.blocks))
+        return ok
+
+    def protecting(self, target: int, usable: np.ndarray) -> np.ndarray | None:
+        """The first usable table that protects ``target``, or None."""
+        for i in np.where(usable)[0]:
+            if _protects(self.problem, self.tables[i], target, True):
+                return self.tables[i]
+        return None
 
 
 def _feasible(problem: Problem, target: int, hidden: np.ndarray, *, integer: bool) -> np.ndarray | None:

@@ -427,6 +427,35 @@ def test_save_chart_writes_png_pdf_csv_identically(tables, cfg, tmp_path):
     assert csv.decode().splitlines()[0].startswith("data,variable,level,label,n_vice")
 
 
+def test_a_charts_pdf_font_is_matplotlibs_subset_without_the_layout_tables(tables, cfg):
+    """The embedded font subset keeps what a PDF uses (the glyphs' outlines and metrics, the character map, the
+    names), as matplotlib's own subsetting makes them, and leaves out GSUB/GPOS/GDEF (most of a chart PDF's time);
+    matplotlib's subsetting is back in place after the save, also when the save fails."""
+    from fontTools.ttLib import TTFont
+    from matplotlib import font_manager
+    from matplotlib.backends import _backend_pdf_ps
+
+    from analysis.report.charts import files
+
+    font = font_manager.findfont(font_manager.FontProperties(family="DejaVu Sans"))
+    chars = "Condoms documented as evidence: 15/495 (3.0%) -> 115/494 (23.3%)"
+    ours, theirs = files._glyphs_subset(font, chars), _backend_pdf_ps.get_glyphs_subset(font, chars)
+    assert set(theirs.keys()) - set(ours.keys()) == {"GSUB", "GPOS", "GDEF"} and set(ours.keys()) < set(theirs.keys())
+    assert ours.getGlyphOrder() == theirs.getGlyphOrder() and len(ours.getGlyphOrder()) > 30
+    assert ours.getBestCmap() == theirs.getBestCmap()
+    for table in ("glyf", "hmtx", "name", "cmap", "head", "post"):
+        assert ours.getTableData(table) == theirs.getTableData(table), table
+    assert isinstance(ours, TTFont)
+    original = _backend_pdf_ps.get_glyphs_subset
+    chart = charts.case_origin(tables, synthetic=True, config=cfg)
+    pdf = files.chart_files(chart, formats=("pdf",))["pdf"]
+    assert pdf.startswith(b"%PDF") and b"/FontFile2" in pdf and _backend_pdf_ps.get_glyphs_subset is original
+    with pytest.raises(RuntimeError), files._lean_pdf_fonts():
+        assert _backend_pdf_ps.get_glyphs_subset is files._glyphs_subset
+        raise RuntimeError
+    assert _backend_pdf_ps.get_glyphs_subset is original
+
+
 # --- the public series --------------------------------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 import copy
 
+import pytest
 import yaml
 
 from analysis.scheme.codebook import check_codebook, codebook_path, parse_codebook
@@ -176,3 +177,22 @@ def test_race_lists_read_letters_by_the_reports_date(cb, cfg):
     assert cfg.race_recording_change_date == dt.date(2012, 9, 1) and not cfg.race_recording_change_date_confirmed
     assert "not directly comparable between 2009/10 and 2014/15" in cb.variable("persons", "race_ethnicity").caveat
     assert cb.derived_variable("persons", "trans_woman_of_color").caveat == cb.variable("persons", "race_recorded").caveat
+
+
+def test_scheme_yaml_reads_the_same_documents_as_pyyaml_and_reports_its_errors():
+    """The codebook, study configuration and published statements parse (through libyaml when present) to exactly
+    what ``yaml.safe_load`` gives; a broken text raises PyYAML's own message, which quotes the offending line."""
+    from analysis.scheme.config import default_config_path
+    from analysis.scheme.published import published_path
+    from analysis.scheme.yamltext import load_yaml
+
+    assert yaml.__with_libyaml__  # the pinned PyYAML wheels carry it: the fast path is the one tested
+    for path in (codebook_path(), default_config_path(), published_path()):
+        text = path.read_text(encoding="utf-8")
+        assert load_yaml(text) == yaml.safe_load(text), path.name
+    broken = "periods:\n  - code: a\n   label: b\n"
+    with pytest.raises(yaml.YAMLError) as err:
+        load_yaml(broken)
+    with pytest.raises(yaml.YAMLError) as pure:
+        yaml.safe_load(broken)
+    assert str(err.value) == str(pure.value) and "\n      - code: a\n" in str(err.value)  # (libyaml's has no quote)

@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
+from .yamltext import load_yaml
 
 TABLES = ("incidents", "persons", "charges", "outcomes")
 NOT_DOCUMENTED = "-8"
@@ -322,7 +322,7 @@ def codebook_path() -> Path:
 def load_codebook(path: str | None = None) -> Codebook:
     """Read the codebook (the package's own unless ``path`` is given)."""
     text = Path(path).read_text(encoding="utf-8") if path else codebook_path().read_text(encoding="utf-8")
-    return parse_codebook(yaml.safe_load(text))
+    return parse_codebook(load_yaml(text))
 
 
 def check_codebook(cb: Codebook) -> list[str]:

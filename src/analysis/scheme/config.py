@@ -10,6 +10,8 @@ from pathlib import Path
 
 import yaml
 
+from .yamltext import load_yaml
+
 
 @dataclass(frozen=True)
 class Period:
@@ -87,7 +89,7 @@ def load_study_config(path: str | os.PathLike | None = None) -> StudyConfig:
     """Read the study configuration (the package default unless ``path`` is given)."""
     p = Path(path) if path else default_config_path()
     try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+        doc = load_yaml(p.read_text(encoding="utf-8"))
         periods = tuple(
             Period(str(q["code"]), str(q["label"]), str(q.get("unit", "")), tuple(int(y) for y in q["years"]))
             for q in doc["periods"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import yaml
+from .yamltext import load_yaml
 
 CLAIMS = ("higher", "lower", "no_change", "explained_by", "none_from")
 
@@ -28,7 +28,7 @@ def published_path() -> Path:
 
 def load_published(path: str | Path | None = None) -> tuple[Statement, ...]:
     """The published statements, in order (the package's own unless ``path`` is given)."""
-    doc = yaml.safe_load(Path(path or published_path()).read_text(encoding="utf-8"))
+    doc = load_yaml(Path(path or published_path()).read_text(encoding="utf-8"))
     out = []
     for s in doc["statements"]:
         st = Statement(id=str(s["id"]), statement=" ".join(str(s["statement"]).split()),

@@ -47,14 +47,17 @@ def _display_rows(ct: ComparisonTable, protection) -> pd.DataFrame:
     a, b = ct.groups
     periods = (a, b, "overall")
     tests = shown.tests() if shown else {}
-    qs = shown.q_values() if shown else {}
+    qs = shown.q_values(tests) if shown else {}
 
     def mark(col, kind, level, g):
         return shown.marker(col, kind, level, g) if shown else None
 
     out_rows = []
-    for col, block in ct.rows.groupby("column", sort=False):
-        first = block.iloc[0]
+    blocks: dict[str, list[dict]] = {}  # the rows as records, by variable (in table order): one conversion
+    for x in ct.rows.to_dict("records"):
+        blocks.setdefault(x["column"], []).append(x)
+    for col, block in blocks.items():
+        first = block[0]
         test_ok = tests.get(col, True) if shown else True
         test = first.get("test", "")
         test = test if isinstance(test, str) else ""
@@ -77,7 +80,7 @@ def _display_rows(ct: ComparisonTable, protection) -> pd.DataFrame:
                                  f"(SD {_fmt_num(first[f'sd_{g}'])}); n = {int(N)}")
             out_rows.append([first["label"], "", *cells, "", test_txt, p_txt, q_txt])
             continue
-        for i, x in enumerate(block.to_dict("records")):
+        for i, x in enumerate(block):
             kind, level = shown.row_level(x) if shown else ("", "")
             cells = []
             for g in periods:

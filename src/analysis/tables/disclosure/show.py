@@ -143,9 +143,9 @@ class Shown:
         a, b = self.ct.groups
         return {col: self.block_prints(block, (a, b)) for col, block in self.ct.rows.groupby("column", sort=False)}
 
-    def q_values(self) -> dict[str, float]:
-        """q-values adjusted over the printed tests only (table order)."""
-        allowed = self.tests()
+    def q_values(self, allowed: dict[str, bool] | None = None) -> dict[str, float]:
+        """q-values adjusted over the printed tests only (table order); ``allowed``: :meth:`tests`, when made."""
+        allowed = self.tests() if allowed is None else allowed
         cols, ps = [], []
         for col, block in self.ct.rows.groupby("column", sort=False):
             p = block.iloc[0].get("p_value", np.nan)

@@ -20,6 +20,10 @@ from .style import _RC, PNG_DPI, Chart
 # the time a chart's PDF took (about 0.1-0.2 s a font, 2 or 3 fonts a chart, every run). The same subset without
 # them: the same glyphs, metrics, character map and names, so the same text, searchable and editable.
 _LAYOUT_TABLES = ["GSUB", "GPOS", "GDEF"]
+# the tables matplotlib's own subsetting drops (matplotlib 3.10, backends/_backend_pdf_ps.py)
+_MPL_DROPPED = ["FFTM", "PfEd", "BDF", "meta", "MERG", "TSIV", "Zapf", "bdat", "bloc", "cidg", "fdsc", "feat", "fmtx",
+                "fond", "just", "kerx", "ltag", "morx", "trak", "xref"]
+_SAVING_PDF = threading.Lock()  # one PDF save at a time swaps matplotlib's subsetting
 
 
 def _glyphs_subset(fontfile: str, characters: str):
@@ -37,11 +41,6 @@ def _glyphs_subset(fontfile: str, characters: str):
     return font
 
 
-# the tables matplotlib's own subsetting drops (matplotlib 3.10, backends/_backend_pdf_ps.py)
-_MPL_DROPPED = ["FFTM", "PfEd", "BDF", "meta", "MERG", "TSIV", "Zapf", "bdat", "bloc", "cidg", "fdsc", "feat", "fmtx",
-                "fond", "just", "kerx", "ltag", "morx", "trak", "xref"]
-
-
 @contextlib.contextmanager
 def _lean_pdf_fonts():
     """While a PDF is saved: fonts subset by :func:`_glyphs_subset`."""
@@ -54,9 +53,6 @@ def _lean_pdf_fonts():
             yield
         finally:
             _backend_pdf_ps.get_glyphs_subset = original
-
-
-_SAVING_PDF = threading.Lock()
 
 
 def _csv_bytes(data: pd.DataFrame) -> bytes:

@@ -189,3 +189,55 @@ def test_report_reads_the_sampling_frame_before_any_work(tmp_path, capsys):
     assert f"error: {tmp_path / 'frame.csv'}: sampling frame file not found" in captured.err
     assert "Meeting pack from" not in captured.out
     assert not (tmp_path / "reports").exists() and not (tmp_path / "derived").exists()  # nothing derived, no pack
+
+
+# --- start-up and exit (issue 15): a command imports pandas only when it needs it, and leaves without teardown --
+
+
+def _child(code: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+
+
+def test_start_up_and_the_engine_import_no_pandas():
+    """The parser of every command, and the public record's engine, import without pandas (nor numpy): the
+    engine's scan starts first and pandas is imported beside it (analysis.cli.public.PANDAS_IMPORTS)."""
+    out = _child("import sys\n"
+                 "import analysis.cli.app as app\n"
+                 "app.build_parser()\n"
+                 "import analysis.public.engine, analysis.public.forms\n"
+                 "print(sorted(m for m in ('pandas', 'numpy', 'scipy', 'matplotlib') if m in sys.modules))")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_public_package_exports_load_on_first_use():
+    import analysis.public as public
+
+    assert set(public.__all__) <= set(dir(public))
+    from analysis.public import FORMATS, detect_format, load_public, monthly_counts  # noqa: F401 - each resolves
+    from analysis.public.forms import detect_format as forms_detect
+    from analysis.public.load import detect_format as load_detect
+
+    assert detect_format is forms_detect is load_detect  # one function, also where it used to live
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
+        public.no_such_name  # noqa: B018
+
+
+_RUN_MAIN = ("import atexit, runpy, sys\n"
+             "atexit.register(lambda: print('atexit function ran', file=sys.stderr))\n"
+             "sys.argv = ['analysis'] + sys.argv[1:]\n"
+             "runpy.run_module('analysis', run_name='__main__')\n")
+
+
+def test_a_command_leaves_with_its_exit_code_after_the_atexit_functions_and_flushed_output(tmp_path):
+    bad = tmp_path / "empty.csv"
+    bad.write_text("")
+    out = _child(_RUN_MAIN, "public", "frame", str(bad))
+    assert out.returncode == 2
+    assert out.stderr.splitlines()[-1] == "atexit function ran"
+    assert "empty.csv" in out.stderr and "Traceback" not in out.stderr
+    done = _child(_RUN_MAIN, "manual", "--out", str(tmp_path / "manual.md"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith(f"to {tmp_path / 'manual.md'}\n")  # the last line printed, flushed to the pipe
+    assert done.stderr == "atexit function ran\n"
+    assert (tmp_path / "manual.md").read_text(encoding="utf-8").startswith("#")

@@ -13,8 +13,7 @@ libraries it needs are imported when a command runs, so that ``--help`` and the 
 from __future__ import annotations
 
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ..report.output import input_hashes, write_files, write_validation
 from ..scheme.codebook import TABLES, load_codebook
@@ -22,12 +21,17 @@ from ..scheme.config import paths
 from .console import EXIT_OK, common_options, load_scheme, whole_number, write_bytes, write_csv
 from .console import say as _say
 
+if TYPE_CHECKING:  # (pandas is imported where it is used: a command's start-up imports none)
+    import pandas as pd
+
 # --- option files: read here, passed down as data ---------------------------------------------------------------
 
 
 def _read_csv_file(p: Path, what: str, error: type[Exception], **kw) -> pd.DataFrame:
     """A small CSV given with an option (income lookup, sampling frame), as text; anything that is not a readable
     CSV raises ``error`` with a message naming the file."""
+    import pandas as pd
+
     if p.is_dir():
         raise error(f"{p}: this is a folder; give the {what} file (a CSV file)")
     try:

@@ -17,14 +17,16 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ..scheme.config import load_study_config
 from .console import EXIT_OK, EXIT_UNUSABLE, check_output_file, load_scheme, whole_number, write_text, year_month
 from .console import err as _err
 from .console import say as _say
 from .console import write_csv as _write_csv
+
+if TYPE_CHECKING:  # (pandas is imported where it is used: a command's start-up imports none)
+    import pandas as pd
 
 MAX_HARMONICS = 5  # monthly data: a 6th sin/cos pair has sin6 = 0, and more pairs repeat the first ones
 
@@ -39,6 +41,9 @@ FRAME_NEEDS = ("incident_number",)
 # What each command imports after the file is read: imported meanwhile, in a thread beside the engine's scan.
 # (With the scan on one thread, row_number() OVER (), such a thread slowed it by half; the scan now runs on every
 # core and the thread gains: public tables on the 2.1M-row file 2.93 -> 2.64 s, trends 2.18 -> 2.08 s, min of 4.)
+# pandas first: nothing a command imports before its scan imports pandas (the CLI's start-up, the engine), so
+# its 0.5 s of importing runs beside DuckDB's reading too (tests/test_cli.py checks the start-up imports none).
+PANDAS_IMPORTS = ("pandas", "analysis.public.load", "analysis.public.frame")
 TRENDS_IMPORTS = ("statsmodels.genmod.generalized_linear_model", "statsmodels.genmod.families", "scipy.stats")
 TABLES_IMPORTS = ("scipy.stats", "analysis.report.public_table", "analysis.report.publish", "analysis.tables.compare")
 
@@ -70,16 +75,20 @@ def _config(args):
     return load_study_config(getattr(args, "config", None))
 
 
-def _load(path: str, prostitution_only: bool = True, needs: tuple[str, ...] | None = None) -> pd.DataFrame:
+def _load(path: str, prostitution_only: bool = True, needs: tuple[str, ...] | None = None,
+          meanwhile: tuple[str, ...] = ()) -> pd.DataFrame:
     """The file's standard frame: its prostitution / human-trafficking records, read by the engine (DuckDB: any
-    size), or every record (``prostitution_only`` False: the pandas loader)."""
-    from ..public.engine import scan_public
-    from ..public.load import load_public
-
+    size; pandas and the modules ``meanwhile`` are imported while it reads), or every record
+    (``prostitution_only`` False: the pandas loader)."""
     if prostitution_only:
-        frame = scan_public(path, needs=needs)
+        from ..public.engine import scan_public
+
+        with _imported_meanwhile(PANDAS_IMPORTS + meanwhile):
+            frame = scan_public(path, needs=needs)
         records = frame.attrs["records"]
     else:
+        from ..public.load import load_public
+
         frame = load_public(path)
         records = len(frame)
     a = dict(frame.attrs)
@@ -124,6 +133,8 @@ def cmd_fetch(args) -> int:
         _err(f"error: {exc}")
         return EXIT_UNUSABLE
     if out.suffix.lower() == ".csv":
+        import pandas as pd
+
         flat = pd.DataFrame([{k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in r.items()}
                              for r in rows])
         _write_csv(flat, out)
@@ -139,12 +150,11 @@ def cmd_fetch(args) -> int:
 
 def run_trends(path: str, out: Path, cfg, *, offset_path: str | None = None, start: str | None = None,
                end: str | None = None, se: str = "hac", n_harmonics: int = 2):
+    frame = _load(path, needs=TRENDS_NEEDS, meanwhile=TRENDS_IMPORTS)
     from ..public.frame import counting_unit
     from ..public.monthly import monthly_counts
     from ..stats import its
 
-    with _imported_meanwhile(TRENDS_IMPORTS):
-        frame = _load(path, needs=TRENDS_NEEDS)
     if (frame["source_format"] == "kaggle").any():
         _say("  WARNING: Kaggle rows cover alternate weeks only; monthly counts are about half the real "
              "totals and noisier. Prefer the daily counts table or a DataSF export.")
@@ -188,11 +198,11 @@ def cmd_trends(args) -> int:
 
 def cmd_tables(args) -> int:
     from ..intake.problems import UnusableInputError
-    from ..public import frame as F
 
     cb, cfg = load_scheme(args)
-    with _imported_meanwhile(TABLES_IMPORTS):
-        frame = _load(args.path, needs=TABLES_NEEDS)
+    frame = _load(args.path, needs=TABLES_NEEDS, meanwhile=TABLES_IMPORTS)
+    from ..public import frame as F
+
     _report_unknown(frame)
     out = Path(args.out)
     makers = {"resolution": F.resolution_counts, "description_group": F.description_counts,
@@ -238,12 +248,12 @@ def write_public_comparison(compared, frame: pd.DataFrame, cb, cfg, out: Path) -
 
 
 def cmd_frame(args) -> int:
-    from ..public.frame import frame_lower_bound, frame_table, per_year, sampling_frame
-
     if args.out:
         check_output_file(Path(args.out))
     cfg = _config(args)
     frame = _load(args.path, needs=FRAME_NEEDS)
+    from ..public.frame import frame_lower_bound, frame_table, per_year, sampling_frame
+
     sizes = per_year(frame)
     _say(f"Incidents per year ({len(frame)} record(s)):")
     for _, r in sizes.iterrows():
@@ -264,12 +274,12 @@ def cmd_frame(args) -> int:
 
 
 def cmd_draw_sample(args) -> int:
-    from ..public.frame import draw_sample, sampling_frame
-
     check_output_file(Path(args.out))
     cfg = _config(args)
     years = tuple(args.years) if args.years else None
     frame = _load(args.frame, needs=FRAME_NEEDS)
+    from ..public.frame import draw_sample, sampling_frame
+
     sf = sampling_frame(frame, cfg, years=years)
     sample = draw_sample(sf, args.per_year, args.seed)
     _say(f"Stratified random sample, {args.per_year} per year, seed {args.seed}:")

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ..formats.cells import frame_to_csv
 from .console import EXIT_OK, EXIT_UNUSABLE, check_output_file, load_scheme, share, whole_number, write_bytes
 from .console import err as _err
 from .console import say as _say
 from .console import write_csv as _write_csv
+
+if TYPE_CHECKING:  # (pandas is imported where it is used: a command's start-up imports none)
+    import pandas as pd
 
 SYNTHETIC_NOTE = "NOTE: SYNTHETIC DATA. These results come from the generated example, not from real reports."
 
@@ -75,11 +77,15 @@ def cmd_sample(args) -> int:
 
 
 def _fmt(x: float, digits: int = 3) -> str:
+    import pandas as pd
+
     return "" if pd.isna(x) else f"{x:.{digits}f}"
 
 
 def format_reliability(table: pd.DataFrame) -> str:
     """The reliability table as text for the terminal (rounded; CIs in brackets, clipped to [-1, 1])."""
+    import pandas as pd
+
     from ..coders.reliability import clip_intervals
 
     table = clip_intervals(table)

@@ -22,8 +22,7 @@ from __future__ import annotations
 import io
 
 from ..formats.xlsx import FIXED_TIME, deterministic_zip
-from ..intake.normalise import display_choice
-from ..scheme.codebook import TABLES, Codebook, Variable, load_codebook
+from ..scheme.codebook import TABLES, Codebook, Variable, display_choice, load_codebook
 from ..scheme.config import StudyConfig, load_study_config
 
 DEFAULT_ROWS = 5000

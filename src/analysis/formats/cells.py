@@ -26,8 +26,10 @@ text cell with Excel's quote-prefix style (the quote is not part of the value an
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
@@ -62,6 +64,8 @@ def formula_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
 
     Returns ``df`` itself (not a copy) when nothing needs quoting, so the common case costs one scan and the
     written bytes stay exactly as before. Numeric columns are never touched."""
+    import pandas as pd  # (here, not at the top: this module is on every command's start-up path)
+
     changed: dict[int, pd.Series] = {}
     for j in range(df.shape[1]):
         s = df.iloc[:, j]
@@ -82,6 +86,8 @@ def formula_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _has_cr(df: pd.DataFrame) -> bool:
+    import pandas as pd
+
     cols = [df.iloc[:, j] for j in range(df.shape[1])
             if pd.api.types.is_object_dtype(df.iloc[:, j].dtype) or pd.api.types.is_string_dtype(df.iloc[:, j].dtype)
             or isinstance(df.iloc[:, j].dtype, pd.CategoricalDtype)]

@@ -6,10 +6,12 @@ import datetime as dt
 import io
 import re
 import zipfile
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .cells import formula_like
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FIXED_TIME = dt.datetime(2017, 11, 1, 0, 0, 0)
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")

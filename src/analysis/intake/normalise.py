@@ -18,9 +18,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ..scheme.codebook import Codebook, Variable
+from ..scheme.codebook import Codebook, Variable, display_choice
 
-DISPLAY_SEP = " = "
 _INT_RE = re.compile(r"^[+-]?[0-9]+(\.0*)?$")  # ASCII digits only: \d and int() accept other scripts
 _MULTI_SPLIT = re.compile(r"\s*[;,]\s*")
 _STATUTES_SPLIT = re.compile(r"\s*;\s*")
@@ -30,11 +29,6 @@ def split_statutes(text: str) -> list[str]:
     """The statutes of a ``statutes`` cell ('647(b) PC; 148(a)(1) PC'), stripped, empty parts left out. Only ';'
     separates: a comma may belong to how a statute is written."""
     return [p for p in _STATUTES_SPLIT.split(text.strip()) if p]
-
-
-def display_choice(code: str, label: str) -> str:
-    """How a code is shown in a drop-down list: ``code = label``."""
-    return f"{code}{DISPLAY_SEP}{label}"
 
 
 def accepted_spellings(var: Variable, cb: Codebook) -> dict[str, str]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PROBLEM_COLUMNS = [
     "severity",
@@ -49,6 +52,8 @@ def problem(
 
 
 def problems_frame(records: list[dict]) -> pd.DataFrame:
+    import pandas as pd
+
     df = pd.DataFrame(records, columns=PROBLEM_COLUMNS)
     df["row"] = df["row"].astype("Int64")
     return df

@@ -11,35 +11,34 @@
 The interrupted time series (the model, pure numerics) is :mod:`analysis.stats.its`.
 """
 
-from .descriptions import classify, mapping_table, unknown_descriptions
-from .frame import (
-    compare_years,
-    count,
-    counting_unit,
-    describe_sources,
-    description_counts,
-    district_counts,
-    draw_sample,
-    frame_lower_bound,
-    frame_sizes,
-    frame_table,
-    per_year,
-    resolution_counts,
-    sampling_frame,
-    share_table,
-    with_shares,
-)
-from .load import (
-    SHARED_FILES,
-    detect_format,
-    load_public,
-    load_shared_folder,
-    parse_public,
-    select_prostitution,
-    shared_folder_problems,
-)
-from .monthly import monthly_counts
-from .schemas import FORMATS, STANDARD_COLUMNS
+# What the package exports, by the module that defines it: imported on first use (PEP 562), so that a command
+# importing one module of the package (the engine's scan, before pandas) does not import them all.
+_EXPORTS = {
+    "descriptions": ("classify", "mapping_table", "unknown_descriptions"),
+    "frame": ("compare_years", "count", "counting_unit", "describe_sources", "description_counts",
+              "district_counts", "draw_sample", "frame_lower_bound", "frame_sizes", "frame_table", "per_year",
+              "resolution_counts", "sampling_frame", "share_table", "with_shares"),
+    "load": ("SHARED_FILES", "detect_format", "load_public", "load_shared_folder", "parse_public",
+             "select_prostitution", "shared_folder_problems"),
+    "monthly": ("monthly_counts",),
+    "schemas": ("FORMATS", "STANDARD_COLUMNS"),
+}
+_FROM = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name: str):
+    if name not in _FROM:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{_FROM[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_FROM))
+
 
 __all__ = [
     "FORMATS", "SHARED_FILES", "STANDARD_COLUMNS", "classify", "compare_years", "count", "counting_unit",

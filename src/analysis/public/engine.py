@@ -30,20 +30,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ..intake.problems import UnusableInputError, problem
-from .load import (
-    PARQUET_META,
-    detect_format,
-    is_prostitution,
-    load_public,
-    parquet_info,
-    select_prostitution,
-    standardise,
-)
+from .forms import PARQUET_META, detect_format, parquet_info
 from .schemas import FORMATS, PROSTITUTION_FILTER
+
+if TYPE_CHECKING:  # pandas and the pandas loader are imported after the scan (pandas loads meanwhile: cli.public)
+    import pandas as pd
 
 # Python's whitespace (str.isspace, what str.strip() and str.split() remove): trim(x, WHITESPACE) in SQL is
 # x.strip() in Python, so the engine's "certainly valid" is valid to the pandas loader.
@@ -304,6 +298,7 @@ def _scan_raw(con, s: _Source) -> tuple[pd.DataFrame, int, int]:
     """(the rows the pandas loader must see, as text cells named as the pandas loader names them, with ``r``;
     records read; records dropped)."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE scan AS {_scan_sql(s)}")
+    import pandas as pd
     n, dropped = con.execute("SELECT count(*), count(*) FILTER (WHERE dropped) FROM scan").fetchall()[0]
     cols = ", ".join(f"rec[{i + 1}] AS c{i}" for i in range(len(s.mapped)))
     raw = con.execute(f"SELECT {_row_number(s.kind, s.parquet_kind)} AS r, {cols} FROM scan "
@@ -318,6 +313,8 @@ def _scan_raw(con, s: _Source) -> tuple[pd.DataFrame, int, int]:
 
 def _pandas(path: Path, format: str | None, category: str | None) -> pd.DataFrame:
     """The pandas loader's selection, with the engine's attrs (``records``: records before the selection)."""
+    from .load import load_public, select_prostitution
+
     frame = load_public(path, format=format, category=category)
     out = select_prostitution(frame)
     out.attrs.update({"records": len(frame), "engine": "pandas"})
@@ -349,6 +346,8 @@ def scan_public(path: str | Path, *, format: str | None = None, category: str | 
         return _pandas(p, format, category)  # the pandas loader reads it, or says why not
     finally:
         con.close()
+    from .load import is_prostitution, standardise
+
     frame = standardise(raw.drop(columns="r"), s.fmt, s.name, s.source_kind, category=category, rows=raw["r"])
     out = frame[is_prostitution(frame)].reset_index(drop=True)
     for std in s.unread:  # as if the source had none
@@ -361,6 +360,8 @@ def scan_public(path: str | Path, *, format: str | None = None, category: str | 
 
 def _empty(column: str, n: int):
     """A standard column's values when its source column is not read."""
+    import pandas as pd
+
     if column in ("incident_number", "record_id"):
         return pd.array([pd.NA] * n, dtype="string")
     if column in ("latitude", "longitude"):

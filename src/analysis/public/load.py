@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..intake.problems import UnusableInputError, problem
+from .forms import PARQUET_META, detect_format, is_parquet, parquet_info  # noqa: F401 - also read from here
 from .schemas import (
     FORMATS,
     PROSTITUTION_FILTER,
@@ -115,27 +116,6 @@ def _cell(v: object) -> str:
 
 
 # --- format detection -------------------------------------------------------------------------------------
-
-
-def detect_format(columns: list[str], name: str = "") -> str:
-    """The key of the source form whose required columns are all present (the most specific one wins)."""
-    have = set(columns)
-    matches = [k for k, f in FORMATS.items() if set(f["required"]) <= have]
-    if matches:
-        return max(matches, key=lambda k: len(FORMATS[k]["required"]))
-    # the closest form, for the message
-    best = max(FORMATS, key=lambda k: len(set(FORMATS[k]["required"]) & have) / len(FORMATS[k]["required"]))
-    missing = [c for c in FORMATS[best]["required"] if c not in have]
-    shown = ", ".join(columns[:15]) + (" ..." if len(columns) > 15 else "")
-    if len(columns) <= 1:
-        lead = "this does not look like a table (one column only)"
-    else:
-        lead = "the columns match no supported SFPD data form"
-    raise UnusableInputError([problem(
-        "wrong_columns",
-        f"{lead}. Closest: {FORMATS[best]['label']}, which also needs {', '.join(missing)}. "
-        f"Columns found: {shown}. Supported: " + "; ".join(f["label"] for f in FORMATS.values()),
-        file=name)])
 
 
 # --- parsing cells ----------------------------------------------------------------------------------------
@@ -400,33 +380,6 @@ def load_public(path: str | Path, *, format: str | None = None, category: str | 
 
 
 # --- Parquet (python -m analysis public convert) ------------------------------------------------------------
-
-# Keys of a converted file's metadata: the form, and whether its rows are spreadsheet rows ("csv", header = 1)
-# or JSON records.
-PARQUET_META = {"format": "analysis.public.format", "kind": "analysis.public.kind",
-                "source_file": "analysis.public.source_file"}
-
-
-def is_parquet(path: Path) -> bool:
-    with open(path, "rb") as f:
-        return f.read(4) == b"PAR1"
-
-
-def parquet_info(path: Path) -> dict[str, str]:
-    """What :data:`PARQUET_META` records in a Parquet file ({} for a Parquet file made elsewhere), by short key."""
-    import duckdb
-
-    con = duckdb.connect()
-    try:
-        rows = con.execute("SELECT decode(key), decode(value) FROM parquet_kv_metadata(?)", [str(path)]).fetchall()
-    except duckdb.Error as exc:
-        raise UnusableInputError([problem("not_a_table", f"not a readable Parquet file ({exc})",
-                                          file=path.name)]) from None
-    finally:
-        con.close()
-    keys = {v: k for k, v in PARQUET_META.items()}
-    return {keys[k]: v for k, v in rows if k in keys}
-
 
 def read_parquet_cells(path: Path) -> tuple[pd.DataFrame, str]:
     """A Parquet file's records as text cells ("" when empty), in file order, and "csv" or "json" (how its rows

@@ -26,13 +26,14 @@ import signal
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
-
-import pandas as pd
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from ..formats.cells import frame_to_csv
 from ..scheme.codebook import TABLES
 from ..scheme.config import paths
+
+if TYPE_CHECKING:  # (pandas is imported by who makes the frames: a command's start-up needs none)
+    import pandas as pd
 
 # --- writing files ------------------------------------------------------------------------------------------
 

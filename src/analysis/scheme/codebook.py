@@ -20,6 +20,12 @@ NOT_DOCUMENTED = "-8"
 NOT_APPLICABLE = "-9"
 VARIABLE_TYPES = {"id", "text", "date", "integer", "code", "multi", "statute", "statutes"}
 LEVELS = {"nominal", "ordinal", "interval", "none"}
+DISPLAY_SEP = " = "  # a code as a drop-down shows it: "code = label"
+
+
+def display_choice(code: str, label: str) -> str:
+    """How a code is shown in a drop-down list (the template's, REDCap's): ``code = label``."""
+    return f"{code}{DISPLAY_SEP}{label}"
 
 
 @dataclass(frozen=True)

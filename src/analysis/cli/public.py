@@ -325,8 +325,10 @@ def _add_convert(psub) -> None:
 
 def add_commands(sub) -> None:
     """Register ``public`` and its subcommands on the argparse sub-parsers object ``sub``."""
-    from ..public.fetch import FIRST_YEAR, LAST_YEAR
+    from ..public.schemas import DATASF_HISTORICAL_YEARS  # (not from .fetch, which imports urllib, http, ssl)
     from ..scheme.config import paths
+
+    FIRST_YEAR, LAST_YEAR = DATASF_HISTORICAL_YEARS
 
     pub = sub.add_parser("public", help="the public SFPD record: download, monthly trends, before/after tables",
                          description="Work with SFPD's public incident data (DataSF): download it, fit the "

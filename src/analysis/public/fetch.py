@@ -19,10 +19,10 @@ import urllib.parse
 import urllib.request
 from typing import Callable
 
-from .schemas import DATASF_DOMAIN, DATASF_HISTORICAL_DATASET, PROSTITUTION_FILTER
+from .schemas import DATASF_DOMAIN, DATASF_HISTORICAL_DATASET, DATASF_HISTORICAL_YEARS, PROSTITUTION_FILTER
 
 DEFAULT_PAGE_SIZE = 50_000
-FIRST_YEAR, LAST_YEAR = 2003, 2018  # tmnf-yvry covers 2003 to May 2018
+FIRST_YEAR, LAST_YEAR = DATASF_HISTORICAL_YEARS
 TIMEOUT = 60
 USER_AGENT = "sfpd-vice-svu-analysis (python urllib)"
 

@@ -52,7 +52,11 @@ def count(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     With incident numbers an incident is counted once per group it falls in (once per year; once per
     description when counting descriptions, so description shares can add to more than 1).
     """
-    f = with_incident_dates(frame)
+    return _count_dated(with_incident_dates(frame), by)
+
+
+def _count_dated(f: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """:func:`count` of a frame :func:`with_incident_dates` has dated (or a part of one holding whole incidents)."""
     if f.empty:
         return pd.DataFrame({**{b: pd.Series(dtype=object) for b in by}, "n": pd.Series(dtype="int64")})
     if has_incident_numbers(f):
@@ -164,8 +168,8 @@ def _periods(frame: pd.DataFrame, cfg: StudyConfig) -> pd.DataFrame:
 
 def _tidy(frame: pd.DataFrame, column: str, levels: list[str], cfg: StudyConfig,
           extra_last: tuple[str, ...] = ()) -> pd.DataFrame:
-    f = _periods(frame, cfg)
-    counts = count(f, ["period", column]) if len(f) else pd.DataFrame(columns=["period", column, "n"])
+    f = _periods(frame, cfg)  # dated, and whole incidents (a period is a set of years: an incident's are one)
+    counts = _count_dated(f, ["period", column]) if len(f) else pd.DataFrame(columns=["period", column, "n"])
     counts = counts.rename(columns={column: "category"})
     present = [c for c in counts["category"].unique() if c not in levels]
     cats = list(levels) + sorted(c for c in present if c not in extra_last) + [c for c in extra_last if c in present]

@@ -62,6 +62,7 @@ STANDARD_COLUMNS: dict[str, str] = {
 # The DataSF tmnf-yvry resource (Socrata). Used by .fetch.
 DATASF_DOMAIN = "data.sfgov.org"
 DATASF_HISTORICAL_DATASET = "tmnf-yvry"
+DATASF_HISTORICAL_YEARS = (2003, 2018)  # tmnf-yvry covers 2003 to May 2018
 
 # Rows of interest: the PROSTITUTION category, or a category / description naming human trafficking.
 # The same rule builds the download query (.fetch) and filters a loaded all-categories file (.load).

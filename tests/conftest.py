@@ -135,10 +135,13 @@ def run_notebook(name: str, **params):
     import nbformat
     from nbclient import NotebookClient
 
+    from analysis.report.notebooks import KERNEL_ARGUMENTS
+
     nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     injected = "\n".join(f"{k} = {v!r}" for k, v in params.items())
     nb.cells.insert(1, nbformat.v4.new_code_cell("# injected parameters\n" + injected))
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}},
+                   extra_arguments=list(KERNEL_ARGUMENTS)).execute()  # as the report runs them
     return nb
 
 

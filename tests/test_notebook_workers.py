@@ -40,3 +40,35 @@ def test_a_notebook_that_stops_with_an_error_is_kept_with_the_error_and_its_page
     texts = [o.get("text", "") + o.get("evalue", "") for c in kept.cells if c.cell_type == "code" for o in c.outputs]
     assert "before 7\n" in texts and "boom" in texts and "after\n" not in texts
     assert "ValueError" in (out / "nb.html").read_text(encoding="utf-8")
+
+
+def test_a_notebook_kernel_leaves_without_teardown_and_without_a_trace_in_the_namespace(tmp_path):
+    """KERNEL_ARGUMENTS (what the report's and the tests' kernels start with) make a kernel leave by os._exit after
+    the notebook: an object's finaliser, which the interpreter's teardown would run, does not run; the atexit
+    functions registered in the notebook do; and the line leaves no name behind. Without the arguments the
+    finaliser runs (the control: this test can fail)."""
+    import pytest
+
+    pytest.importorskip("jupyter_client")
+    from jupyter_client.manager import start_new_kernel
+
+    from analysis.report.notebooks import KERNEL_ARGUMENTS
+
+    def run(extra: list[str], tag: str) -> list[str]:
+        km, kc = start_new_kernel(kernel_name="python3", extra_arguments=extra)
+        seen = []
+        try:
+            kc.execute_interactive(
+                "import atexit\n"
+                f"class Mark:\n    def __del__(self):\n        open(r'{tmp_path}/{tag}-teardown', 'w').close()\n"
+                "mark = Mark()\n"
+                f"atexit.register(lambda: open(r'{tmp_path}/{tag}-atexit', 'w').close())\n"
+                "print(sorted(n for n in dir() if n in ('_a', '_o', 'os')))",
+                timeout=60, output_hook=lambda msg: seen.append(msg["content"].get("text", "")))
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=False)
+        return sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(tag)) + ["".join(seen).strip()]
+
+    assert run(list(KERNEL_ARGUMENTS), "fast") == ["fast-atexit", "[]"]
+    assert run([], "plain") == ["plain-atexit", "plain-teardown", "[]"]

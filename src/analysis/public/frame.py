@@ -168,7 +168,7 @@ def _periods(frame: pd.DataFrame, cfg: StudyConfig) -> pd.DataFrame:
 
 def _tidy(frame: pd.DataFrame, column: str, levels: list[str], cfg: StudyConfig,
           extra_last: tuple[str, ...] = ()) -> pd.DataFrame:
-    f = _periods(frame, cfg)  # dated, and whole incidents (a period is a set of years: an incident's are one)
+    f = _periods(frame, cfg)  # dated, and whole incidents (an incident's rows share its date, so its period)
     counts = _count_dated(f, ["period", column]) if len(f) else pd.DataFrame(columns=["period", column, "n"])
     counts = counts.rename(columns={column: "category"})
     present = [c for c in counts["category"].unique() if c not in levels]

@@ -213,7 +213,15 @@ def test_start_up_and_the_engine_import_no_pandas():
 def test_the_public_package_exports_load_on_first_use():
     import analysis.public as public
 
+    assert public.__all__ == [  # what the package exported when it imported every module at once
+        "FORMATS", "SHARED_FILES", "STANDARD_COLUMNS", "classify", "compare_years", "count", "counting_unit",
+        "describe_sources", "description_counts", "detect_format", "district_counts", "draw_sample",
+        "frame_lower_bound", "frame_sizes", "frame_table", "load_public", "load_shared_folder", "mapping_table",
+        "monthly_counts", "parse_public", "per_year", "resolution_counts", "sampling_frame", "select_prostitution",
+        "share_table", "shared_folder_problems", "unknown_descriptions", "with_shares"]
     assert set(public.__all__) <= set(dir(public))
+    assert all(callable(getattr(public, n)) or isinstance(getattr(public, n), (dict, tuple, list))
+               for n in public.__all__)
     from analysis.public import FORMATS, detect_format, load_public, monthly_counts  # noqa: F401 - each resolves
     from analysis.public.forms import detect_format as forms_detect
     from analysis.public.load import detect_format as load_detect

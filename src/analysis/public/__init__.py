@@ -40,11 +40,4 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_FROM))
 
 
-__all__ = [
-    "FORMATS", "SHARED_FILES", "STANDARD_COLUMNS", "classify", "compare_years", "count", "counting_unit",
-    "describe_sources", "description_counts",
-    "detect_format", "district_counts", "draw_sample", "frame_lower_bound", "frame_sizes", "frame_table",
-    "load_public", "load_shared_folder",
-    "mapping_table", "monthly_counts", "parse_public", "per_year", "resolution_counts", "sampling_frame", "select_prostitution",
-    "share_table", "shared_folder_problems", "unknown_descriptions", "with_shares",
-]
+__all__ = sorted(_FROM)

@@ -11,7 +11,7 @@ from analysis.intake.load import load_coded_tables, tables_from_frames
 from analysis.intake.problems import UnusableInputError
 from analysis.intake.validate import table_schema, validate_tables
 
-from .conftest import write_folder
+from .conftest import ROOT, write_folder
 
 
 def run(frames):
@@ -578,3 +578,24 @@ def test_the_change_date_is_a_setting(frames, cfg):
     early = dataclasses.replace(cfg, race_recording_change_date=dt.date(2008, 1, 1))
     assert validate_tables(tables_from_frames(frames, source="test"), config=early).problems.empty
     assert not run(frames).problems.query("rule == 'race_letter_not_in_use'").empty
+
+
+def test_validating_imports_no_pandera():
+    """pandera (about half a second of CPU to import) is imported by table_schema alone: the validator runs the
+    same checks without it, and neither the pipeline nor a notebook kernel that imports it loads pandera."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from analysis.intake.load import load_coded_tables\n"
+            "from analysis.intake.validate import validate_tables\n"
+            "import analysis.report.pipeline\n"
+            "from tests.conftest import EXAMPLE\n"
+            "result = validate_tables(load_coded_tables(EXAMPLE))\n"
+            "print(len(result.problems), 'pandera' in sys.modules)\n"
+            "from analysis.intake.validate import table_schema\n"
+            "table_schema('persons')\n"
+            "print('pandera' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["0", "False", "True"]

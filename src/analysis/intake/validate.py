@@ -21,10 +21,9 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import pandas as pd
-import pandera.pandas as pa
 
 from ..scheme.charges import charge_date, charge_table
 from ..scheme.codebook import (
@@ -41,6 +40,9 @@ from .load import ROW, RawTable, gc_paused
 from .normalise import accepted_spellings, map_distinct, normalise_values, split_statutes
 from .row_rules import consistency_problems, date_order_problems
 from .problems import problem, problems_frame
+
+if TYPE_CHECKING:  # pandera is imported by table_schema alone: the validator runs the same checks without it
+    import pandera.pandas as pa
 
 REASONS = "_reasons"
 _WHOLE = re.compile(r"^[+-]?[0-9]+$")  # ASCII digits only: \d and int() accept other scripts
@@ -427,7 +429,11 @@ def _pattern_hint(var: Variable) -> str:
 
 
 def table_schema(table: str, cb: Codebook | None = None, cfg: StudyConfig | None = None) -> pa.DataFrameSchema:
-    """The pandera schema of one table's column rules (on normalised text), built from the codebook."""
+    """The pandera schema of one table's column rules (on normalised text), built from the codebook. (pandera is
+    imported here, not with the module: it costs about half a second of CPU in every process that validates, and
+    the validator evaluates the same checks without it.)"""
+    import pandera.pandas as pa
+
     cb = cb or load_codebook()
     cfg = cfg or load_study_config()
     columns = {}

@@ -194,7 +194,7 @@ def _derive_grid(incidents: list[dict], persons: list[dict], charges: list[dict]
     frames = {"incidents": pd.DataFrame(incidents, columns=cols["incidents"], dtype=object),
               "persons": pd.DataFrame(persons, columns=cols["persons"], dtype=object),
               "charges": pd.DataFrame(charges, columns=cols["charges"], dtype=object)}
-    from ...intake.load import tables_from_frames  # here: validation (pandera) is needed for the grid only
+    from ...intake.load import tables_from_frames  # here: validation is needed for the grid only
     from ...intake.validate import validate_tables
 
     result = validate_tables(tables_from_frames(frames, "<grid>", cb), cb, cfg)

@@ -115,11 +115,14 @@ $(STAMP): requirements.txt pyproject.toml
 report: setup
 	$(BIN)/python -m analysis report $(DATA)
 
+# pytest keeps its rewritten test modules as bytecode only where Python may write bytecode: with
+# PYTHONDONTWRITEBYTECODE set, each worker rewrote and compiled every test module again (3-5 s of collecting per
+# worker). The suite writes them (into tests/__pycache__, ignored by git) whatever the environment says.
 test: setup
-	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
 test-fast: setup  ## the fast loop: every test but those marked slow (notebooks, the report, hostile arguments)
-	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not slow"
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not slow"
 
 # Speed benchmarks (never timed tests): each figure with its baseline and ratio, the minimum and median of 3
 # runs, and peak memory; results also in bench/results/*.json. 15-20 minutes on 2 cores; the first run also

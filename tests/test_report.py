@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import re
@@ -131,6 +132,10 @@ def test_html_page_embeds_every_chart_and_needs_no_network(report):
     for c in _charts(folder):
         assert f'data-chart="{c}"' in page
     assert page.count('src="data:image/png;base64,') == len(_charts(folder))
+    # each chart is the shared picture itself (figures/<name>.png, as in the slides and the PDF)
+    for c in _charts(folder):
+        embedded = re.search(f'data-chart="{c}"><img src="data:image/png;base64,([^"]+)"', page).group(1)
+        assert base64.b64decode(embedded) == (folder / "shared" / "figures" / f"{c}.png").read_bytes()
     assert not re.search(r'(src|href)="https?://', page)  # self-contained
     assert "SYNTHETIC DATA" in page and "Methods, suppression and provenance" in page
 

@@ -111,8 +111,11 @@ def _html_quality(pack: Pack) -> list[str]:
     return parts + ["</section>"]
 
 
-def html_page(pack: Pack) -> str:
-    """The pack as one HTML page: charts embedded as PNG data, tables as HTML; no network needed to view it."""
+def html_page(pack: Pack, pngs: dict[str, bytes] | None = None) -> str:
+    """The pack as one HTML page: charts embedded as PNG data, tables as HTML; no network needed to view it.
+
+    ``pngs``: each chart's PNG by name, as shared in ``figures/`` (the picture the slides and the PDF show too):
+    embedded as they are. Without them each chart is drawn here (a smaller picture)."""
     from ..tables.export import to_html
 
     c = pack.cover
@@ -139,7 +142,8 @@ def html_page(pack: Pack) -> str:
     parts += _html_findings(pack)
     parts.append('<section id="charts"><h2>Charts</h2>')
     for ch in pack.charts:
-        data = base64.b64encode(_png(ch.fig)).decode("ascii")
+        png = pngs[ch.name] if pngs is not None else _png(ch.fig)
+        data = base64.b64encode(png).decode("ascii")
         parts.append(f'<figure id="chart-{html.escape(ch.name)}" data-chart="{html.escape(ch.name)}">'
                      f'<img src="data:image/png;base64,{data}" alt="{html.escape(ch.alt)}">'
                      f"<figcaption>{html.escape(ch.title)}. The data behind this chart: figures/{html.escape(ch.name)}.csv"

@@ -400,7 +400,7 @@ def _pack_files(files: dict[str, bytes], pub: Publication, shown: list[tuple[Tab
     pack = Pack(text.cover_with(counts), charts, key, text.methods, text.provenance, notes,
                 findings=findings, quality=quality)
     pngs = {chart.name: files[fig.path("png")] for fig, chart in zip(pub.figures, charts)}
-    _put(files, "meeting_pack.html", html_page(pack).encode("utf-8"))
+    _put(files, "meeting_pack.html", html_page(pack, pngs).encode("utf-8"))
     _put(files, "meeting_pack.pdf", pdf_pack(pack, pngs))
     _put(files, "meeting_slides.pptx", slides(pack, pngs))
     docx = [(item.shown_title, table, footer) for item, table, footer in shown if item.formats]

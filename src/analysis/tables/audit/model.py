@@ -8,8 +8,9 @@ and the everyone table the sum of the roles. Constraints: each family's atoms ad
 projection; everything the shared files print (a visible count is an equality, ``<t`` is 1..t-1, another marker
 is 0 or more (1 or more when the files say zero is always shown), a printed share ``100 n / den`` rounds to what is
 printed); and the printed tests (:mod:`analysis.tables.audit.printed`) as a choice among the completions that
-reproduce them. A cell's range is its minimum and maximum over the whole-number solutions: scipy ``milp``
-(HiGHS), one connected component of the constraint graph at a time after fixing what the equations fix.
+reproduce them. A cell's range is its minimum and maximum over the whole-number solutions: HiGHS
+(:func:`analysis.stats.milp.milp`), one connected component of the constraint graph at a time after fixing what the
+equations fix.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint
 from scipy.sparse import csr_matrix
 
 from ...scheme.codebook import Codebook
 from ...scheme.config import StudyConfig
+from ...stats.milp import milp
 from .register import IMPLICIT_NO, N_COLUMN, OVERALL, Key
 from .scheme import KNOWN, Family, Multi, Spec, families, family_of, merged_members, variable_specs
 

@@ -9,7 +9,7 @@ the whole shared pack at once:
 * :mod:`.families`  which counts are tied together by the codebook (``from:`` lists of derived variables, skip
   logic, multi-select options), and which combinations of values are possible (the project's own validation and
   derivation run on an enumerated grid);
-* :mod:`.engine`    optimal secondary suppression on a family (a mixed-integer programme, SciPy ``milp``/HiGHS)
+* :mod:`.engine`    optimal secondary suppression on a family (a mixed-integer programme; HiGHS)
   and the exact check (each small count's minimum and maximum over a reader's integer programme);
 * :mod:`.protect`   the whole register: roles, families, merges, costs from the codebook (:class:`~.protect.Protection`);
 * :mod:`.show`      what a shared table may print, cell by cell, and which statistics.

@@ -8,12 +8,12 @@ bound (``upper``). A *target* is a cell whose value is 1 to threshold - 1: a pri
 suppression) or an implicit one. It is protected when the reader's range for it includes 0 or a value >= the
 threshold, i.e. when some whole-number table consistent with everything shown puts it there (a *certificate*).
 
-Secondary suppression (:func:`protect`): for each target not yet protected, a mixed-integer programme (SciPy
-``milp``, HiGHS) finds the cheapest set of further cells to hide together with a certificate: variables are the
-certificate's atoms x (integers), a 0/1 y per hideable cell and, for an implicit target, a 0/1 z; constraints:
-block totals, each shown cell equal to its value unless hidden (|A_c x - v_c| <= M_c y_c), each hidden cell >= 1,
-the target >= threshold (or, implicit, = 0); objective: the hidden cells' cost. This is the disaggregated form of
-Fischetti & Salazar-Gonzalez's (2001) model with the integer attacker; targets are taken one at a time (each
+Secondary suppression (:func:`protect`): for each target not yet protected, a mixed-integer programme (HiGHS:
+:func:`analysis.stats.milp.milp`) finds the cheapest set of further cells to hide together with a certificate:
+variables are the certificate's atoms x (integers), a 0/1 y per hideable cell and, for an implicit target, a 0/1 z;
+constraints: block totals, each shown cell equal to its value unless hidden (|A_c x - v_c| <= M_c y_c), each hidden
+cell >= 1, the target >= threshold (or, implicit, = 0); objective: the hidden cells' cost. This is the disaggregated
+form of Fischetti & Salazar-Gonzalez's (2001) model with the integer attacker; targets are taken one at a time (each
 solved to optimality given the cells already hidden), a certificate found for one target is re-used for the others
 it protects, and a final pass shows again every hidden cell no target needs. *Soft* cells (the committee's key rows)
 are kept shown unless a target cannot be protected otherwise. Hiding only ever widens what a reader can infer, so a
@@ -29,7 +29,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint
+
+from ...stats.milp import milp
 
 TIME_LIMIT = 30.0  # seconds per programme; HiGHS stops with its best solution so far
 GAP = 0.5  # relative optimality gap at which a search stops (the check afterwards is exact)

@@ -1,0 +1,106 @@
+"""Mixed-integer linear programmes, solved by HiGHS: ``scipy.optimize.milp``, called without its per-call overhead.
+
+The disclosure protection (:mod:`analysis.tables.disclosure.engine`) and its exact check, and the audit of the
+shared files (:mod:`analysis.tables.audit.model`), solve thousands of small programmes per report (a few
+milliseconds each). SciPy's ``milp`` spends about 2 ms of Python on each beyond the solve itself: it validates its
+arguments, makes one Python object per column for the integrality, checks each option through an options manager,
+and after the solve builds the bounds' multipliers column by column and reads the basis, which ``milp`` then throws
+away. :func:`milp` here takes the same arguments and gives the same answer from the same solver (SciPy's own HiGHS
+binding, with the options SciPy would pass), doing only what the answer needs; when that binding is not there (a
+SciPy that moved it), it is ``scipy.optimize.milp`` itself. ``tests/test_milp.py`` checks that both give the same
+solutions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint
+from scipy.sparse import csc_array
+
+try:  # SciPy's HiGHS binding (the one scipy.optimize.milp calls); the same in SciPy 1.15 to 1.16
+    from scipy.optimize._highspy import _core as _highs
+except ImportError:  # pragma: no cover - another SciPy: its milp
+    _highs = None
+
+
+@dataclass(frozen=True)
+class MilpResult:
+    """What ``scipy.optimize.milp`` returns and the callers use: the solution ``x`` (None when there is none), the
+    objective ``fun``, SciPy's ``status`` (0 optimal, 1 a time or iteration limit, 2 infeasible, 3 unbounded, 4
+    other) and a message."""
+
+    x: np.ndarray | None
+    fun: float | None
+    status: int
+    message: str
+
+    @property
+    def success(self) -> bool:
+        return self.status == 0
+
+
+def milp(c, *, integrality=None, bounds: Bounds, constraints: LinearConstraint, options: dict | None = None,
+         ) -> MilpResult:
+    """``scipy.optimize.milp(c, integrality=, bounds=, constraints=, options=)`` for one LinearConstraint and a
+    Bounds, with the options ``time_limit``, ``mip_rel_gap``, ``presolve`` and ``disp``: the same programme given to
+    the same solver with the same options, so the same solution."""
+    if _highs is None:  # (a SciPy without the binding)
+        from scipy.optimize import milp as scipy_milp
+
+        res = scipy_milp(c, integrality=integrality, bounds=bounds, constraints=constraints, options=options)
+        return MilpResult(res.x, res.fun, res.status, res.message)
+    c = np.atleast_1d(np.asarray(c, dtype=np.float64))
+    shape = c.shape
+    integ = np.broadcast_to(0 if integrality is None else integrality, shape).astype(np.int32)
+    lb = np.broadcast_to(bounds.lb, shape).astype(np.float64)
+    ub = np.broadcast_to(bounds.ub, shape).astype(np.float64)
+    A = csc_array(constraints.A)
+    row_lb = np.atleast_1d(constraints.lb).astype(np.float64)
+    row_ub = np.atleast_1d(constraints.ub).astype(np.float64)
+    if A.shape != (row_lb.size, c.size):
+        raise ValueError("The shape of `A` must be (len(b_l), len(c)).")
+    h = _highs._Highs()
+    _set_options(h, options or {})
+    status = h.passModel(c.size, row_lb.size, A.nnz, int(_highs.MatrixFormat.kColwise), int(_highs.ObjSense.kMinimize),
+                         0.0, c, lb, ub, row_lb, row_ub, A.indptr.astype(np.int32), A.indices.astype(np.int32),
+                         A.data.astype(np.float64), integ)
+    if status == _highs.HighsStatus.kError or h.run() == _highs.HighsStatus.kError:
+        return _result(h, None, None)
+    model = h.getModelStatus()
+    info = h.getInfo()
+    limits = (_highs.HighsModelStatus.kTimeLimit, _highs.HighsModelStatus.kIterationLimit,
+              _highs.HighsModelStatus.kSolutionLimit)
+    if integ.any():  # a solution at a limit counts when one was found (as SciPy)
+        solved = model == _highs.HighsModelStatus.kOptimal or (
+            model in limits and info.objective_function_value != _highs.kHighsInf)
+    else:
+        solved = model == _highs.HighsModelStatus.kOptimal
+    if not solved:
+        return _result(h, None, None)
+    return _result(h, np.array(h.getSolution().col_value), info.objective_function_value)
+
+
+def _set_options(h, options: dict) -> None:
+    """The options as SciPy's milp sets them (it logs nothing unless ``disp``)."""
+    unknown = set(options) - {"time_limit", "mip_rel_gap", "presolve", "disp"}
+    if unknown:
+        raise ValueError(f"unsupported option(s): {', '.join(sorted(unknown))}")
+    h.setOptionValue("log_to_console", bool(options.get("disp", False)))
+    if not options.get("disp", False):
+        h.setOptionValue("output_flag", False)
+    for key in ("time_limit", "mip_rel_gap"):
+        if options.get(key) is not None:
+            h.setOptionValue(key, float(options[key]))
+    if options.get("presolve") is not None:
+        h.setOptionValue("presolve", "on" if options["presolve"] else "off")
+
+
+# SciPy's status for each of HiGHS's model statuses (scipy.optimize._linprog_highs._highs_to_scipy_status_message)
+_STATUS = {"kOptimal": 0, "kTimeLimit": 1, "kIterationLimit": 1, "kInfeasible": 2, "kModelError": 2, "kUnbounded": 3}
+
+
+def _result(h, x, fun) -> MilpResult:
+    model = h.getModelStatus()
+    return MilpResult(x, fun, _STATUS.get(model.name, 4), h.modelStatusToString(model))

@@ -1,0 +1,75 @@
+"""analysis.stats.milp: the same answers as scipy.optimize.milp (the same solver, options and programme), by value."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.optimize import Bounds, LinearConstraint
+from scipy.optimize import milp as scipy_milp
+from scipy.sparse import random as sparse_random
+
+from analysis.stats import milp as milp_module
+from analysis.stats.milp import milp
+
+
+def test_a_small_programme_by_hand():
+    # max x + 2y s.t. x + y <= 3.5, x - y >= -1.5, x, y >= 0: y <= 2.5 on the reals, whole numbers give x=1, y=2
+    c = np.array([-1.0, -2.0])
+    cons = LinearConstraint(np.array([[1.0, 1.0], [1.0, -1.0]]), [-np.inf, -1.5], [3.5, np.inf])
+    whole = milp(c, integrality=np.ones(2), bounds=Bounds(0, np.inf), constraints=cons)
+    assert whole.status == 0 and whole.success and whole.fun == pytest.approx(-5.0)
+    assert whole.x.tolist() == pytest.approx([1.0, 2.0])
+    real = milp(c, integrality=np.zeros(2), bounds=Bounds(0, np.inf), constraints=cons)
+    assert real.fun == pytest.approx(-(1.0 + 2 * 2.5)) and real.x.tolist() == pytest.approx([1.0, 2.5])
+
+
+def test_infeasible_and_unbounded_have_scipys_status():
+    cons = LinearConstraint(np.array([[1.0, 1.0]]), [5.0], [5.0])
+    res = milp(np.ones(2), integrality=np.ones(2), bounds=Bounds(0, 2), constraints=cons)
+    assert (res.status, res.x, res.fun) == (2, None, None)
+    ref = scipy_milp(np.ones(2), integrality=np.ones(2), bounds=Bounds(0, 2), constraints=cons)
+    assert ref.status == 2
+    free = milp(-np.ones(2), bounds=Bounds(0, np.inf), constraints=LinearConstraint(np.array([[1.0, -1.0]]), 0, 0))
+    assert free.status == scipy_milp(-np.ones(2), bounds=Bounds(0, np.inf),
+                                     constraints=LinearConstraint(np.array([[1.0, -1.0]]), 0, 0)).status
+    assert free.x is None
+
+
+def _programme(seed: int):
+    """A random table-like programme: non-negative integer atoms, sums of atoms fixed or bounded, binaries."""
+    rng = np.random.default_rng(seed)
+    n, m = 24, 16
+    A = sparse_random(m, n, density=0.2, random_state=rng, data_rvs=lambda k: np.ones(k)).tocsr()
+    x0 = rng.integers(0, 6, n).astype(float)
+    v = A @ x0
+    lo = np.where(rng.random(m) < 0.5, v, v - 3)
+    hi = np.where(rng.random(m) < 0.5, v, v + 3)
+    c = rng.normal(size=n)
+    integ = (rng.random(n) < 0.7).astype(int)
+    return c, LinearConstraint(A, lo, hi), Bounds(np.zeros(n), np.full(n, 8.0)), integ
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("options", [{}, {"time_limit": 30.0, "mip_rel_gap": 0.5}, {"presolve": False},
+                                     {"disp": False, "presolve": True}])
+def test_the_same_solution_as_scipy(seed, options):
+    c, cons, bounds, integ = _programme(seed)
+    ours = milp(c, integrality=integ, bounds=bounds, constraints=cons, options=dict(options))
+    ref = scipy_milp(c, integrality=integ, bounds=bounds, constraints=cons, options=dict(options))
+    assert ours.status == ref.status
+    assert ours.fun == ref.fun
+    assert np.array_equal(ours.x, ref.x)
+
+
+def test_an_unknown_option_is_refused():
+    c, cons, bounds, integ = _programme(0)
+    with pytest.raises(ValueError, match="unsupported option"):
+        milp(c, integrality=integ, bounds=bounds, constraints=cons, options={"node_limit": 5})
+
+
+def test_without_scipys_binding_it_is_scipys_milp(monkeypatch):
+    c, cons, bounds, integ = _programme(3)
+    fast = milp(c, integrality=integ, bounds=bounds, constraints=cons)
+    monkeypatch.setattr(milp_module, "_highs", None)
+    slow = milp(c, integrality=integ, bounds=bounds, constraints=cons)
+    assert (slow.status, slow.fun) == (fast.status, fast.fun) and np.array_equal(slow.x, fast.x)

@@ -210,6 +210,19 @@ def test_start_up_and_the_engine_import_no_pandas():
     assert out.stdout.strip() == "[]"
 
 
+def test_numpy_f2py_runs_only_when_something_of_it_is_used():
+    """SciPy's ``from numpy import *`` imports numpy.f2py (numpy.__all__ lists it); after ``import analysis`` that
+    import gives the module unexecuted, and it runs in full when used."""
+    loaded = "print('numpy.f2py.crackfortran' in sys.modules)\n"
+    without = _child("import sys, scipy.sparse\n" + loaded)
+    assert without.returncode == 0 and without.stdout.split() == ["True"], without.stderr  # what is avoided
+    out = _child("import sys, analysis, scipy.sparse, numpy\n" + loaded +
+                 "print('numpy.f2py' in sys.modules)\n"
+                 "print(numpy.f2py.get_include().endswith('src'))\n" + loaded)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "True", "True", "True"]
+
+
 def test_the_public_package_exports_load_on_first_use():
     import analysis.public as public
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from ..report.output import input_hashes, write_files, write_validation
 from ..scheme.codebook import TABLES, load_codebook
 from ..scheme.config import paths
-from .console import EXIT_OK, common_options, load_scheme, whole_number, write_bytes, write_csv
+from .console import EXIT_OK, check_output_folder, common_options, load_scheme, whole_number, write_bytes, write_csv
 from .console import say as _say
 
 if TYPE_CHECKING:  # (pandas is imported where it is used: a command's start-up imports none)
@@ -135,6 +135,7 @@ def cmd_tables(args) -> int:
 
     cb, cfg = load_scheme(args)
     path, out = Path(args.path), Path(args.out)
+    check_output_folder(out)  # before the work (validation, tables, protection), not after it
     frame = read_frame(args.frame)
     lookup = read_income_lookup(args.income_lookup)
     derived = pipeline.validate_derive(load_coded_tables(path, cb), cb, cfg, lookup)

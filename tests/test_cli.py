@@ -223,6 +223,17 @@ def test_numpy_f2py_runs_only_when_something_of_it_is_used():
     assert out.stdout.split() == ["False", "True", "True", "True"]
 
 
+def test_the_version_is_read_when_asked_for():
+    out = _child("import analysis\n"
+                 "print('__version__' in vars(analysis))\n"
+                 "from analysis import __version__\n"
+                 "import importlib.metadata as m\n"
+                 "print(__version__ == m.version('sfpd-vice-svu-analysis'), '__version__' in vars(analysis))\n"
+                 "print(hasattr(analysis, 'no_such_name'))")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "True", "True", "False"]
+
+
 def test_the_public_package_exports_load_on_first_use():
     import analysis.public as public
 

@@ -4,19 +4,25 @@ Data flows one way: raw coded tables -> :mod:`analysis.intake.validate` -> :mod:
 The coding scheme (:mod:`analysis.scheme.codebook`, ``codebook.yaml``) is the single source of truth.
 """
 
-import importlib.abc
-import importlib.machinery
-import importlib.util
 import sys
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("sfpd-vice-svu-analysis")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+source"
 
 
-class _LazyF2py(importlib.abc.MetaPathFinder):
+def __getattr__(name: str):
+    """``__version__``: the installed package's version, read when first asked for (reading the installed
+    distributions' metadata takes a few hundredths of a second, at the start of every command otherwise)."""
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("sfpd-vice-svu-analysis")
+        except PackageNotFoundError:  # running from a source tree that is not installed
+            found = "0.0.0+source"
+        globals()["__version__"] = found
+        return found
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _LazyF2py:
     """Loads ``numpy.f2py`` (NumPy's Fortran wrapper generator) only when something of it is used.
 
     SciPy imports its array-API layer (every ``scipy.sparse``, ``scipy.optimize``, ``scipy.stats`` import) with
@@ -25,9 +31,12 @@ class _LazyF2py(importlib.abc.MetaPathFinder):
     notebook kernel and test worker), for a module nothing here uses. The module is given to that line unexecuted
     (``importlib.util.LazyLoader``) and runs in full the first time one of its attributes is read."""
 
-    def find_spec(self, name, path=None, target=None):
+    def find_spec(self, name, path=None, target=None):  # (importlib.abc.MetaPathFinder's method)
         if name != "numpy.f2py":
             return None
+        import importlib.machinery
+        import importlib.util
+
         sys.meta_path.remove(self)  # once
         spec = importlib.machinery.PathFinder.find_spec(name, path)
         if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):

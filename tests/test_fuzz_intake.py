@@ -689,6 +689,7 @@ EXPECTED_CLASSES = (
 )
 
 
+@pytest.mark.slow  # 1,000 generated inputs (about 35 s)
 def test_fuzz_intake(tmp_path):
     bases = []
     for n, s in ((5, 11), (6, 12), (7, 13)):

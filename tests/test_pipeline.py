@@ -199,6 +199,7 @@ def test_charts_stage_makes_the_meeting_charts_in_order(frames, cb, cfg):
 # --- the publishing step -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # the whole pack: protection and every format
 def test_publish_makes_every_format_and_one_workbook_per_folder(example):
     _, cfg, _, _, tables = example
     pub = Publication(synthetic=True)
@@ -221,6 +222,7 @@ def test_publish_applies_the_threshold_of_the_configuration_it_is_given(example)
     assert "a count from 1 to 999" in csv and "<1000" not in csv
 
 
+@pytest.mark.slow  # the whole pack: protection and every format
 def test_the_pack_readme_and_notes_come_from_the_publication(example):
     cb, cfg, derived, stamp, tables = example
     pub = Publication(run_date="2017-11-15", synthetic=True)

@@ -270,6 +270,7 @@ def test_html_page_renders_in_headless_chromium(report, tmp_path):
     assert shot.stat().st_size > 50_000  # a page with charts, not a blank or an error page
 
 
+@pytest.mark.slow  # a whole report
 def test_a_failing_notebook_is_a_clear_error_not_a_traceback(tmp_path, monkeypatch, capsys):
     import contextlib
 

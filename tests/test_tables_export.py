@@ -81,6 +81,7 @@ def test_analyst_tables_are_marked_not_for_sharing(written):
     assert (full["NOT_FOR_SHARING"] == "analyst table: unsuppressed").all()
 
 
+@pytest.mark.slow  # the weighted tables command
 def test_frame_weights_the_tables(tmp_path, capsys):
     frame = tmp_path / "frame.csv"
     frame.write_text("year,reports\n2009,1468\n2010,1299\n2014,449\n2015,369\n")

@@ -19,7 +19,7 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint
 from scipy.sparse import csc_array
 
-try:  # SciPy's HiGHS binding (the one scipy.optimize.milp calls); the same in SciPy 1.15 to 1.16
+try:  # SciPy's HiGHS binding, the one scipy.optimize.milp calls (SciPy 1.16, as requirements.txt pins it)
     from scipy.optimize._highspy import _core as _highs
 except ImportError:  # pragma: no cover - another SciPy: its milp
     _highs = None

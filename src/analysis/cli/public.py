@@ -81,6 +81,8 @@ def _load(path: str, prostitution_only: bool = True, needs: tuple[str, ...] | No
     size; pandas and the modules ``meanwhile`` are imported while it reads), or every record
     (``prostitution_only`` False: the pandas loader)."""
     if prostitution_only:
+        import duckdb  # noqa: F401 - here, before the import thread starts: the engine's start is not kept waiting
+
         from ..public.engine import scan_public
 
         with _imported_meanwhile(PANDAS_IMPORTS + meanwhile):

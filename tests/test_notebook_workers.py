@@ -72,3 +72,84 @@ def test_a_notebook_kernel_leaves_without_teardown_and_without_a_trace_in_the_na
 
     assert run(list(KERNEL_ARGUMENTS), "fast") == ["fast-atexit", "[]"]
     assert run([], "plain") == ["plain-atexit", "plain-teardown", "[]"]
+
+
+def _namespace_notebook(folder):
+    """A notebook that prints its namespace, its first cell's number and whether pandas is loaded."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell("x = 0")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(
+        "import sys\n"
+        "print(sorted(n for n in dir() if not n.startswith('__')), get_ipython().execution_count)\n"
+        "print('pandas' in sys.modules, 'analysis.report.pipeline' in sys.modules)")]
+    nbformat.write(nb, folder / "nb.ipynb")
+    return folder / "nb.ipynb"
+
+
+def _printed(path):
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    return "".join(o.get("text", "") for o in nb.cells[-1].outputs).splitlines()
+
+
+def test_a_kernel_started_ahead_runs_the_notebook_as_a_fresh_one_with_its_modules_loaded(tmp_path, monkeypatch):
+    """Issue 15: a report's worker starts a kernel ahead of its notebook, which imports what the notebooks import
+    (WARM_UP). The notebook run in it sees the namespace and cell numbers of a fresh kernel (the control: run the
+    same notebook without a kernel ahead), only its modules are loaded; the kernel is shut down afterwards."""
+    import multiprocessing
+
+    import psutil
+
+    from analysis.report import notebooks as N
+
+    src = _namespace_notebook(tmp_path)
+    out_fresh, out_ahead = tmp_path / "fresh", tmp_path / "ahead"
+    out_fresh.mkdir()
+    out_ahead.mkdir()
+    assert N._run_one(("nb", src, out_fresh, {"x": 7}, [])) == ("nb", "")  # no kernel ahead (not a worker)
+    lock = multiprocessing.Lock()
+    monkeypatch.setattr(N, "_SHARED", (lock, multiprocessing.Value("i", 1, lock=False),
+                                       multiprocessing.Value("i", 0, lock=False)))
+    monkeypatch.setattr(N, "_SPARES", [])
+    N._more_spares(2, tmp_path)  # one notebook waits: one kernel, not two
+    assert len(N._SPARES) == 1 and N._SHARED[2].value == 1
+    km = N._SPARES[0][0]
+    pid = km.provisioner.process.pid
+    assert N._run_one(("nb", src, out_ahead, {"x": 7}, [])) == ("nb", "")
+    fresh, ahead = _printed(out_fresh / "nb.ipynb"), _printed(out_ahead / "nb.ipynb")
+    assert fresh[0] == ahead[0] and fresh[0].endswith(" 4")  # same names and cell number
+    assert "'x'" in fresh[0] and "'_w'" not in ahead[0] and "'_m'" not in ahead[0]
+    assert (fresh[1], ahead[1]) == ("False False", "True True")
+    assert N._SPARES == [] and (N._SHARED[1].value, N._SHARED[2].value) == (0, 0)
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_workers_start_no_more_kernels_ahead_than_notebooks_and_stop_them_when_left(tmp_path):
+    """The report's workers start kernels ahead before any notebook is given to them, no more than there are
+    notebooks; left without running any, the workers and those kernels are stopped."""
+    import time
+
+    import psutil
+
+    from analysis.report.notebooks import notebook_workers
+
+    with notebook_workers(workers=2, notebooks=1) as workers:
+        deadline = time.monotonic() + 60
+        kernels = []
+        while time.monotonic() < deadline:
+            pids = workers.pids()
+            kernels = [c for p in pids if psutil.pid_exists(p) for c in psutil.Process(p).children(recursive=True)]
+            if len(pids) == 2 and kernels:
+                time.sleep(1.0)  # (the other worker would have started its kernel by now)
+                kernels = [c for p in pids for c in psutil.Process(p).children(recursive=True)]
+                break
+            time.sleep(0.1)
+        assert len(kernels) == 1 and "ipykernel" in " ".join(kernels[0].cmdline())
+        assert all(psutil.Process(p).nice() == 19 for p in pids) and kernels[0].nice() == 19
+    gone, alive = psutil.wait_procs([psutil.Process(p) for p in pids if psutil.pid_exists(p)] + kernels, timeout=10)
+    assert alive == []

@@ -1,7 +1,10 @@
 """Executing the five notebooks with the report's inputs (papermill) and exporting each to HTML.
 
 :func:`notebooks_running` starts them in worker processes (two at a time) and lets the report go on (it makes the
-pack meanwhile) until it waits for them; :func:`run_notebooks` starts them and waits. If the run is stopped or
+pack meanwhile) until it waits for them; :func:`run_notebooks` starts them and waits. The report starts its workers
+first (:func:`notebook_workers`), while its own first stages run on one core: each worker imports what it runs
+notebooks with, and starts a kernel ahead of its notebook, which imports what the notebooks import (the next kernel
+is started as each notebook starts); the notebook then runs in it as in a fresh kernel. If the run is stopped or
 fails, the workers and their kernels are stopped before the block is left; a worker whose report process
 disappears (SIGKILL) stops itself and its kernel within a second. Run by the report, each notebook gets the
 ``results_file`` parameter: the work file of what the report's stages computed, which it shows instead of
@@ -119,16 +122,20 @@ def skip_slow_imports() -> None:
 KERNEL_FAST_EXIT = "import atexit as _a, os as _o; _a.register(_o._exit, 0); del _a, _o"
 KERNEL_ARGUMENTS = (f"--IPKernelApp.exec_lines={KERNEL_FAST_EXIT}",)
 
-# How much lower the notebook workers' (and their kernels') priority is than the report process's (Unix nice).
-WORKER_NICENESS = 5
+# How much lower the notebook workers' (and their kernels') priority is than the report process's (Unix nice): the
+# lowest, so that the report process, whose pack is the longest stage, keeps as much of its core as the scheduler
+# allows (at 5 it had 50-80% of a core while the notebooks ran).
+WORKER_NICENESS = 19
 
 
-def _worker_init() -> None:
+def _worker_init(shared=None) -> None:
     """In each notebook worker: die at once on SIGTERM (the report stops its workers that way), leave Ctrl-C to
     the report process, and stop (with the kernels) within a second if the report process disappears; skip
     the slow optional imports (:func:`skip_slow_imports`); and yield the processor to the report process (which
     makes the pack meanwhile, the longest stage) by running at a lower priority (:data:`WORKER_NICENESS`, inherited
-    by the kernels)."""
+    by the kernels). With ``shared`` (:func:`notebook_workers`: the workers start before the notebooks are given
+    to them) the worker also imports what it runs the notebooks with and starts a kernel ahead
+    (:func:`_start_spare`)."""
     skip_slow_imports()
     try:
         os.nice(WORKER_NICENESS)
@@ -145,6 +152,16 @@ def _worker_init() -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="report-parent-watch", daemon=True).start()
+    if shared is not None:
+        global _SHARED
+        from multiprocessing.util import Finalize
+
+        _SHARED = shared
+        Finalize(None, _stop_spares, exitpriority=10)  # (run when the worker leaves: kernels it did not use)
+        import papermill  # noqa: F401 - what the worker runs the notebooks with, imported while it waits
+
+        _html_exporter()
+        _more_spares(SPARES_AT_START)
 
 
 def _stop_tree(pids: list[int], include_roots: bool = True, timeout: float = 5.0) -> None:
@@ -183,6 +200,153 @@ def _stop_tree(pids: list[int], include_roots: bool = True, timeout: float = 5.0
     psutil.wait_procs(alive, timeout=timeout)
 
 
+# --- kernels started ahead of their notebooks -------------------------------------------------------------------
+
+# What the notebooks import (their first cells, and the package modules their calls import): a kernel started ahead
+# of its notebook imports them while it waits (1.2-1.5 s of a kernel's start, issue 15), so that a report's workers
+# do that while the report's first stages run on the other core. Nothing else is run ahead: the notebook then runs as
+# in a fresh kernel, with no name left in its namespace and its cells numbered from 1, only its first cells quicker.
+WARM_IMPORTS = ("pandas", "IPython.display", "analysis.report.pipeline", "analysis.report.publish",
+                "analysis.report.output", "analysis.report.charts", "analysis.public", "analysis.public.notebook",
+                "analysis.stats.its", "analysis.stats.models", "analysis.tables.standard", "analysis.tables.display",
+                "analysis.tables.export", "analysis.coders.reliability", "analysis.intake.load")
+WARM_UP = ("import importlib as _w\n"
+           f"for _m in {WARM_IMPORTS!r}:\n"
+           "    try:\n        _w.import_module(_m)\n    except Exception:\n        pass\n"
+           "del _w, _m")
+# The arguments nbclient starts a notebook's kernel with (it adds IPython's history file in memory).
+SPARE_KERNEL_ARGUMENTS = (*KERNEL_ARGUMENTS, "--HistoryManager.hist_file=:memory:")
+SPARES_AT_START = 1  # kernels each worker starts ahead as soon as it starts (more follow, one notebook ahead)
+SPARE_TIMEOUT = 60.0  # seconds a kernel started ahead may take to start and import (papermill's start_timeout)
+
+_SHARED = None  # (lock, notebooks not yet started, kernels started ahead and not yet used): across the workers
+_SPARES: list = []  # this worker's kernels started ahead: (kernel manager, the client that sent the warm-up)
+
+
+def _more_spares(at_most: int, folder: Path | None = None) -> None:
+    """Start up to ``at_most`` kernels ahead (for notebooks of ``folder``: the notebooks folder), as long as the
+    workers' spare kernels are fewer than the notebooks not yet started (no kernel is started for nothing,
+    whichever worker takes which notebook)."""
+    lock, unstarted, spares = _SHARED
+    with lock:
+        n = max(0, min(at_most, unstarted.value - spares.value))
+        spares.value += n
+    for _ in range(n):
+        try:
+            _start_spare(folder)
+        except Exception:  # noqa: BLE001 - no kernel ahead: the notebook starts its own (and reports any error)
+            with lock:
+                spares.value -= 1
+
+
+def _start_spare(folder: Path | None = None) -> None:
+    """A kernel as nbclient starts one for a notebook of ``folder`` (the notebooks folder: same kernel, arguments
+    and working folder), sent the imports of :data:`WARM_UP` (silent: no output, no history, no execution count)
+    without waiting for them."""
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    folder = Path(folder or paths().root / "notebooks")
+    km = AsyncKernelManager(kernel_name="python3")
+    run_sync(km.start_kernel)(extra_arguments=list(SPARE_KERNEL_ARGUMENTS), cwd=str(folder))
+    kc = km.client()
+    kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+    msg_id = kc.execute(WARM_UP, silent=True, store_history=False, allow_stdin=False)
+    _SPARES.append((km, kc, folder, msg_id))
+
+
+def _warmed(kc, msg_id: str, timeout: float) -> bool:
+    """Wait until the kernel has run the imports sent to it (so that they are done before the notebook's first
+    cell, which another client sends); False if it has not replied within ``timeout`` seconds."""
+    import queue
+
+    from jupyter_core.utils import run_sync
+
+    async def reply() -> bool:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                msg = await kc.shell_channel.get_msg(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                return False
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return True
+
+    return run_sync(reply)()
+
+
+def _take_spare(folder: Path):
+    """A kernel started ahead for the notebook of ``folder`` this worker starts now, as (kernel manager, client),
+    or None (the notebook starts its own); and the next one started ahead if a notebook is still waiting."""
+    if _SHARED is None:
+        return None
+    lock, unstarted, spares = _SHARED
+    with lock:
+        unstarted.value -= 1
+        spare = next((s for s in _SPARES if s[2] == Path(folder)), None)
+        if spare is not None:
+            _SPARES.remove(spare)
+            spares.value -= 1
+    _more_spares(1)
+    if spare is None:
+        return None
+    km, kc, _, msg_id = spare
+    if not _warmed(kc, msg_id, SPARE_TIMEOUT):  # a kernel that does not answer: the notebook starts its own
+        _stop_kernel(km, kc, now=True)
+        return None
+    return km, kc
+
+
+@functools.cache
+def _engine() -> str:
+    """The name of the papermill engine that runs a notebook in a kernel started ahead: papermill's own (nbclient),
+    except that its client shuts that kernel down afterwards and closes its channels, as it does with a kernel it
+    starts (nbclient leaves a kernel it is given running, and its client's channels open)."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.log import logger
+    from papermill.utils import merge_kwargs, remove_args
+
+    class Client(PapermillNotebookClient):
+        def __init__(self, nb_man, km=None, **kw):
+            super().__init__(nb_man, km=km, **kw)
+            self.owns_km = True
+
+    class Engine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
+                                     start_timeout=60, execution_timeout=None, **kwargs):
+            # (NBClientEngine.execute_managed_notebook of papermill 2.6, with the client above)
+            kwargs = remove_args(["input_path"], **kwargs)
+            safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
+            final_kwargs = merge_kwargs(safe_kwargs, timeout=execution_timeout or kwargs.get("timeout"),
+                                        startup_timeout=start_timeout, kernel_name=kernel_name, log=logger,
+                                        log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file)
+            return Client(nb_man, **final_kwargs).execute()
+
+    papermill_engines.register("analysis-kernel-ahead", Engine)
+    return "analysis-kernel-ahead"
+
+
+def _stop_kernel(km, kc, now: bool = False) -> None:
+    """Shut a kernel started ahead down, as nbclient shuts down the kernels it starts."""
+    from jupyter_core.utils import run_sync
+
+    try:
+        kc.stop_channels()
+        if run_sync(km.is_alive)():
+            run_sync(km.shutdown_kernel)(now=now)
+        else:
+            run_sync(km.cleanup_resources)()
+    except Exception:  # noqa: BLE001 - already gone: nothing to shut down
+        pass
+
+
+def _stop_spares() -> None:
+    while _SPARES:
+        _stop_kernel(*_SPARES.pop()[:2], now=True)
+
+
 @functools.cache
 def _html_exporter():
     """One HTML exporter per worker (JupyterLab's look), validating the notebook once after its preprocessors, not
@@ -200,12 +364,17 @@ def _run_one(args) -> tuple[str, str]:
     name, src, dst_dir, params, replacements = args
     dst = dst_dir / f"{name}.ipynb"
     error = ""
+    spare = _take_spare(src.parent)
     try:
         pm.execute_notebook(str(src), str(dst), parameters=params, kernel_name="python3", cwd=str(src.parent),
                             progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-                            extra_arguments=list(KERNEL_ARGUMENTS))
+                            extra_arguments=list(KERNEL_ARGUMENTS),
+                            **({"engine_name": _engine(), "km": spare[0]} if spare else {}))
     except pm.PapermillExecutionError as exc:
         error = f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})"
+    finally:
+        if spare is not None:  # (shut down by papermill's client: here only if it did not start)
+            _stop_kernel(*spare)
     if dst.exists():
         # no absolute local path in the executed notebook or its web page
         nb = nbformat.from_dict(_redact_node(nbformat.read(dst, as_version=4), replacements))
@@ -242,6 +411,7 @@ class RunningNotebooks:
     """The notebooks executing in worker processes (:func:`notebooks_running`): :meth:`wait` for them."""
 
     started: float  # time.perf_counter() when they were started
+    workers: NotebookWorkers | None = None  # (told when every notebook has run)
     futures: list = field(default_factory=list)
     ended: list[float] = field(default_factory=list)  # time.perf_counter() as each one finished
     finished: bool = field(default=False, init=False)
@@ -260,48 +430,86 @@ class RunningNotebooks:
         that stopped with an error (after all have run: the executed copies, with the errors, are kept)."""
         results = sorted((f.result() for f in self.futures), key=lambda r: NOTEBOOKS.index(r[0]))
         self.finished = True
+        if self.workers is not None:
+            self.workers.finished = True
         failed = [f"{name}: {error}" for name, error in results if error]
         if failed:
             raise NotebookFailed("notebook(s) stopped with an error: " + "; ".join(failed) + ".")
         return [name for name, _ in results]
 
 
+class NotebookWorkers:
+    """The worker processes that execute a run's notebooks (:func:`notebook_workers`), started before the notebooks
+    are given to them (:func:`notebooks_running`)."""
+
+    def __init__(self, pool):
+        self.pool = pool
+        self.finished = False  # every notebook given to them has run (set by RunningNotebooks.wait)
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in list((getattr(self.pool, "_processes", None) or {}).values())]
+
+
+def _ready() -> None:
+    """A task that does nothing: given to the pool so that its workers start (and start their kernels) now."""
+
+
 @contextlib.contextmanager
-def notebooks_running(data_dir: Path, sfpd_dir: Path, out: Path, *, n_boot: int, frame_path: str | None = None,
-                      config_file: str | None = None, workers: int = 2, shown: dict[Path, str] | None = None,
-                      results_file: str | None = None):
-    """Start executing the five notebooks with the report's inputs (papermill) into ``out``, each exported to
-    HTML, and yield a :class:`RunningNotebooks` while they run: the caller goes on with its own work and waits
-    for them before leaving the block. ``results_file``: the report's results for the notebooks to show
-    (:func:`analysis.report.pipeline.write_results`). Absolute local paths in their outputs are shown as
-    ``shown`` says (and relative to the project root, or by name). If the block is left before every notebook
-    has run (stopped by a signal, or failed), the workers and their kernels are stopped before it is left."""
+def notebook_workers(workers: int = 2, notebooks: int = len(NOTEBOOKS)):
+    """Start the notebook workers now, before their notebooks are known: each imports what it runs notebooks with
+    and starts a kernel ahead (:func:`_start_spare`; in all, no more than ``notebooks`` kernels), so that a report
+    gets that done while its first stages run in its own process (they use one core). Yields a
+    :class:`NotebookWorkers` for :func:`notebooks_running`. When the block is left, the workers are let go if
+    every notebook given to them has run; otherwise (stopped by a signal, failed, or left without waiting) they
+    and their kernels are stopped before the block is left."""
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    out.mkdir(parents=True, exist_ok=True)
-    nb_dir = paths().root / "notebooks"
-    scratch = out / "scratch"
-    replacements = path_replacements(dict(shown or {}))
-    params = notebook_parameters(data_dir, sfpd_dir, scratch, n_boot=n_boot, frame_path=frame_path,
-                                 config_file=config_file, results_file=results_file)
-    jobs = [(name, nb_dir / f"{name}.ipynb", out, params[name], replacements) for name in STARTED_IN]
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
-    running = None
+    ctx = multiprocessing.get_context()
+    shared = (ctx.Lock(), ctx.Value("i", notebooks, lock=False), ctx.Value("i", 0, lock=False))
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(shared,), mp_context=ctx)
+    handle = NotebookWorkers(pool)
     try:
-        running = RunningNotebooks(time.perf_counter())
-        for job in jobs:
-            running.add(pool.submit(_run_one, job))  # (not pool.map: see below)
-        yield running
+        for _ in range(workers):
+            pool.submit(_ready)
+        yield handle
     finally:
-        if running is not None and running.finished:
+        if handle.finished:
             pool.shutdown()
-        else:  # stopped (signal), failed, or left without waiting: the workers and their kernels go with the report
-            pids = [p.pid for p in list((getattr(pool, "_processes", None) or {}).values())]
+        else:  # the workers and their kernels go with the report
+            pids = handle.pids()
             # the pool cancels what has not started itself; cancelling futures here as well (as pool.map's
             # clean-up does) races with the pool's own clean-up (InvalidStateError in its thread)
             pool.shutdown(wait=False, cancel_futures=True)
             _stop_tree(pids)
-        shutil.rmtree(scratch, ignore_errors=True)  # the notebooks' own files duplicate the report's figures
+
+
+@contextlib.contextmanager
+def notebooks_running(data_dir: Path, sfpd_dir: Path, out: Path, *, n_boot: int, frame_path: str | None = None,
+                      config_file: str | None = None, workers: int | NotebookWorkers = 2,
+                      shown: dict[Path, str] | None = None, results_file: str | None = None):
+    """Start executing the five notebooks with the report's inputs (papermill) into ``out``, each exported to
+    HTML, and yield a :class:`RunningNotebooks` while they run: the caller goes on with its own work and waits
+    for them before leaving the block. ``workers``: how many worker processes to start, or the workers started
+    before (:func:`notebook_workers`). ``results_file``: the report's results for the notebooks to show
+    (:func:`analysis.report.pipeline.write_results`). Absolute local paths in their outputs are shown as
+    ``shown`` says (and relative to the project root, or by name). If the block is left before every notebook
+    has run (stopped by a signal, or failed), the workers and their kernels are stopped before it is left."""
+    with contextlib.ExitStack() as stack:
+        if not isinstance(workers, NotebookWorkers):
+            workers = stack.enter_context(notebook_workers(workers))
+        out.mkdir(parents=True, exist_ok=True)
+        nb_dir = paths().root / "notebooks"
+        scratch = out / "scratch"
+        stack.callback(shutil.rmtree, scratch, ignore_errors=True)  # the notebooks' own files: the report's figures
+        replacements = path_replacements(dict(shown or {}))
+        params = notebook_parameters(data_dir, sfpd_dir, scratch, n_boot=n_boot, frame_path=frame_path,
+                                     config_file=config_file, results_file=results_file)
+        jobs = [(name, nb_dir / f"{name}.ipynb", out, params[name], replacements) for name in STARTED_IN]
+        running = RunningNotebooks(time.perf_counter(), workers=workers)
+        for job in jobs:
+            running.add(workers.pool.submit(_run_one, job))  # (not pool.map: see notebook_workers)
+        yield running
 
 
 def run_notebooks(data_dir: Path, sfpd_dir: Path, out: Path, *, n_boot: int, frame_path: str | None = None,

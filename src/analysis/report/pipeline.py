@@ -52,7 +52,7 @@ from ..scheme.config import StudyConfig, shown_path
 from ..tables.export import provenance
 from ..tables.standard import NO_OUTCOMES_NOTE, SOURCE, NamedTable, has_outcomes, standard_tables
 from . import output
-from .notebooks import notebooks_running
+from .notebooks import notebook_workers, notebooks_running
 from .public_table import public_comparison  # noqa: F401 - here since issue 15: light to import for `public tables`
 from .publish import (
     DataItem,
@@ -529,6 +529,14 @@ def run(inputs: RunInputs, out_root: Path, cb: Codebook, cfg: StudyConfig, *, ru
 
 
 def _build(r: _Run, notebooks: bool) -> None:
+    # the notebook workers start now: each starts a kernel ahead, which imports what the notebooks import while the
+    # first stages run here (on one core); the notebooks are given to them after stage 5
+    with notebook_workers() if notebooks else contextlib.nullcontext() as workers:
+        _build_with(r, workers)
+    output.write_text(r.analyst / "stages.json", json.dumps([s.__dict__ for s in r.res.stages], indent=2) + "\n")
+
+
+def _build_with(r: _Run, workers) -> None:
     derived, stamp = _stage_derive(r)
     rel = _stage_reliability(r, derived)
     tables = _stage_tables(r, derived, stamp)
@@ -539,7 +547,7 @@ def _build(r: _Run, notebooks: bool) -> None:
     comparisons = _stage_charts(r, derived, tables, public.its if public is not None else None)
     results = NotebookResults(r.run_date, derived, rel, tables, r.inputs.frame, public, files, comparisons)
     # the notebooks run (worker processes) while this process makes the pack; stopped with the run if it fails
-    with _stage_notebooks(r, results) if notebooks else contextlib.nullcontext() as running:
+    with _stage_notebooks(r, results, workers) if workers is not None else contextlib.nullcontext() as running:
         _stage_pack(r, derived, stamp)
         output.write_text(r.analyst / "README.md", analyst_readme(r.cfg.suppression_threshold))
         if running is not None:
@@ -552,7 +560,6 @@ def _build(r: _Run, notebooks: bool) -> None:
                          "the pack was made")
     output.write_text(r.work / "README.md", run_readme(r.run_date))
     r.clock.done("finish", shown_path(r.final))
-    output.write_text(r.analyst / "stages.json", json.dumps([s.__dict__ for s in r.res.stages], indent=2) + "\n")
 
 
 def _stage_derive(r: _Run) -> tuple[Derived, dict]:
@@ -693,7 +700,7 @@ def notebook_config_file(cfg: StudyConfig) -> str | None:
 
 
 @contextlib.contextmanager
-def _stage_notebooks(r: _Run, results: NotebookResults):
+def _stage_notebooks(r: _Run, results: NotebookResults, workers):
     """7. The five notebooks, executed with the report's inputs and configuration into analyst/notebooks, started
     now in worker processes (:func:`analysis.report.notebooks.notebooks_running`): they show ``results``, written
     to a work file in a temporary folder of its own (row-level data: never in the run folder), removed when they
@@ -712,7 +719,7 @@ def _stage_notebooks(r: _Run, results: NotebookResults):
         results_file = write_results(results, work)
         with notebooks_running(inputs.data_dir, inputs.sfpd_dir, r.analyst / "notebooks", n_boot=r.n_boot,
                                frame_path=frame_path, config_file=config_file, shown=shown,
-                               results_file=str(results_file)) as running:
+                               results_file=str(results_file), workers=workers) as running:
             yield running
     finally:
         shutil.rmtree(work, ignore_errors=True)

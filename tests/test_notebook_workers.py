@@ -133,6 +133,7 @@ def test_workers_start_no_more_kernels_ahead_than_notebooks_and_stop_them_when_l
     """The report's workers start kernels ahead before any notebook is given to them, no more than there are
     notebooks; left without running any, the workers and those kernels are stopped."""
     import time
+    from pathlib import Path
 
     import psutil
 
@@ -151,5 +152,8 @@ def test_workers_start_no_more_kernels_ahead_than_notebooks_and_stop_them_when_l
             time.sleep(0.1)
         assert len(kernels) == 1 and "ipykernel" in " ".join(kernels[0].cmdline())
         assert all(psutil.Process(p).nice() == 19 for p in pids) and kernels[0].nice() == 19
+        group = Path(f"/proc/{kernels[0].pid}/autogroup")  # (Linux: the kernel's own session, lowered too)
+        if group.exists():
+            assert group.read_text().split()[-2:] == ["nice", "19"]
     gone, alive = psutil.wait_procs([psutil.Process(p) for p in pids if psutil.pid_exists(p)] + kernels, timeout=10)
     assert alive == []

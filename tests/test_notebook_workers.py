@@ -140,6 +140,7 @@ def test_workers_start_no_more_kernels_ahead_than_notebooks_and_stop_them_when_l
     from analysis.report.notebooks import notebook_workers
 
     with notebook_workers(workers=2, notebooks=1) as workers:
+        processes = workers.processes()
         deadline = time.monotonic() + 60
         kernels = []
         while time.monotonic() < deadline:
@@ -157,3 +158,23 @@ def test_workers_start_no_more_kernels_ahead_than_notebooks_and_stop_them_when_l
             assert group.read_text().split()[-2:] == ["nice", "19"]
     gone, alive = psutil.wait_procs([psutil.Process(p) for p in pids if psutil.pid_exists(p)] + kernels, timeout=10)
     assert alive == []
+    assert len(processes) == 2 and not any(p.is_alive() for p in processes)
+
+
+def test_stopped_workers_are_reaped_by_multiprocessing():
+    """Workers stopped by _stop_tree are waited for through their multiprocessing objects: one reaped by psutil
+    stays alive to multiprocessing (the control), and the process pool's clean-up at exit then waits for it
+    forever (a report stopped by SIGTERM while another process kept the machine busy did not leave)."""
+    import multiprocessing
+    import time
+
+    from analysis.report.notebooks import _stop_tree
+
+    ctx = multiprocessing.get_context("fork")
+    ours, control = ctx.Process(target=time.sleep, args=(60,)), ctx.Process(target=time.sleep, args=(60,))
+    ours.start()
+    control.start()
+    _stop_tree([ours.pid], processes=[ours])
+    _stop_tree([control.pid])
+    assert not ours.is_alive() and ours.exitcode == -9
+    assert control.is_alive()  # reaped by psutil: multiprocessing cannot tell (the fault this avoids)

@@ -164,10 +164,13 @@ def _worker_init(shared=None) -> None:
         _more_spares(SPARES_AT_START)
 
 
-def _stop_tree(pids: list[int], include_roots: bool = True, timeout: float = 5.0) -> None:
+def _stop_tree(pids: list[int], include_roots: bool = True, timeout: float = 5.0, processes=()) -> None:
     """Stop the processes ``pids`` (the notebook workers) and all their descendants (the kernels): the workers
     are frozen first so that none starts another kernel, the kernels get SIGTERM, the workers SIGKILL, and
-    anything still there after ``timeout`` seconds is killed."""
+    anything still there after ``timeout`` seconds is killed. ``processes``: the workers' ``multiprocessing``
+    objects, which wait for them (reap them) instead of psutil: a worker reaped by psutil stays alive to
+    multiprocessing, and the pool's clean-up at exit then waits for it forever (the report did not leave after
+    SIGTERM)."""
     import psutil
 
     def each(procs, action):
@@ -192,9 +195,12 @@ def _stop_tree(pids: list[int], include_roots: bool = True, timeout: float = 5.0
         except psutil.NoSuchProcess:
             pass
     each(children, "terminate")
-    procs = children + (roots if include_roots else [])
+    reaped = {p.pid for p in processes}
+    procs = children + ([r for r in roots if r.pid not in reaped] if include_roots else [])
     if include_roots:
         each(roots, "kill")
+        for process in processes:
+            process.join(timeout)
     _, alive = psutil.wait_procs(procs, timeout=timeout)
     each(alive, "kill")
     psutil.wait_procs(alive, timeout=timeout)
@@ -463,8 +469,12 @@ class NotebookWorkers:
         self.pool = pool
         self.finished = False  # every notebook given to them has run (set by RunningNotebooks.wait)
 
+    def processes(self) -> list:
+        """The worker processes (``multiprocessing`` objects)."""
+        return list((getattr(self.pool, "_processes", None) or {}).values())
+
     def pids(self) -> list[int]:
-        return [p.pid for p in list((getattr(self.pool, "_processes", None) or {}).values())]
+        return [p.pid for p in self.processes()]
 
 
 def _ready() -> None:
@@ -494,11 +504,11 @@ def notebook_workers(workers: int = 2, notebooks: int = len(NOTEBOOKS)):
         if handle.finished:
             pool.shutdown()
         else:  # the workers and their kernels go with the report
-            pids = handle.pids()
+            processes = handle.processes()
             # the pool cancels what has not started itself; cancelling futures here as well (as pool.map's
             # clean-up does) races with the pool's own clean-up (InvalidStateError in its thread)
             pool.shutdown(wait=False, cancel_futures=True)
-            _stop_tree(pids)
+            _stop_tree([p.pid for p in processes], processes=processes)
 
 
 @contextlib.contextmanager

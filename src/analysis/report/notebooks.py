@@ -123,8 +123,8 @@ KERNEL_FAST_EXIT = "import atexit as _a, os as _o; _a.register(_o._exit, 0); del
 KERNEL_ARGUMENTS = (f"--IPKernelApp.exec_lines={KERNEL_FAST_EXIT}",)
 
 # How much lower the notebook workers' (and their kernels') priority is than the report process's (Unix nice): the
-# lowest, so that the report process, whose pack is the longest stage, keeps as much of its core as the scheduler
-# allows (at 5 it had 50-80% of a core while the notebooks ran).
+# lowest, so that the report process, whose pack is the longest stage, keeps its core (a kernel's own session is
+# lowered as well: :func:`_lower_group_priority`).
 WORKER_NICENESS = 19
 
 
@@ -227,7 +227,8 @@ SPARES_AT_START = 1  # kernels each worker starts ahead as soon as it starts (mo
 SPARE_TIMEOUT = 60.0  # seconds a kernel started ahead may take to start and import (papermill's start_timeout)
 
 _SHARED = None  # (lock, notebooks not yet started, kernels started ahead and not yet used): across the workers
-_SPARES: list = []  # this worker's kernels started ahead: (kernel manager, the client that sent the warm-up)
+_SPARES: list = []  # this worker's kernels started ahead: (kernel manager, the client that sent the warm-up,
+#                     the notebooks' folder, the warm-up's message id)
 
 
 def _more_spares(at_most: int, folder: Path | None = None) -> None:

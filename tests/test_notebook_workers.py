@@ -178,3 +178,42 @@ def test_stopped_workers_are_reaped_by_multiprocessing():
     _stop_tree([control.pid])
     assert not ours.is_alive() and ours.exitcode == -9
     assert control.is_alive()  # reaped by psutil: multiprocessing cannot tell (the fault this avoids)
+
+
+def _interrupted_at_shutdown(manager_class, tmp_path) -> bool:
+    """Whether a kernel of ``manager_class`` gets SIGINT when it is shut down: the kernel is made to record a
+    SIGINT in a file (its idle handler, restored after each message, is replaced by one that writes the file)."""
+    import time
+
+    from jupyter_core.utils import run_sync
+
+    mark = tmp_path / f"{manager_class.__name__}.interrupted"
+    km = manager_class(kernel_name="python3")
+    run_sync(km.start_kernel)(cwd=str(tmp_path))
+    kc = km.client()
+    kc.start_channels()
+    try:
+        run_sync(kc.wait_for_ready)(timeout=60)
+        code = ("import signal\nk = get_ipython().kernel\n"
+                f"k.post_handler_hook = lambda: signal.signal(signal.SIGINT, lambda *a: open({str(mark)!r}, 'w').close())")
+        run_sync(kc.execute_interactive)(code, timeout=60)
+        run_sync(km.shutdown_kernel)()
+        time.sleep(0.2)
+    finally:
+        kc.stop_channels()
+        if run_sync(km.is_alive)():
+            run_sync(km.shutdown_kernel)(now=True)
+    return mark.exists()
+
+
+def test_a_kernel_started_ahead_is_shut_down_without_an_interrupt(tmp_path):
+    """jupyter_client interrupts a kernel before asking it to shut down; a kernel started ahead (lowest priority)
+    was often still finishing its last message then, and ipykernel printed 'ERROR | KeyboardInterrupt caught in
+    kernel' into the report's output. Its manager asks it to shut down without the interrupt (the control:
+    jupyter_client's manager interrupts it)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    from analysis.report import notebooks as N
+
+    assert _interrupted_at_shutdown(AsyncKernelManager, tmp_path)
+    assert not _interrupted_at_shutdown(N._kernel_ahead_manager(), tmp_path)

@@ -251,11 +251,10 @@ def _start_spare(folder: Path | None = None) -> None:
     """A kernel as nbclient starts one for a notebook of ``folder`` (the notebooks folder: same kernel, arguments
     and working folder), sent the imports of :data:`WARM_UP` (silent: no output, no history, no execution count)
     without waiting for them."""
-    from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
 
     folder = Path(folder or paths().root / "notebooks")
-    km = AsyncKernelManager(kernel_name="python3")
+    km = _kernel_ahead_manager()(kernel_name="python3")
     run_sync(km.start_kernel)(extra_arguments=list(SPARE_KERNEL_ARGUMENTS), cwd=str(folder))
     process = getattr(getattr(km, "provisioner", None), "process", None)
     if process is not None:
@@ -264,6 +263,35 @@ def _start_spare(folder: Path | None = None) -> None:
     kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
     msg_id = kc.execute(WARM_UP, silent=True, store_history=False, allow_stdin=False)
     _SPARES.append((km, kc, folder, msg_id))
+
+
+@functools.cache
+def _kernel_ahead_manager():
+    """The kernel manager of a kernel started ahead: jupyter_client's, except that shutting the kernel down does
+    not interrupt it first. jupyter_client sends SIGINT before asking a kernel to shut down, in case it is busy;
+    a kernel started ahead runs at the lowest priority in its own session, so it was often still finishing the
+    message it had just answered (nbclient's last ``kernel_info_request``) when the signal came, and ipykernel
+    printed ``ERROR | KeyboardInterrupt caught in kernel`` into the report's output (2-3 times a run). Shut down
+    when asked, or killed at once (``now``), it has nothing to interrupt: a notebook has run to its end or stopped
+    on an error, and a kernel not used is killed."""
+    import signal as signals
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    class KernelAhead(AsyncKernelManager):
+        async def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
+            if restart or not self.owns_kernel:
+                return await super().shutdown_kernel(now=now, restart=restart)
+            self.shutting_down = True
+            if self.has_kernel:
+                if now:
+                    await self.signal_kernel(signals.SIGKILL)
+                else:
+                    await self.request_shutdown()
+                await self.finish_shutdown()  # (waits for it to leave: killed if it takes too long)
+            await self.cleanup_resources()
+
+    return KernelAhead
 
 
 def _lower_group_priority(pid: int) -> None:

@@ -217,3 +217,31 @@ def test_a_kernel_started_ahead_is_shut_down_without_an_interrupt(tmp_path):
 
     assert _interrupted_at_shutdown(AsyncKernelManager, tmp_path)
     assert not _interrupted_at_shutdown(N._kernel_ahead_manager(), tmp_path)
+
+
+def test_a_held_notebook_starts_when_released_with_its_added_parameters_or_when_waited_for():
+    """The report holds notebook 04 until the pack's charts are drawn, then starts it with their file; a notebook
+    still held when the report waits is started then, with its own parameters (it draws its charts itself)."""
+    import time
+    from concurrent.futures import Future
+    from types import SimpleNamespace
+
+    from analysis.report import notebooks as N
+
+    submitted = []
+
+    def submit(fn, job):
+        submitted.append(job)
+        done = Future()
+        done.set_result((job[0], ""))
+        return done
+
+    workers = SimpleNamespace(pool=SimpleNamespace(submit=submit), finished=False)
+    jobs = {name: (name, f"{name}.ipynb", "out", {"results_file": "r"}, []) for name in N.NOTEBOOKS[3:]}
+    running = N.RunningNotebooks(time.perf_counter(), workers=workers, held=dict(jobs))
+    running.release("04_november_meeting_charts", charts_file="c")
+    assert submitted == [("04_november_meeting_charts", "04_november_meeting_charts.ipynb", "out",
+                          {"results_file": "r", "charts_file": "c"}, [])]
+    assert list(running.held) == ["05_published_headline"]
+    assert running.wait() == ["04_november_meeting_charts", "05_published_headline"]
+    assert submitted[1] == jobs["05_published_headline"] and running.held == {} and workers.finished

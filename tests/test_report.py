@@ -43,8 +43,8 @@ def report(tmp_path_factory):
 
     publish = pipeline.publish
 
-    def recording(publication, cfg, protection=None):
-        files = publish(publication, cfg, protection)
+    def recording(publication, cfg, protection=None, **kw):
+        files = publish(publication, cfg, protection, **kw)
         PUBLISHED.setdefault("2017-11-15", []).append((sorted(files), publication))
         return files
 
@@ -280,6 +280,9 @@ def test_a_failing_notebook_is_a_clear_error_not_a_traceback(tmp_path, monkeypat
     class Failing:
         started, seconds = 0.0, 0.0
 
+        def release(self, name, **parameters):  # (notebook 04, started when the pack's charts are drawn)
+            pass
+
         def wait(self):
             raise NotebookFailed("notebook(s) stopped with an error: 01_coding_quality: ValueError: boom (cell 4)")
 
@@ -458,6 +461,26 @@ def test_each_notebook_showed_the_reports_results_with_the_standalone_numbers(re
     text = notebook_text(_executed(folder, "05_published_headline"))
     test_notebook_05.prints_each_published_statement(text)
     test_notebook_05.shows_the_estimates_on_the_example(text)
+
+
+def test_notebook_04_shows_the_packs_own_charts(report):
+    """Run by the report, notebook 04 shows the charts as the pack shares them: the very PNGs of shared/figures/,
+    and the key indicators' numbers of the pack's CSV. It used to draw and protect the charts on its own, and so
+    showed q-values the pack did not share (police-initiated cases: q = 0.135 in the notebook, 1.0 in the
+    pack: the pack's protection leaves suppressed rows out of the Holm family)."""
+    folder, _, _ = report
+    nb = _executed(folder, "04_november_meeting_charts")
+    [injected] = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert 'charts_file = "shared_charts.pickle"' in injected.source  # the temporary folder by name only
+    shown = sorted(base64.b64decode(o["data"]["image/png"]) for c in nb.cells if c.cell_type == "code"
+                   for o in c.get("outputs", []) if "image/png" in o.get("data", {}))
+    assert shown == sorted(p.read_bytes() for p in (folder / "shared" / "figures").glob("*.png"))
+    key = pd.read_csv(folder / "shared" / "figures" / "key_indicators.csv").set_index("indicator")
+    [table] = [o["data"]["text/html"] for o in nb.cells[-1].outputs if "text/html" in o.get("data", {})]
+    row = re.search(r"<td>police_initiated</td>(.*?)</tr>", table, re.S).group(1)
+    cells = re.findall(r"<td>([^<]*)</td>", row)
+    assert float(cells[-3]) == pytest.approx(key.loc["police_initiated", "q_value"], rel=1e-6)
+    assert key.loc["police_initiated", "q_value"] == 1.0  # (the pack's value on the example)
 
 
 def test_stage_times_add_up_with_the_notebooks_in_parallel_with_the_pack(report):

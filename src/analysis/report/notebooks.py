@@ -444,7 +444,7 @@ def notebook_parameters(data_dir: Path, sfpd_dir: Path, scratch: Path, *, n_boot
     notebooks/), its study configuration (``None``: the package's), the work file of the report's results
     (``results_file``: shown instead of computed again; ``None``: computed from the inputs), and where notebook 03
     may write its own figures (``scratch``, removed afterwards; notebook 04 only shows its charts: the report
-    writes them)."""
+    writes them, and gives it the pack's own as ``charts_file`` when it starts it)."""
     common = {"config_file": config_file, "results_file": results_file}
     return {
         "01_coding_quality": {"data_dir": str(data_dir), "second_coder_dir": str(data_dir / "second_coder"),
@@ -467,10 +467,17 @@ class RunningNotebooks:
     futures: list = field(default_factory=list)
     ended: list[float] = field(default_factory=list)  # time.perf_counter() as each one finished
     finished: bool = field(default=False, init=False)
+    held: dict = field(default_factory=dict)  # notebooks started only when released: {name: job}
 
     def add(self, future) -> None:
         future.add_done_callback(lambda _: self.ended.append(time.perf_counter()))
         self.futures.append(future)
+
+    def release(self, name: str, **parameters) -> None:
+        """Start the held notebook ``name`` (:func:`notebooks_running`'s ``held``), with ``parameters`` added to
+        its own."""
+        name, src, out, params, replacements = self.held.pop(name)
+        self.add(self.workers.pool.submit(_run_one, (name, src, out, {**params, **parameters}, replacements)))
 
     @property
     def seconds(self) -> float:
@@ -479,7 +486,10 @@ class RunningNotebooks:
 
     def wait(self) -> list[str]:
         """Wait until every notebook has run; their names. Raises :class:`NotebookFailed` naming each notebook
-        that stopped with an error (after all have run: the executed copies, with the errors, are kept)."""
+        that stopped with an error (after all have run: the executed copies, with the errors, are kept). A
+        notebook still held is started now, with its own parameters."""
+        for name in list(self.held):
+            self.release(name)
         results = sorted((f.result() for f in self.futures), key=lambda r: NOTEBOOKS.index(r[0]))
         self.finished = True
         if self.workers is not None:
@@ -543,14 +553,17 @@ def notebook_workers(workers: int = 2, notebooks: int = len(NOTEBOOKS)):
 @contextlib.contextmanager
 def notebooks_running(data_dir: Path, sfpd_dir: Path, out: Path, *, n_boot: int, frame_path: str | None = None,
                       config_file: str | None = None, workers: int | NotebookWorkers = 2,
-                      shown: dict[Path, str] | None = None, results_file: str | None = None):
+                      shown: dict[Path, str] | None = None, results_file: str | None = None,
+                      held: tuple[str, ...] = ()):
     """Start executing the five notebooks with the report's inputs (papermill) into ``out``, each exported to
     HTML, and yield a :class:`RunningNotebooks` while they run: the caller goes on with its own work and waits
     for them before leaving the block. ``workers``: how many worker processes to start, or the workers started
     before (:func:`notebook_workers`). ``results_file``: the report's results for the notebooks to show
     (:func:`analysis.report.pipeline.write_results`). Absolute local paths in their outputs are shown as
     ``shown`` says (and relative to the project root, or by name). If the block is left before every notebook
-    has run (stopped by a signal, or failed), the workers and their kernels are stopped before it is left."""
+    has run (stopped by a signal, or failed), the workers and their kernels are stopped before it is left.
+    ``held``: notebooks started only when the caller releases them (:meth:`RunningNotebooks.release`: the report
+    starts notebook 04 when the pack's charts are drawn), or when it waits."""
     with contextlib.ExitStack() as stack:
         if not isinstance(workers, NotebookWorkers):
             workers = stack.enter_context(notebook_workers(workers))
@@ -564,7 +577,10 @@ def notebooks_running(data_dir: Path, sfpd_dir: Path, out: Path, *, n_boot: int,
         jobs = [(name, nb_dir / f"{name}.ipynb", out, params[name], replacements) for name in STARTED_IN]
         running = RunningNotebooks(time.perf_counter(), workers=workers)
         for job in jobs:
-            running.add(workers.pool.submit(_run_one, job))  # (not pool.map: see notebook_workers)
+            if job[0] in held:
+                running.held[job[0]] = job
+            else:
+                running.add(workers.pool.submit(_run_one, job))  # (not pool.map: see notebook_workers)
         yield running
 
 

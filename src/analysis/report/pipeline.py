@@ -36,7 +36,7 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Callable
 
 import pandas as pd
@@ -429,6 +429,32 @@ def load_results(path: str | Path) -> NotebookResults:
     return results
 
 
+SHARED_CHARTS_FILE = "shared_charts.pickle"
+CHARTS_NOTEBOOK = "04_november_meeting_charts"  # shows the pack's charts: started when they are drawn
+
+
+def write_shared_charts(charts: list, pngs: dict[str, bytes], folder: Path) -> Path:
+    """The charts as the pack shares them (drawn from the protection of everything shared, so with its
+    suppression and q-values), without their figures, and their PNGs (``pngs``: ``{shared path: PNG}``), as
+    ``folder/shared_charts.pickle`` for notebook 04 (its ``charts_file``); returns its path."""
+    import dataclasses
+
+    shared = ([dataclasses.replace(chart, fig=None) for chart in charts],
+              {PurePosixPath(path).name: png for path, png in pngs.items()})
+    path = Path(folder) / SHARED_CHARTS_FILE
+    with open(path, "wb") as f:
+        pickle.dump(shared, f, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def load_shared_charts(path: str | Path) -> tuple[list, dict[str, bytes]]:
+    """The charts written by :func:`write_shared_charts` (a notebook's ``charts_file``): the charts (each with
+    its title, data as shared and description; no figure) and ``{<name>.png: PNG}``."""
+    with open(path, "rb") as f:
+        charts, pngs = pickle.load(f)
+    return charts, pngs
+
+
 # --- the run ----------------------------------------------------------------------------------------------------
 
 
@@ -547,8 +573,10 @@ def _build_with(r: _Run, workers) -> None:
     comparisons = _stage_charts(r, derived, tables, public.its if public is not None else None)
     results = NotebookResults(r.run_date, derived, rel, tables, r.inputs.frame, public, files, comparisons)
     # the notebooks run (worker processes) while this process makes the pack; stopped with the run if it fails
-    with _stage_notebooks(r, results, workers) if workers is not None else contextlib.nullcontext() as running:
-        _stage_pack(r, derived, stamp)
+    # (notebook 04 shows the pack's own charts: it is started as soon as the pack's charts are drawn)
+    with _stage_notebooks(r, results, workers) if workers is not None else contextlib.nullcontext((None, None)) \
+            as (running, charts_drawn):
+        _stage_pack(r, derived, stamp, charts_drawn)
         output.write_text(r.analyst / "README.md", analyst_readme(r.cfg.suppression_threshold))
         if running is not None:
             pack_done = time.perf_counter()
@@ -645,8 +673,9 @@ def _stage_charts(r: _Run, derived: Derived, tables: Tables, its_result) -> dict
     return comparisons
 
 
-def _stage_pack(r: _Run, derived: Derived, stamp: dict) -> None:
-    """6. The meeting pack, and with it every shared file: publish() writes shared/ in one step."""
+def _stage_pack(r: _Run, derived: Derived, stamp: dict, charts_drawn: Callable | None = None) -> None:
+    """6. The meeting pack, and with it every shared file: publish() writes shared/ in one step (``charts_drawn``:
+    given the charts as soon as they are drawn)."""
     valid = {t: len(df) for t, df in derived.validation.valid.items()}
     r.pub.pack = pack_text(r.cfg, stamp, source=SOURCE, valid_rows=valid, weighted=bool(r.inputs.frame),
                            run_date=r.run_date)
@@ -672,7 +701,7 @@ def _stage_pack(r: _Run, derived: Derived, stamp: dict) -> None:
             f"{sizes}) for every count below {r.cfg.suppression_threshold} to stay hidden from someone holding all the "
             f"shared files. Code more reports before sharing (the analyst's unsuppressed tables are in the run's .incomplete folder). First "
             f"counts that could not be protected: " + "; ".join(k.describe() for k, _ in leaks[:3]))
-    output.write_files(r.work / "shared", publish(r.pub, r.cfg, protection))
+    output.write_files(r.work / "shared", publish(r.pub, r.cfg, protection, charts_drawn=charts_drawn))
     output.write_files(r.analyst, disclosure_files(protection))
     r.res.notes = r.pub.note_texts(protection)
     hidden = sum(1 for k, st in protection.status.items() if st == "hidden")
@@ -704,7 +733,9 @@ def _stage_notebooks(r: _Run, results: NotebookResults, workers):
     """7. The five notebooks, executed with the report's inputs and configuration into analyst/notebooks, started
     now in worker processes (:func:`analysis.report.notebooks.notebooks_running`): they show ``results``, written
     to a work file in a temporary folder of its own (row-level data: never in the run folder), removed when they
-    are done or stopped. Yields the running notebooks (``wait()`` for them)."""
+    are done or stopped. Notebook 04 shows the pack's charts: it is held until they are drawn. Yields the running
+    notebooks (``wait()`` for them) and what the pack calls with its charts (:func:`publish`'s ``charts_drawn``),
+    which starts notebook 04."""
     inputs = r.inputs
     shown = {r.work: shown_path(r.final), inputs.data_dir: shown_path(inputs.data_dir),
              inputs.sfpd_dir: shown_path(inputs.sfpd_dir)}
@@ -719,7 +750,13 @@ def _stage_notebooks(r: _Run, results: NotebookResults, workers):
         results_file = write_results(results, work)
         with notebooks_running(inputs.data_dir, inputs.sfpd_dir, r.analyst / "notebooks", n_boot=r.n_boot,
                                frame_path=frame_path, config_file=config_file, shown=shown,
-                               results_file=str(results_file), workers=workers) as running:
-            yield running
+                               results_file=str(results_file), workers=workers,
+                               held=(CHARTS_NOTEBOOK,)) as running:
+
+            def charts_drawn(charts: list, pngs: dict[str, bytes]) -> None:
+                charts_file = write_shared_charts(charts, pngs, work)
+                running.release(CHARTS_NOTEBOOK, charts_file=str(charts_file))
+
+            yield running, charts_drawn
     finally:
         shutil.rmtree(work, ignore_errors=True)

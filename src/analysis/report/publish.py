@@ -32,7 +32,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import pandas as pd
 
@@ -443,27 +443,42 @@ def _page_files(files: dict[str, bytes], findings, quality) -> None:
         _put(files, "data_quality.csv", frame_to_csv(quality.frame()).encode("utf-8"))
 
 
-def publish(publication: Publication, cfg: StudyConfig, protection: Protection | None = None) -> dict[str, bytes]:
+def _chart_files(chart: Chart, formats: tuple[str, ...]) -> dict[str, bytes]:
+    from .charts import chart_files  # (matplotlib: imported when a publication has charts)
+
+    return chart_files(chart, formats=formats) if formats else {}
+
+
+def publish(publication: Publication, cfg: StudyConfig, protection: Protection | None = None, *,
+            charts_drawn: Callable[[list[Chart], dict[str, bytes]], None] | None = None) -> dict[str, bytes]:
     """Every shared file of ``publication``: ``{path relative to the shared folder: bytes}``. The whole publication
     is protected at once (``protection``, else :func:`protect_publication`), then every format of every item is
     rendered from that one protection: tables (with the footer: source, periods, methods, suppression rule,
     merged levels, provenance), charts (drawn now, from their plans), data, the pack and the README. Two items may
-    not make the same file."""
+    not make the same file.
+
+    ``charts_drawn``: called as soon as the charts are drawn and their PNGs made (before everything else is
+    rendered), with the charts as shared and ``{path: PNG}``; the report starts the notebook that shows them then
+    (:func:`analysis.report.pipeline.write_shared_charts`)."""
     if protection is None:
         protection = protect_publication(publication, cfg, check_ranges=False)
+    # the charts first (their PNGs are what charts_drawn is given); the files are put in the order of the items
+    charts = [fig.plan.draw(protection) if fig.plan is not None else fig.chart for fig in publication.figures]
+    drawn = [_chart_files(chart, tuple(e for e in fig.formats if e == "png"))
+             for fig, chart in zip(publication.figures, charts)]
+    if charts_drawn is not None:
+        charts_drawn(charts, {fig.path("png"): made["png"] for fig, made in zip(publication.figures, drawn)
+                              if "png" in made})
     files: dict[str, bytes] = {}
     shown = [(item, shown_table(item, protection),
               footer_lines(item.methods, cfg, item.stamp, item.source_text) + merge_notes(item, protection))
              for item in publication.tables]
     _table_files(files, shown)
-    charts = []
-    for fig in publication.figures:
-        from .charts import chart_files
-
-        chart = fig.plan.draw(protection) if fig.plan is not None else fig.chart
-        charts.append(chart)
-        for ext, data in chart_files(chart, formats=fig.formats).items():
-            _put(files, fig.path(ext), data)
+    for fig, chart, made in zip(publication.figures, charts, drawn):
+        made.update(_chart_files(chart, tuple(e for e in fig.formats if e != "png")))
+        for ext in ("png", "pdf", "csv"):  # (chart_files' order)
+            if ext in made:
+                _put(files, fig.path(ext), made[ext])
     for item in publication.data:
         _put(files, item.path, frame_to_csv(shown_data(item, protection)).encode("utf-8"))
     pages = rendered_pages(publication, shown, cfg.suppression_threshold, protection)

@@ -16,7 +16,9 @@ The notebooks show what stages 1 to 5 computed instead of computing it again: :f
 result in a :class:`NotebookResults`, writes it to a work file in a temporary folder of its own (never in the
 shared or analyst folders: it holds row-level data; removed when the notebooks are done), and gives each notebook
 its path as the ``results_file`` parameter; a notebook reads it with :func:`load_results`. Run by hand
-(``results_file = None``), a notebook computes everything from the raw data, by the same stages.
+(``results_file = None``), a notebook computes everything from the raw data, by the same stages. Notebook 04
+shows the pack's own charts (drawn from the protection of everything shared, so with the pack's suppression and
+q-values): it is started as soon as stage 6 has drawn them (:func:`write_shared_charts`, its ``charts_file``).
 
 :func:`run` chains them into ``<out>/<run date>/``: ``shared/`` (what :func:`~analysis.report.publish.publish`
 returns, nothing else) and ``analyst/`` (unsuppressed tables, executed notebooks, stages.json); the row-level

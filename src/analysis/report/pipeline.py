@@ -439,8 +439,6 @@ def write_shared_charts(charts: list, pngs: dict[str, bytes], folder: Path) -> P
     """The charts as the pack shares them (drawn from the protection of everything shared, so with its
     suppression and q-values), without their figures, and their PNGs (``pngs``: ``{shared path: PNG}``), as
     ``folder/shared_charts.pickle`` for notebook 04 (its ``charts_file``); returns its path."""
-    import dataclasses
-
     shared = ([dataclasses.replace(chart, fig=None) for chart in charts],
               {PurePosixPath(path).name: png for path, png in pngs.items()})
     path = Path(folder) / SHARED_CHARTS_FILE

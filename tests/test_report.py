@@ -280,7 +280,7 @@ def test_a_failing_notebook_is_a_clear_error_not_a_traceback(tmp_path, monkeypat
     class Failing:
         started, seconds = 0.0, 0.0
 
-        def release(self, name, **parameters):  # (notebook 04, started when the pack's charts are drawn)
+        def release(self):  # (notebook 04 waits for the pack's charts)
             pass
 
         def wait(self):

@@ -128,14 +128,14 @@ KERNEL_ARGUMENTS = (f"--IPKernelApp.exec_lines={KERNEL_FAST_EXIT}",)
 WORKER_NICENESS = 19
 
 
-def _worker_init(shared=None) -> None:
+def _worker_init(shared=None, released=None) -> None:
     """In each notebook worker: die at once on SIGTERM (the report stops its workers that way), leave Ctrl-C to
     the report process, and stop (with the kernels) within a second if the report process disappears; skip
     the slow optional imports (:func:`skip_slow_imports`); and yield the processor to the report process (which
     makes the pack meanwhile, the longest stage) by running at a lower priority (:data:`WORKER_NICENESS`, inherited
     by the kernels). With ``shared`` (:func:`notebook_workers`: the workers start before the notebooks are given
     to them) the worker also imports what it runs the notebooks with and starts a kernel ahead
-    (:func:`_start_spare`)."""
+    (:func:`_start_spare`). ``released``: the event a held notebook waits for (:func:`notebooks_running`)."""
     skip_slow_imports()
     try:
         os.nice(WORKER_NICENESS)
@@ -152,6 +152,8 @@ def _worker_init(shared=None) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="report-parent-watch", daemon=True).start()
+    global _RELEASED
+    _RELEASED = released
     if shared is not None:
         global _SHARED
         from multiprocessing.util import Finalize
@@ -227,6 +229,7 @@ SPARES_AT_START = 1  # kernels each worker starts ahead as soon as it starts (mo
 SPARE_TIMEOUT = 60.0  # seconds a kernel started ahead may take to start and import (papermill's start_timeout)
 
 _SHARED = None  # (lock, notebooks not yet started, kernels started ahead and not yet used): across the workers
+_RELEASED = None  # set when the held notebooks may start (RunningNotebooks.release): across the workers
 _SPARES: list = []  # this worker's kernels started ahead: (kernel manager, the client that sent the warm-up,
 #                     the notebooks' folder, the warm-up's message id)
 
@@ -413,7 +416,11 @@ def _run_one(args) -> tuple[str, str]:
     import nbformat
     import papermill as pm
 
-    name, src, dst_dir, params, replacements = args
+    name, src, dst_dir, params, replacements, *held = args
+    if held and held[0]:  # a held notebook: its worker keeps its kernel ahead until the notebook is released
+        if _RELEASED is not None:
+            _RELEASED.wait()
+        params = {**params, **{k: path for k, path in held[0].items() if Path(path).is_file()}}
     dst = dst_dir / f"{name}.ipynb"
     error = ""
     spare = _take_spare(src.parent)
@@ -467,17 +474,16 @@ class RunningNotebooks:
     futures: list = field(default_factory=list)
     ended: list[float] = field(default_factory=list)  # time.perf_counter() as each one finished
     finished: bool = field(default=False, init=False)
-    held: dict = field(default_factory=dict)  # notebooks started only when released: {name: job}
 
     def add(self, future) -> None:
         future.add_done_callback(lambda _: self.ended.append(time.perf_counter()))
         self.futures.append(future)
 
-    def release(self, name: str, **parameters) -> None:
-        """Start the held notebook ``name`` (:func:`notebooks_running`'s ``held``), with ``parameters`` added to
-        its own."""
-        name, src, out, params, replacements = self.held.pop(name)
-        self.add(self.workers.pool.submit(_run_one, (name, src, out, {**params, **parameters}, replacements)))
+    def release(self) -> None:
+        """Let the held notebooks start (:func:`notebooks_running`'s ``held``): the files they wait for are
+        written (each parameter whose file exists is given to the notebook)."""
+        if self.workers is not None and self.workers.released is not None:
+            self.workers.released.set()
 
     @property
     def seconds(self) -> float:
@@ -487,9 +493,8 @@ class RunningNotebooks:
     def wait(self) -> list[str]:
         """Wait until every notebook has run; their names. Raises :class:`NotebookFailed` naming each notebook
         that stopped with an error (after all have run: the executed copies, with the errors, are kept). A
-        notebook still held is started now, with its own parameters."""
-        for name in list(self.held):
-            self.release(name)
+        notebook still held is let start now (without the files that were not written)."""
+        self.release()
         results = sorted((f.result() for f in self.futures), key=lambda r: NOTEBOOKS.index(r[0]))
         self.finished = True
         if self.workers is not None:
@@ -504,8 +509,9 @@ class NotebookWorkers:
     """The worker processes that execute a run's notebooks (:func:`notebook_workers`), started before the notebooks
     are given to them (:func:`notebooks_running`)."""
 
-    def __init__(self, pool):
+    def __init__(self, pool, released=None):
         self.pool = pool
+        self.released = released  # (an event: the held notebooks may start)
         self.finished = False  # every notebook given to them has run (set by RunningNotebooks.wait)
 
     def processes(self) -> list:
@@ -533,8 +539,10 @@ def notebook_workers(workers: int = 2, notebooks: int = len(NOTEBOOKS)):
 
     ctx = multiprocessing.get_context()
     shared = (ctx.Lock(), ctx.Value("i", notebooks, lock=False), ctx.Value("i", 0, lock=False))
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(shared,), mp_context=ctx)
-    handle = NotebookWorkers(pool)
+    released = ctx.Event()
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(shared, released),
+                               mp_context=ctx)
+    handle = NotebookWorkers(pool, released)
     try:
         for _ in range(workers):
             pool.submit(_ready)
@@ -554,7 +562,7 @@ def notebook_workers(workers: int = 2, notebooks: int = len(NOTEBOOKS)):
 def notebooks_running(data_dir: Path, sfpd_dir: Path, out: Path, *, n_boot: int, frame_path: str | None = None,
                       config_file: str | None = None, workers: int | NotebookWorkers = 2,
                       shown: dict[Path, str] | None = None, results_file: str | None = None,
-                      held: tuple[str, ...] = ()):
+                      held: dict[str, dict[str, str]] | None = None):
     """Start executing the five notebooks with the report's inputs (papermill) into ``out``, each exported to
     HTML, and yield a :class:`RunningNotebooks` while they run: the caller goes on with its own work and waits
     for them before leaving the block. ``workers``: how many worker processes to start, or the workers started
@@ -562,8 +570,10 @@ def notebooks_running(data_dir: Path, sfpd_dir: Path, out: Path, *, n_boot: int,
     (:func:`analysis.report.pipeline.write_results`). Absolute local paths in their outputs are shown as
     ``shown`` says (and relative to the project root, or by name). If the block is left before every notebook
     has run (stopped by a signal, or failed), the workers and their kernels are stopped before it is left.
-    ``held``: notebooks started only when the caller releases them (:meth:`RunningNotebooks.release`: the report
-    starts notebook 04 when the pack's charts are drawn), or when it waits."""
+    ``held``: ``{notebook: {parameter: file}}``, notebooks that wait until the caller releases them
+    (:meth:`RunningNotebooks.release`, or when it waits) and are then given each parameter whose file exists (the
+    report's notebook 04 waits for the pack's charts). A held notebook is given to the workers first: the worker
+    that takes it keeps its kernel ahead for it, and the other runs the rest meanwhile."""
     with contextlib.ExitStack() as stack:
         if not isinstance(workers, NotebookWorkers):
             workers = stack.enter_context(notebook_workers(workers))
@@ -574,13 +584,12 @@ def notebooks_running(data_dir: Path, sfpd_dir: Path, out: Path, *, n_boot: int,
         replacements = path_replacements(dict(shown or {}))
         params = notebook_parameters(data_dir, sfpd_dir, scratch, n_boot=n_boot, frame_path=frame_path,
                                      config_file=config_file, results_file=results_file)
-        jobs = [(name, nb_dir / f"{name}.ipynb", out, params[name], replacements) for name in STARTED_IN]
+        held = held or {}
+        order = [n for n in STARTED_IN if n in held] + [n for n in STARTED_IN if n not in held]
+        jobs = [(name, nb_dir / f"{name}.ipynb", out, params[name], replacements, held.get(name)) for name in order]
         running = RunningNotebooks(time.perf_counter(), workers=workers)
         for job in jobs:
-            if job[0] in held:
-                running.held[job[0]] = job
-            else:
-                running.add(workers.pool.submit(_run_one, job))  # (not pool.map: see notebook_workers)
+            running.add(workers.pool.submit(_run_one, job))  # (not pool.map: see notebook_workers)
         yield running
 
 

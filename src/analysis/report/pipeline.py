@@ -432,7 +432,7 @@ def load_results(path: str | Path) -> NotebookResults:
 
 
 SHARED_CHARTS_FILE = "shared_charts.pickle"
-CHARTS_NOTEBOOK = "04_november_meeting_charts"  # shows the pack's charts: started when they are drawn
+CHARTS_NOTEBOOK = "04_november_meeting_charts"  # shows the pack's charts: waits until they are drawn
 
 
 def write_shared_charts(charts: list, pngs: dict[str, bytes], folder: Path) -> Path:
@@ -733,9 +733,9 @@ def _stage_notebooks(r: _Run, results: NotebookResults, workers):
     """7. The five notebooks, executed with the report's inputs and configuration into analyst/notebooks, started
     now in worker processes (:func:`analysis.report.notebooks.notebooks_running`): they show ``results``, written
     to a work file in a temporary folder of its own (row-level data: never in the run folder), removed when they
-    are done or stopped. Notebook 04 shows the pack's charts: it is held until they are drawn. Yields the running
+    are done or stopped. Notebook 04 shows the pack's charts: it waits until they are drawn. Yields the running
     notebooks (``wait()`` for them) and what the pack calls with its charts (:func:`publish`'s ``charts_drawn``),
-    which starts notebook 04."""
+    which writes them for notebook 04 and lets it start."""
     inputs = r.inputs
     shown = {r.work: shown_path(r.final), inputs.data_dir: shown_path(inputs.data_dir),
              inputs.sfpd_dir: shown_path(inputs.sfpd_dir)}
@@ -748,14 +748,15 @@ def _stage_notebooks(r: _Run, results: NotebookResults, workers):
     work = Path(tempfile.mkdtemp(prefix="analysis-report-"))  # readable by this user only
     try:
         results_file = write_results(results, work)
+        charts_file = work / SHARED_CHARTS_FILE
         with notebooks_running(inputs.data_dir, inputs.sfpd_dir, r.analyst / "notebooks", n_boot=r.n_boot,
                                frame_path=frame_path, config_file=config_file, shown=shown,
                                results_file=str(results_file), workers=workers,
-                               held=(CHARTS_NOTEBOOK,)) as running:
+                               held={CHARTS_NOTEBOOK: {"charts_file": str(charts_file)}}) as running:
 
             def charts_drawn(charts: list, pngs: dict[str, bytes]) -> None:
-                charts_file = write_shared_charts(charts, pngs, work)
-                running.release(CHARTS_NOTEBOOK, charts_file=str(charts_file))
+                write_shared_charts(charts, pngs, work)
+                running.release()
 
             yield running, charts_drawn
     finally:

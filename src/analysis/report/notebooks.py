@@ -4,7 +4,9 @@
 pack meanwhile) until it waits for them; :func:`run_notebooks` starts them and waits. The report starts its workers
 first (:func:`notebook_workers`), while its own first stages run on one core: each worker imports what it runs
 notebooks with, and starts a kernel ahead of its notebook, which imports what the notebooks import (the next kernel
-is started as each notebook starts); the notebook then runs in it as in a fresh kernel. If the run is stopped or
+is started as each notebook starts); the notebook then runs in it as in a fresh kernel. A notebook the caller
+holds (the report's notebook 04, which shows the pack's charts) is given to the workers first and waits, with its
+worker's kernel ahead, until the caller releases it (:meth:`RunningNotebooks.release`). If the run is stopped or
 fails, the workers and their kernels are stopped before the block is left; a worker whose report process
 disappears (SIGKILL) stops itself and its kernel within a second. Run by the report, each notebook gets the
 ``results_file`` parameter: the work file of what the report's stages computed, which it shows instead of

@@ -294,3 +294,32 @@ def test_frame_from_the_incident_table_says_it_is_a_lower_bound(cfg, tmp_path, c
     src.write_text(INCIDENTS, encoding="utf-8")
     assert run_cli(["public", "frame", str(src)]) == 0
     assert "  LOWER BOUND: this file has only descriptions containing 'PROST'" in capsys.readouterr().out
+
+
+def test_count_tables_are_each_tables_own_function_from_one_dating(kaggle, cfg, monkeypatch):
+    from analysis.intake.problems import UnusableInputError
+    from analysis.public import frame as F
+
+    alone = {"resolution": resolution_counts(kaggle, cfg), "description_group": description_counts(kaggle, cfg),
+             "charge_category": description_counts(kaggle, cfg, level="charge_category"),
+             "description": description_counts(kaggle, cfg, level="description"),
+             "district": district_counts(kaggle, cfg)}
+    dated = []
+    real = F.with_incident_dates
+    monkeypatch.setattr(F, "with_incident_dates", lambda f: dated.append(len(f)) or real(f))
+    together = F.count_tables(kaggle, cfg)
+    assert list(together) == list(alone)
+    for name, table in alone.items():
+        pd.testing.assert_frame_equal(together[name], table, obj=name)
+    assert dated == [len(kaggle)]  # dated once for the five tables, not once each
+    d = together["district"].set_index(["period", "category"])["n"]
+    assert (d["vice", "mission"], d["svu", "southern"], d["svu", "unknown"]) == (2, 1, 1)  # OUT OF SF: unknown
+
+    daily = parse_public(b'"i","Date","Solved","Not Solved"\n"1",2009-01-30,3,1\n', "daily.csv")
+    made = F.count_tables(daily, cfg)
+    with pytest.raises(UnusableInputError) as alone_error:
+        district_counts(daily, cfg)
+    assert isinstance(made["district"], UnusableInputError)
+    assert str(made["district"]) == str(alone_error.value)
+    assert "this source has no police district" in str(made["district"])
+    pd.testing.assert_frame_equal(made["resolution"], resolution_counts(daily, cfg))

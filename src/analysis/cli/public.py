@@ -207,17 +207,12 @@ def cmd_tables(args) -> int:
 
     _report_unknown(frame)
     out = Path(args.out)
-    makers = {"resolution": F.resolution_counts, "description_group": F.description_counts,
-              "charge_category": lambda f, c: F.description_counts(f, c, level="charge_category"),
-              "description": lambda f, c: F.description_counts(f, c, level="description"),
-              "district": F.district_counts}
     written, made = [], {}
-    for name, make in makers.items():
-        try:
-            table = made[name] = make(frame, cfg)
-        except UnusableInputError as exc:
-            _say(f"  {name}: not available ({exc})")
+    for name, table in F.count_tables(frame, cfg).items():
+        if isinstance(table, UnusableInputError):
+            _say(f"  {name}: not available ({table})")
             continue
+        made[name] = table
         _write_csv(F.with_shares(table), out / f"{name}_by_period.csv")
         written.append(f"{name}_by_period.csv")
         _say(f"{name} by period ({F.counting_unit(frame)}):")

@@ -161,14 +161,16 @@ def draw_sample(sframe: pd.DataFrame, per_year: int, seed: int) -> pd.DataFrame:
 
 
 def _periods(frame: pd.DataFrame, cfg: StudyConfig) -> pd.DataFrame:
+    """The rows of the incidents dated in a study period: each dated by its incident, with ``period``."""
     f = with_incident_dates(frame)
     f = f.assign(period=f["year"].map(cfg.year_to_period))
     return f[f["period"].notna()]
 
 
-def _tidy(frame: pd.DataFrame, column: str, levels: list[str], cfg: StudyConfig,
+def _tidy(f: pd.DataFrame, column: str, levels: list[str], cfg: StudyConfig,
           extra_last: tuple[str, ...] = ()) -> pd.DataFrame:
-    f = _periods(frame, cfg)  # dated, and whole incidents (an incident's rows share its date, so its period)
+    """``period, category, n`` of ``f``, a frame :func:`_periods` has dated (whole incidents: an incident's rows
+    share its date, so its period)."""
     counts = _count_dated(f, ["period", column]) if len(f) else pd.DataFrame(columns=["period", column, "n"])
     counts = counts.rename(columns={column: "category"})
     present = [c for c in counts["category"].unique() if c not in levels]
@@ -187,6 +189,41 @@ def _require(frame: pd.DataFrame, column: str, what: str) -> None:
                                           file=src, variable=column)])
 
 
+# The count tables, by name: (the standard column they need, what it is called in a message, and the level of
+# :func:`description_counts`, for the description tables).
+COUNT_TABLES = {"resolution": ("resolution_group", "resolution", None),
+                "description_group": ("description", "description", "group"),
+                "charge_category": ("description", "description", "charge_category"),
+                "description": ("description", "description", "description"),
+                "district": ("district", "police district", None)}
+
+
+def _count_table(name: str, frame: pd.DataFrame, dated: pd.DataFrame, cfg: StudyConfig) -> pd.DataFrame:
+    """Count table ``name`` of ``frame``, from ``dated``: its rows in a study period (:func:`_periods`), and
+    classified (:func:`~analysis.public.descriptions.classify`) for the description tables."""
+    column, what, level = COUNT_TABLES[name]
+    _require(frame, column, what)
+    if name == "resolution":
+        return _tidy(dated, "resolution_group", list(RESOLUTION_TABLE_GROUPS), cfg,
+                     extra_last=tuple(g for g in RESOLUTION_GROUPS if g not in RESOLUTION_TABLE_GROUPS))
+    if name == "district":
+        from .load import _districts
+
+        return _tidy(dated, "district", list(_districts().values()), cfg, extra_last=(UNKNOWN_DISTRICT,))
+    if level == "group":
+        key, levels = dated["description_group"].replace("", "unmapped"), list(D.GROUP_ORDER)
+    elif level == "charge_category":
+        from ..scheme.codebook import load_codebook
+
+        key = dated["charge_category"].replace("", "unmapped")
+        levels = [c["code"] for c in load_codebook().charge_classification["categories"]]
+    elif level == "description":
+        key, levels = dated["description"], []
+    else:
+        raise ValueError(f"level must be group, charge_category or description; got {level!r}")
+    return _tidy(dated.assign(key=key), "key", levels, cfg, extra_last=("unmapped",))
+
+
 def resolution_counts(frame: pd.DataFrame, config: StudyConfig | None = None) -> pd.DataFrame:
     """``period, category, n``: records by resolution group (cited, booked, none, other) per period.
 
@@ -194,9 +231,7 @@ def resolution_counts(frame: pd.DataFrame, config: StudyConfig | None = None) ->
     the totals.
     """
     cfg = config or load_study_config()
-    _require(frame, "resolution_group", "resolution")
-    return _tidy(frame, "resolution_group", list(RESOLUTION_TABLE_GROUPS), cfg,
-                 extra_last=tuple(g for g in RESOLUTION_GROUPS if g not in RESOLUTION_TABLE_GROUPS))
+    return _count_table("resolution", frame, _periods(frame, cfg), cfg)
 
 
 def description_counts(frame: pd.DataFrame, config: StudyConfig | None = None,
@@ -208,31 +243,35 @@ def description_counts(frame: pd.DataFrame, config: StudyConfig | None = None,
     """
     cfg = config or load_study_config()
     _require(frame, "description", "description")
-    cls = D.classify(frame)
-    if level == "group":
-        cls["key"] = cls["description_group"].replace("", "unmapped")
-        levels = list(D.GROUP_ORDER)
-    elif level == "charge_category":
-        from ..scheme.codebook import load_codebook
-
-        cls["key"] = cls["charge_category"].replace("", "unmapped")
-        levels = [c["code"] for c in load_codebook().charge_classification["categories"]]
-    elif level == "description":
-        cls["key"] = cls["description"]
-        levels = []
-    else:
+    name = {"group": "description_group"}.get(level, level)
+    if name not in COUNT_TABLES or COUNT_TABLES[name][2] != level:
         raise ValueError(f"level must be group, charge_category or description; got {level!r}")
-    cls.attrs.update(frame.attrs)
-    return _tidy(cls, "key", levels, cfg, extra_last=("unmapped",))
+    return _count_table(name, frame, D.classify(_periods(frame, cfg)), cfg)
 
 
 def district_counts(frame: pd.DataFrame, config: StudyConfig | None = None) -> pd.DataFrame:
     """``period, category, n``: records by police district (codebook codes; "unknown" last) per period."""
-    from .load import _districts
-
     cfg = config or load_study_config()
-    _require(frame, "district", "police district")
-    return _tidy(frame, "district", list(_districts().values()), cfg, extra_last=(UNKNOWN_DISTRICT,))
+    return _count_table("district", frame, _periods(frame, cfg), cfg)
+
+
+def count_tables(frame: pd.DataFrame, config: StudyConfig | None = None,
+                 names: tuple[str, ...] = tuple(COUNT_TABLES)) -> dict[str, pd.DataFrame | UnusableInputError]:
+    """The count tables ``names`` (of :data:`COUNT_TABLES`) of one frame, each as its own function gives it
+    (:func:`resolution_counts`, :func:`description_counts` at each level, :func:`district_counts`), from one
+    dating and one classification of the frame's incidents. A table the source cannot give is, in its place,
+    the :class:`UnusableInputError` its function raises."""
+    cfg = config or load_study_config()
+    dated = _periods(frame, cfg)
+    if any(COUNT_TABLES[n][2] for n in names):
+        dated = D.classify(dated)
+    out: dict[str, pd.DataFrame | UnusableInputError] = {}
+    for name in names:
+        try:
+            out[name] = _count_table(name, frame, dated, cfg)
+        except UnusableInputError as exc:
+            out[name] = exc
+    return out
 
 
 def with_shares(counts: pd.DataFrame) -> pd.DataFrame:

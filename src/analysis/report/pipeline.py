@@ -328,7 +328,8 @@ def public_record(files: dict[str, pd.DataFrame], cb: Codebook, cfg: StudyConfig
     """The public SFPD files (:func:`analysis.public.load_shared_folder`): monthly counts and the interrupted
     time series at the unit change, the before/after table of the Kaggle rows (``kaggle_hashes``: its file's
     hash, for the footer) and the sampling frame sizes."""
-    from ..public import description_counts, district_counts, frame_table, monthly_counts, resolution_counts
+    from ..public import frame_table, monthly_counts
+    from ..public.frame import count_tables
     from ..stats import its
 
     result = PublicRecord(missing=[k for k in ("daily", "kaggle", "incidents") if k not in files])
@@ -339,9 +340,13 @@ def public_record(files: dict[str, pd.DataFrame], cb: Codebook, cfg: StudyConfig
                           DataItem(f"{folder}/its_summary.csv", result.its.summary, source=result.its)]
     if "kaggle" in files:
         kaggle = files["kaggle"]
-        compared = [("resolution", "Resolution", resolution_counts(kaggle, cfg)),
-                    ("description_group", "Offence description", description_counts(kaggle, cfg)),
-                    ("district", "District", district_counts(kaggle, cfg))]
+        made = count_tables(kaggle, cfg, names=("resolution", "description_group", "district"))
+        for table in made.values():
+            if isinstance(table, Exception):
+                raise table
+        compared = [("resolution", "Resolution", made["resolution"]),
+                    ("description_group", "Offence description", made["description_group"]),
+                    ("district", "District", made["district"])]
         result.shared.append(public_comparison(compared, kaggle, cb, cfg, kaggle_hashes or {},
                                                path=f"{folder}/public_before_after"))
     if "incidents" in files:

@@ -448,3 +448,35 @@ def test_a_coding_too_small_to_protect_stops_the_report_with_a_clear_message_and
     assert "Code more reports before sharing" in err and "bug" not in err and "Traceback" not in err
     assert not (tmp_path / "reports" / "2026-01-01").exists()
     assert not list((tmp_path / "reports").glob("*/shared"))
+
+
+# --- the solver's ranges: the linear relaxation first, the whole-number programme when it is not enough ------------
+
+
+def test_a_range_is_the_relaxations_whole_number_optimum_or_else_the_whole_number_programmes(monkeypatch):
+    """Table-like rows (a + b = 7, b <= 4) have whole-number vertices: the relaxation, warm from the last solve,
+    gives a's range 3..7 with no whole-number programme. Three pairs with at most 1 each (a + b, b + c, a + c <= 1)
+    have a relaxation whose maximum of a + b + c is 1.5 (each a half): the whole-number programme is solved for it
+    (1), and the relaxed range is rounded inwards to the same 0..1."""
+    from analysis.stats.milp import MilpResult
+    from analysis.tables.audit import model
+
+    calls = []
+    milp = model.milp
+    monkeypatch.setattr(model, "milp", lambda *a, **k: calls.append(1) or milp(*a, **k))
+    s = model.System()
+    a, b = s.var("a", 0, 10), s.var("b", 0, 4)
+    s.add({a: 1, b: 1}, 7, 7, "a + b = 7")
+    assert model.Solver(s).range(({a: 1.0}, 0.0)) == (3, 7) and calls == []
+
+    s = model.System()
+    a, b, c = s.var("a", 0, 10), s.var("b", 0, 10), s.var("c", 0, 10)
+    for i, j in ((a, b), (b, c), (a, c)):
+        s.add({i: 1, j: 1}, 0, 1, "a pair <= 1")
+    total = ({a: 1.0, b: 1.0, c: 1.0}, 0.0)
+    solver = model.Solver(s)
+    assert solver.range(total) == (0, 1) and len(calls) == 1
+    assert solver.range(total, relaxed=True) == (0, 1)
+    with monkeypatch.context() as m:  # the control: the whole-number programme for every end gives the same
+        m.setattr(model.WarmLP, "solve", lambda self, c: MilpResult(None, None, 4, "not used"))
+        assert model.Solver(s).range(total) == (0, 1)

@@ -172,3 +172,29 @@ def test_grid_cache_answers_only_for_the_same_codebook_object(cb, cfg):
 
 if __name__ == "__main__":  # pragma: no cover
     pytest.main([__file__, "-q"])
+
+
+def test_the_exact_check_takes_a_whole_number_optimum_of_the_relaxation_and_gives_the_same_ranges(monkeypatch):
+    """The exact check's ranges come first from the linear relaxation, warm from the last solve: when its optimum
+    is a whole-number table it is the whole-number optimum (a table of the programme that no real one beats), and
+    only otherwise is the whole-number programme solved. The ranges equal those of solving every whole-number
+    programme, with almost no whole-number programme solved (a grid's relaxation has whole-number vertices)."""
+    from analysis.stats.milp import MilpResult
+
+    calls = []
+    milp = engine.milp
+    monkeypatch.setattr(engine, "milp", lambda *a, **k: calls.append(1) or milp(*a, **k))
+    for seed in (1, 3, 6):
+        p = grid_problem(seed)
+        hidden = engine.protect(p).hidden
+        calls.clear()
+        warm = engine.audit(p, hidden, full=True)
+        n_warm = len(calls)
+        with monkeypatch.context() as m:  # the control: the relaxation never answers
+            m.setattr(engine.WarmLP, "solve", lambda self, c: MilpResult(None, None, 4, "not used"))
+            calls.clear()
+            cold = engine.audit(p, hidden, full=True)
+        assert warm == cold and len(warm) == int(p.targets.sum()) > 0
+        assert len(calls) == 2 * len(warm) and n_warm == 0
+        if seed == 1:
+            assert warm == {4: (1, 5), 5: (1, 5), 8: (1, 6), 9: (1, 6), 11: (1, 5), 12: (1, 5), 14: (1, 5), 15: (1, 5)}

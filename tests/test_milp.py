@@ -73,3 +73,36 @@ def test_without_scipys_binding_it_is_scipys_milp(monkeypatch):
     monkeypatch.setattr(milp_module, "_highs", None)
     slow = milp(c, integrality=integ, bounds=bounds, constraints=cons)
     assert (slow.status, slow.fun) == (fast.status, fast.fun) and np.array_equal(slow.x, fast.x)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_warm_programme_gives_the_relaxations_optimum_objective_after_objective(seed):
+    """WarmLP: the constraints passed once, then one objective after another: each optimum is the linear
+    relaxation's (milp with no whole-number column), infeasible is SciPy's status 2, and the next solve starts
+    from the last basis (the same objective again takes no simplex step; a fresh programme takes some)."""
+    from analysis.stats.milp import WarmLP
+
+    c0, cons, bounds, _ = _programme(seed)
+    lp = WarmLP(bounds, cons)
+    rng = np.random.default_rng(seed)
+    for c in [c0] + [rng.normal(size=c0.size) for _ in range(6)] + [-c0]:
+        ours = lp.solve(c)
+        ref = scipy_milp(c, integrality=np.zeros(c.size), bounds=bounds, constraints=cons)
+        assert ours.status == ref.status == 0
+        assert ours.fun == pytest.approx(ref.fun, abs=1e-7)
+        assert float(c @ ours.x) == pytest.approx(ours.fun, abs=1e-7)
+        assert np.all(cons.A @ ours.x >= cons.lb - 1e-7) and np.all(cons.A @ ours.x <= cons.ub + 1e-7)
+    assert lp.h.getInfo().simplex_iteration_count > 0
+    lp.solve(-c0)
+    assert lp.h.getInfo().simplex_iteration_count == 0  # warm: the last basis is already optimal
+    fresh = WarmLP(bounds, cons)
+    fresh.solve(-c0)
+    assert fresh.h.getInfo().simplex_iteration_count > 0
+
+
+def test_a_warm_programme_with_no_solution_says_infeasible():
+    from analysis.stats.milp import WarmLP
+
+    lp = WarmLP(Bounds(0, 2), LinearConstraint(np.array([[1.0, 1.0]]), [5.0], [5.0]))
+    res = lp.solve(np.ones(2))
+    assert (res.status, res.x, res.fun) == (2, None, None)

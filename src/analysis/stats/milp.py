@@ -104,3 +104,45 @@ _STATUS = {"kOptimal": 0, "kTimeLimit": 1, "kIterationLimit": 1, "kInfeasible": 
 def _result(h, x, fun) -> MilpResult:
     model = h.getModelStatus()
     return MilpResult(x, fun, _STATUS.get(model.name, 4), h.modelStatusToString(model))
+
+
+class WarmLP:
+    """One linear programme's constraints and bounds, minimised for objective after objective: HiGHS keeps the
+    last optimal basis and starts the next solve from it (only the costs change, so that basis is still feasible
+    and a few simplex steps reach the new optimum), where :func:`milp` would build and solve the programme afresh
+    each time. No presolve (it would discard the basis). Each answer is HiGHS's optimum of the linear
+    relaxation, as ``milp(c, integrality=0, ...)`` would give it (the optimal value is the same; the solution may
+    be another optimal one). Without SciPy's HiGHS binding, each solve is :func:`milp`."""
+
+    def __init__(self, bounds: Bounds, constraints: LinearConstraint):
+        self.bounds, self.constraints = bounds, constraints
+        self.h = None
+        if _highs is None:  # pragma: no cover - another SciPy
+            return
+        A = csc_array(constraints.A)
+        self.n = A.shape[1]
+        lb = np.broadcast_to(bounds.lb, (self.n,)).astype(np.float64)
+        ub = np.broadcast_to(bounds.ub, (self.n,)).astype(np.float64)
+        row_lb = np.atleast_1d(constraints.lb).astype(np.float64)
+        row_ub = np.atleast_1d(constraints.ub).astype(np.float64)
+        h = _highs._Highs()
+        _set_options(h, {"presolve": False})
+        status = h.passModel(self.n, row_lb.size, A.nnz, int(_highs.MatrixFormat.kColwise),
+                             int(_highs.ObjSense.kMinimize), 0.0, np.zeros(self.n), lb, ub, row_lb, row_ub,
+                             A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data.astype(np.float64),
+                             np.zeros(self.n, dtype=np.int32))
+        if status != _highs.HighsStatus.kError:
+            self.h, self._cols = h, np.arange(self.n, dtype=np.int32)
+
+    def solve(self, c) -> MilpResult:
+        """min c @ x over the programme's real solutions."""
+        c = np.atleast_1d(np.asarray(c, dtype=np.float64))
+        if self.h is None:
+            return milp(c, bounds=self.bounds, constraints=self.constraints, options={"presolve": False})
+        h = self.h
+        h.changeColsCost(self.n, self._cols, c)
+        if h.run() == _highs.HighsStatus.kError:
+            return _result(h, None, None)
+        if h.getModelStatus() != _highs.HighsModelStatus.kOptimal:
+            return _result(h, None, None)
+        return _result(h, np.array(h.getSolution().col_value), h.getInfo().objective_function_value)

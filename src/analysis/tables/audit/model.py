@@ -25,7 +25,7 @@ from scipy.sparse import csr_matrix
 
 from ...scheme.codebook import Codebook
 from ...scheme.config import StudyConfig
-from ...stats.milp import milp
+from ...stats.milp import WarmLP, milp
 from .register import IMPLICIT_NO, N_COLUMN, OVERALL, Key
 from .scheme import KNOWN, Family, Multi, Spec, families, family_of, merged_members, variable_specs
 
@@ -346,6 +346,7 @@ class Solver:
         self._cache: dict[int, tuple] = {}
         self.witness: dict[int, list[np.ndarray]] = defaultdict(list)
         self._stacks: dict[int, np.ndarray] = {}  # the witnesses of a component as one array (made when asked)
+        self._lps: dict[int, WarmLP] = {}
 
     def _presolve(self) -> None:
         """Fix what the constraints fix, until nothing changes: an equation with one unknown left determines it,
@@ -420,6 +421,14 @@ class Solver:
         obj = np.zeros(len(cols))
         for k, v in coefs.items():
             obj[index[k]] = sense * v
+        res = self._warm(c).solve(obj)  # the linear relaxation, from the last solve's basis
+        if res.status == 0 and relaxed:
+            return float(sense * res.fun)
+        if res.status == 0 and _whole_at(res.x, integ):
+            # (a whole-number solution at the relaxation's optimum: the whole-number optimum, without a search)
+            x = np.where(integ == 1, np.round(res.x), res.x)
+            self.witness[c].append(x)
+            return float(sense * (obj @ x))
         res = milp(obj, integrality=np.zeros_like(integ) if relaxed else integ, bounds=bounds, constraints=cons,
                    options={"disp": False, "presolve": True})
         if res.status == 2:
@@ -429,6 +438,13 @@ class Solver:
         if not relaxed:
             self.witness[c].append(res.x)
         return float(sense * res.fun)
+
+    def _warm(self, c: int) -> WarmLP:
+        """Component ``c``'s linear relaxation, kept between solves (:class:`~analysis.stats.milp.WarmLP`)."""
+        if c not in self._lps:
+            _, _, cons, _, bounds = self._component(c)
+            self._lps[c] = WarmLP(bounds, cons)
+        return self._lps[c]
 
     def _attained(self, c: int, index: dict[int, int], coefs: dict[int, float], sense: int) -> float | None:
         """The optimum without solving, when a solution found before (a whole-number solution: it is possible)
@@ -487,6 +503,12 @@ class Solver:
         for x in self.witness.get(c, []):
             out.add(_whole(base + sum(v * x[index[k]] for k, v in part.items())))
         return out
+
+
+def _whole_at(x: np.ndarray, integ: np.ndarray) -> bool:
+    """Whether ``x`` is a whole number in every whole-number column (``integ`` 1)."""
+    xi = x[integ == 1]
+    return bool(np.all(np.abs(xi - np.round(xi)) <= 1e-9))
 
 
 def _whole(x: float) -> float:

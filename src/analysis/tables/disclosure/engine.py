@@ -31,7 +31,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint
 
-from ...stats.milp import milp
+from ...stats.milp import WarmLP, milp
 
 TIME_LIMIT = 30.0  # seconds per programme; HiGHS stops with its best solution so far
 GAP = 0.5  # relative optimality gap at which a search stops (the check afterwards is exact)
@@ -467,6 +467,7 @@ def audit(problem: Problem, hidden: np.ndarray, *, full: bool = False) -> dict[i
     lb, ub = rows.bounds()
     cons = LinearConstraint(rows.matrix(problem.n_atoms), lb, ub)
     bounds = Bounds(np.zeros(problem.n_atoms), problem.atom_ub.astype(float))
+    relaxed = WarmLP(bounds, cons)
     out = {}
     for tgt in np.where(problem.targets)[0]:
         a = problem.A[[tgt]].toarray().ravel()
@@ -474,6 +475,11 @@ def audit(problem: Problem, hidden: np.ndarray, *, full: bool = False) -> dict[i
         for sign in (-1.0, 1.0):  # maximum, then minimum
             if sign > 0 and not full and ends[-1.0] >= problem.threshold:
                 ends[sign] = 1 if problem.published[tgt] else 0
+                continue
+            res = relaxed.solve(sign * a)  # the linear relaxation, from the last solve's basis: when its optimum
+            if res.status == 0 and np.all(np.abs(res.x - np.round(res.x)) <= 1e-9):  # is a whole-number table,
+                #                                                                    it is the whole-number optimum
+                ends[sign] = int(round(float(a @ np.round(res.x))))
                 continue
             res = milp(sign * a, constraints=cons, integrality=np.ones(problem.n_atoms), bounds=bounds,
                        options={"time_limit": TIME_LIMIT})

@@ -361,3 +361,27 @@ def test_html_page_shows_the_findings_first_and_the_data_quality():
     pack.findings = pack.quality = None  # a run without them: no empty sections
     page = html_page(pack)
     assert 'id="findings"' not in page and 'id="quality"' not in page
+
+
+def test_slides_and_word_tables_are_the_same_bytes_whenever_they_are_made(monkeypatch):
+    """python-pptx and python-docx stamp each zip member with the clock's time: the files are rewritten with a
+    fixed one, so the same pack gives the same bytes on every run (the pictures stored as they are: a PNG is
+    compressed already). The slides name the toolkit, not python-pptx's template author, as last modifier."""
+    import time
+    import zipfile
+
+    pack, pngs = _pack(groups=2)
+    table = _wide_table(2)
+    made = []
+    for clock in (1_500_000_000.0, 1_600_000_007.0):  # two runs years apart
+        monkeypatch.setattr(time, "time", lambda clock=clock: clock)
+        made.append((slides(pack, pngs), tables_docx([("Table one", table, ["Footer."])], title="Tables",
+                                                      synthetic=True)))
+    assert made[0] == made[1]
+    deck = zipfile.ZipFile(io.BytesIO(made[0][0]))
+    media = [i for i in deck.infolist() if i.filename.endswith(".png")]
+    assert len(media) == 2 and {i.compress_type for i in media} == {zipfile.ZIP_STORED}
+    assert {i.date_time for i in deck.infolist()} == {(2017, 11, 1, 0, 0, 0)}
+    core = deck.read("docProps/core.xml").decode()
+    assert "<cp:lastModifiedBy>analysis (SFPD Vice to SVU toolkit)</cp:lastModifiedBy>" in core
+    assert "Steve Canny" not in core

@@ -17,14 +17,16 @@ FIXED_TIME = dt.datetime(2017, 11, 1, 0, 0, 0)
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
 
-def deterministic_zip(data: bytes) -> bytes:
-    """Rewrite a zip (an .xlsx) with fixed timestamps and order, so equal content gives equal bytes."""
+def deterministic_zip(data: bytes, stored: tuple[str, ...] = ()) -> bytes:
+    """Rewrite a zip (an .xlsx, .pptx or .docx) with fixed timestamps and order, so equal content gives equal
+    bytes. Members whose names end in ``stored`` (pictures that are compressed already: ".png") are stored as they
+    are rather than deflated again, which would take time for nothing."""
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             zi = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
-            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.compress_type = zipfile.ZIP_STORED if info.filename.lower().endswith(stored) else zipfile.ZIP_DEFLATED
             zi.external_attr = 0o600 << 16
             content = src.read(info.filename)
             if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here

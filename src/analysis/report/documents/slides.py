@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import math
 
+from ...formats.xlsx import deterministic_zip
 from ...tables.export import SYNTHETIC_BANNER
 from .content import FINDINGS_MISSING, chart_caveats, shown_in, chart_titles
 
@@ -142,7 +143,7 @@ def slides(pack, pngs: dict[str, bytes]) -> bytes:
     prs = Presentation()
     prs.slide_width, prs.slide_height = Inches(WIDTH_IN), Inches(HEIGHT_IN)
     prs.core_properties.title = pack.cover.title
-    prs.core_properties.author = "analysis (SFPD Vice to SVU toolkit)"
+    prs.core_properties.author = prs.core_properties.last_modified_by = "analysis (SFPD Vice to SVU toolkit)"
     _title_slide(prs, pack)
     _finding_slides(prs, pack)
     caveats = chart_caveats(pack)
@@ -150,4 +151,4 @@ def slides(pack, pngs: dict[str, bytes]) -> bytes:
         _chart_slide(prs, ch, pngs[ch.name], pack.cover.synthetic, caveats.get(ch.name, []))
     buf = io.BytesIO()
     prs.save(buf)
-    return buf.getvalue()
+    return deterministic_zip(buf.getvalue(), stored=(".png",))  # (python-pptx stamps each member with the time)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 
+from ...formats.xlsx import deterministic_zip
 from ...tables.export import SYNTHETIC_BANNER
 from .content import cell_text, column_weights
 
@@ -101,4 +102,4 @@ def tables_docx(tables: list[tuple[str, object, list[str]]], *, title: str, synt
         _table(doc, name, table, footer)
     buf = io.BytesIO()
     doc.save(buf)
-    return buf.getvalue()
+    return deterministic_zip(buf.getvalue())  # (python-docx stamps each member with the time)

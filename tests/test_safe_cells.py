@@ -189,3 +189,26 @@ def test_reliability_disagreements_workbook_keeps_a_typed_formula_as_text(tmp_pa
     assert "<f>" not in _xml(data)
     ws = openpyxl.load_workbook(io.BytesIO(data))["disagreements"]
     assert (ws["B2"].value, ws["B2"].data_type, ws["C2"].value) == (HYPERLINK, "s", "-9")
+
+
+def test_each_distinct_value_is_checked_once_and_an_unhashable_cell_still_is(monkeypatch):
+    """A text column of many rows holds few distinct values: each is checked once, not once a row. A value that
+    cannot be hashed (a list) makes the column checked row by row, and a used category holding a carriage return
+    quotes the file as a text cell would."""
+    from analysis.formats import cells
+
+    checked = []
+    like = cells.formula_like
+    monkeypatch.setattr(cells, "formula_like", lambda v: checked.append(v) or like(v))
+    df = pd.DataFrame({"code": ["-8", "1", "x"] * 1000, "n": range(3000)})
+    assert formula_safe_frame(df) is df
+    assert sorted(checked) == ["-8", "1", "code", "n", "x"]  # 3 checks for 3,000 cells, and the 2 column names
+    out = formula_safe_frame(pd.DataFrame({"code": ["-8", "1", "=2"] * 1000}))
+    assert out["code"].tolist()[:3] == ["-8", "1", "'=2"] and out["code"].tolist().count("'=2") == 1000
+    checked.clear()
+    mixed = pd.DataFrame({"v": [["=1"], "=2", "x"]})
+    assert formula_safe_frame(mixed)["v"].tolist() == [["=1"], "'=2", "x"] and checked[:2] == [["=1"], "=2"]
+    cat = pd.DataFrame({"c": pd.Categorical(["a\rb", "x"] * 2, categories=["a\rb", "x", "unused\r"])})
+    assert frame_to_csv(cat) == 'c\n"a\rb"\nx\n"a\rb"\nx\n'
+    unused = pd.DataFrame({"c": pd.Categorical(["x", "y"], categories=["x", "y", "unused\r"])})
+    assert frame_to_csv(unused) == unused.to_csv(index=False, lineterminator="\n")

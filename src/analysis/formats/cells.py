@@ -73,7 +73,7 @@ def formula_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
             if any(formula_like(c) for c in s.cat.categories):
                 changed[j] = s.astype(object).map(formula_safe)
         elif pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype):
-            if any(formula_like(v) for v in s):
+            if any(formula_like(v) for v in _distinct(s)):
                 changed[j] = s.map(formula_safe, na_action="ignore")
     renamed = [formula_safe(c) for c in df.columns]
     if not changed and renamed == list(df.columns):
@@ -85,13 +85,24 @@ def formula_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _distinct(s: pd.Series):
+    """The distinct values of a text column (a column of many rows holds few: codes, labels), or all of them when
+    they cannot be hashed."""
+    import pandas as pd
+
+    try:
+        return pd.unique(s.to_numpy()) if not isinstance(s.dtype, pd.CategoricalDtype) else s.unique()
+    except TypeError:  # (a value that cannot be hashed)
+        return s.to_numpy()
+
+
 def _has_cr(df: pd.DataFrame) -> bool:
     import pandas as pd
 
     cols = [df.iloc[:, j] for j in range(df.shape[1])
             if pd.api.types.is_object_dtype(df.iloc[:, j].dtype) or pd.api.types.is_string_dtype(df.iloc[:, j].dtype)
             or isinstance(df.iloc[:, j].dtype, pd.CategoricalDtype)]
-    return any(isinstance(v, str) and "\r" in v for s in cols for v in s) or any(
+    return any(isinstance(v, str) and "\r" in v for s in cols for v in _distinct(s)) or any(
         isinstance(c, str) and "\r" in c for c in df.columns)
 
 

@@ -717,13 +717,21 @@ def _race_letters_not_in_use(inc: pd.DataFrame, per: pd.DataFrame, cb: Codebook,
     if "race_recorded" not in per.columns or not cb.race_recording:
         return []
     letters = set(cb.variable("persons", "race_recorded").code_values)
-    dates = {rid: charge_date(d, y) for rid, d, y in zip(inc["report_id"], inc["incident_date"], inc["report_year"])}
+    dated: dict[tuple, object] = {}  # (each distinct date and year once: a report date is shared by many reports,
+    said: dict[tuple, str | None] = {}  # and each letter on each day once)
+    dates = {}
+    for rid, d, y in zip(inc["report_id"], inc["incident_date"], inc["report_year"]):
+        if (d, y) not in dated:
+            dated[(d, y)] = charge_date(d, y)
+        dates[rid] = dated[(d, y)]
     out = []
     for i, rid, letter in zip(per.index, per["report_id"], per["race_recorded"]):
         day = dates.get(rid)
         if day is None or letter not in letters:
             continue
-        msg = letter_not_in_use(letter, day, cfg, cb)
+        if (letter, day) not in said:
+            said[(letter, day)] = letter_not_in_use(letter, day, cfg, cb)
+        msg = said[(letter, day)]
         if msg:
             out.append((i, "race_recorded", "race_letter_not_in_use", msg))
     return out

@@ -245,3 +245,27 @@ def test_a_file_read_on_every_core_keeps_its_row_numbers(tmp_path):
     assert got.attrs["engine"] == "duckdb" and got.attrs["rows_read"] == 400_000
     assert list(got["source_row"]) == [i + 2 for i in where]
     assert list(got["incident_number"]) == [f"{i:09d}" for i in where]
+
+
+@pytest.mark.parametrize("command", ["trends", "tables", "frame"])
+def test_no_command_imports_pandas_before_its_file_is_read(command, tmp_path):
+    """Each public command reaches the file without pandas: pandas (about half a second) is imported beside the
+    engine's scan, not before it (``public trends`` imported it first, for the summary's format)."""
+    import subprocess
+    import sys
+
+    src = tmp_path / "datasf.csv"
+    src.write_text(DATASF, encoding="utf-8")
+    code = ("import sys\n"
+            "import analysis.cli.public as P\n"
+            "def _load(*a, **k):\n"
+            "    print('pandas' in sys.modules, flush=True)\n"
+            "    raise SystemExit(0)\n"
+            "P._load = _load\n"
+            "from analysis.cli.app import main\n"
+            "main(sys.argv[1:])\n")
+    out = tmp_path / ("f.csv" if command == "frame" else "out")
+    got = subprocess.run([sys.executable, "-c", code, "public", command, str(src), "--out", str(out)],
+                         capture_output=True, text=True)
+    assert got.returncode == 0, got.stderr
+    assert got.stdout.strip() == "False"

@@ -178,12 +178,12 @@ def run_trends(path: str, out: Path, cfg, *, offset_path: str | None = None, sta
 
 
 def cmd_trends(args) -> int:
-    from ..stats.its import format_summary
-
     out = Path(args.out)
     cfg = _config(args)
     monthly, result, unit = run_trends(args.path, out, cfg, offset_path=args.offset, start=args.start, end=args.end,
                                        se=args.se, n_harmonics=args.harmonics)
+    from ..stats.its import format_summary  # (after the scan: it imports pandas, which loads beside the scan)
+
     _say(f"Monthly counts ({unit}): {len(monthly)} months, {monthly['month'].min():%Y-%m} to "
          f"{monthly['month'].max():%Y-%m}, {int(monthly['incidents'].sum())} in all")
     for note in result.notes:

@@ -718,7 +718,7 @@ def _race_letters_not_in_use(inc: pd.DataFrame, per: pd.DataFrame, cb: Codebook,
         return []
     letters = set(cb.variable("persons", "race_recorded").code_values)
     dated: dict[tuple, object] = {}  # (each distinct date and year once: a report date is shared by many reports,
-    said: dict[tuple, str | None] = {}  # and each letter on each day once)
+    said: dict[tuple, str] = {}  # and each letter on each day once)
     dates = {}
     for rid, d, y in zip(inc["report_id"], inc["incident_date"], inc["report_year"]):
         if (d, y) not in dated:

@@ -210,6 +210,21 @@ def test_start_up_and_the_engine_import_no_pandas():
     assert out.stdout.strip() == "[]"
 
 
+def test_the_version_is_read_only_when_asked_for():
+    """Building the parser reads no installed distribution's metadata (about 0.05 s at every command's start);
+    ``--version`` reads it, and prints as argparse's own action: on stdout, exit 0."""
+    import analysis
+
+    out = _child("import sys\n"
+                 "import analysis.cli.app as app\n"
+                 "app.build_parser()\n"
+                 "print('importlib.metadata' in sys.modules)")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+    got = subprocess.run([sys.executable, "-m", "analysis", "--version"], capture_output=True, text=True)
+    assert (got.returncode, got.stdout, got.stderr) == (0, f"python -m analysis {analysis.__version__}\n", "")
+
+
 def test_numpy_f2py_runs_only_when_something_of_it_is_used():
     """SciPy's ``from numpy import *`` imports numpy.f2py (numpy.__all__ lists it); after ``import analysis`` that
     import gives the module unexecuted, and it runs in full when used."""

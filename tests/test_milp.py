@@ -106,3 +106,12 @@ def test_a_warm_programme_with_no_solution_says_infeasible():
     lp = WarmLP(Bounds(0, 2), LinearConstraint(np.array([[1.0, 1.0]]), [5.0], [5.0]))
     res = lp.solve(np.ones(2))
     assert (res.status, res.x, res.fun) == (2, None, None)
+
+
+def test_whole_number_rounds_only_a_solution_that_is_one():
+    from analysis.stats.milp import whole_number
+
+    assert whole_number(np.array([2.0, 3.0000000000004, 0.5]), [1, 1, 0]).tolist() == [2.0, 3.0, 0.5]
+    assert whole_number(np.array([2.0, 1.5]), [1, 1]) is None
+    assert whole_number(np.array([2.0, 1.5]), [1, 0]).tolist() == [2.0, 1.5]
+    assert whole_number(np.array([4.0, 1.5])) is None and whole_number(np.array([4.0, 1.0])).tolist() == [4.0, 1.0]

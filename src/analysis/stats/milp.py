@@ -106,6 +106,16 @@ def _result(h, x, fun) -> MilpResult:
     return MilpResult(x, fun, _STATUS.get(model.name, 4), h.modelStatusToString(model))
 
 
+def whole_number(x: np.ndarray, integrality=None) -> np.ndarray | None:
+    """``x`` with its whole-number columns (``integrality`` 1; every column when None) rounded, when each of them
+    is a whole number (within 1e-9); else None. A relaxation's optimum that passes is the whole-number optimum (a
+    whole-number solution that no real one beats)."""
+    whole = np.ones(len(x), dtype=bool) if integrality is None else np.asarray(integrality) == 1
+    if not np.all(np.abs(x[whole] - np.round(x[whole])) <= 1e-9):
+        return None
+    return np.where(whole, np.round(x), x)
+
+
 class WarmLP:
     """One linear programme's constraints and bounds, minimised for objective after objective: HiGHS keeps the
     last optimal basis and starts the next solve from it (only the costs change, so that basis is still feasible

@@ -25,7 +25,7 @@ from scipy.sparse import csr_matrix
 
 from ...scheme.codebook import Codebook
 from ...scheme.config import StudyConfig
-from ...stats.milp import WarmLP, milp
+from ...stats.milp import WarmLP, milp, whole_number
 from .register import IMPLICIT_NO, N_COLUMN, OVERALL, Key
 from .scheme import KNOWN, Family, Multi, Spec, families, family_of, merged_members, variable_specs
 
@@ -424,9 +424,8 @@ class Solver:
         res = self._warm(c).solve(obj)  # the linear relaxation, from the last solve's basis
         if res.status == 0 and relaxed:
             return float(sense * res.fun)
-        if res.status == 0 and _whole_at(res.x, integ):
-            # (a whole-number solution at the relaxation's optimum: the whole-number optimum, without a search)
-            x = np.where(integ == 1, np.round(res.x), res.x)
+        x = whole_number(res.x, integ) if res.status == 0 else None
+        if x is not None:  # (the whole-number optimum, without a search)
             self.witness[c].append(x)
             return float(sense * (obj @ x))
         res = milp(obj, integrality=np.zeros_like(integ) if relaxed else integ, bounds=bounds, constraints=cons,
@@ -503,12 +502,6 @@ class Solver:
         for x in self.witness.get(c, []):
             out.add(_whole(base + sum(v * x[index[k]] for k, v in part.items())))
         return out
-
-
-def _whole_at(x: np.ndarray, integ: np.ndarray) -> bool:
-    """Whether ``x`` is a whole number in every whole-number column (``integ`` 1)."""
-    xi = x[integ == 1]
-    return bool(np.all(np.abs(xi - np.round(xi)) <= 1e-9))
 
 
 def _whole(x: float) -> float:

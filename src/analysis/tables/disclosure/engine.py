@@ -31,7 +31,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint
 
-from ...stats.milp import WarmLP, milp
+from ...stats.milp import WarmLP, milp, whole_number
 
 TIME_LIMIT = 30.0  # seconds per programme; HiGHS stops with its best solution so far
 GAP = 0.5  # relative optimality gap at which a search stops (the check afterwards is exact)
@@ -476,10 +476,10 @@ def audit(problem: Problem, hidden: np.ndarray, *, full: bool = False) -> dict[i
             if sign > 0 and not full and ends[-1.0] >= problem.threshold:
                 ends[sign] = 1 if problem.published[tgt] else 0
                 continue
-            res = relaxed.solve(sign * a)  # the linear relaxation, from the last solve's basis: when its optimum
-            if res.status == 0 and np.all(np.abs(res.x - np.round(res.x)) <= 1e-9):  # is a whole-number table,
-                #                                                                    it is the whole-number optimum
-                ends[sign] = int(round(float(a @ np.round(res.x))))
+            res = relaxed.solve(sign * a)  # the linear relaxation, from the last solve's basis
+            x = whole_number(res.x) if res.status == 0 else None
+            if x is not None:  # a whole-number table: the whole-number optimum
+                ends[sign] = int(round(float(a @ x)))
                 continue
             res = milp(sign * a, constraints=cons, integrality=np.ones(problem.n_atoms), bounds=bounds,
                        options={"time_limit": TIME_LIMIT})

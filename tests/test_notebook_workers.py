@@ -129,6 +129,84 @@ def test_a_kernel_started_ahead_runs_the_notebook_as_a_fresh_one_with_its_module
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 
 
+def _state_notebook(folder):
+    """A notebook that prints its namespace and first cell's number, a pandas option, whether a warnings filter is
+    there, its pyplot figures and IPython's input transformers, then changes them all."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell("x = 0")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(
+        "import sys, warnings\n"
+        "import pandas as pd\n"
+        "import matplotlib.pyplot as plt\n"
+        "print(sorted(dir()), get_ipython().execution_count)\n"
+        "print(pd.get_option('display.max_rows'), any(f[2] is UserWarning and f[0] == 'error' "
+        "for f in warnings.filters), len(plt.get_fignums()), len(get_ipython().input_transformers_post))\n"
+        "pd.set_option('display.max_rows', 3)\n"
+        "warnings.simplefilter('error', UserWarning)\n"
+        "get_ipython().input_transformers_post.append(lambda lines: lines)  # (as notebook 03 skips its cells)\n"
+        "fig = plt.figure()\n"
+        "leftover = 1")]
+    nbformat.write(nb, folder / "state.ipynb")
+    return folder / "state.ipynb"
+
+
+def test_a_worker_runs_its_next_notebook_in_the_same_kernel_reset_as_a_fresh_one(tmp_path, monkeypatch):
+    """Issue 15: a worker's kernel that has run a notebook to its end runs the worker's next notebook (starting
+    another kernel imports what the notebooks import again: 2.7 s of CPU a notebook), reset first (RESET): the
+    second notebook sees what it sees in a fresh kernel (the control: the same notebook without a kernel ahead):
+    the namespace and cell numbers, pandas' options, the warnings filters, no pyplot figure, though the first
+    changed them all. With nothing left to run, the kernel is shut down. Without the reset the test fails."""
+    import multiprocessing
+
+    import psutil
+
+    from analysis.report import notebooks as N
+
+    src = _state_notebook(tmp_path)
+    outs = [tmp_path / name for name in ("fresh", "first", "second", "noreset")]
+    for out in outs:
+        out.mkdir()
+    assert N._run_one(("state", src, outs[0], {"x": 7}, [])) == ("state", "")  # no kernel ahead: the control
+
+    def shared(notebooks: int):
+        monkeypatch.setattr(N, "_SHARED", (multiprocessing.Lock(), multiprocessing.Value("i", notebooks, lock=False),
+                                           multiprocessing.Value("i", 0, lock=False)))
+        monkeypatch.setattr(N, "_SPARES", [])
+        N._more_spares(1, tmp_path)
+        return N._SPARES[0][0].provisioner.process.pid
+
+    pid = shared(2)
+    assert N._run_one(("state", src, outs[1], {"x": 7}, [])) == ("state", "")
+    assert len(N._SPARES) == 1 and N._SPARES[0][0].provisioner.process.pid == pid  # kept, no other started
+    assert N._run_one(("state", src, outs[2], {"x": 7}, [])) == ("state", "")
+    fresh, first, second = (_printed(out / "state.ipynb") for out in outs[:3])
+    assert fresh == first == second and fresh[0].endswith(" 4") and fresh[1].startswith("60 False 0 ")
+    assert N._SPARES == [] and (N._SHARED[1].value, N._SHARED[2].value) == (0, 0)
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+    # the control: the kernel used again as the first notebook left it (the inline backend closes figures itself)
+    monkeypatch.setattr(N, "RESET", "True")
+    shared(2)
+    N._run_one(("state", src, outs[3], {"x": 7}, []))
+    N._run_one(("state", src, outs[3], {"x": 7}, []))
+    noreset = _printed(outs[3] / "state.ipynb")
+    transformers = int(fresh[1].split()[-1])
+    assert "'leftover'" in noreset[0] and noreset[1] == f"3 True 0 {transformers + 1}"
+
+    # a kernel the reset does not make as it was is not used again: the next notebook runs in another, fresh one
+    monkeypatch.setattr(N, "RESET", "False")
+    pid = shared(2)
+    N._run_one(("state", src, outs[3], {"x": 7}, []))
+    N._run_one(("state", src, outs[3], {"x": 7}, []))
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert _printed(outs[3] / "state.ipynb") == fresh
+    N._stop_spares()
+
+
 def test_workers_start_no_more_kernels_ahead_than_notebooks_and_stop_them_when_left(tmp_path):
     """The report's workers start kernels ahead before any notebook is given to them, no more than there are
     notebooks; left without running any, the workers and those kernels are stopped."""

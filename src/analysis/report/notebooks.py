@@ -224,16 +224,88 @@ WARM_IMPORTS = ("pandas", "IPython.display", "analysis.report.pipeline", "analys
 WARM_UP = ("import importlib as _w\n"
            f"for _m in {WARM_IMPORTS!r}:\n"
            "    try:\n        _w.import_module(_m)\n    except Exception:\n        pass\n"
-           "del _w, _m")
+           "del _w, _m\n"
+           "__import__('analysis.report.notebooks', fromlist=['_']).remember_fresh_state(get_ipython())")
+# What a worker has a kernel that has run one of its notebooks evaluate before the next one runs in it (the kernel is
+# used again instead of starting another: each start imports what the notebooks import again, 2.7 s of CPU). Sent as
+# an expression of an execute request (``user_expressions``), which IPython evaluates as it is: a notebook may have
+# changed how cells are read (notebook 03 turns every later cell into a comment when the public data is absent).
+RESET = "__import__('analysis.report.notebooks', fromlist=['_']).reset_kernel(get_ipython())"
+RESET_CHECK = "fresh"  # (the expression's name in the reply: "True" when the kernel is as it was)
 # The arguments nbclient starts a notebook's kernel with (it adds IPython's history file in memory).
 SPARE_KERNEL_ARGUMENTS = (*KERNEL_ARGUMENTS, "--HistoryManager.hist_file=:memory:")
-SPARES_AT_START = 1  # kernels each worker starts ahead as soon as it starts (more follow, one notebook ahead)
+SPARES_AT_START = 1  # kernels each worker starts ahead as soon as it starts (then each is used again; another is
+#                     started only when a notebook stopped with an error in one, or a reset did not give a fresh one)
 SPARE_TIMEOUT = 60.0  # seconds a kernel started ahead may take to start and import (papermill's start_timeout)
 
 _SHARED = None  # (lock, notebooks not yet started, kernels started ahead and not yet used): across the workers
 _RELEASED = None  # set when the held notebooks may start (RunningNotebooks.release): across the workers
 _SPARES: list = []  # this worker's kernels started ahead: (kernel manager, the client that sent the warm-up,
 #                     the notebooks' folder, the warm-up's message id)
+_FRESH: dict = {}  # in a kernel: what remember_fresh_state() saw
+
+
+def _fresh_state(shell) -> dict:
+    """What a notebook can change in a kernel that :func:`reset_kernel` restores, and the names and cell number."""
+    import sys
+    import warnings
+
+    return {"names": sorted(shell.user_ns), "count": shell.execution_count, "warnings": list(warnings.filters),
+            "cleanup": list(shell.input_transformers_cleanup), "post": list(shell.input_transformers_post),
+            "ast": list(shell.ast_transformers), "modules": set(sys.modules)}
+
+
+def _added_on_import(rule: tuple, modules: set[str]) -> bool:
+    """A warnings filter for a warning class of a module imported since the kernel was started ahead: added when
+    that module was imported (statsmodels adds five), as it would be in a fresh kernel that imports it, and only
+    ever matching that module's own warnings."""
+    category = rule[2]
+    return getattr(category, "__module__", "builtins") not in modules
+
+
+def remember_fresh_state(shell) -> None:
+    """In a kernel started ahead, once it has imported what the notebooks import (:data:`WARM_UP`): remember what a
+    notebook may change beyond its namespace that :func:`reset_kernel` cannot take from defaults."""
+    _FRESH.update(_fresh_state(shell))
+    _FRESH["dunder"] = {k: v for k, v in shell.user_ns.items() if k.startswith("__") and k.endswith("__")}
+
+
+def reset_kernel(shell) -> bool:
+    """In a kernel that has run one of the report's notebooks: make it as it was before its first notebook
+    (:func:`remember_fresh_state`), so that the next notebook runs in it as in a fresh kernel: IPython's reset
+    (namespace, history, output cache, cell numbers from 1), and what a notebook changes beyond its namespace:
+    how IPython reads cells (input and AST transformers), the warnings filters, pandas' options (notebooks set
+    display options), pyplot's open figures. The modules stay loaded (and so do the warnings filters their import
+    added). Returns whether the kernel is now as it was (names, cell number, transformers); if not, the worker does
+    not use it again (also when a notebook removed a warnings filter)."""
+    import sys
+    import warnings
+
+    if not _FRESH:
+        return False
+    shell.reset(new_session=True)
+    # what IPython's reset takes away that a new kernel has: the output names its display hook sets ('' until
+    # something is shown) and the __main__ module's own (__doc__, __spec__, ...)
+    shell.user_ns.update({"_": "", "__": "", "___": "", **_FRESH["dunder"]})
+    shell.input_transformers_cleanup[:] = _FRESH["cleanup"]
+    shell.input_transformers_post[:] = _FRESH["post"]
+    shell.ast_transformers[:] = _FRESH["ast"]
+    fresh = _FRESH["warnings"]
+    kept = [rule for rule in warnings.filters if rule in fresh or _added_on_import(rule, _FRESH["modules"])]
+    filters_kept = [rule for rule in kept if rule in fresh] == fresh
+    warnings.filters[:] = kept
+    getattr(warnings, "_filters_mutated", lambda: None)()  # (the C module's caches see the change)
+    pandas = sys.modules.get("pandas")
+    if pandas is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (deprecated options warn when reset)
+            pandas.reset_option("all")
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close("all")
+    now = _fresh_state(shell)
+    return (all(now[k] == _FRESH[k] for k in ("names", "cleanup", "post", "ast")) and now["count"] == 1
+            and filters_kept)
 
 
 def _more_spares(at_most: int, folder: Path | None = None) -> None:
@@ -264,8 +336,7 @@ def _start_spare(folder: Path | None = None) -> None:
     process = getattr(getattr(km, "provisioner", None), "process", None)
     if process is not None:
         _lower_group_priority(process.pid)
-    kc = km.client()
-    kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+    kc = _blocking_client(km)
     msg_id = kc.execute(WARM_UP, silent=True, store_history=False, allow_stdin=False)
     _SPARES.append((km, kc, folder, msg_id))
 
@@ -312,24 +383,34 @@ def _lower_group_priority(pid: int) -> None:
         pass
 
 
+def _blocking_client(km):
+    """A client of the kernel of ``km`` with its shell channel open, which the worker waits on without an event
+    loop (an asynchronous client's channel belongs to the event loop it was opened in: once papermill has run a
+    notebook in the worker, with a loop of its own, the replies to such a client were never received)."""
+    import zmq
+    from jupyter_client.blocking import BlockingKernelClient
+
+    kc = BlockingKernelClient(**km.get_connection_info(session=True), connection_file=km.connection_file, parent=km,
+                              context=zmq.Context.instance())  # (the process's: not closed with the client)
+    kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+    return kc
+
+
 def _warmed(kc, msg_id: str, timeout: float) -> bool:
-    """Wait until the kernel has run the imports sent to it (so that they are done before the notebook's first
-    cell, which another client sends); False if it has not replied within ``timeout`` seconds."""
+    """Wait until the kernel has run what was sent to it (the imports, or the reset after a notebook), so that it is
+    done before the notebook's first cell, which another client sends; False if it has not replied within
+    ``timeout`` seconds, or if a reset did not make it as it was before its first notebook."""
     import queue
 
-    from jupyter_core.utils import run_sync
-
-    async def reply() -> bool:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                msg = await kc.shell_channel.get_msg(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                return False
-            if msg["parent_header"].get("msg_id") == msg_id:
-                return True
-
-    return run_sync(reply)()
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            msg = kc.get_shell_msg(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            return False
+        if msg["parent_header"].get("msg_id") == msg_id:
+            checked = msg["content"].get("user_expressions", {})
+            return RESET_CHECK not in checked or checked[RESET_CHECK].get("data", {}).get("text/plain") == "True"
 
 
 def _take_spare(folder: Path):
@@ -344,30 +425,71 @@ def _take_spare(folder: Path):
         if spare is not None:
             _SPARES.remove(spare)
             spares.value -= 1
-    _more_spares(1)
     if spare is None:
+        _more_spares(1)  # (for the next notebook: this one starts its own)
         return None
     km, kc, _, msg_id = spare
-    if not _warmed(kc, msg_id, SPARE_TIMEOUT):  # a kernel that does not answer: the notebook starts its own
+    if not _warmed(kc, msg_id, SPARE_TIMEOUT):  # no answer, or not reset as it was: the notebook starts its own
         _stop_kernel(km, kc, now=True)
+        _more_spares(1)
         return None
     return km, kc
+
+
+def _give_back(km, kc, folder: Path) -> None:
+    """A kernel that has run a notebook to its end: reset (:data:`RESET`, not waited for here) and kept as this
+    worker's kernel ahead if a notebook not yet started needs one, else shut down."""
+    lock, unstarted, spares = _SHARED
+    with lock:
+        keep = unstarted.value > spares.value
+        if keep:
+            spares.value += 1
+    if not keep:
+        _stop_kernel(km, kc)
+        return
+    try:
+        # a new client: the notebook's client had the same identity as the one the kernel was started with (the
+        # kernel manager's session), so the kernel now sends that identity's replies to where that client was
+        kc.stop_channels()
+        kc = _blocking_client(km)
+        msg_id = kc.execute("", silent=True, store_history=False, allow_stdin=False,
+                            user_expressions={RESET_CHECK: RESET})
+    except Exception:  # noqa: BLE001 - gone: the next notebook starts another kernel
+        with lock:
+            spares.value -= 1
+        _stop_kernel(km, kc, now=True)
+        _more_spares(1)
+        return
+    _SPARES.append((km, kc, Path(folder), msg_id))
 
 
 @functools.cache
 def _engine() -> str:
     """The name of the papermill engine that runs a notebook in a kernel started ahead: papermill's own (nbclient),
     except that its client shuts that kernel down afterwards and closes its channels, as it does with a kernel it
-    starts (nbclient leaves a kernel it is given running, and its client's channels open)."""
+    starts (nbclient leaves a kernel it is given running, and its client's channels open); with ``keep_kernel``
+    (an engine argument) it closes only its channels, and leaves the kernel running for the next notebook."""
+    from jupyter_core.utils import run_sync
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
     from papermill.log import logger
     from papermill.utils import merge_kwargs, remove_args
 
     class Client(PapermillNotebookClient):
-        def __init__(self, nb_man, km=None, **kw):
+        def __init__(self, nb_man, km=None, keep_kernel=False, **kw):
             super().__init__(nb_man, km=km, **kw)
             self.owns_km = True
+            self.keep_kernel = keep_kernel
+
+        async def _async_cleanup_kernel(self) -> None:
+            if not self.keep_kernel:
+                return await super()._async_cleanup_kernel()
+            # the kernel is used again (the worker resets it): only this client's channels are closed
+            if getattr(self, "kc", None) is not None:
+                self.kc.stop_channels()
+                self.kc = None
+
+        _cleanup_kernel = run_sync(_async_cleanup_kernel)  # (what papermill's execute calls)
 
     class Engine(NBClientEngine):
         @classmethod
@@ -426,16 +548,22 @@ def _run_one(args) -> tuple[str, str]:
     dst = dst_dir / f"{name}.ipynb"
     error = ""
     spare = _take_spare(src.parent)
+    ran = False
     try:
         pm.execute_notebook(str(src), str(dst), parameters=params, kernel_name="python3", cwd=str(src.parent),
                             progress_bar=False, log_output=False, request_save_on_cell_execute=False,
                             extra_arguments=list(KERNEL_ARGUMENTS),
-                            **({"engine_name": _engine(), "km": spare[0]} if spare else {}))
+                            **({"engine_name": _engine(), "km": spare[0], "keep_kernel": True} if spare else {}))
+        ran = True
     except pm.PapermillExecutionError as exc:
         error = f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})"
     finally:
-        if spare is not None:  # (shut down by papermill's client: here only if it did not start)
-            _stop_kernel(*spare)
+        if spare is not None:
+            if ran:  # the kernel runs the worker's next notebook (reset first), or is shut down
+                _give_back(*spare, src.parent)
+            else:  # stopped with an error, or did not start: not used again
+                _stop_kernel(*spare)
+                _more_spares(1)
     if dst.exists():
         # no absolute local path in the executed notebook or its web page
         nb = nbformat.from_dict(_redact_node(nbformat.read(dst, as_version=4), replacements))

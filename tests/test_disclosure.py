@@ -529,3 +529,48 @@ def test_a_row_only_some_roles_can_have_gives_the_pooled_roles_sizes(derived, cb
                 at.printed(f"all|{lv}|{p}", c[None][(label["income_stratum"], level[("income_stratum", lv)])][j])
     for r in ("third_party", "trafficking_victim"):
         assert protected(at.range(f"{r}|s")), (r, at.range(f"{r}|s"))
+
+
+def test_the_people_protected_in_a_forked_process_give_the_same_protection(derived, cb, cfg, monkeypatch):
+    """Issue 15: the people's counts are protected in a forked process while this one protects the rest; put
+    together in the order the populations are registered, the protection is the one a single process makes (every
+    count's state and value in the same order, the check's ranges, the reasons, merges and withheld columns)."""
+    import os
+
+    from analysis.tables.disclosure import Register, protect
+    from analysis.tables.disclosure.protect import protect_register
+
+    tables = [before_after(derived["incidents"], "incidents", variables=["misclassification", "origin"], n_boot=20,
+                           codebook=cb, config=cfg),
+              before_after(derived["persons"], "persons", variables=["role", "race_ethnicity", "gender_identity"],
+                           n_boot=20, codebook=cb, config=cfg)]
+    reg = Register(cb, cfg, derived)
+    for k, ct in enumerate(tables):
+        reg.add_table(ct, f"table {k + 1}")
+    forked = []
+    real = protect.in_child
+    monkeypatch.setattr(protect, "in_child", lambda work: forked.append(1) or real(work))
+    one, two = protect_register(reg, parallel=False), protect_register(reg, parallel=True)
+    assert forked == [1] and (os.cpu_count() or 1) > 1
+    assert list(one.status.items()) == list(two.status.items()) and "hidden" in one.status.values()
+    assert {k.population for k in one.status} >= {"incidents", "persons"}
+    for name in ("values", "ranges", "reasons", "merges"):
+        assert list(getattr(one, name).items()) == list(getattr(two, name).items()), name
+    assert (one.withheld, one.unprotected, one.notes) == (two.withheld, two.unprotected, two.notes)
+    assert two.register is reg and two.leaks() == []
+
+
+def test_work_in_a_forked_process_gives_its_result_or_its_exception():
+    import os
+
+    from analysis.stats.forked import in_child
+
+    assert in_child(os.getpid)() != os.getpid()
+    big = in_child(lambda: {"x": list(range(200_000))})  # (more than a pipe holds: read before the child is joined)
+    assert big()["x"][-1] == 199_999
+
+    def fail():
+        raise ValueError("no table")
+
+    with pytest.raises(ValueError, match="no table"):
+        in_child(fail)()

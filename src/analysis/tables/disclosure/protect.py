@@ -32,6 +32,7 @@ are kept shown unless nothing else protects a small count.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -40,6 +41,7 @@ import pandas as pd
 from scipy import sparse
 
 from ..compare import is_missing_level
+from ...stats.forked import in_child
 from . import engine
 from .families import FALSE, KNOWN, NA, TRUE, families, possible_combinations, prepare_combinations
 from .register import CODED, N_COLUMN, OVERALL, CellDef, CellKey, Register, displayed
@@ -478,15 +480,26 @@ def _score(problem: engine.Problem, sol: engine.Solution) -> tuple[int, float]:
     return int(big.sum()), float(problem.cost[sol.hidden & ~problem.targets].sum())
 
 
-def protect_register(register: Register, *, check_ranges: bool = True) -> Protection:
-    """Protect every count of ``register`` at once (module docstring); with ``check_ranges`` run the exact check."""
+# Populations protected in a second process while this one protects the others (the people: most of the work, the
+# gender x race family above all), where processes can be forked and there is more than one processor.
+APART = ("persons",)
+
+
+def protect_register(register: Register, *, check_ranges: bool = True, parallel: bool = True) -> Protection:
+    """Protect every count of ``register`` at once (module docstring); with ``check_ranges`` run the exact check.
+
+    The populations are independent (each its own families): with ``parallel``, those of :data:`APART` are
+    protected in a forked process while this one does the rest, and the results are put together in the order
+    the populations are registered, so the protection is the same as one process makes."""
     thr = register.cfg.suppression_threshold
-    prot = Protection(thr, register=register)
     costs = _Costs(register)
     by_pop: dict[str, list[CellDef]] = {}
     for c in register.cells.values():
         by_pop.setdefault(c.key.population, []).append(c)
-    for pop, cells in by_pop.items():
+
+    def one(pop: str) -> Protection:
+        prot = Protection(thr, register=register)
+        cells = by_pop[pop]
         if pop == "rows":
             _protect_rows(register, cells, prot, costs, check_ranges)
         elif pop == "persons":
@@ -494,7 +507,31 @@ def protect_register(register: Register, *, check_ranges: bool = True) -> Protec
         else:
             groups = {p: [ALL] for p in register.periods}
             _protect_population(register, pop, cells, groups, {}, prot, costs, set(), {}, check_ranges)
+        return prot
+
+    apart = [p for p in APART if p in by_pop] if parallel and len(by_pop) > 1 and _can_fork() else []
+    waiting = {pop: in_child(lambda pop=pop: dataclasses.replace(one(pop), register=None)) for pop in apart}
+    parts = {pop: one(pop) for pop in by_pop if pop not in waiting}
+    parts.update({pop: result() for pop, result in waiting.items()})
+    prot = Protection(thr, register=register)
+    for pop in by_pop:
+        part = parts[pop]
+        prot.status.update(part.status)
+        prot.merges.update(part.merges)
+        prot.withheld |= part.withheld
+        prot.values.update(part.values)
+        prot.ranges.update(part.ranges)
+        prot.reasons.update(part.reasons)
+        prot.unprotected += part.unprotected
+        prot.notes += part.notes
     return prot
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+    import os
+
+    return (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
 def _family_list(register: Register, population: str, cells: list[CellDef]) -> list[tuple[tuple[str, ...], list]]:

@@ -76,18 +76,23 @@ def test_a_notebook_kernel_leaves_without_teardown_and_without_a_trace_in_the_na
 
 def _namespace_notebook(folder):
     """A notebook that prints its namespace, its first cell's number and whether pandas is loaded."""
+    return _two_cell_notebook(folder / "nb.ipynb", (
+        "import sys\n"
+        "print(sorted(n for n in dir() if not n.startswith('__')), get_ipython().execution_count)\n"
+        "print('pandas' in sys.modules, 'analysis.report.pipeline' in sys.modules)"))
+
+
+def _two_cell_notebook(path, code: str):
+    """A notebook at ``path``: a parameters cell (``x = 0``), then ``code``."""
     import nbformat
 
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     params = nbformat.v4.new_code_cell("x = 0")
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(
-        "import sys\n"
-        "print(sorted(n for n in dir() if not n.startswith('__')), get_ipython().execution_count)\n"
-        "print('pandas' in sys.modules, 'analysis.report.pipeline' in sys.modules)")]
-    nbformat.write(nb, folder / "nb.ipynb")
-    return folder / "nb.ipynb"
+    nb.cells = [params, nbformat.v4.new_code_cell(code)]
+    nbformat.write(nb, path)
+    return path
 
 
 def _printed(path):
@@ -132,13 +137,7 @@ def test_a_kernel_started_ahead_runs_the_notebook_as_a_fresh_one_with_its_module
 def _state_notebook(folder):
     """A notebook that prints its namespace and first cell's number, a pandas option, whether a warnings filter is
     there, its pyplot figures and IPython's input transformers, then changes them all."""
-    import nbformat
-
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    params = nbformat.v4.new_code_cell("x = 0")
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(
+    return _two_cell_notebook(folder / "state.ipynb", (
         "import sys, warnings\n"
         "import pandas as pd\n"
         "import matplotlib.pyplot as plt\n"
@@ -149,9 +148,7 @@ def _state_notebook(folder):
         "warnings.simplefilter('error', UserWarning)\n"
         "get_ipython().input_transformers_post.append(lambda lines: lines)  # (as notebook 03 skips its cells)\n"
         "fig = plt.figure()\n"
-        "leftover = 1")]
-    nbformat.write(nb, folder / "state.ipynb")
-    return folder / "state.ipynb"
+        "leftover = 1"))
 
 
 def test_a_worker_runs_its_next_notebook_in_the_same_kernel_reset_as_a_fresh_one(tmp_path, monkeypatch):

@@ -574,3 +574,14 @@ def test_work_in_a_forked_process_gives_its_result_or_its_exception():
 
     with pytest.raises(ValueError, match="no table"):
         in_child(fail)()
+
+
+def test_forked_work_no_longer_wanted_is_stopped():
+    import time
+
+    from analysis.stats.forked import in_child
+
+    forked = in_child(lambda: time.sleep(60))
+    assert forked.process.is_alive()
+    forked.stop()
+    assert not forked.process.is_alive() and forked.process.exitcode == -9

@@ -8,19 +8,19 @@ only its result comes back, pickled).
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from typing import Callable, Generic, TypeVar
 
 T = TypeVar("T")
 
 
-def in_child(work: Callable[[], T]) -> Callable[[], T]:
-    """Start ``work()`` in a forked process now; returns a function that waits for its result and returns it (or
-    raises the exception ``work`` raised). Where processes cannot be forked, ``work`` runs when its result is
-    asked for."""
+def in_child(work: Callable[[], T]) -> Forked[T]:
+    """Start ``work()`` in a forked process now; returns a :class:`Forked`, called for the result. Where processes
+    cannot be forked, or there is one processor, ``work`` runs in place when its result is asked for."""
     import multiprocessing
+    import os
 
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return work
+    if "fork" not in multiprocessing.get_all_start_methods() or (os.cpu_count() or 1) < 2:
+        return Forked(work)
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
 
@@ -37,17 +37,32 @@ def in_child(work: Callable[[], T]) -> Callable[[], T]:
     process = ctx.Process(target=child, daemon=True)
     process.start()
     send.close()
+    return Forked(None, process, receive)
 
-    def result() -> T:
+
+class Forked(Generic[T]):
+    """Work started by :func:`in_child`: call it for the result (it waits for the process; raises the exception the
+    work raised), or :meth:`stop` it when its result is no longer wanted."""
+
+    def __init__(self, work: Callable[[], T] | None, process=None, receive=None):
+        self.work, self.process, self.receive = work, process, receive
+
+    def __call__(self) -> T:
+        if self.process is None:
+            return self.work()
         try:
-            ok, value = receive.recv()
+            ok, value = self.receive.recv()
         except EOFError:
-            raise RuntimeError(f"a forked process stopped without its result (exit code {process.exitcode})")
+            raise RuntimeError(f"a forked process stopped without its result (exit code {self.process.exitcode})")
         finally:
-            receive.close()
-            process.join()
+            self.receive.close()
+            self.process.join()
         if not ok:
             raise value
         return value
 
-    return result
+    def stop(self) -> None:
+        """Stop the process (the caller failed before it asked for the result)."""
+        if self.process is not None and self.process.is_alive():
+            self.process.kill()
+            self.process.join()

@@ -481,7 +481,8 @@ def _score(problem: engine.Problem, sol: engine.Solution) -> tuple[int, float]:
 
 
 # Populations protected in a second process while this one protects the others (the people: most of the work, the
-# gender x race family above all), where processes can be forked and there is more than one processor.
+# gender x race family above all), where processes can be forked and there is more than one processor
+# (analysis.stats.forked.in_child).
 APART = ("persons",)
 
 
@@ -509,9 +510,14 @@ def protect_register(register: Register, *, check_ranges: bool = True, parallel:
             _protect_population(register, pop, cells, groups, {}, prot, costs, set(), {}, check_ranges)
         return prot
 
-    apart = [p for p in APART if p in by_pop] if parallel and len(by_pop) > 1 and _can_fork() else []
+    apart = [p for p in APART if p in by_pop] if parallel and len(by_pop) > 1 else []
     waiting = {pop: in_child(lambda pop=pop: dataclasses.replace(one(pop), register=None)) for pop in apart}
-    parts = {pop: one(pop) for pop in by_pop if pop not in waiting}
+    try:
+        parts = {pop: one(pop) for pop in by_pop if pop not in waiting}
+    except BaseException:
+        for forked in waiting.values():
+            forked.stop()
+        raise
     parts.update({pop: result() for pop, result in waiting.items()})
     prot = Protection(thr, register=register)
     for pop in by_pop:
@@ -525,13 +531,6 @@ def protect_register(register: Register, *, check_ranges: bool = True, parallel:
         prot.unprotected += part.unprotected
         prot.notes += part.notes
     return prot
-
-
-def _can_fork() -> bool:
-    import multiprocessing
-    import os
-
-    return (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
 def _family_list(register: Register, population: str, cells: list[CellDef]) -> list[tuple[tuple[str, ...], list]]:

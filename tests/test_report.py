@@ -27,6 +27,7 @@ THRESHOLD = 5
 PERSON_CODE = re.compile(r"SYN-P\d+")
 PUBLISHED: dict[str, list] = {}  # run date -> what each call of the publishing step returned (paths) and was given
 RESULTS_FILES: list[Path] = []  # the work files of the notebooks' results the report fixture's run wrote
+CALLS: dict = {}  # the report fixture's publishing step: what it was given and made, and whether it forked
 
 
 @pytest.fixture(scope="module")
@@ -44,11 +45,28 @@ def report(tmp_path_factory):
     publish = pipeline.publish
 
     def recording(publication, cfg, protection=None, **kw):
-        files = publish(publication, cfg, protection, **kw)
+        drawn = kw.pop("charts_drawn")
+
+        def charts_drawn(charts, pngs):
+            CALLS["charts_drawn"] = (charts, pngs)
+            drawn(charts, pngs)
+
+        files = publish(publication, cfg, protection, charts_drawn=charts_drawn, **kw)
         PUBLISHED.setdefault("2017-11-15", []).append((sorted(files), publication))
+        CALLS["publish"] = (publication, cfg, protection, files)
         return files
 
     mp.setattr(pipeline, "publish", recording)
+    import analysis.report.publish as publish_module
+
+    in_child = publish_module.in_child
+
+    def recording_in_child(work):
+        forked = in_child(work)
+        CALLS.setdefault("forked", []).append(forked.process is not None)
+        return forked
+
+    mp.setattr(publish_module, "in_child", recording_in_child)
     write_results = pipeline.write_results
 
     def recording_results(results, folder):
@@ -91,6 +109,48 @@ def test_every_shared_file_came_from_the_one_publishing_step(report):
     assert not any(re.search(r"\d", text) for text in model)
     plain = [n for n in publication.notes if isinstance(n, Note)]
     assert not any(re.search(r"\d", re.sub(r"\{\w+(:,)?\}", "", n.template)) for n in plain)
+
+
+def test_the_publishing_step_in_two_processes_makes_what_one_process_makes(report):
+    """The report publishes in two processes (the text files and every third chart in a forked one,
+    :func:`analysis.report.publish.publish`): the same files, byte for byte and in the same order, and the same
+    charts given to notebook 04, as one process makes from the same protection."""
+    publication, cfg, protection, files = CALLS["publish"]
+    assert CALLS["forked"] == [(os.cpu_count() or 1) > 1]
+    from analysis.report.publish import publish
+
+    given = []
+    alone = publish(publication, cfg, protection, parallel=False, charts_drawn=lambda c, p: given.append((c, p)))
+    assert list(alone) == list(files) and alone == files
+    [(charts, pngs)] = given
+    forked_charts, forked_pngs = CALLS["charts_drawn"]
+    assert list(forked_pngs) == list(pngs) and forked_pngs == pngs and len(pngs) == len(publication.figures)
+    assert [(c.name, c.title, c.alt, c.notes) for c in forked_charts] == [(c.name, c.title, c.alt, c.notes)
+                                                                          for c in charts]
+    for a, b in zip(forked_charts, charts):
+        pd.testing.assert_frame_equal(a.data, b.data)
+
+
+def test_a_chart_that_cannot_be_drawn_stops_the_forked_publishing(report, monkeypatch):
+    import dataclasses
+
+    import analysis.report.publish as publish_module
+
+    publication, cfg, protection, _ = CALLS["publish"]
+    plan = publication.figures[0].plan
+
+    def cannot(protection):
+        raise ValueError("no ink")
+
+    figures = [dataclasses.replace(publication.figures[0], plan=dataclasses.replace(plan, draw=cannot)),
+               *publication.figures[1:]]
+    started = []
+    in_child = publish_module.in_child
+    monkeypatch.setattr(publish_module, "in_child", lambda work: started.append(in_child(work)) or started[-1])
+    with pytest.raises(ValueError, match="no ink"):
+        publish_module.publish(dataclasses.replace(publication, figures=figures), cfg, protection)
+    [forked] = started
+    assert forked.process is None or (not forked.process.is_alive() and forked.process.exitcode == -9)
 
 
 def test_runs_every_stage_and_reports_progress(report):

@@ -45,6 +45,7 @@ from ..tables.disclosure import SUPPRESSED, CellKey, Protection, Register, prote
 from ..tables.disclosure.show import model_prints
 from ..tables.export import footer_lines, to_csv, to_html, to_markdown, to_xlsx
 from ..tables.standard import SOURCE
+from ..stats.forked import Forked, in_child
 from .texts import PackText, model_note, shared_readme
 
 if TYPE_CHECKING:  # charts and the pack (matplotlib, the PDF) are imported when a publication has them
@@ -386,12 +387,14 @@ def _table_files(files: dict[str, bytes], shown: list[tuple[TableItem, pd.DataFr
 
 
 def _pack_files(files: dict[str, bytes], pub: Publication, shown: list[tuple[TableItem, pd.DataFrame, list[str]]],
-                charts: list[Chart], protection: Protection, findings=None, quality=None) -> None:
+                charts: list[Chart], protection: Protection, findings=None, quality=None, *,
+                docx: bytes | None = None) -> None:
     """meeting_pack.html, meeting_pack.pdf, meeting_slides.pptx, tables/tables.docx and README.md, from the
     publication's charts (drawn from the protection; their PNGs already in ``files``), key tables, notes, and the
-    findings and data-quality pages (:mod:`analysis.report.findings`) when given."""
+    findings and data-quality pages (:mod:`analysis.report.findings`) when given. ``docx``: the Word tables when
+    they are made already (:func:`_word_tables`)."""
     notes = pub.note_texts(protection)
-    from .documents import pdf_pack, slides, tables_docx
+    from .documents import pdf_pack, slides
     from .pack import Pack, PackTable, html_page
 
     key = [PackTable(item.shown_title, table, footer) for item, table, footer in shown if item.pack]
@@ -403,10 +406,17 @@ def _pack_files(files: dict[str, bytes], pub: Publication, shown: list[tuple[Tab
     _put(files, "meeting_pack.html", html_page(pack, pngs).encode("utf-8"))
     _put(files, "meeting_pack.pdf", pdf_pack(pack, pngs))
     _put(files, "meeting_slides.pptx", slides(pack, pngs))
-    docx = [(item.shown_title, table, footer) for item, table, footer in shown if item.formats]
-    _put(files, "tables/tables.docx", tables_docx(docx, title=text.cover.title, synthetic=pub.synthetic))
+    _put(files, "tables/tables.docx", docx if docx is not None else _word_tables(pub, shown))
     names = [item.name for item in pub.tables if item.xlsx]
     _put(files, "README.md", shared_readme(pub.run_date, pub.synthetic, names, notes).encode("utf-8"))
+
+
+def _word_tables(pub: Publication, shown: list[tuple[TableItem, pd.DataFrame, list[str]]]) -> bytes:
+    """The pack's ``tables/tables.docx``: every table that has a text format, as shared."""
+    from .documents import tables_docx
+
+    docx = [(item.shown_title, table, footer) for item, table, footer in shown if item.formats]
+    return tables_docx(docx, title=pub.pack.cover.title, synthetic=pub.synthetic)
 
 
 def rendered_pages(pub: Publication, shown: list[tuple[TableItem, pd.DataFrame, list[str]]], threshold: int,
@@ -450,39 +460,114 @@ def _chart_files(chart: Chart, formats: tuple[str, ...]) -> dict[str, bytes]:
 
 
 def publish(publication: Publication, cfg: StudyConfig, protection: Protection | None = None, *,
-            charts_drawn: Callable[[list[Chart], dict[str, bytes]], None] | None = None) -> dict[str, bytes]:
+            charts_drawn: Callable[[list[Chart], dict[str, bytes]], None] | None = None,
+            parallel: bool = True) -> dict[str, bytes]:
     """Every shared file of ``publication``: ``{path relative to the shared folder: bytes}``. The whole publication
     is protected at once (``protection``, else :func:`protect_publication`), then every format of every item is
     rendered from that one protection: tables (with the footer: source, periods, methods, suppression rule,
     merged levels, provenance), charts (drawn now, from their plans), data, the pack and the README. Two items may
     not make the same file.
 
-    ``charts_drawn``: called as soon as the charts are drawn and their PNGs made (before everything else is
-    rendered), with the charts as shared and ``{path: PNG}``; the report starts the notebook that shows them then
-    (:func:`analysis.report.pipeline.write_shared_charts`)."""
+    ``charts_drawn``: called as soon as the charts are drawn and their PNGs made (before the pack is rendered),
+    with the charts as shared and ``{path: PNG}``; the report starts the notebook that shows them then
+    (:func:`analysis.report.pipeline.write_shared_charts`).
+
+    With ``parallel``, a publication with both tables and charts has its tables, data, pages and Word tables, and
+    every :data:`CHARTS_APART`-th chart, rendered in a forked process (:func:`analysis.stats.forked.in_child`)
+    while this one draws and renders the other charts: the same files, in the same order, as one process makes
+    (``parallel=False``, or where processes cannot be forked)."""
     if protection is None:
         protection = protect_publication(publication, cfg, check_ranges=False)
-    # the charts first (their PNGs are what charts_drawn is given); the files are put in the order of the items
-    charts = [fig.plan.draw(protection) if fig.plan is not None else fig.chart for fig in publication.figures]
-    drawn = [_chart_files(chart, tuple(e for e in fig.formats if e == "png"))
-             for fig, chart in zip(publication.figures, charts)]
-    if charts_drawn is not None:
-        charts_drawn(charts, {fig.path("png"): made["png"] for fig, made in zip(publication.figures, drawn)
-                              if "png" in made})
+    figures = publication.figures
+    forked = parallel and bool(publication.tables) and bool(figures)
+    apart = [i for i in range(len(figures)) if forked and i % CHARTS_APART == CHARTS_APART - 1]
+    work = lambda: (_text_files(publication, cfg, protection),  # noqa: E731
+                    {i: _chart_alone(figures[i], protection) for i in apart})
+    text = in_child(work) if forked else Forked(work)
+    charts: dict[int, Chart] = {}
+    drawn: dict[int, dict[str, bytes]] = {}
+    try:
+        # the charts first (their PNGs are what charts_drawn is given); the files are put in the order of the items
+        for i, fig in enumerate(figures):
+            if i not in apart:
+                charts[i] = fig.plan.draw(protection) if fig.plan is not None else fig.chart
+                drawn[i] = _chart_files(charts[i], tuple(e for e in fig.formats if e == "png"))
+        if not apart:
+            _charts_drawn(charts_drawn, figures, charts, drawn)
+        for i, chart in charts.items():
+            drawn[i].update(_chart_files(chart, tuple(e for e in figures[i].formats if e != "png")))
+    except BaseException:
+        text.stop()
+        raise
+    made_text, alone = text()
+    for i, (chart, made) in alone.items():
+        charts[i], drawn[i] = chart, made
+    if apart:
+        _charts_drawn(charts_drawn, figures, charts, drawn)
+    chart_list = [charts[i] for i in range(len(figures))]
+    shown = [(item, table, footer) for item, (table, footer) in zip(publication.tables, made_text.shown)]
     files: dict[str, bytes] = {}
-    shown = [(item, shown_table(item, protection),
-              footer_lines(item.methods, cfg, item.stamp, item.source_text) + merge_notes(item, protection))
-             for item in publication.tables]
-    _table_files(files, shown)
-    for fig, chart, made in zip(publication.figures, charts, drawn):
-        made.update(_chart_files(chart, tuple(e for e in fig.formats if e != "png")))
+    for path, data in made_text.tables.items():
+        _put(files, path, data)
+    for i, fig in enumerate(figures):
+        made = drawn[i]
         for ext in ("png", "pdf", "csv"):  # (chart_files' order)
             if ext in made:
                 _put(files, fig.path(ext), made[ext])
-    for item in publication.data:
-        _put(files, item.path, frame_to_csv(shown_data(item, protection)).encode("utf-8"))
-    pages = rendered_pages(publication, shown, cfg.suppression_threshold, protection)
-    _page_files(files, *pages)
+    for path, data in {**made_text.data, **made_text.pages}.items():
+        _put(files, path, data)
     if publication.pack is not None:
-        _pack_files(files, publication, shown, charts, protection, *pages)
+        _pack_files(files, publication, shown, chart_list, protection, *made_text.rendered, docx=made_text.docx)
     return files
+
+
+# With parallel publishing, every CHARTS_APART-th chart is drawn and rendered in the forked process, with the text
+# files (about as much work as two charts): the two processes then take about as long.
+CHARTS_APART = 3
+
+
+def _chart_alone(fig: FigureItem, protection: Protection) -> tuple[Chart, dict[str, bytes]]:
+    """A chart drawn and rendered in every format of ``fig`` (in another process): the chart as shared, without
+    its figure, and its files."""
+    import dataclasses
+
+    chart = fig.plan.draw(protection) if fig.plan is not None else fig.chart
+    made = _chart_files(chart, tuple(e for e in ("png", "pdf", "csv") if e in fig.formats))
+    return dataclasses.replace(chart, fig=None), made
+
+
+def _charts_drawn(callback, figures: list[FigureItem], charts: dict[int, Chart], drawn: dict[int, dict[str, bytes]]
+                  ) -> None:
+    if callback is not None:
+        callback([charts[i] for i in range(len(figures))],
+                 {fig.path("png"): drawn[i]["png"] for i, fig in enumerate(figures) if "png" in drawn[i]})
+
+
+@dataclass
+class _TextFiles:
+    """What :func:`publish` renders from the protection alone (no chart): each table as shown
+    (``shown``: its data frame and footer, in the publication's order), the tables', data items' and pages' files,
+    the pages themselves (findings, data quality) and, with a pack, the Word tables."""
+
+    shown: list[tuple[pd.DataFrame, list[str]]]
+    tables: dict[str, bytes]
+    data: dict[str, bytes]
+    rendered: tuple[object, object]
+    pages: dict[str, bytes]
+    docx: bytes | None
+
+
+def _text_files(publication: Publication, cfg: StudyConfig, protection: Protection) -> _TextFiles:
+    shown = [(item, shown_table(item, protection),
+              footer_lines(item.methods, cfg, item.stamp, item.source_text) + merge_notes(item, protection))
+             for item in publication.tables]
+    tables: dict[str, bytes] = {}
+    _table_files(tables, shown)
+    data: dict[str, bytes] = {}
+    for item in publication.data:
+        _put(data, item.path, frame_to_csv(shown_data(item, protection)).encode("utf-8"))
+    rendered = rendered_pages(publication, shown, cfg.suppression_threshold, protection)
+    pages: dict[str, bytes] = {}
+    _page_files(pages, *rendered)
+    docx = _word_tables(publication, shown) if publication.pack is not None else None
+    return _TextFiles([(table, footer) for _, table, footer in shown], tables, data, rendered, pages, docx)

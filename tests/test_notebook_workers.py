@@ -294,10 +294,10 @@ def test_a_kernel_started_ahead_is_shut_down_without_an_interrupt(tmp_path):
     assert not _interrupted_at_shutdown(N._kernel_ahead_manager(), tmp_path)
 
 
-def test_a_held_notebook_is_given_first_and_waits_for_its_release_and_its_files(tmp_path, monkeypatch):
-    """The report's notebook 04 waits for the pack's charts: it is given to the workers first (the worker that takes
-    it keeps its own kernel ahead for it, so no kernel is started for nothing), waits until released, and is then
-    given each parameter whose file was written; a notebook released without its file runs without it."""
+def test_a_held_notebook_is_given_last_and_waits_for_its_release_and_its_files(tmp_path, monkeypatch):
+    """The report's notebook 04 waits for the pack's charts: it is given to the workers last (both workers run the
+    others meanwhile), waits until released, and is then given each parameter whose file was written; a notebook
+    released without its file runs without it."""
     import threading
     import time
     from concurrent.futures import Future
@@ -320,8 +320,8 @@ def test_a_held_notebook_is_given_first_and_waits_for_its_release_and_its_files(
     charts = tmp_path / "charts.pickle"
     with N.notebooks_running(tmp_path, tmp_path, tmp_path / "out", n_boot=10, workers=workers,
                              held={"04_november_meeting_charts": {"charts_file": str(charts)}}) as running:
-        assert [job[0] for job in submitted] == list(N.STARTED_IN)  # (04 first)
-        assert submitted[0][5] == {"charts_file": str(charts)} and all(job[5] is None for job in submitted[1:])
+        assert [job[0] for job in submitted] == [*N.STARTED_IN[1:], N.STARTED_IN[0]]  # (04 last)
+        assert submitted[-1][5] == {"charts_file": str(charts)} and all(job[5] is None for job in submitted[:-1])
         assert not released.is_set()
         running.release()
         assert released.is_set()
@@ -329,7 +329,7 @@ def test_a_held_notebook_is_given_first_and_waits_for_its_release_and_its_files(
 
     monkeypatch.setattr(papermill, "execute_notebook", lambda src, dst, parameters, **kw: executed.append(parameters))
     monkeypatch.setattr(N, "_RELEASED", threading.Event())
-    name, src, out, params, replacements, held = submitted[0]
+    name, src, out, params, replacements, held = submitted[-1]
     run = threading.Thread(target=N._run_one, args=((name, src, tmp_path, params, replacements, held),))
     run.start()
     time.sleep(0.3)

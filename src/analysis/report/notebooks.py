@@ -5,8 +5,8 @@ pack meanwhile) until it waits for them; :func:`run_notebooks` starts them and w
 first (:func:`notebook_workers`), while its own first stages run on one core: each worker imports what it runs
 notebooks with, and starts a kernel ahead of its notebook, which imports what the notebooks import (the next kernel
 is started as each notebook starts); the notebook then runs in it as in a fresh kernel. A notebook the caller
-holds (the report's notebook 04, which shows the pack's charts) is given to the workers first and waits, with its
-worker's kernel ahead, until the caller releases it (:meth:`RunningNotebooks.release`). If the run is stopped or
+holds (the report's notebook 04, which shows the pack's charts) is given to the workers last and waits, with its
+worker's kernel, until the caller releases it (:meth:`RunningNotebooks.release`). If the run is stopped or
 fails, the workers and their kernels are stopped before the block is left; a worker whose report process
 disappears (SIGKILL) stops itself and its kernel within a second. Run by the report, each notebook gets the
 ``results_file`` parameter: the work file of what the report's stages computed, which it shows instead of
@@ -39,7 +39,8 @@ from .output import write_text
 
 NOTEBOOKS = ("01_coding_quality", "02_before_after_tables", "03_public_incident_trends",
              "04_november_meeting_charts", "05_published_headline")
-# The order the report starts them in, longest first (two workers: the last to end ends soonest).
+# The order the report starts them in, longest first (two workers: the last to end ends soonest); a held notebook
+# (the report's 04) after the others.
 STARTED_IN = ("04_november_meeting_charts", "03_public_incident_trends", "02_before_after_tables",
               "05_published_headline", "01_coding_quality")
 
@@ -702,8 +703,9 @@ def notebooks_running(data_dir: Path, sfpd_dir: Path, out: Path, *, n_boot: int,
     has run (stopped by a signal, or failed), the workers and their kernels are stopped before it is left.
     ``held``: ``{notebook: {parameter: file}}``, notebooks that wait until the caller releases them
     (:meth:`RunningNotebooks.release`, or when it waits) and are then given each parameter whose file exists (the
-    report's notebook 04 waits for the pack's charts). A held notebook is given to the workers first: the worker
-    that takes it keeps its kernel ahead for it, and the other runs the rest meanwhile."""
+    report's notebook 04 waits for the pack's charts). A held notebook is given to the workers last, so that both
+    run the others meanwhile (given first, it kept one worker waiting while the other ran the four others in
+    turn: they ended after the pack)."""
     with contextlib.ExitStack() as stack:
         if not isinstance(workers, NotebookWorkers):
             workers = stack.enter_context(notebook_workers(workers))
@@ -715,7 +717,7 @@ def notebooks_running(data_dir: Path, sfpd_dir: Path, out: Path, *, n_boot: int,
         params = notebook_parameters(data_dir, sfpd_dir, scratch, n_boot=n_boot, frame_path=frame_path,
                                      config_file=config_file, results_file=results_file)
         held = held or {}
-        order = [n for n in STARTED_IN if n in held] + [n for n in STARTED_IN if n not in held]
+        order = [n for n in STARTED_IN if n not in held] + [n for n in STARTED_IN if n in held]
         jobs = [(name, nb_dir / f"{name}.ipynb", out, params[name], replacements, held.get(name)) for name in order]
         running = RunningNotebooks(time.perf_counter(), workers=workers)
         for job in jobs:

@@ -705,6 +705,68 @@ def _processes_of(marker: str) -> list[str]:
     return found
 
 
+def test_the_command_starts_the_notebook_workers_before_it_imports_the_pipeline(tmp_path):
+    """`python -m analysis report` starts its notebook workers first (they import what they run notebooks with, and
+    start their kernels, while the report process imports the pipeline) and hands them to the pipeline; with
+    --no-notebooks it starts none."""
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import contextlib, os, sys
+        import analysis.report.notebooks as N
+
+        @contextlib.contextmanager
+        def workers(*args, **kw):
+            print("pipeline imported:", "analysis.report.pipeline" in sys.modules, flush=True)
+            os._exit(0)
+            yield
+
+        def run(*args, workers, **kw):
+            print("the pipeline is given:", workers, flush=True)
+            os._exit(0)
+
+        N.notebook_workers = workers
+        if "--no-notebooks" in sys.argv:
+            import analysis.report.pipeline as P
+
+            P.run = run
+        from analysis.cli.app import main
+        main(["report", "data/raw/example", "--out", sys.argv[1], "--derived", sys.argv[2], *sys.argv[3:]])
+    """)
+    root = Path(__file__).resolve().parents[1]
+    argv = [sys.executable, "-c", code, str(tmp_path / "out"), str(tmp_path / "derived")]
+    out = subprocess.run(argv, capture_output=True, text=True, cwd=root, timeout=300)
+    assert out.stdout == "pipeline imported: False\n", out.stderr
+    out = subprocess.run(argv + ["--no-notebooks"], capture_output=True, text=True, cwd=root, timeout=300)
+    assert out.stdout.endswith("the pipeline is given: None\n"), out.stderr
+
+
+def test_a_run_that_fails_stops_the_workers_it_was_given_before_it_leaves_its_run_folder(tmp_path, monkeypatch):
+    """Workers started by the command are the pipeline's to stop: a run that fails stops them while its run folder
+    is still there (the kernels write into it), as it stops the workers it starts itself."""
+    from analysis.report import output, pipeline
+    from analysis.scheme.codebook import load_codebook
+    from analysis.scheme.config import load_study_config
+
+    seen = []
+
+    class Workers:
+        def close(self):
+            seen.append(sorted(p.name for p in (tmp_path / "out").iterdir()))
+
+    def stage(r):
+        raise ValueError("stage 1 failed")
+
+    monkeypatch.setattr(pipeline, "_stage_derive", stage)
+    inputs = pipeline.RunInputs(data_dir=EXAMPLE, sfpd_dir=tmp_path / "no_sfpd", derived_dir=tmp_path / "derived")
+    with pytest.raises(ValueError, match="stage 1 failed"):
+        pipeline.run(inputs, tmp_path / "out", load_codebook(), load_study_config(), run_date="2017-11-15",
+                     progress=lambda _: None, workers=Workers())
+    _, work, _ = output.run_folder_paths(tmp_path / "out", "2017-11-15")
+    assert seen == [[work.name]] and not work.exists()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("when", ["running", "ahead"])
 def test_a_killed_report_leaves_no_workers_and_no_pack(frames, tmp_path, when):

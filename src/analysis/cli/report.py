@@ -8,6 +8,7 @@ pack is made from the valid ones), 2 an error, 128 + the signal number when stop
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from pathlib import Path
 
@@ -20,8 +21,6 @@ from .data import read_frame, read_income_lookup
 
 
 def cmd_report(args) -> int:
-    from ..report import pipeline
-
     cb, cfg = load_scheme(args)
     if args.meeting or args.meeting_date:  # this run's meeting, instead of the study configuration's
         cfg = dataclasses.replace(cfg, meeting=args.meeting or cfg.meeting,
@@ -30,21 +29,32 @@ def cmd_report(args) -> int:
     for folder in (out, Path(args.derived) if args.derived else None):
         if folder is not None:
             check_output_folder(folder)  # before the long work, not after it
+    frame, income_lookup = read_frame(args.frame), read_income_lookup(args.income_lookup)
+    # the notebook workers start now: they import what they run notebooks with, and start their kernels, while this
+    # process imports the pipeline (one core each); the pipeline lets them go, or stops them if the run fails
+    from ..report.notebooks import notebook_workers
+
+    try:
+        with notebook_workers() if not args.no_notebooks else contextlib.nullcontext() as workers:
+            return _report(args, cb, cfg, out, workers, frame, income_lookup)
+    except ReportInterrupted as exc:
+        _err(f"error: the report was stopped ({exc.name}) before it finished; {exc.where}")
+        return 128 + exc.signum
+
+
+def _report(args, cb, cfg, out: Path, workers, frame, income_lookup) -> int:
+    from ..report import pipeline
+
     inputs = pipeline.RunInputs(
         data_dir=Path(args.path), sfpd_dir=Path(args.sfpd_dir) if args.sfpd_dir else paths().shared_sfpd,
         derived_dir=Path(args.derived) if args.derived else paths().derived,
-        frame=read_frame(args.frame), frame_path=Path(args.frame) if args.frame else None,
-        income_lookup=read_income_lookup(args.income_lookup),
+        frame=frame, frame_path=Path(args.frame) if args.frame else None, income_lookup=income_lookup,
         income_lookup_name=Path(args.income_lookup).name if args.income_lookup else None)
     _say(f"Meeting pack from {args.path} into {out}/<run date>/")
     if not args.income_lookup:
         _say("Buyer income strata: not available (no --income-lookup file given).")
-    try:
-        res = pipeline.run(inputs, out, cb, cfg, run_date=args.run_date, notebooks=not args.no_notebooks,
-                           n_boot=args.n_boot, force=args.force, progress=_say)
-    except ReportInterrupted as exc:
-        _err(f"error: the report was stopped ({exc.name}) before it finished; {exc.where}")
-        return 128 + exc.signum
+    res = pipeline.run(inputs, out, cb, cfg, run_date=args.run_date, notebooks=not args.no_notebooks,
+                       n_boot=args.n_boot, force=args.force, progress=_say, workers=workers)
     _say("Time by stage:")
     _say(res.breakdown())
     for note in res.notes:

@@ -644,6 +644,22 @@ class NotebookWorkers:
         self.pool = pool
         self.released = released  # (an event: the held notebooks may start)
         self.finished = False  # every notebook given to them has run (set by RunningNotebooks.wait)
+        self.closed = False
+
+    def close(self) -> None:
+        """Let the workers go if every notebook given to them has run; otherwise (stopped by a signal, failed, or
+        left without waiting) stop them and their kernels. Once: a second call does nothing."""
+        if self.closed:
+            return
+        self.closed = True
+        if self.finished:
+            self.pool.shutdown()
+        else:  # the workers and their kernels go with the report
+            processes = self.processes()
+            # the pool cancels what has not started itself; cancelling futures here as well (as pool.map's
+            # clean-up does) races with the pool's own clean-up (InvalidStateError in its thread)
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            _stop_tree([p.pid for p in processes], processes=processes)
 
     def processes(self) -> list:
         """The worker processes (``multiprocessing`` objects)."""
@@ -679,14 +695,7 @@ def notebook_workers(workers: int = 2, notebooks: int = len(NOTEBOOKS)):
             pool.submit(_ready)
         yield handle
     finally:
-        if handle.finished:
-            pool.shutdown()
-        else:  # the workers and their kernels go with the report
-            processes = handle.processes()
-            # the pool cancels what has not started itself; cancelling futures here as well (as pool.map's
-            # clean-up does) races with the pool's own clean-up (InvalidStateError in its thread)
-            pool.shutdown(wait=False, cancel_futures=True)
-            _stop_tree([p.pid for p in processes], processes=processes)
+        handle.close()
 
 
 @contextlib.contextmanager

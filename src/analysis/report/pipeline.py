@@ -541,10 +541,12 @@ class _Run:
 
 def run(inputs: RunInputs, out_root: Path, cb: Codebook, cfg: StudyConfig, *, run_date: str | None = None,
         notebooks: bool = True, n_boot: int | None = None, force: bool = False,
-        progress: Callable[[str], None] = print) -> ReportResult:
+        progress: Callable[[str], None] = print, workers=None) -> ReportResult:
     """The whole pipeline into ``out_root/<run date>/`` (``shared/`` and ``analyst/``), written atomically
     (:func:`analysis.report.output.run_folder`). The derived folder is checked before any work: one made from
-    other inputs is refused unless ``force``."""
+    other inputs is refused unless ``force``. ``workers``: with ``notebooks``, the notebook workers the caller
+    started (:func:`analysis.report.notebooks.notebook_workers`; the command starts them before it imports this
+    module), else they are started here."""
     inputs = inputs.resolved()
     n_boot = n_boot or cfg.bootstrap_resamples  # the study configuration's, as the notebooks use
     out_root = Path(out_root).resolve()
@@ -555,14 +557,18 @@ def run(inputs: RunInputs, out_root: Path, cb: Codebook, cfg: StudyConfig, *, ru
     with output.run_folder(out_root, run_date, progress) as work:
         r = _Run(inputs, cb, cfg, run_date, n_boot, work, final, res, _Clock(res, 8 if notebooks else 7, progress))
         r.pub.run_date = run_date
-        _build(r, notebooks)
+        _build(r, notebooks, workers)
     return res
 
 
-def _build(r: _Run, notebooks: bool) -> None:
-    # the notebook workers start now: each starts a kernel ahead, which imports what the notebooks import while the
-    # first stages run here (on one core); the notebooks are given to them after stage 5
-    with notebook_workers() if notebooks else contextlib.nullcontext() as workers:
+def _build(r: _Run, notebooks: bool, workers=None) -> None:
+    # the notebook workers start now (unless started before): each starts a kernel ahead, which imports what the
+    # notebooks import while the first stages run here (on one core); the notebooks are given to them after stage 5.
+    # Workers started before are let go, or stopped if the run fails, here too: before the run folder is left
+    if not notebooks:
+        _build_with(r, None)
+        return
+    with notebook_workers() if workers is None else contextlib.closing(workers) as workers:
         _build_with(r, workers)
     output.write_text(r.analyst / "stages.json", json.dumps([s.__dict__ for s in r.res.stages], indent=2) + "\n")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def test_notebook_workers_import_jsonschema_without_rfc3987_syntax():
     """Issue 15: jsonschema's optional rfc3987-syntax costs seconds in every notebook worker; nbformat still
@@ -341,3 +343,11 @@ def test_a_held_notebook_is_given_last_and_waits_for_its_release_and_its_files(t
     charts.unlink()  # released without the file: its own parameters only
     N._run_one((name, src, tmp_path, params, replacements, held))
     assert executed[1] == params and "charts_file" not in params
+
+
+@pytest.mark.parametrize("cpus, workers", [(None, 1), (1, 1), (2, 1), (3, 2), (8, 2)])
+def test_a_report_starts_one_notebook_worker_on_two_processors_and_two_on_more(monkeypatch, cpus, workers):
+    from analysis.report import notebooks as N
+
+    monkeypatch.setattr(N.os, "cpu_count", lambda: cpus)
+    assert N.report_workers() == workers

@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 from pathlib import Path
 
-from ..report.output import ReportInterrupted
+from ..report.output import ReportInterrupted, stop_on_signals
 from ..scheme.config import paths
 from .console import check_output_folder, common_options, folder_name, load_scheme, whole_number
 from .console import err as _err
@@ -32,29 +32,16 @@ def cmd_report(args) -> int:
     frame, income_lookup = read_frame(args.frame), read_income_lookup(args.income_lookup)
     # the notebook workers start now: they import what they run notebooks with, and start their kernels, while this
     # process imports the pipeline (one core each); the pipeline lets them go, or stops them if the run fails
-    from ..report.notebooks import notebook_workers
+    from ..report.notebooks import notebook_workers, report_workers
 
     try:
-        with notebook_workers() if not args.no_notebooks else contextlib.nullcontext() as workers:
-            return _report(args, cb, cfg, out, workers, frame, income_lookup)
+        # (a signal from now on stops the workers too: before the run folder is made, nothing was written)
+        with stop_on_signals(), (notebook_workers(report_workers()) if not args.no_notebooks
+                                 else contextlib.nullcontext()) as workers:
+            res = _run(args, cb, cfg, out, workers, frame, income_lookup)
     except ReportInterrupted as exc:
-        _err(f"error: the report was stopped ({exc.name}) before it finished; {exc.where}")
+        _err(f"error: the report was stopped ({exc.name}) before it finished; {exc.where or 'nothing was written.'}")
         return 128 + exc.signum
-
-
-def _report(args, cb, cfg, out: Path, workers, frame, income_lookup) -> int:
-    from ..report import pipeline
-
-    inputs = pipeline.RunInputs(
-        data_dir=Path(args.path), sfpd_dir=Path(args.sfpd_dir) if args.sfpd_dir else paths().shared_sfpd,
-        derived_dir=Path(args.derived) if args.derived else paths().derived,
-        frame=frame, frame_path=Path(args.frame) if args.frame else None, income_lookup=income_lookup,
-        income_lookup_name=Path(args.income_lookup).name if args.income_lookup else None)
-    _say(f"Meeting pack from {args.path} into {out}/<run date>/")
-    if not args.income_lookup:
-        _say("Buyer income strata: not available (no --income-lookup file given).")
-    res = pipeline.run(inputs, out, cb, cfg, run_date=args.run_date, notebooks=not args.no_notebooks,
-                       n_boot=args.n_boot, force=args.force, progress=_say, workers=workers)
     _say("Time by stage:")
     _say(res.breakdown())
     for note in res.notes:
@@ -65,6 +52,21 @@ def _report(args, cb, cfg, out: Path, workers, frame, income_lookup) -> int:
     _say(f"To share: send {res.folder / 'shared'} (zip that folder only). Never send {res.folder / 'analyst'}: "
          "it holds unsuppressed tables.")
     return res.exit_code
+
+
+def _run(args, cb, cfg, out: Path, workers, frame, income_lookup):
+    from ..report import pipeline
+
+    inputs = pipeline.RunInputs(
+        data_dir=Path(args.path), sfpd_dir=Path(args.sfpd_dir) if args.sfpd_dir else paths().shared_sfpd,
+        derived_dir=Path(args.derived) if args.derived else paths().derived,
+        frame=frame, frame_path=Path(args.frame) if args.frame else None, income_lookup=income_lookup,
+        income_lookup_name=Path(args.income_lookup).name if args.income_lookup else None)
+    _say(f"Meeting pack from {args.path} into {out}/<run date>/")
+    if not args.income_lookup:
+        _say("Buyer income strata: not available (no --income-lookup file given).")
+    return pipeline.run(inputs, out, cb, cfg, run_date=args.run_date, notebooks=not args.no_notebooks,
+                        n_boot=args.n_boot, force=args.force, progress=_say, workers=workers)
 
 
 def _one_line(text: str) -> str:

@@ -209,10 +209,11 @@ class ReportInterrupted(KeyboardInterrupt):
 
 
 @contextmanager
-def _stop_on_signals():
+def stop_on_signals():
     """Turn SIGTERM and SIGINT into :class:`ReportInterrupted` in the main thread, so that the clean-up in
     ``finally`` blocks runs (notebook workers stopped, partial output moved aside); further signals are
-    ignored while it runs. Restores the previous handlers afterwards."""
+    ignored while it runs. Restores the previous handlers afterwards. (:func:`run_folder` uses it; the report
+    command too, from when it starts its notebook workers, before any run folder.)"""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -295,7 +296,7 @@ def run_folder(out_root: Path, run_date: str, progress: Callable[[str], None] = 
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     moved = False
-    with _stop_on_signals():
+    with stop_on_signals():
         try:
             yield work
             with _signals_held():  # a signal now waits until the finished run is in place

@@ -54,7 +54,7 @@ from ..scheme.config import StudyConfig, shown_path
 from ..tables.export import provenance
 from ..tables.standard import NO_OUTCOMES_NOTE, SOURCE, NamedTable, has_outcomes, standard_tables
 from . import output
-from .notebooks import notebook_workers, notebooks_running
+from .notebooks import notebook_workers, notebooks_running, report_workers
 from .public_table import public_comparison  # noqa: F401 - here since issue 15: light to import for `public tables`
 from .publish import (
     DataItem,
@@ -568,7 +568,7 @@ def _build(r: _Run, notebooks: bool, workers=None) -> None:
     if not notebooks:
         _build_with(r, None)
         return
-    with notebook_workers() if workers is None else contextlib.closing(workers) as workers:
+    with notebook_workers(report_workers()) if workers is None else contextlib.closing(workers) as workers:
         _build_with(r, workers)
     output.write_text(r.analyst / "stages.json", json.dumps([s.__dict__ for s in r.res.stages], indent=2) + "\n")
 

@@ -567,9 +567,9 @@ def _build(r: _Run, notebooks: bool, workers=None) -> None:
     # Workers started before are let go, or stopped if the run fails, here too: before the run folder is left
     if not notebooks:
         _build_with(r, None)
-        return
-    with notebook_workers(report_workers()) if workers is None else contextlib.closing(workers) as workers:
-        _build_with(r, workers)
+    else:
+        with notebook_workers(report_workers()) if workers is None else contextlib.closing(workers) as workers:
+            _build_with(r, workers)
     output.write_text(r.analyst / "stages.json", json.dumps([s.__dict__ for s in r.res.stages], indent=2) + "\n")
 
 

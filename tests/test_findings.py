@@ -97,7 +97,22 @@ def small(_small_frames, tmp_path_factory, cb, cfg):
     protection = protect_publication(pub, cfg, check_ranges=False)
     findings, _ = rendered_pages(pub, [(item, shown_table(item, protection), []) for item in pub.tables], thr,
                                  protection)
+    SMALL.update(publication=pub, protection=protection)
     return folder, findings, publish(pub, cfg, protection)
+
+
+SMALL: dict = {}  # the small fixture's publication and protection
+
+
+def test_a_data_item_cannot_be_written_over_a_page(small, cfg):
+    """The publishing step refuses two items making one file, a page's file (findings.csv) included."""
+    import dataclasses
+
+    from analysis.report.publish import DataItem, publish
+
+    pub = dataclasses.replace(SMALL["publication"], data=[DataItem("findings.csv", pd.DataFrame({"note": ["x"]}))])
+    with pytest.raises(ValueError, match="two shared items would both be written to findings.csv"):
+        publish(pub, cfg, SMALL["protection"])
 
 
 def test_one_finding_per_question_in_codebook_order_with_sentences(small, cb):

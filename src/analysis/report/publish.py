@@ -514,8 +514,9 @@ def publish(publication: Publication, cfg: StudyConfig, protection: Protection |
         for ext in ("png", "pdf", "csv"):  # (chart_files' order)
             if ext in made:
                 _put(files, fig.path(ext), made[ext])
-    for path, data in {**made_text.data, **made_text.pages}.items():
-        _put(files, path, data)
+    for made in (made_text.data, made_text.pages):
+        for path, data in made.items():
+            _put(files, path, data)
     if publication.pack is not None:
         _pack_files(files, publication, shown, chart_list, protection, *made_text.rendered, docx=made_text.docx)
     return files

@@ -130,7 +130,7 @@ test-fast: setup  ## the fast loop: every test but those marked slow (notebooks,
 # benchmark needs the shared SFPD folder (ANALYSIS_SFPD_DIR) and duckdb (in requirements.txt); it runs last
 # and says why when it cannot run.
 bench: setup
-	$(BIN)/python bench/bench_pipeline.py
+	$(BIN)/python bench/bench_pipeline.py --report-100x
 	$(BIN)/python bench/bench_tables.py
 	$(BIN)/python bench/bench_reliability.py
 	$(BIN)/python bench/bench_public.py

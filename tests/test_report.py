@@ -150,7 +150,10 @@ def test_a_chart_that_cannot_be_drawn_stops_the_forked_publishing(report, monkey
     with pytest.raises(ValueError, match="no ink"):
         publish_module.publish(dataclasses.replace(publication, figures=figures), cfg, protection)
     [forked] = started
-    assert forked.process is None or (not forked.process.is_alive() and forked.process.exitcode == -9)
+    if (os.cpu_count() or 1) < 2:  # (one processor: the work runs in place, never started)
+        assert forked.process is None
+    else:  # started, and killed when the chart failed
+        assert not forked.process.is_alive() and forked.process.exitcode == -9
 
 
 def test_runs_every_stage_and_reports_progress(report):

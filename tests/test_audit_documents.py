@@ -50,6 +50,18 @@ def findings_csv(text: str) -> str:
             f'screening,Are trafficking cases screened?,"{text}",unweighted: percentages of the sampled reports\n')
 
 
+def typeset_pdf(text: str) -> bytes:
+    """A one-page PDF of ``text`` typeset as the meeting pack is (Typst draws glyph numbers, not characters)."""
+    import tempfile
+    from pathlib import Path
+
+    import typst
+
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "page.typ").write_text(text.replace("#", "\\#"), encoding="utf-8")
+        return typst.compile(str(Path(tmp) / "page.typ"), root=tmp, ignore_system_fonts=True)
+
+
 def slides_pptx(notes: str) -> bytes:
     from pptx import Presentation
     from pptx.util import Inches
@@ -81,7 +93,7 @@ def test_a_folder_with_every_document_type_and_no_small_count_audits_clean(tmp_p
         "findings.csv": findings_csv(FINDING),
         "data_quality.md": "# Data quality\n\nKrippendorff's alpha: 0.800 or more is reliable (Krippendorff 2004).\n",
         "meeting_slides.pptx": slides_pptx("Caveat: percentages leave out the reports where it is not documented."),
-        "figures/key_indicators.png": b"\x89PNG", "figures/key_indicators.pdf": b"%PDF-1.4\n%%EOF\n"})
+        "figures/key_indicators.png": b"\x89PNG", "figures/key_indicators.pdf": typeset_pdf(FINDING)})
     (folder / "tables" / "tables.docx").write_bytes(word_tables(folder))
     result, found = findings_of(folder, cb, cfg)
     assert found == [] and result.exit_code == 0
@@ -104,6 +116,33 @@ def test_a_small_count_in_the_findings_text_is_found_in_every_format(tmp_path, c
     assert found == [("text", "findings.csv, line 2", f"count 3 in text: {context!r}", [TEXT]),
                      ("text", "findings.md, line 5", f"count 3 in text: {context!r}", [TEXT])]
     assert result.exit_code == 1
+
+
+@pytest.mark.parametrize("reader", ["pdftotext", "pypdf"])
+def test_a_small_count_in_a_typeset_pdf_is_found_with_or_without_poppler(reader, tmp_path, cb, cfg, monkeypatch):
+    """The pack's PDF holds glyph numbers that only its fonts' maps turn back into text: read with poppler's pdftotext
+    where it is installed, else with pypdf, the count is found either way (reading the page streams' strings, as a
+    machine without poppler once did, found '3' nowhere and reported garbage)."""
+    import shutil
+
+    if reader == "pdftotext" and shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils is not installed (apt-get install poppler-utils; .ci/run installs it)")
+    if reader == "pypdf":
+        which = shutil.which
+        monkeypatch.setattr(shutil, "which", lambda name, *a, **kw: None if name == "pdftotext" else which(name))
+    leak = "Among them, 3 of 30 screened in SVU were minors."
+    folder = folder_with(tmp_path, {"meeting_pack.pdf": typeset_pdf(leak)})
+    _, found = findings_of(folder, cb, cfg)
+    assert found == [("text", "meeting_pack.pdf, line 1", f"count 3 in text: {leak!r}", [TEXT])]
+
+
+def test_a_pdf_that_cannot_be_read_stops_the_audit(tmp_path, capsys):
+    """A PDF no reader can open is not taken as a page without text: the audit cannot vouch for it."""
+    folder = folder_with(tmp_path, {"meeting_pack.pdf": b"%PDF-1.4\n%%EOF\n"})
+    assert main(["audit-disclosure", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {folder}: meeting_pack.pdf: could not be read (not a readable PDF: ")
+    assert err.count("\n") == 1 and "Traceback" not in err
 
 
 def test_the_findings_csv_vouches_for_no_number(tmp_path, cb, cfg):

@@ -397,20 +397,11 @@ def test_notebooks_get_the_reports_inputs_and_configuration(tmp_path):
 
 
 def _pdf_text(path: Path) -> str:
-    """A PDF's text: pdftotext when installed, else its decompressed content streams (matplotlib writes text as
-    strings there)."""
-    if shutil.which("pdftotext"):
-        return subprocess.run(["pdftotext", "-q", str(path), "-"], capture_output=True, text=True, check=True).stdout
-    import zlib
+    """A PDF's text as the disclosure audit reads it: pdftotext when installed, else pypdf (the meeting pack's glyph
+    numbers turned back into text either way)."""
+    from analysis.tables.audit.read import pdf_text
 
-    data = path.read_bytes()
-    parts = [data]
-    for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
-        try:
-            parts.append(zlib.decompress(m.group(1)))
-        except zlib.error:
-            pass
-    return b"\n".join(parts).decode("latin-1")
+    return pdf_text(path.read_bytes())
 
 
 def readable_text(folder: Path) -> dict[Path, str]:

@@ -316,6 +316,8 @@ SUBSAMPLE_SEEDS = (11, 1111, 20171115, 424242, 987654)
 @pytest.mark.slow
 def test_protected_example_output_leaks_nothing(example_audit):
     assert example_audit.findings == [], format_report(example_audit)
+    # and every row's printed statistics are reproduced by some completion, so each binds the attacker's model
+    assert example_audit.problems == [], format_report(example_audit)
 
 
 @pytest.mark.slow
@@ -394,6 +396,33 @@ def test_fisher_rx2_and_adjusted_match_the_projects_functions():
     p = np.array([0.01, 0.04, 0.03, 0.2, 0.0005])
     for method in ("holm", "bh"):
         assert np.allclose(adjusted(p, method), adjust_pvalues(p, method))
+
+
+def test_a_printed_change_is_read_as_after_minus_before():
+    """Every change is printed after minus before, as the example prints interpreter use (34/68 before, 66/103
+    after): '+14.1 (-1.0 to +28.5)'. The completion that printed it reproduces it, so the row's statistics bind the
+    attacker's model; the same change read before minus after matched no completion, and the row's p-value, test
+    and change were left out of the audit ('no completion reproduces what is printed')."""
+    from analysis.tables.audit.printed import check
+    from analysis.tables.audit.register import Interval, Key, Place, RowStats
+
+    def iv(text):
+        half = 0.05 if "." in text else 0.5
+        return Interval(float(text) - half, float(text) + half, text)
+
+    def row(diff):
+        return RowStats(Place("tables/incidents.csv", 66, "Test/p", "Interpreter or Language Line used"),
+                        "incidents", None, "interpreter_used", "binary", ["yes"], ("vice", "svu"),
+                        test="Pearson's chi-squared", p=Interval(0.0665, 0.0675, "0.067"),
+                        diff=tuple(iv(t) for t in diff))
+
+    values = {Key("incidents", None, "interpreter_used", lev, g): v
+              for (lev, g), v in {("yes", "vice"): 34, ("den", "vice"): 68, ("yes", "svu"): 66,
+                                  ("den", "svu"): 103}.items()}
+    assert check(row(("+14.1", "-1.0", "+28.5")), values, {}, {})
+    assert not check(row(("-14.1", "-28.5", "+1.0")), values, {}, {})  # before minus after: not what is printed
+    values[Key("incidents", None, "interpreter_used", "yes", "svu")] = 65  # 63.1%: the change no longer prints so
+    assert not check(row(("+14.1", "-1.0", "+28.5")), values, {}, {})
 
 
 def test_a_file_that_cannot_be_read_makes_the_folder_unreadable(tmp_path, capsys):

@@ -229,13 +229,15 @@ def _diff_ok(st: RowStats, y: dict, d: dict) -> bool:
     if d[a] == 0 or d[b] == 0:
         return False
     pp, lo, hi = st.diff
-    if pp is not None and not pp.contains(100 * (y[a] / d[a] - y[b] / d[b]), 1e-7):
+    # every change is printed as after minus before: the interval of before minus after, negated and its limits
+    # swapped (as analysis.tables.compare prints it)
+    if pp is not None and not pp.contains(100 * (y[b] / d[b] - y[a] / d[a]), 1e-7):
         return False
     if not st.persons and (lo is not None or hi is not None):
         _, nl, nh = newcombe_diff_ci(y[a], d[a], y[b], d[b])
-        if lo is not None and not lo.contains(100 * nl, 1e-7):
+        if lo is not None and not lo.contains(-100 * nh, 1e-7):
             return False
-        if hi is not None and not hi.contains(100 * nh, 1e-7):
+        if hi is not None and not hi.contains(-100 * nl, 1e-7):
             return False
     return True
 

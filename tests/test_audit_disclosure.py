@@ -340,7 +340,7 @@ def test_protected_subsample_output_leaks_nothing(seed, tmp_path, cb, cfg):
     data = subsample(seed, tmp_path / "data")
     shared = run_report(data, tmp_path / "reports", tmp_path / "derived")
     result = audit(read(shared), cb, cfg)
-    assert result.findings == [], format_report(result)
+    assert result.findings == [] and result.problems == [], format_report(result)
     shutil.rmtree(tmp_path / "reports", ignore_errors=True)
 
 
@@ -458,7 +458,7 @@ def test_protected_output_of_a_very_small_coding_leaks_nothing(n_reports, seed, 
     assert main(["synth", "--out", str(data), "--reports", str(n_reports), "--seed", str(seed), "--no-xlsx"]) == 0
     shared = run_report(data, tmp_path / "reports", tmp_path / "derived")
     result = audit(read(shared), cb, cfg)
-    assert result.exit_code == 0 and result.findings == [], format_report(result)
+    assert result.exit_code == 0 and result.findings == [] and result.problems == [], format_report(result)
     shutil.rmtree(tmp_path / "reports", ignore_errors=True)
 
 

@@ -425,6 +425,25 @@ def test_a_printed_change_is_read_as_after_minus_before():
     assert not check(row(("+14.1", "-1.0", "+28.5")), values, {}, {})
 
 
+def test_a_row_whose_printed_numbers_no_completion_reproduces_is_not_vouched_for(tmp_path, capsys):
+    """p = 0.500 is printed for 34/68 against 66/103 (Pearson's chi-squared gives 0.067): no completion of the row's
+    hidden cells reproduces it, so its numbers are left out of the attacker's model. The audit says it cannot vouch
+    for the folder and exits 1, not 0 ('No leak found')."""
+    folder = write(tmp_path / "shared", {"tables/incidents.csv": table_csv("Incident reports", "Incident reports", [
+        INCIDENTS_N,
+        ["Interpreter or Language Line used", "", "34/68 (50.0%)", "66/103 (64.1%)", "100/171 (58.5%)",
+         "Pearson's chi-squared", "0.500"],
+        ["", "Not documented", "8", "suppressed", "suppressed"],
+        ["", "Not applicable", "419", "suppressed", "suppressed"],
+    ])})
+    assert main(["audit-disclosure", str(folder)]) == 1
+    out = capsys.readouterr().out
+    assert out.splitlines()[1].startswith("NOT VOUCHED FOR: 1 problem(s) below leave numbers out of the attacker's "
+                                          "model, so a count from 1 to 4 may still be worked out there.")
+    assert out.endswith("- tables/incidents.csv, line 4, column 'Test/p', row 'Interpreter or Language Line used': "
+                        "no completion reproduces what is printed (392 tried)\n")
+
+
 def test_a_file_that_cannot_be_read_makes_the_folder_unreadable(tmp_path, capsys):
     folder = write(tmp_path / "shared", {"tables/incidents.csv": table_csv("Incident reports", "Incident reports",
                                                                            [INCIDENTS_N])})

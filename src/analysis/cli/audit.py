@@ -6,7 +6,8 @@
 Reads only the shared folder (every table format, figure data, the pack's text, the reliability summary, the
 public tables) and the public codebook, and says which hidden cells an attacker can pin or narrow into 1..t-1,
 and which counts from 1 to t-1 are printed (:mod:`analysis.tables.audit`). Exit codes: 0 nothing leaks, 1 leaks
-found, 2 the folder cannot be read.
+found (or problems: printed numbers the audit cannot reproduce, so it cannot vouch for them), 2 the folder cannot
+be read.
 """
 
 from __future__ import annotations
@@ -61,8 +62,8 @@ def add_commands(sub) -> None:
                        "build every linear relation between the published numbers, add the printed tests, and "
                        "prove with an integer program each hidden cell's smallest and largest possible value. Lists "
                        "every hidden cell that can be narrowed into 1..threshold-1 (file, line, column, row, range, "
-                       "why) and every printed count below the threshold. Exit 0 nothing leaks, 1 leaks found, 2 "
-                       "the folder cannot be read.")
+                       "why) and every printed count below the threshold. Exit 0 nothing leaks, 1 leaks found "
+                       "(or printed numbers it cannot reproduce, so cannot vouch for), 2 the folder cannot be read.")
     a.add_argument("shared_dir", metavar="SHARED_DIR", help="the shared folder of a report run (OUT/<date>/shared)")
     a.add_argument("--out", help="also write the audit to this text file")
     a.add_argument("--config", help="study configuration YAML (default: the package's study.yaml)")

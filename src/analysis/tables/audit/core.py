@@ -127,7 +127,9 @@ class AuditResult:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.findings else 0
+        """0 when nothing leaks; 1 when something does, or when a problem leaves the audit unable to vouch for a row
+        (its printed numbers are left out of the attacker's model, so the ranges may be wider than an attacker's)."""
+        return 1 if self.findings or self.problems else 0
 
     def counts(self) -> dict[str, int]:
         """Summary numbers (distinct counts, not places): the '<t' cells and how many are pinned or narrowed,

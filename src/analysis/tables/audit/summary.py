@@ -56,7 +56,12 @@ def format_report(result: AuditResult, folder: str = "the shared folder") -> str
     marked = [f for f in hidden if f.kinds == [MARKER]]
     lines = [f"Disclosure audit of {folder}: {result.files} files read in {result.seconds:.1f} s; threshold {t} "
              f"(a count from 1 to {t - 1} must not be shown or be worked out)."]
-    if not result.findings:
+    if not result.findings and result.problems:
+        lines.append(f"NOT VOUCHED FOR: {len(result.problems)} problem(s) below leave numbers out of the attacker's "
+                     f"model, so a count from 1 to {t - 1} may still be worked out there. Elsewhere no leak was found: "
+                     f"every hidden cell ({len(result.hidden)}) keeps a range that includes 0 or a value of {t} or "
+                     f"more, and no count from 1 to {t - 1} is printed.")
+    elif not result.findings:
         lines.append(f"No leak found: every hidden cell ({len(result.hidden)}) keeps a range that includes 0 or a "
                      f"value of {t} or more, and no count from 1 to {t - 1} is printed.")
     else:

@@ -274,30 +274,6 @@ def run_report(data: Path, out: Path, derived: Path) -> Path:
     return out / "2026-01-01" / "shared"
 
 
-@pytest.fixture(scope="module")
-def example_shared(tmp_path_factory):
-    root = tmp_path_factory.mktemp("example-report")
-    return run_report(EXAMPLE, root / "reports", root / "derived")
-
-
-@pytest.fixture(scope="module")
-def example_audit(example_shared, cb, cfg):
-    return audit(read(example_shared), cb, cfg)
-
-
-@pytest.mark.slow
-def test_protected_example_output_hides_cells_and_shows_the_key_rows(example_audit, example_shared):
-    """The protected report of the example (issue 11 landed; the leaks of the unprotected outputs are the six
-    constructed folders above): cells are hidden, none shown as '<5', and the committee's misclassification row
-    (15/495 -> 115/494) and interpreter use (34/68 -> 66/103) are printed."""
-    r = example_audit
-    assert r.exit_code == 0 and r.counts()["small_pinned"] == 0
-    text = (example_shared / "tables" / "incidents.csv").read_text(encoding="utf-8")
-    assert "<5" not in text
-    assert ',"Labelled trafficking, not established",15/495 (3.0%),115/494 (23.3%),' in text
-    assert "Interpreter or Language Line used,,34/68 (50.0%),66/103 (64.1%)," in text
-
-
 def subsample(seed: int, dest: Path, n: int = 80) -> Path:
     """``n`` random reports of the example (and their people, charges and second coding)."""
     inc = pd.read_csv(EXAMPLE / "incidents.csv", dtype=str, keep_default_na=False)
@@ -311,27 +287,6 @@ def subsample(seed: int, dest: Path, n: int = 80) -> Path:
 
 
 SUBSAMPLE_SEEDS = (11, 1111, 20171115, 424242, 987654)
-
-
-@pytest.mark.slow
-def test_protected_example_output_leaks_nothing(example_audit):
-    assert example_audit.findings == [], format_report(example_audit)
-    # and every row's printed statistics are reproduced by some completion, so each binds the attacker's model
-    assert example_audit.problems == [], format_report(example_audit)
-
-
-@pytest.mark.slow
-def test_the_example_audit_reads_every_shared_file(example_audit, example_shared):
-    """Every file of the shared folder is read (issue 11 item 1): the findings and data-quality pages, the slides and
-    their notes, and each Word table against its CSV; a chart's picture is covered by its PDF; nothing is left."""
-    files = read(example_shared)
-    cov = example_audit.coverage
-    assert set(cov) == set(files) and "not read" not in cov.values()
-    assert {cov[p] for p in ("findings.md", "findings.csv", "meeting_slides.pptx", "meeting_pack.pdf")} == {"text"}
-    assert cov["data_quality.md"] == "text and 2 table(s) checked against CSVs"  # agreement, row accounting
-    tables = [p for p in files if p.startswith("tables/") and p.endswith(".csv")]
-    assert len(tables) >= 9 and cov["tables/tables.docx"] == f"text and {len(tables)} table(s) checked against CSVs"
-    assert {cov[p] for p in files if p.endswith(".png")} == {"picture (its text: the PDF of the same name)"}
 
 
 @pytest.mark.slow

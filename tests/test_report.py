@@ -15,9 +15,11 @@ import pytest
 
 from analysis.cli.app import main
 from analysis.report.pack import page_count
+from analysis.tables.audit.summary import format_report
 from analysis.tables.disclosure import check_no_small_cells
 
 from .conftest import EXAMPLE, write_folder
+from .test_audit_disclosure import read
 
 # the public SFPD files the report reads by default (../shared/data/sfpd; CI has them, a bare clone may not)
 PUBLIC = (Path(__file__).resolve().parents[2] / "shared" / "data" / "sfpd" / "sfpd_prostitution_daily_2003_2015.csv"
@@ -325,6 +327,53 @@ def test_two_runs_give_identical_tables(report, tmp_path):
     names = [s["name"] for s in json.loads((folder / "analyst" / "stages.json").read_text())]
     assert [s["name"] for s in json.loads((again / "analyst" / "stages.json").read_text())] == [
         n for n in names if not n.startswith("notebooks")] and len(names) == 8
+
+
+# --- the disclosure audit of the shared folder the report made (tests/test_audit_disclosure.py attacks others) ---
+
+
+@pytest.fixture(scope="module")
+def example_audit(report, cb, cfg):
+    """The audit of this run's shared folder: what `make report` shares, the public record's files included where
+    the public SFPD files are (as in CI)."""
+    from analysis.tables.audit.core import audit
+
+    return audit(read(report[0] / "shared"), cb, cfg)
+
+
+def test_protected_example_output_hides_cells_and_shows_the_key_rows(example_audit, report):
+    """The protected report of the example (issue 11 landed; the leaks of the unprotected outputs are the six
+    constructed folders of tests/test_audit_disclosure.py): cells are hidden, none shown as '<5', and the
+    committee's misclassification row (15/495 -> 115/494) and interpreter use (34/68 -> 66/103) are printed."""
+    r = example_audit
+    example_shared = report[0] / "shared"
+    assert r.exit_code == 0 and r.counts()["small_pinned"] == 0
+    text = (example_shared / "tables" / "incidents.csv").read_text(encoding="utf-8")
+    assert "<5" not in text
+    assert ',"Labelled trafficking, not established",15/495 (3.0%),115/494 (23.3%),' in text
+    assert "Interpreter or Language Line used,,34/68 (50.0%),66/103 (64.1%)," in text
+
+
+def test_protected_example_output_leaks_nothing(example_audit):
+    assert example_audit.findings == [], format_report(example_audit)
+    # and every row's printed statistics are reproduced by some completion, so each binds the attacker's model
+    assert example_audit.problems == [], format_report(example_audit)
+
+
+def test_the_example_audit_reads_every_shared_file(example_audit, report):
+    """Every file of the shared folder is read (issue 11 item 1): the findings and data-quality pages, the slides and
+    their notes, and each Word table against its CSV; a chart's picture is covered by its PDF; nothing is left."""
+    files = read(report[0] / "shared")
+    cov = example_audit.coverage
+    assert set(cov) == set(files) and "not read" not in cov.values()
+    assert {cov[p] for p in ("findings.md", "findings.csv", "meeting_slides.pptx", "meeting_pack.pdf")} == {"text"}
+    assert cov["data_quality.md"] == "text and 2 table(s) checked against CSVs"  # agreement, row accounting
+    # the Word file holds every table: the nine of tables/, and the public record's before/after where it is shared
+    tables = [p for p in files if p.endswith(".csv")
+              and (p.startswith("tables/") or p == "public/public_before_after.csv")]
+    assert len(tables) == (10 if PUBLIC else 9)
+    assert cov["tables/tables.docx"] == f"text and {len(tables)} table(s) checked against CSVs"
+    assert {cov[p] for p in files if p.endswith(".png")} == {"picture (its text: the PDF of the same name)"}
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium is not installed (apt-get install chromium)")

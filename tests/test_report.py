@@ -389,7 +389,7 @@ def test_html_page_renders_in_headless_chromium(report, tmp_path):
 
 
 @pytest.mark.slow  # a whole report
-def test_a_failing_notebook_is_a_clear_error_not_a_traceback(tmp_path, monkeypatch, capsys):
+def test_a_failing_notebook_is_a_clear_error_not_a_traceback(frames, tmp_path, monkeypatch, capsys):
     import contextlib
 
     import analysis.report.pipeline as pipeline
@@ -405,7 +405,8 @@ def test_a_failing_notebook_is_a_clear_error_not_a_traceback(tmp_path, monkeypat
             raise NotebookFailed("notebook(s) stopped with an error: 01_coding_quality: ValueError: boom (cell 4)")
 
     monkeypatch.setattr(pipeline, "notebooks_running", lambda *a, **kw: contextlib.nullcontext(Failing()))
-    code = main(["report", str(EXAMPLE), "--out", str(tmp_path), "--derived", str(tmp_path / "d"),
+    data = write_folder(frames, tmp_path / "coded")  # a small coding (24 reports): the error is the same
+    code = main(["report", str(data), "--out", str(tmp_path), "--derived", str(tmp_path / "d"),
                  "--sfpd-dir", str(tmp_path / "none"), "--n-boot", "20"])
     err = capsys.readouterr().err
     assert code == 2

@@ -182,6 +182,28 @@ def test_report_refuses_a_derived_folder_from_other_inputs(frames, tmp_path, cap
     assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())  # no pack, no temp
 
 
+@pytest.mark.parametrize("weighted", [True, False])
+def test_a_weighted_report_warns_that_the_splits_between_years_are_not_protected(weighted, tmp_path, monkeypatch,
+                                                                                 capsys):
+    """The weighted percentages depend on each year's counts, which the protection does not cover: a weighted run
+    says so last, beside what to share; an unweighted run does not."""
+    import types
+
+    import analysis.cli.report as report_cli
+    from analysis.tables.compare import weighted_disclosure_warning
+
+    frame = tmp_path / "frame.csv"
+    frame.write_text("year,reports\n2009,1468\n2010,1299\n2014,449\n2015,369\n")
+    done = types.SimpleNamespace(breakdown=lambda: "", notes=[], synthetic=True, folder=tmp_path / "x", exit_code=0)
+    monkeypatch.setattr(report_cli, "_run", lambda *a: done)
+    assert main(["report", str(EXAMPLE), "--out", str(tmp_path / "reports"), "--no-notebooks"]
+                + (["--frame", str(frame)] if weighted else [])) == 0
+    out = capsys.readouterr().out
+    warning = weighted_disclosure_warning(5)
+    assert warning.startswith("warning: weighted tables (--frame): ") and "from 1 to 4 in one year" in warning
+    assert out.endswith("it holds unsuppressed tables.\n" + (warning + "\n" if weighted else ""))
+
+
 def test_report_reads_the_sampling_frame_before_any_work(tmp_path, capsys):
     assert main(["report", str(EXAMPLE), "--out", str(tmp_path / "reports"), "--derived", str(tmp_path / "derived"),
                  "--frame", str(tmp_path / "frame.csv"), "--no-notebooks"]) == 2

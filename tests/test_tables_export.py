@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from analysis.cli.app import main
+from analysis.tables.compare import weighted_disclosure_warning
 from analysis.tables.disclosure import check_no_small_cells
 from analysis.tables.standard import parse_frame
 
@@ -86,7 +87,9 @@ def test_frame_weights_the_tables(tmp_path, capsys):
     frame = tmp_path / "frame.csv"
     frame.write_text("year,reports\n2009,1468\n2010,1299\n2014,449\n2015,369\n")
     assert main(["tables", str(EXAMPLE), "--out", str(tmp_path / "w"), "--frame", str(frame), "--n-boot", "50"]) == 0
-    assert "Weighted to the sampling frame." in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Weighted to the sampling frame." in out
+    assert weighted_disclosure_warning(5) + "\n" in out  # the splits between years are not protected
     text = (tmp_path / "w" / "shared" / "incidents.csv").read_text()
     assert "Weighted to the sampling frame (reports per sampled year: 2009 1,468, 2010 1,299, 2014 449, 2015 369)." in text
 

@@ -131,6 +131,7 @@ def cmd_tables(args) -> int:
     from ..report import pipeline
     from ..report.publish import Publication, publish
     from ..tables.export import provenance
+    from ..tables.compare import weighted_disclosure_warning
     from ..tables.standard import NO_OUTCOMES_NOTE, has_outcomes
 
     cb, cfg = load_scheme(args)
@@ -153,6 +154,8 @@ def cmd_tables(args) -> int:
     _say(f"Wrote {len(tables.names)} tables ({', '.join(tables.names)}) as CSV, Markdown, HTML and tables.xlsx to "
          f"{shared}; the analyst's unsuppressed tables are in {analyst} (never for sharing).")
     _say("Weighted to the sampling frame." if frame else "Unweighted (no --frame given).")
+    if frame:
+        _say(weighted_disclosure_warning(cfg.suppression_threshold))
     if not has_outcomes(derived.tables["persons"]):
         _say(NO_OUTCOMES_NOTE)
     if lookup is None:

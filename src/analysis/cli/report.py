@@ -51,6 +51,10 @@ def cmd_report(args) -> int:
     _say(f"Open {res.folder / 'shared' / 'meeting_pack.html'} or {res.folder / 'shared' / 'meeting_pack.pdf'}")
     _say(f"To share: send {res.folder / 'shared'} (zip that folder only). Never send {res.folder / 'analyst'}: "
          "it holds unsuppressed tables.")
+    if frame:  # last, beside what to share
+        from ..tables.compare import weighted_disclosure_warning
+
+        _say(weighted_disclosure_warning(cfg.suppression_threshold))
     return res.exit_code
 
 

@@ -399,6 +399,22 @@ def test_a_row_whose_printed_numbers_no_completion_reproduces_is_not_vouched_for
                         "no completion reproduces what is printed (392 tried)\n")
 
 
+def test_a_weighted_table_is_not_vouched_for(tmp_path, cb, cfg):
+    """A weighted percentage depends on how the period's counts split between its years, a channel the audit does
+    not attack (README: Sampling weights): a weighted table is a problem, and the audit exits 1."""
+    rows = [INCIDENTS_N, ["Screened for trafficking", "", "83/495 (16.8%)", "252/494 (50.8%)", "335/989 (24.6%)"]]
+    weighted = " Weighted to the sampling frame (reports per sampled year: 2009 1,468, 2010 1,299, 2014 449, 2015 369)."
+    folder = write(tmp_path, {"tables/incidents.csv": table_csv("Incident reports", "Incident reports", rows, weighted)})
+    result = audit(read(folder), cb, cfg)
+    assert result.findings == [] and result.exit_code == 1
+    assert result.problems == ["tables/incidents.csv: weighted to the sampling frame: the weighted percentages, "
+                               "intervals and tests also depend on how each period's counts split between its "
+                               "sampled years, which this audit does not attack (README: Sampling weights)"]
+    rows[1][3:5] = ["252/494 (51.0%)", "335/989 (33.9%)"]  # the same row unweighted
+    plain = write(tmp_path / "plain", {"tables/incidents.csv": table_csv("Incident reports", "Incident reports", rows)})
+    assert audit(read(plain), cb, cfg).exit_code == 0
+
+
 def test_a_file_that_cannot_be_read_makes_the_folder_unreadable(tmp_path, capsys):
     folder = write(tmp_path / "shared", {"tables/incidents.csv": table_csv("Incident reports", "Incident reports",
                                                                            [INCIDENTS_N])})

@@ -670,6 +670,11 @@ def audit(files: dict[str, bytes], cb: Codebook, cfg: StudyConfig) -> AuditResul
         problems.append(f"the printed tests of {len(skipped)} row(s) were not used (more than {ROW_SECONDS:g} s for "
                         f"a row, or the {TESTS_SECONDS:g} s for all tests spent): " + "; ".join(str(reg.stats[i].place) for i in sorted(skipped)[:5]))
     problems += [p for p in reg.problems if p not in problems]
+    weighted = sorted(set(reg.weighted))
+    if weighted:  # a channel this audit does not model: it cannot vouch for these tables
+        problems.append(f"{', '.join(weighted)}: weighted to the sampling frame: the weighted percentages, intervals "
+                        "and tests also depend on how each period's counts split between its sampled years, which "
+                        "this audit does not attack (README: Sampling weights)")
     keys_of: dict[str, Key] = {}
     for occ in reg.occurrences:
         keys_of.setdefault(f"{occ.place}: {occ.shown.n if occ.shown.kind == 'count' else occ.shown.marker}", occ.key)

@@ -146,6 +146,7 @@ class Register:
     shares: list[tuple[Key, Key, Interval, Place]] = field(default_factory=list)  # 100 n / den printed
     problems: list[str] = field(default_factory=list)
     specs_by_column: dict[tuple[str, str], Spec] = field(default_factory=dict)
+    weighted: list[str] = field(default_factory=list)  # the tables weighted to a sampling frame (their paths)
 
     visible: dict[Key, int] = field(default_factory=dict)  # keys printed as a number somewhere
 
@@ -259,6 +260,7 @@ def read_comparison(grid: Grid, reg: Register, ctx: _Ctx, *, standard: bool) -> 
             reg.stats.append(st)
     if weighted:  # weighted percentages are not n / den
         del reg.shares[n_shares:]
+        reg.weighted.append(grid.path)
     if standard and known:
         _absent_rows(reg, pop, role, specs, seen_columns, blocks, pcodes, jl, grid.path)
 

@@ -88,7 +88,7 @@ def format_report(result: AuditResult, folder: str = "the shared folder") -> str
         for f in others:
             lines.append(f"- [{f.kind}] {f.where}: {f.message}")
     if result.problems:
-        lines += ["", "Problems (the printed numbers disagree with the relations, or a file could not be read; the "
+        lines += ["", "Problems (printed numbers the audit could not use, or a channel it does not model; the "
                   "ranges involved may be wider than an attacker's):"]
         lines += [f"- {p}" for p in result.problems]
     return "\n".join(lines) + "\n"

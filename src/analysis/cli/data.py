@@ -130,8 +130,8 @@ def cmd_tables(args) -> int:
     from ..intake.load import load_coded_tables
     from ..report import pipeline
     from ..report.publish import Publication, publish
-    from ..tables.export import provenance
     from ..tables.compare import weighted_disclosure_warning
+    from ..tables.export import provenance
     from ..tables.standard import NO_OUTCOMES_NOTE, has_outcomes
 
     cb, cfg = load_scheme(args)

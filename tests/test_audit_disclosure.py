@@ -381,12 +381,13 @@ def test_a_printed_change_is_read_as_after_minus_before():
 
 
 def test_a_row_whose_printed_numbers_no_completion_reproduces_is_not_vouched_for(tmp_path, capsys):
-    """p = 0.500 is printed for 34/68 against 66/103 (Pearson's chi-squared gives 0.067): no completion of the row's
-    hidden cells reproduces it, so its numbers are left out of the attacker's model. The audit says it cannot vouch
-    for the folder and exits 1, not 0 ('No leak found')."""
+    """p = 0.500 is printed for 34/68 against a hidden after period that the Overall column pins to 66/103
+    (Pearson's chi-squared gives 0.067): no completion of the row's hidden cells reproduces it, so its numbers are
+    left out of the attacker's model. The audit says it cannot vouch for the folder and exits 1, not 0 ('No leak
+    found')."""
     folder = write(tmp_path / "shared", {"tables/incidents.csv": table_csv("Incident reports", "Incident reports", [
         INCIDENTS_N,
-        ["Interpreter or Language Line used", "", "34/68 (50.0%)", "66/103 (64.1%)", "100/171 (58.5%)",
+        ["Interpreter or Language Line used", "", "34/68 (50.0%)", "suppressed", "100/171 (58.5%)",
          "Pearson's chi-squared", "0.500"],
         ["", "Not documented", "8", "suppressed", "suppressed"],
         ["", "Not applicable", "419", "suppressed", "suppressed"],
@@ -396,7 +397,49 @@ def test_a_row_whose_printed_numbers_no_completion_reproduces_is_not_vouched_for
     assert out.splitlines()[1].startswith("NOT VOUCHED FOR: 1 problem(s) below leave numbers out of the attacker's "
                                           "model, so a count from 1 to 4 may still be worked out there.")
     assert out.endswith("- tables/incidents.csv, line 4, column 'Test/p', row 'Interpreter or Language Line used': "
-                        "no completion reproduces what is printed (392 tried)\n")
+                        "no completion reproduces what is printed (1 tried)\n")
+
+
+def test_completions_are_listed_over_the_cells_the_statistics_read_with_the_same_ranges(tmp_path, cb, cfg,
+                                                                                         monkeypatch):
+    """A yes/no row's test reads 'yes' and the denominator of each period: its completions are listed over those
+    alone (the rows outside the denominator are tied to them by sums the linear system holds). The ranges are the
+    same as when every split of the hidden 'not documented' / 'not applicable' rows is listed too, and the printed p
+    still narrows the hidden 'yes' before (0 to 68 by the sums alone)."""
+    from analysis.tables.audit import printed
+
+    folder = write(tmp_path, {"tables/incidents.csv": table_csv("Incident reports", "Incident reports", [
+        ["N", "", "495", "120", "615"],
+        ["Interpreter or Language Line used", "", "suppressed", "66/103 (64.1%)", "suppressed",
+         "Pearson's chi-squared", "0.067"],
+        ["", "Not documented", "8", "suppressed", "suppressed"],
+        ["", "Not applicable", "419", "suppressed", "suppressed"],
+    ])})
+    projected = audit(read(folder), cb, cfg)
+    monkeypatch.setattr(printed, "check_keys", lambda st: set(printed.row_keys(st)[0]))  # every key of the row
+    full = audit(read(folder), cb, cfg)
+    assert {str(h.key): h.final for h in projected.hidden} == {str(h.key): h.final for h in full.hidden}
+    assert projected.problems == full.problems == []
+    [yes] = [h for h in projected.hidden if h.key.column == "interpreter_used" and h.key.level == "yes"
+             and h.key.period == "vice"]
+    assert yes.linear == (0, 68) and yes.final == (34, 34)  # pinned by the printed p (34 is not a small count)
+
+
+def test_a_row_with_too_many_completions_to_list_is_not_vouched_for(tmp_path, cb, cfg):
+    """'Yes' and the denominator before are both hidden, with nothing to narrow them (about 120,000 completions):
+    the row's printed p-value is not used, and the audit says so instead of passing over it."""
+    folder = write(tmp_path, {"tables/incidents.csv": table_csv("Incident reports", "Incident reports", [
+        INCIDENTS_N,
+        ["Interpreter or Language Line used", "", "suppressed", "66/103 (64.1%)", "suppressed",
+         "Pearson's chi-squared", "0.067"],
+        ["", "Not documented", "suppressed", "12", "suppressed"],
+        ["", "Not applicable", "suppressed", "379", "suppressed"],
+    ])})
+    result = audit(read(folder), cb, cfg)
+    assert result.problems == ["tables/incidents.csv, line 4, column 'Test/p', row 'Interpreter or Language Line "
+                               "used': the printed tests were not used (more than 20,000 completions of the hidden "
+                               "cells they read)"]
+    assert result.findings == [] and result.exit_code == 1
 
 
 def test_a_weighted_table_is_not_vouched_for(tmp_path, cb, cfg):

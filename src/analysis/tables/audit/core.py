@@ -518,8 +518,11 @@ def _stats_round(reg: Register, system: System, b: Builder, solver: Solver, rang
     touched: list[int] = []
     for idx, st in enumerate(reg.stats):
         keys, sums = printed.row_keys(st)
+        needed = printed.check_keys(st)
+        keys = [k for k in keys if k in needed]
+        sums = [(coefs, label) for coefs, label in sums if set(coefs) <= needed]
         if not any(k in ranges for k in keys):
-            continue  # nothing hidden in this row
+            continue  # nothing hidden that the row's statistics read
         exprs = {k: b.expr(k) for k in keys}
         domains = [_domain(k, exprs[k], solver, ranges, reg.visible) for k in keys]
         sig = tuple(domains)
@@ -536,9 +539,12 @@ def _stats_round(reg: Register, system: System, b: Builder, solver: Solver, rang
             continue
         sols = kept[1] if kept is not None else sols
         kept = kept[0] if kept is not None else None
+        if sols is None:  # the attacker could use the row; this audit did not: it cannot vouch for it
+            reg.problems.append(f"{st.place}: the printed tests were not used (more than "
+                                f"{printed.MAX_SOLUTIONS:,} completions of the hidden cells they read)")
+            continue
         if not sols:
-            if sols is not None:
-                reg.problems.append(f"{st.place}: the row's cells admit no completion")
+            reg.problems.append(f"{st.place}: the row's cells admit no completion")
             continue
         if not kept:
             reg.problems.append(f"{st.place}: no completion reproduces what is printed ({len(sols)} tried)")

@@ -185,6 +185,17 @@ def row_keys(st: RowStats) -> tuple[list[Key], list[tuple[dict[Key, int], str]]]
     return keys, sums
 
 
+def check_keys(st: RowStats) -> set[Key]:
+    """The keys :func:`check` reads: 'yes' and the denominator of a yes/no row, or each level of a categorical one,
+    in the two periods. The row's other keys (the Overall column, the rows outside the denominator, N) are tied to
+    these only by sums the attacker's linear system already holds, so listing the completions over these alone and
+    adding the ones that reproduce the row gives the same ranges, without listing every split of the rows outside
+    the denominator (thousands of completions, all printing the same numbers)."""
+    a, b = st.periods
+    levels = ["yes", "den"] if st.kind == "binary" else st.levels
+    return {Key(st.pop, st.role, st.column, lev, g) for lev in levels for g in (a, b)}
+
+
 def check(st: RowStats, values: dict[Key, int], families: dict[str, list[tuple[str, Interval]]],
           budget: dict[str, int]) -> bool:
     """Whether a completion reproduces everything the row prints (see the module docstring). ``budget`` counts

@@ -183,10 +183,10 @@ def test_report_refuses_a_derived_folder_from_other_inputs(frames, tmp_path, cap
 
 
 @pytest.mark.parametrize("weighted", [True, False])
-def test_a_weighted_report_warns_that_the_splits_between_years_are_not_protected(weighted, tmp_path, monkeypatch,
+def test_a_weighted_report_warns_what_its_protection_does_not_cover(weighted, tmp_path, monkeypatch,
                                                                                  capsys):
-    """The weighted percentages depend on each year's counts, which the protection does not cover: a weighted run
-    says so last, beside what to share; an unweighted run does not."""
+    """What the protection of the weighted estimates covers and what it does not: a weighted run says so last,
+    beside what to share; an unweighted run does not."""
     import types
 
     import analysis.cli.report as report_cli
@@ -200,7 +200,7 @@ def test_a_weighted_report_warns_that_the_splits_between_years_are_not_protected
                 + (["--frame", str(frame)] if weighted else [])) == 0
     out = capsys.readouterr().out
     warning = weighted_disclosure_warning(5)
-    assert warning.startswith("warning: weighted tables (--frame): ") and "from 1 to 4 in one year" in warning
+    assert warning.startswith("warning: weighted tables (--frame): ") and "from 1 to 4 in a sampled year" in warning
     assert out.endswith("it holds unsuppressed tables.\n" + (warning + "\n" if weighted else ""))
 
 

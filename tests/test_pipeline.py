@@ -253,6 +253,18 @@ def test_the_pack_readme_and_notes_come_from_the_publication(example):
     assert pub.pack.counts == {"valid_rows": 4455, "reports": 989, "people": 1457}
 
 
+def test_the_weighted_methods_say_what_the_weights_withhold(cfg):
+    stamp = {"synthetic": True, "code_version": "0", "codebook_version": "0", "inputs": {}}
+    methods = pipeline.pack_text(cfg, stamp, source="coded reports", valid_rows={"incidents": 10, "persons": 12},
+                                 weighted=True, run_date="2017-11-15").methods
+    assert methods[2] == ("Weighted to the sampling frame. Each sampled year has its own weight, so a variable's "
+                          "weighted percentages, change and test are shown only where none of its counts is from 1 "
+                          "to 4 in a sampled year; otherwise its counts are shown as n/N.")
+    unweighted = pipeline.pack_text(cfg, stamp, source="coded reports", valid_rows={"incidents": 10, "persons": 12},
+                                    weighted=False, run_date="2017-11-15").methods
+    assert unweighted[2] == "Unweighted: no sampling frame was given."
+
+
 def test_a_note_declares_its_numbers_as_counts():
     text = "Model (a): 784 of 1,989 reports left out (784 blank y2); float64 warning; alpha 0.800 {x}"
     note = Note.from_text(text, source="m")

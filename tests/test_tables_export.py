@@ -92,6 +92,16 @@ def test_frame_weights_the_tables(tmp_path, capsys):
     assert weighted_disclosure_warning(5) + "\n" in out  # the splits between years are not protected
     text = (tmp_path / "w" / "shared" / "incidents.csv").read_text()
     assert "Weighted to the sampling frame (reports per sampled year: 2009 1,468, 2010 1,299, 2014 449, 2015 369)." in text
+    # a variable with a count from 1 to 4 in a sampled year shows its counts as n/N, without the weighted
+    # percentages, change and test (Ingleside: 4 of the 11 reports of 2009-2010 are from 2009; with the weights its
+    # 2.2% said 1 to 4); one without keeps them
+    assert "SFPD district,Bayview,12/483,16/482,28/965,,suppressed,suppressed,suppressed\n" in text
+    assert ",Ingleside,11/483,11/482,22/965,,,,\n" in text
+    assert "Interpreter or Language Line used,,34/68,66/103,100/171,suppressed,suppressed,suppressed,suppressed\n" in text
+    assert ("Screened for trafficking,,83/495 (16.8%),252/494 (50.8%),335/989 (24.6%),+34.0 (+29.9 to +38.1),"
+            "Rao-Scott F (design-based),<0.001,<0.001\n") in text
+    assert ("Weighted: a variable's percentages, change, test and q are shown only where none of its counts is from 1 "
+            "to 4 in a sampled year (its counts are then shown as n/N)") in text
 
 
 def test_bad_frame_is_a_clear_error(tmp_path, capsys):

@@ -69,6 +69,25 @@ def test_a_count_shown_without_its_denominator_gives_no_share():
     assert status == "suppressed" and "308" not in sentence
 
 
+def test_a_weighted_share_withheld_gives_the_counts_and_says_why():
+    """A weighted table shows n/N without the weighted percentage where a count is from 1 to 4 in a sampled year:
+    the sentence gives the counts in the sample and says why there is no percentage (not 'too small to show')."""
+    cell = Cell.parse("34/68")
+    assert cell.share_withheld and cell.hidden and (cell.n, cell.N, cell.pct) == (34, 68, None)
+    assert not Cell.parse("34/68 (50.0%)").share_withheld and not Cell.parse("308").share_withheld
+    sentence, status = w.yes_no_sentence("Interpreter used", "reports", PERIODS, cell, Cell.parse("suppressed"),
+                                         None, None)
+    assert sentence == ("Among reports, \u201cInterpreter used\u201d: 34 of 68 in Vice 2009-2010 and too small to show "
+                        "in SVU 2014-2015 in the sample; the weighted percentages are not shown, because with the "
+                        "sampling weights they would let a count below the threshold in one sampled year be worked "
+                        "out.")
+    assert status == "suppressed"
+    levels = [("Ingleside", Cell.parse("11/483"), Cell.parse("11/482")),
+              ("Mission", Cell.parse("126/483"), Cell.parse("117/482"))]
+    sentence, status = w.category_sentence("SFPD district", "incident reports", PERIODS, levels, None)
+    assert status == "suppressed" and "weighted percentages" in sentence and "%" not in sentence
+
+
 def test_none_in_either_period():
     sentence, status = w.yes_no_sentence("HIV-specific charge", "buyers", PERIODS, Cell.parse("0/195 (0.0%)"),
                                          Cell.parse("0/200 (0.0%)"), Change.parse("+0.0 (-1.9 to +1.9)"), None)

@@ -560,7 +560,8 @@ class _TextFiles:
 
 def _text_files(publication: Publication, cfg: StudyConfig, protection: Protection) -> _TextFiles:
     shown = [(item, shown_table(item, protection),
-              footer_lines(item.methods, cfg, item.stamp, item.source_text) + merge_notes(item, protection))
+              footer_lines(item.methods, cfg, item.stamp, item.source_text, getattr(item.source, "weighted", False))
+              + merge_notes(item, protection))
              for item in publication.tables]
     tables: dict[str, bytes] = {}
     _table_files(tables, shown)

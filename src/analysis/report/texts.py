@@ -56,7 +56,10 @@ METHODS_TABLES = (
     "Holm-adjusted q-values.")
 METHODS_CLUSTERS = ("People on the same report are not independent: person-level yes/no rows use a cluster "
                     "bootstrap over reports and a cluster-robust test.")
-METHODS_WEIGHTED = "Weighted to the sampling frame."
+METHODS_WEIGHTED = (
+    "Weighted to the sampling frame. Each sampled year has its own weight, so a variable's weighted percentages, "
+    "change and test are shown only where none of its counts is from 1 to {small} in a sampled year; otherwise its "
+    "counts are shown as n/N.")
 METHODS_UNWEIGHTED = "Unweighted: no sampling frame was given."
 METHODS_SUPPRESSION = (
     "Suppression: no count from 1 to {small} is shown, and further counts are hidden ('suppressed') so that none "
@@ -109,7 +112,8 @@ def pack_text(cfg: StudyConfig, stamp: dict, *, source: str, valid_rows: dict[st
                   lines=[line.format(**{k: f"{v:,}" for k, v in counts.items()}) for line in template],
                   synthetic=bool(stamp["synthetic"]), run_date=run_date, meeting_date=cfg.meeting_date)
     thr = cfg.suppression_threshold
-    methods = [METHODS_TABLES, METHODS_CLUSTERS, METHODS_WEIGHTED if weighted else METHODS_UNWEIGHTED,
+    methods = [METHODS_TABLES, METHODS_CLUSTERS,
+               METHODS_WEIGHTED.format(small=thr - 1) if weighted else METHODS_UNWEIGHTED,
                METHODS_SUPPRESSION.format(small=thr - 1, threshold=thr), METHODS_PUBLIC]
     provenance = ([f"code version {stamp['code_version']}", f"codebook version {stamp['codebook_version']}",
                    f"study configuration {Path(cfg.source).name}"]

@@ -31,6 +31,7 @@ MISSING_SHARE_NOTED = 0.05  # missing data from this share of a period's units i
 
 _CELL = re.compile(r"^\s*(\d[\d,]*)\s*/\s*(\d[\d,]*)\s*\(\s*([\d.]+)\s*%\s*\)\s*$")
 _COUNT = re.compile(r"^\s*(\d[\d,]*)\s*$")
+_FRACTION = re.compile(r"^\s*(\d[\d,]*)\s*/\s*(\d[\d,]*)\s*$")  # n/N without its (weighted) percentage
 _CHANGE = re.compile(r"^\s*([+-]?[\d.]+)\s*\(\s*([+-]?[\d.]+)\s*to\s*([+-]?[\d.]+)\s*\)\s*$")
 _Q = re.compile(r"^\s*(<)?\s*([\d.]+)\s*$")
 
@@ -58,7 +59,15 @@ class Cell:
         m = _COUNT.match(s)
         if m:  # a count with no denominator (a missing-data row)
             return cls(s, int(m.group(1).replace(",", "")))
+        m = _FRACTION.match(s)
+        if m:  # a weighted table's count whose percentage is withheld
+            return cls(s, int(m.group(1).replace(",", "")), int(m.group(2).replace(",", "")))
         return cls(s)
+
+    @property
+    def share_withheld(self) -> bool:
+        """The count and its denominator are shown, the (weighted) percentage is not."""
+        return self.n is not None and self.N is not None and self.pct is None
 
 
 @dataclass(frozen=True)
@@ -152,6 +161,15 @@ def subject(label: str, population: str) -> str:
     return f"Among {population}, \u201c{label}\u201d"
 
 
+def withheld_sentence(who: str, periods: tuple[str, str], cells: list[tuple[Cell, Cell]]) -> str:
+    """A weighted table that shows the counts (n of N in the sample) but not the weighted percentages."""
+    parts = []
+    for cell, name in zip(cells[0], periods):
+        parts.append(f"{cell.n:,} of {cell.N:,} in {name}" if cell.share_withheld else f"too small to show in {name}")
+    return (f"{who}: {' and '.join(parts)} in the sample; the weighted percentages are not shown, because with the "
+            "sampling weights they would let a count below the threshold in one sampled year be worked out.")
+
+
 def yes_no_sentence(label: str, population: str, periods: tuple[str, str], before: Cell, after: Cell,
                     change: Change | None, q: float | None) -> tuple[str, str]:
     """The sentence for a yes/no row and its status (change / no clear change / suppressed / not tested).
@@ -159,6 +177,8 @@ def yes_no_sentence(label: str, population: str, periods: tuple[str, str], befor
     ``periods``: how the two periods are named ('Vice 2009-2010', 'SVU 2014-2015')."""
     a_name, b_name = periods
     who = subject(label, population)
+    if before.share_withheld or after.share_withheld:
+        return withheld_sentence(who, periods, [(before, after)]), "suppressed"
     if before.hidden and after.hidden:
         return (f"{who}: the counts in both periods are too small to show (suppressed under the small-cell rule), "
                 "so no figures or change are given.", "suppressed")
@@ -192,6 +212,10 @@ def category_sentence(label: str, population: str, periods: tuple[str, str],
     (among those with both cells shown). ``levels``: (level label, before, after) of the substantive levels."""
     a_name, b_name = periods
     shown = [(lab, a, b) for lab, a, b in levels if not a.hidden and not b.hidden and a.N and b.N]
+    if any(a.share_withheld or b.share_withheld for _, a, b in levels):
+        return (f"Among {population}, \u201c{label}\u201d: the counts are shown in the table (in the sample), but "
+                "not the weighted percentages, because with the sampling weights they would let a count below the "
+                "threshold in one sampled year be worked out.", "suppressed")
     if not shown:
         return (f"Among {population}, \u201c{label}\u201d: the counts are too small to show (suppressed under the "
                 "small-cell rule), so no figures are given.", "suppressed")

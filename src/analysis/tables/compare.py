@@ -700,14 +700,14 @@ def _assemble(rows: list[dict], var_p: dict[str, float], tests_used: list[str], 
 
 
 def weighted_disclosure_warning(threshold: int) -> str:
-    """What a weighted run tells the analyst (never shared): the weighted estimates reveal more than the counts
-    shown, and the small-count protection does not cover that."""
-    return ("warning: weighted tables (--frame): a weighted percentage, its interval, change and test depend on how "
-            "each period's counts split between its sampled years, which no table shows and the small-count "
-            "protection does not cover (it protects the counts per period). A reader who knows the frame and how "
-            "many reports were sampled each year can narrow those splits, down to a count from 1 to "
-            f"{threshold - 1} in one year. Check the weighted shared tables before they leave the analyst (README: "
-            "Sampling weights).")
+    """What a weighted run tells the analyst (never shared): what the protection of the weighted estimates covers,
+    and what it does not."""
+    return ("warning: weighted tables (--frame): each sampled year has its own weight, so a weighted percentage "
+            "narrows how a period's counts split between its years. A variable's weighted percentages, change and "
+            f"test are shown only where none of its counts is from 1 to {threshold - 1} in a sampled year (else n/N "
+            "only); relations between variables within one year are not protected, and audit-disclosure does not "
+            "attack the weighted estimates. Check the weighted shared tables before they leave the analyst "
+            "(README: Sampling weights).")
 
 
 #: the change columns of a yes/no row, as (estimate, low, high) triples

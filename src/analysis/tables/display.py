@@ -59,6 +59,7 @@ def _display_rows(ct: ComparisonTable, protection) -> pd.DataFrame:
     for col, block in blocks.items():
         first = block[0]
         test_ok = tests.get(col, True) if shown else True
+        estimates_ok = shown.weighted_prints(col) if shown else True  # a weighted table's estimates of col
         test = first.get("test", "")
         test = test if isinstance(test, str) else ""
         p_txt = _fmt_p(first.get("p_value", np.nan)) if test_ok else (SUPPRESSED if test else "")
@@ -74,6 +75,8 @@ def _display_rows(ct: ComparisonTable, protection) -> pd.DataFrame:
                     cells.append(m)
                 elif not N:
                     cells.append("")
+                elif not estimates_ok:
+                    cells.append(f"n = {int(N)}")
                 else:
                     cells.append(f"median {_fmt_num(first[f'median_{g}'])} (IQR {_fmt_num(first[f'q1_{g}'])}-"
                                  f"{_fmt_num(first[f'q3_{g}'])}); mean {_fmt_num(first[f'mean_{g}'])} "
@@ -90,6 +93,8 @@ def _display_rows(ct: ComparisonTable, protection) -> pd.DataFrame:
                     cells.append(m)
                 elif x["row_type"] == "missing" or mark(col, "den", "", g) is not None:
                     cells.append(f"{int(n)}")
+                elif not estimates_ok:
+                    cells.append(f"{int(n)}/{int(x[f'N_{g}'])}")
                 else:
                     cells.append(f"{int(n)}/{int(x[f'N_{g}'])} ({_fmt_pct(x.get(f'pct_{g}', np.nan))})")
             diff = ""

@@ -26,7 +26,7 @@ def provenance(inputs: dict[str, str], codebook_version: str, synthetic: bool) -
             "code_version": __version__, "synthetic": bool(synthetic)}
 
 
-def footer_lines(methods: str, cfg: StudyConfig, stamp: dict, source: str) -> list[str]:
+def footer_lines(methods: str, cfg: StudyConfig, stamp: dict, source: str, weighted: bool = False) -> list[str]:
     periods = "; ".join(f"{p.label}: report years {', '.join(map(str, p.years))}" for p in cfg.periods)
     lines = []
     if stamp["synthetic"]:
@@ -36,7 +36,7 @@ def footer_lines(methods: str, cfg: StudyConfig, stamp: dict, source: str) -> li
         f"Periods: {periods}. SFPD's reorganised SVU opened {cfg.unit_change_date.isoformat()}"
         + ("" if cfg.unit_change_date_confirmed else " (date prostitution work left Vice unconfirmed)") + ".",
         methods,
-        footer_text(cfg.suppression_threshold),
+        footer_text(cfg.suppression_threshold, weighted),
         "Provenance: code " + stamp["code_version"] + ", codebook " + stamp["codebook_version"] + "; inputs "
         + (", ".join(f"{k} sha256:{v[:12]}" for k, v in stamp["inputs"].items()) or "(in memory)") + ".",
     ]

@@ -62,14 +62,17 @@ class CannotProtect(ValueError):
     hidden (a coding too small to share, e.g. a handful of reports a period). Nothing is shared."""
 
 
-def footer_text(threshold: int) -> str:
-    """The suppression line of every shared table's footer."""
+def footer_text(threshold: int, weighted: bool = False) -> str:
+    """The suppression line of every shared table's footer (``weighted``: a table weighted to the frame)."""
     return (f"Suppression: '{SUPPRESSED}' marks a count not shown because it could identify a person: a count from "
             f"1 to {threshold - 1}, or one from which such a count could be worked out (with every other shared table "
             f"and chart). Zero is shown. '{WITHHELD}': the role's counts in that period are left out, "
             f"because the role has fewer than {2 * threshold} people then or because its counts would let a small count "
             "elsewhere be worked out. Percentages, differences, tests and q-values are shown only where "
-            "every count they are computed from is shown; q-values are adjusted over the tests shown.")
+            "every count they are computed from is shown; q-values are adjusted over the tests shown."
+            + (f" Weighted: a variable's percentages, change, test and q are shown only where none of its counts is "
+               f"from 1 to {threshold - 1} in a sampled year (its counts are then shown as n/N): each year has its "
+               "own weight, so the weighted estimates would let such a count be worked out." if weighted else ""))
 
 
 def protect_tables(tables: list, *, threshold: int | None = None, units: dict | None = None, codebook=None,

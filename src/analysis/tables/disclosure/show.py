@@ -28,7 +28,7 @@ from ...stats.inference import adjust_pvalues, categorical_test
 from ..compare import ComparisonTable
 from .families import FALSE, TRUE
 from .protect import Merge, Protection
-from .register import CODED, N_COLUMN, OVERALL, CellKey
+from .register import CODED, N_COLUMN, OVERALL, CellKey, displayed
 
 SUPPRESSED = "suppressed"
 WITHHELD = "not shown"
@@ -139,9 +139,36 @@ class Shown:
         return True
 
     def tests(self) -> dict[str, bool]:
-        """column -> whether its test prints."""
+        """column -> whether its test prints (in a weighted table, only where :meth:`weighted_prints`)."""
         a, b = self.ct.groups
-        return {col: self.block_prints(block, (a, b)) for col, block in self.ct.rows.groupby("column", sort=False)}
+        return {col: self.block_prints(block, (a, b)) and self.weighted_prints(col)
+                for col, block in self.ct.rows.groupby("column", sort=False)}
+
+    def weighted_prints(self, column: str) -> bool:
+        """Whether a weighted table may print its estimates of ``column`` (percentages, change, test, q): only when
+        none of the counts behind them is from 1 to t-1 in any sampled year. Each year has its own weight, so a
+        weighted percentage narrows how a period's count splits between its years, which no table shows and the
+        protection of the counts per period does not cover (with the frame and the reports sampled per year a
+        reader can work such a count out). Its counts still print, as n/N. An unweighted table: always."""
+        if not self.ct.weighted:
+            return True
+        cache = self.__dict__.setdefault("_weighted", {})
+        if column not in cache:
+            cache[column] = self._no_small_count_in_a_year(column)
+        return cache[column]
+
+    def _no_small_count_in_a_year(self, column: str) -> bool:
+        reg = self.protection.register
+        if self.population not in reg.units or column not in reg.specs(self.population):
+            return False  # no units to count by year (not a table of reports or people): not printed
+        units = reg.require_units(self.population)
+        values = displayed(reg, self.population, [column])
+        keep = np.ones(len(units), dtype=bool)
+        if self.role is not None:
+            keep = values["role"].to_numpy() == str(self.role)
+        years = units["report_year"].astype(str).to_numpy()[keep]
+        counts = pd.crosstab(years, values[column].astype(str).to_numpy()[keep]).to_numpy()
+        return not ((counts > 0) & (counts < reg.cfg.suppression_threshold)).any()
 
     def q_values(self, allowed: dict[str, bool] | None = None) -> dict[str, float]:
         """q-values adjusted over the printed tests only (table order); ``allowed``: :meth:`tests`, when made."""

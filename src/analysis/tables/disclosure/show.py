@@ -166,6 +166,8 @@ class Shown:
         keep = np.ones(len(units), dtype=bool)
         if self.role is not None:
             keep = values["role"].to_numpy() == str(self.role)
+        if not keep.any():  # no unit to count (a role no one has): not printed, rather than nothing to object to
+            return False
         years = units["report_year"].astype(str).to_numpy()[keep]
         counts = pd.crosstab(years, values[column].astype(str).to_numpy()[keep]).to_numpy()
         return not ((counts > 0) & (counts < reg.cfg.suppression_threshold)).any()
